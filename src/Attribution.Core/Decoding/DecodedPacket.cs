@@ -1,0 +1,25 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Core.Decoding;
+
+/// <summary>
+/// What the attribution needs of one packet: the IP 5-tuple and TCP flags, decoded in place from the
+/// capture buffer. Ports are zero for non-first fragments and for protocols without ports.
+/// </summary>
+public struct DecodedPacket
+{
+    public byte IpVersion;      // 0 for a non-IP packet
+    public byte Protocol;       // IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...)
+    public IpAddr Source;
+    public IpAddr Destination;
+    public ushort SourcePort;
+    public ushort DestinationPort;
+    public byte TcpFlags;
+    public bool LaterFragment;  // an IP fragment other than the first: no transport header here
+
+    public const byte TcpFin = 0x01, TcpSyn = 0x02, TcpRst = 0x04, TcpAck = 0x10;
+
+    public readonly bool IsIp => IpVersion != 0;
+    public readonly bool HasPorts => (Protocol == (byte)TransportProtocol.Tcp || Protocol == (byte)TransportProtocol.Udp) && !LaterFragment;
+    public readonly bool IsTcpOpening => Protocol == (byte)TransportProtocol.Tcp && (TcpFlags & (TcpSyn | TcpAck)) == TcpSyn;
+}

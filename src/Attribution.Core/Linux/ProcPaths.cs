@@ -1,0 +1,30 @@
+namespace Attribution.Core.Linux;
+
+/// <summary>Every /proc path the project reads, relative to a root so tests can point at fixture copies.</summary>
+public static class ProcPaths
+{
+    public const string DefaultRoot = "/proc";
+
+    public const string NetTcp = "net/tcp";
+    public const string NetTcp6 = "net/tcp6";
+    public const string NetUdp = "net/udp";
+    public const string NetUdp6 = "net/udp6";
+
+    public const string Stat = "stat";
+    public const string Status = "status";
+    public const string Cmdline = "cmdline";
+    public const string Cgroup = "cgroup";
+    public const string Exe = "exe";
+    public const string FdDir = "fd";
+    public const string NetNamespace = "ns/net";
+
+    /// <summary>The system-wide /proc/stat, whose "btime" line anchors process start times to the wall clock.</summary>
+    public const string SystemStat = "stat";
+    public const string BootId = "sys/kernel/random/boot_id";
+    public const string KernelRelease = "sys/kernel/osrelease";
+    public const string Hostname = "sys/kernel/hostname";
+    public const string SelfStatus = "self/status";
+
+    public static string Process(string root, int pid) => $"{root}/{pid}";
+    public static string Process(string root, int pid, string entry) => $"{root}/{pid}/{entry}";
+}

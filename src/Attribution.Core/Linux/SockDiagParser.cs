@@ -1,0 +1,53 @@
+using System.Buffers.Binary;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Core.Linux;
+
+/// <summary>
+/// Parses the raw bytes of a NETLINK_SOCK_DIAG dump (a sequence of netlink messages carrying
+/// <c>struct inet_diag_msg</c>, see linux/inet_diag.h) into socket entries. The recorder stores the
+/// kernel's bytes untouched; this is the one place that interprets them.
+/// </summary>
+public static class SockDiagParser
+{
+    public const int NetlinkHeaderLength = 16;
+    public const ushort NlmsgDone = 3;
+    public const ushort NlmsgError = 2;
+    public const ushort SockDiagByFamily = 20;
+
+    // struct inet_diag_msg: family, state, timer, retrans (4 x u8); inet_diag_sockid (48 bytes:
+    // sport be16, dport be16, src[16], dst[16], if u32, cookie[2] u32); expires, rqueue, wqueue, uid, inode (u32 each).
+    public const int InetDiagMsgLength = 72;
+
+    public static int Parse(ReadOnlySpan<byte> dump, SocketTableKind kind, List<SocketEntry> into)
+    {
+        var protocol = kind.Protocol();
+        int malformed = 0;
+        while (dump.Length >= NetlinkHeaderLength)
+        {
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(dump);
+            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(dump[4..]);
+            if (length < NetlinkHeaderLength || length > dump.Length) { malformed++; break; }
+            var body = dump.Slice(NetlinkHeaderLength, (int)length - NetlinkHeaderLength);
+            if (type == NlmsgDone || type == NlmsgError) break;
+            if (type == SockDiagByFamily && body.Length >= InetDiagMsgLength) into.Add(ParseMessage(body, protocol));
+            else malformed++;
+            int aligned = (int)((length + 3) & ~3u);
+            dump = aligned >= dump.Length ? default : dump[aligned..];
+        }
+        return malformed;
+    }
+
+    private static SocketEntry ParseMessage(ReadOnlySpan<byte> msg, TransportProtocol protocol)
+    {
+        var family = msg[0] == 10 ? AddressFamilyKind.V6 : AddressFamilyKind.V4;
+        var state = (TcpState)msg[1];
+        ushort sport = BinaryPrimitives.ReadUInt16BigEndian(msg[4..]);
+        ushort dport = BinaryPrimitives.ReadUInt16BigEndian(msg[6..]);
+        var src = family == AddressFamilyKind.V6 ? IpAddr.FromV6(msg.Slice(8, 16)) : IpAddr.FromV4(msg.Slice(8, 4));
+        var dst = family == AddressFamilyKind.V6 ? IpAddr.FromV6(msg.Slice(24, 16)) : IpAddr.FromV4(msg.Slice(24, 4));
+        uint uid = BinaryPrimitives.ReadUInt32LittleEndian(msg[64..]);
+        uint inode = BinaryPrimitives.ReadUInt32LittleEndian(msg[68..]);
+        return new SocketEntry(family, protocol, src, sport, dst, dport, state, uid, inode);
+    }
+}

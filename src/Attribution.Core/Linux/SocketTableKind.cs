@@ -1,0 +1,51 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Core.Linux;
+
+/// <summary>
+/// Where a stored socket table came from. The recorder keeps each table as the kernel produced it (text
+/// or netlink bytes), tagged with one of these, so the analyzer can re-parse it later.
+/// </summary>
+public enum SocketTableKind : byte
+{
+    ProcTcp = 1,
+    ProcTcp6 = 2,
+    ProcUdp = 3,
+    ProcUdp6 = 4,
+    DiagTcp = 11,
+    DiagTcp6 = 12,
+    DiagUdp = 13,
+    DiagUdp6 = 14,
+}
+
+public static class SocketTableKinds
+{
+    public static readonly SocketTableKind[] Proc =
+        [SocketTableKind.ProcTcp, SocketTableKind.ProcTcp6, SocketTableKind.ProcUdp, SocketTableKind.ProcUdp6];
+
+    public static readonly SocketTableKind[] Diag =
+        [SocketTableKind.DiagTcp, SocketTableKind.DiagTcp6, SocketTableKind.DiagUdp, SocketTableKind.DiagUdp6];
+
+    public static bool IsDiag(this SocketTableKind kind) => kind >= SocketTableKind.DiagTcp;
+
+    public static TransportProtocol Protocol(this SocketTableKind kind) => kind switch
+    {
+        SocketTableKind.ProcTcp or SocketTableKind.ProcTcp6 or SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6 => TransportProtocol.Tcp,
+        _ => TransportProtocol.Udp,
+    };
+
+    public static AddressFamilyKind Family(this SocketTableKind kind) => kind switch
+    {
+        SocketTableKind.ProcTcp6 or SocketTableKind.ProcUdp6 or SocketTableKind.DiagTcp6 or SocketTableKind.DiagUdp6 => AddressFamilyKind.V6,
+        _ => AddressFamilyKind.V4,
+    };
+
+    public static string ProcFile(this SocketTableKind kind) => kind switch
+    {
+        SocketTableKind.ProcTcp => ProcPaths.NetTcp,
+        SocketTableKind.ProcTcp6 => ProcPaths.NetTcp6,
+        SocketTableKind.ProcUdp => ProcPaths.NetUdp,
+        SocketTableKind.ProcUdp6 => ProcPaths.NetUdp6,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a /proc table"),
+    };
+}

@@ -1,0 +1,133 @@
+using Attribution.Core.Linux;
+
+namespace Attribution.Core.Sidecar;
+
+/// <summary>Payload encoding of each record type: BinaryWriter conventions (little-endian, strings as
+/// 7-bit length + UTF-8, 7-bit variable-length integers where noted in docs/FORMAT.md).</summary>
+internal static class SidecarCodec
+{
+    public static void Encode(BinaryWriter w, SidecarRecord record)
+    {
+        switch (record)
+        {
+            case SidecarHeader h:
+                w.Write7BitEncodedInt(h.FormatVersion);
+                w.Write(h.RecorderVersion); w.Write(h.Hostname); w.Write(h.KernelRelease); w.Write(h.BootId);
+                w.Write(h.BootTimeSeconds); w.Write7BitEncodedInt(h.ClockTicksPerSecond);
+                w.Write(h.StartNanoseconds); w.Write7BitEncodedInt(h.RecorderPid); w.Write(h.RecorderNetns);
+                w.Write(h.CaptureFile);
+                w.Write7BitEncodedInt(h.Interfaces.Count);
+                foreach (var i in h.Interfaces) { w.Write7BitEncodedInt(i.Index); w.Write(i.Name); w.Write7BitEncodedInt(i.LinkType); }
+                break;
+            case ProcessRecord p:
+                WriteKey(w, p.Key);
+                w.Write7BitEncodedInt(p.ParentPid); w.Write(p.Uid); w.Write(p.EffectiveUid);
+                w.Write(p.Comm); w.Write(p.Exe);
+                w.Write7BitEncodedInt(p.Cmdline.Length); w.Write(p.Cmdline);
+                w.Write(p.Cgroup); w.Write(p.Netns); w.Write(p.FirstSeenNanoseconds);
+                break;
+            case SocketTableRecord t:
+                w.Write(t.Netns); w.Write((byte)t.Kind); w.Write(t.Hash);
+                w.Write7BitEncodedInt(t.Content.Length); w.Write(t.Content);
+                break;
+            case SnapshotRecord s:
+                w.Write(s.Id); w.Write((byte)s.Reason); w.Write(s.StartNanoseconds); w.Write(s.EndNanoseconds);
+                w.Write(s.TriggerPacketNanoseconds); w.Write(s.Keyframe);
+                w.Write7BitEncodedInt(s.Counters.ProcessesScanned); w.Write7BitEncodedInt(s.Counters.ProcessesVanished);
+                w.Write7BitEncodedInt(s.Counters.FdsUnreadable); w.Write7BitEncodedInt(s.Counters.NamespacesUnreadable);
+                w.Write7BitEncodedInt(s.Namespaces.Count);
+                foreach (var ns in s.Namespaces)
+                {
+                    w.Write(ns.Netns); w.Write7BitEncodedInt(ns.ReadThroughPid); w.Write7BitEncodedInt(ns.Tables.Count);
+                    foreach (var t in ns.Tables) { w.Write((byte)t.Kind); w.Write(t.Hash); }
+                }
+                w.Write7BitEncodedInt(s.Changed.Count);
+                foreach (var p in s.Changed)
+                {
+                    WriteKey(w, p.Key);
+                    w.Write7BitEncodedInt(p.Inodes.Length);
+                    foreach (var inode in p.Inodes) w.Write7BitEncodedInt64((long)inode);
+                }
+                w.Write7BitEncodedInt(s.Removed.Count);
+                foreach (var k in s.Removed) WriteKey(w, k);
+                break;
+            case CaptureStatsRecord c:
+                w.Write(c.TimestampNanoseconds); w.Write7BitEncodedInt(c.Interfaces.Count);
+                foreach (var i in c.Interfaces)
+                {
+                    w.Write7BitEncodedInt(i.Index); w.Write(i.Received); w.Write(i.Dropped); w.Write(i.InterfaceDropped);
+                    w.Write(i.Packets); w.Write(i.Bytes);
+                }
+                break;
+            default:
+                throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
+        }
+    }
+
+    public static SidecarRecordType TypeOf(SidecarRecord record) => record switch
+    {
+        SidecarHeader => SidecarRecordType.Header,
+        ProcessRecord => SidecarRecordType.Process,
+        SocketTableRecord => SidecarRecordType.SocketTable,
+        SnapshotRecord => SidecarRecordType.Snapshot,
+        CaptureStatsRecord => SidecarRecordType.CaptureStats,
+        _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
+    };
+
+    /// <summary>Decodes one payload; returns null for a record type this version does not know (skipped, not an error).</summary>
+    public static SidecarRecord? Decode(SidecarRecordType type, BinaryReader r) => type switch
+    {
+        SidecarRecordType.Header => new SidecarHeader(
+            r.Read7BitEncodedInt(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(),
+            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadUInt64(),
+            r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt()))),
+        SidecarRecordType.Process => new ProcessRecord(
+            ReadKey(r), r.Read7BitEncodedInt(), r.ReadUInt32(), r.ReadUInt32(), r.ReadString(), r.ReadString(),
+            r.ReadBytes(r.Read7BitEncodedInt()), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
+        SidecarRecordType.SocketTable => new SocketTableRecord(
+            r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), r.ReadBytes(r.Read7BitEncodedInt())),
+        SidecarRecordType.Snapshot => DecodeSnapshot(r),
+        SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
+            r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
+        _ => null,
+    };
+
+    private static SnapshotRecord DecodeSnapshot(BinaryReader r)
+    {
+        uint id = r.ReadUInt32();
+        var reason = (SnapshotReason)r.ReadByte();
+        long start = r.ReadInt64(), end = r.ReadInt64(), trigger = r.ReadInt64();
+        bool keyframe = r.ReadBoolean();
+        var counters = new ScanCounters(r.Read7BitEncodedInt(), r.Read7BitEncodedInt(), r.Read7BitEncodedInt(), r.Read7BitEncodedInt());
+        var namespaces = ReadList(r, () => new NamespaceTables(r.ReadUInt64(), r.Read7BitEncodedInt(),
+            ReadList(r, () => new TableRef((SocketTableKind)r.ReadByte(), r.ReadUInt64()))));
+        var changed = ReadList(r, () =>
+        {
+            var key = ReadKey(r);
+            var inodes = new ulong[CheckedCount(r.Read7BitEncodedInt())];
+            for (int i = 0; i < inodes.Length; i++) inodes[i] = (ulong)r.Read7BitEncodedInt64();
+            return new ProcessSockets(key, inodes);
+        });
+        var removed = ReadList(r, () => ReadKey(r));
+        return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters);
+    }
+
+    private static void WriteKey(BinaryWriter w, ProcessKey key)
+    {
+        w.Write7BitEncodedInt(key.Pid);
+        w.Write7BitEncodedInt64((long)key.StartTimeTicks);
+    }
+
+    private static ProcessKey ReadKey(BinaryReader r) => new(r.Read7BitEncodedInt(), (ulong)r.Read7BitEncodedInt64());
+
+    private static List<T> ReadList<T>(BinaryReader r, Func<T> item)
+    {
+        int count = CheckedCount(r.Read7BitEncodedInt());
+        var list = new List<T>(Math.Min(count, 4096));
+        for (int i = 0; i < count; i++) list.Add(item());
+        return list;
+    }
+
+    private static int CheckedCount(int count) =>
+        count is < 0 or > SidecarFraming.MaxPayloadLength ? throw new InvalidDataException($"implausible count {count}") : count;
+}

@@ -1,0 +1,145 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+
+namespace Attribution.Core.Sidecar;
+
+/// <summary>A problem met while reading a sidecar, with where it was.</summary>
+public sealed record SidecarProblem(string Path, long Offset, string Message)
+{
+    public override string ToString() => $"{Path}: offset {Offset}: {Message}";
+}
+
+/// <summary>
+/// Reads a sidecar record by record. A damaged record (bad sync, CRC or payload) is reported, counted and
+/// skipped by scanning for the next frame whose CRC holds; a record cut off at the end (recorder killed)
+/// ends the stream with a problem naming the offset. Everything before stays usable.
+/// </summary>
+public sealed class SidecarReader : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly string _path;
+    private readonly List<SidecarProblem> _problems = [];
+
+    public IReadOnlyList<SidecarProblem> Problems => _problems;
+    public int CorruptRecords { get; private set; }
+    public long? TruncatedAt { get; private set; }
+
+    public SidecarReader(Stream stream, string path)
+    {
+        _stream = stream;
+        _path = path;
+    }
+
+    public static SidecarReader Open(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        return new SidecarReader(stream, path);
+    }
+
+    public IEnumerable<SidecarRecord> ReadAll()
+    {
+        Span<byte> magic = stackalloc byte[8];
+        if (_stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) != 8 || !magic.SequenceEqual(SidecarFraming.FileMagic))
+            throw new InvalidDataException($"{_path}: not an Attribution snapshot file (bad magic at offset 0)");
+        return ReadRecords();
+    }
+
+    private IEnumerable<SidecarRecord> ReadRecords()
+    {
+        var header = new byte[SidecarFraming.FrameHeaderLength];
+        while (true)
+        {
+            long offset = _stream.Position;
+            int got = _stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            if (got == 0) yield break;
+            if (got < header.Length) { Truncated(offset, "frame header"); yield break; }
+            if (BinaryPrimitives.ReadUInt16LittleEndian(header) != SidecarFraming.Sync)
+            {
+                Corrupt(offset, "no record starts here (bad sync word)");
+                if (!Resync(offset + 1)) yield break;
+                continue;
+            }
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
+            if (length > SidecarFraming.MaxPayloadLength)
+            {
+                Corrupt(offset, $"implausible record length {length}");
+                if (!Resync(offset + 1)) yield break;
+                continue;
+            }
+            var body = new byte[length];
+            if (_stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
+            {
+                Truncated(offset, $"a {length}-byte record");
+                yield break;
+            }
+            if (!CrcMatches(header, body))
+            {
+                Corrupt(offset, "checksum mismatch");
+                if (!Resync(offset + 1)) yield break;
+                continue;
+            }
+            var record = TryDecode(offset, (SidecarRecordType)header[2], header[3], body);
+            if (record is not null) yield return record;
+        }
+    }
+
+    private SidecarRecord? TryDecode(long offset, SidecarRecordType type, byte flags, byte[] body)
+    {
+        try
+        {
+            Stream payload = new MemoryStream(body, writable: false);
+            if ((flags & SidecarFraming.FlagDeflate) != 0) payload = new DeflateStream(payload, CompressionMode.Decompress);
+            using var reader = new BinaryReader(payload);
+            var record = SidecarCodec.Decode(type, reader);
+            return record is null ? null : record with { Offset = offset };
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException or FormatException or ArgumentException)
+        {
+            Corrupt(offset, $"undecodable {type} record: {e.Message}");
+            return null;
+        }
+    }
+
+    private static bool CrcMatches(byte[] header, byte[] body)
+    {
+        var crc = new Crc32();
+        crc.Append(header.AsSpan(2, 6));
+        crc.Append(body);
+        return crc.GetCurrentHashAsUInt32() == BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
+    }
+
+    /// <summary>Scans forward byte by byte for the next frame whose sync word, length and CRC all hold.</summary>
+    private bool Resync(long from)
+    {
+        var header = new byte[SidecarFraming.FrameHeaderLength];
+        for (long at = from; at + header.Length <= _stream.Length; at++)
+        {
+            _stream.Position = at;
+            if (_stream.ReadAtLeast(header, header.Length, false) < header.Length) break;
+            if (BinaryPrimitives.ReadUInt16LittleEndian(header) != SidecarFraming.Sync) continue;
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
+            if (length > _stream.Length - at - header.Length) continue;
+            var body = new byte[length];
+            _stream.ReadExactly(body);
+            if (!CrcMatches(header, body)) continue;
+            _stream.Position = at;
+            return true;
+        }
+        return false;
+    }
+
+    private void Corrupt(long offset, string message)
+    {
+        CorruptRecords++;
+        _problems.Add(new SidecarProblem(_path, offset, message + "; record skipped"));
+    }
+
+    private void Truncated(long offset, string what)
+    {
+        TruncatedAt = offset;
+        _problems.Add(new SidecarProblem(_path, offset, $"file ends inside {what} (recorder stopped abruptly?); everything before is kept"));
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

@@ -1,0 +1,103 @@
+using Attribution.Core.Linux;
+
+namespace Attribution.Core.Sidecar;
+
+/// <summary>A process identity: a pid is reused, pid + start time (clock ticks since boot) is not.</summary>
+public readonly record struct ProcessKey(int Pid, ulong StartTimeTicks)
+{
+    public override string ToString() => $"{Pid}@{StartTimeTicks}";
+}
+
+public enum SidecarRecordType : byte
+{
+    Header = 1,
+    Process = 2,
+    SocketTable = 3,
+    Snapshot = 4,
+    CaptureStats = 5,
+}
+
+public enum SnapshotReason : byte
+{
+    Initial = 0,
+    Timer = 1,
+    Trigger = 2,
+    Final = 3,
+}
+
+public abstract record SidecarRecord
+{
+    /// <summary>Byte offset of the record's frame in the sidecar file; set by the reader.</summary>
+    public long Offset { get; init; }
+}
+
+public sealed record CaptureInterface(int Index, string Name, int LinkType);
+
+public sealed record SidecarHeader(
+    int FormatVersion,
+    string RecorderVersion,
+    string Hostname,
+    string KernelRelease,
+    string BootId,
+    long BootTimeSeconds,
+    int ClockTicksPerSecond,
+    long StartNanoseconds,
+    int RecorderPid,
+    ulong RecorderNetns,
+    string CaptureFile,
+    IReadOnlyList<CaptureInterface> Interfaces) : SidecarRecord
+{
+    /// <summary>A process start time (ticks since boot) on the packets' clock.</summary>
+    public long StartTimeToUnixNanoseconds(ulong startTimeTicks) =>
+        BootTimeSeconds * 1_000_000_000L + (long)(startTimeTicks * 1_000_000_000UL / (ulong)Math.Max(1, ClockTicksPerSecond));
+}
+
+/// <summary>Written once per process identity, the first time a snapshot sees it holding a socket.</summary>
+public sealed record ProcessRecord(
+    ProcessKey Key,
+    int ParentPid,
+    uint Uid,
+    uint EffectiveUid,
+    string Comm,
+    string Exe,
+    byte[] Cmdline,
+    string Cgroup,
+    ulong Netns,
+    long FirstSeenNanoseconds) : SidecarRecord
+{
+    /// <summary>The NUL-separated argv the kernel keeps, joined with spaces for display.</summary>
+    public string CmdlineText => System.Text.Encoding.UTF8.GetString(Cmdline).TrimEnd('\0').Replace('\0', ' ');
+}
+
+/// <summary>One socket table exactly as the kernel produced it, written only when its content changed.</summary>
+public sealed record SocketTableRecord(ulong Netns, SocketTableKind Kind, ulong Hash, byte[] Content) : SidecarRecord;
+
+public readonly record struct TableRef(SocketTableKind Kind, ulong Hash);
+
+public sealed record NamespaceTables(ulong Netns, int ReadThroughPid, IReadOnlyList<TableRef> Tables);
+
+public sealed record ProcessSockets(ProcessKey Key, ulong[] Inodes);
+
+/// <summary>What a scan met that it had to skip: normal races, counted so a reader can judge completeness.</summary>
+public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVanished, int FdsUnreadable, int NamespacesUnreadable);
+
+/// <summary>
+/// One snapshot. A keyframe lists every process holding sockets; a delta lists only processes whose socket
+/// set changed since the previous snapshot (and those gone), so an idle host costs little per tick.
+/// </summary>
+public sealed record SnapshotRecord(
+    uint Id,
+    SnapshotReason Reason,
+    long StartNanoseconds,
+    long EndNanoseconds,
+    long TriggerPacketNanoseconds,
+    bool Keyframe,
+    IReadOnlyList<NamespaceTables> Namespaces,
+    IReadOnlyList<ProcessSockets> Changed,
+    IReadOnlyList<ProcessKey> Removed,
+    ScanCounters Counters) : SidecarRecord;
+
+public readonly record struct InterfaceStats(int Index, ulong Received, ulong Dropped, ulong InterfaceDropped, ulong Packets, ulong Bytes);
+
+/// <summary>libpcap's kernel counters per interface, and what the recorder wrote, at one moment.</summary>
+public sealed record CaptureStatsRecord(long TimestampNanoseconds, IReadOnlyList<InterfaceStats> Interfaces) : SidecarRecord;
