@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
+using Attribution.Recorder;
+
+namespace Attribution.Cli.Commands;
+
+/// <summary>`attribution record`: options in, RecordSession run, summary and exit code out.</summary>
+public static class RecordCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--output", "-o")
+        {
+            Description = "Capture file to write (pcapng); the snapshots go beside it as FILE.snapshots",
+            Required = true,
+        };
+        var interfaces = new Option<string[]>("--interface", "-i")
+        {
+            Description = "Interface to capture on; repeat for several [default: any, as Linux cooked SLL2]",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var snaplen = new Option<int>("--snaplen", "-s") { Description = "Bytes kept of each packet", DefaultValueFactory = _ => 262144 };
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 30s, 10m, 2h)", CustomParser = ParseDuration };
+        var packets = new Option<long?>("--packets", "-c") { Description = "Stop after this many packets" };
+        var interval = new Option<TimeSpan?>("--interval")
+        {
+            Description = "Time between timer snapshots, at least 50ms; new flows trigger extra ones [default: 1s]",
+            CustomParser = ParseDuration,
+        };
+        var noSockDiag = new Option<bool>("--no-sock-diag") { Description = "Read /proc/net/* text only, never the sock_diag netlink dump" };
+        var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
+        var filter = new Argument<string[]>("filter")
+        {
+            Description = "Optional BPF capture filter, as for tcpdump (e.g. 'not port 22')",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
+        var command = new Command("record", """
+            Capture packets to pcapng and snapshot the kernel's socket tables and every process's sockets,
+            on a timer and whenever a new flow appears. Needs root (CAP_NET_RAW and CAP_SYS_PTRACE).
+
+            Examples:
+              attribution record -o incident.pcapng                       # until Ctrl-C
+              attribution record -o incident.pcapng -i eth0 --duration 10m 'not port 22'
+              attribution record -o lo.pcapng -i lo --packets 10000 --interval 200ms
+            """)
+        {
+            output, interfaces, snaplen, duration, packets, interval, noSockDiag, force, filter,
+        };
+        command.SetAction(parse =>
+        {
+            var ifaces = parse.GetValue(interfaces);
+            var filterWords = parse.GetValue(filter) ?? [];
+            var options = new RecordOptions
+            {
+                OutputPath = Path.GetFullPath(parse.GetValue(output)!),
+                Interfaces = ifaces is { Length: > 0 } ? ifaces : ["any"],
+                Filter = filterWords.Length > 0 ? string.Join(' ', filterWords) : null,
+                Snaplen = parse.GetValue(snaplen),
+                Duration = parse.GetValue(duration),
+                PacketLimit = parse.GetValue(packets),
+                Interval = parse.GetValue(interval) ?? TimeSpan.FromSeconds(1),
+                UseSockDiag = !parse.GetValue(noSockDiag),
+                Overwrite = parse.GetValue(force),
+            };
+            return Run(options);
+        });
+        return command;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (DurationParser.TryParse(text, out var value)) return value;
+        result.AddError($"'{text}' is not a duration (examples: 500ms, 30s, 10m, 2h)");
+        return null;
+    }
+
+    private static int Run(RecordOptions options)
+    {
+        using var cancel = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        try
+        {
+            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message));
+            RecordSummaryView.Print(summary);
+            if (summary.CaptureError is not null)
+            {
+                Console.Error.WriteLine($"attribution record: recording ended early: {summary.CaptureError}; everything written so far is kept");
+                return ExitCodes.EndedEarly;
+            }
+            return ExitCodes.Ok;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"attribution record: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (RecordError e)
+        {
+            Console.Error.WriteLine($"attribution record: {e.Message}");
+            return e.Kind switch
+            {
+                RecordFailure.Privileges => ExitCodes.Privileges,
+                RecordFailure.Capture => ExitCodes.Capture,
+                _ => ExitCodes.InputOutput,
+            };
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Attribution.Recorder;
+using Spectre.Console;
+
+namespace Attribution.Cli.Commands;
+
+/// <summary>The closing summary of a recording, as a table on standard error (stdout stays clean for scripts).</summary>
+public static class RecordSummaryView
+{
+    public static void Print(RecordSummary s)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var table = new Table().Border(TableBorder.Simple).AddColumn("recorded").AddColumn(new TableColumn("").RightAligned());
+        table.AddRow("packets", $"{s.Packets:N0}");
+        table.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
+        table.AddRow("dropped by the kernel", $"{s.KernelDrops:N0}");
+        table.AddRow("dropped by the interface", $"{s.InterfaceDrops:N0}");
+        table.AddRow("snapshots on timer", $"{s.TimerSnapshots:N0}");
+        table.AddRow("snapshots on new flows", $"{s.TriggeredSnapshots:N0}");
+        if (s.TriggerDelayPercentileMs(0.5) is { } median)
+            table.AddRow("new flow -> snapshot done (median / p95)", $"{median:F1} ms / {s.TriggerDelayPercentileMs(0.95):F1} ms");
+        table.AddRow("own namespace read through", s.UsedSockDiag ? "sock_diag netlink" : "/proc/net text");
+        table.AddRow(Markup.Escape(s.CapturePath), $"{s.CaptureBytes:N0} bytes");
+        table.AddRow(Markup.Escape(s.SidecarPath), $"{s.SidecarBytes:N0} bytes");
+        table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
+        console.Write(table);
+    }
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
+using Attribution.Core.Time;
+
+namespace Attribution.Cli.Commands;
+
+/// <summary>`attribution snapshots FILE`: prints what a snapshot sidecar holds, to check a recording by eye.</summary>
+public static class SnapshotsCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "A capture (its FILE.snapshots is read) or a .snapshots file" };
+        var sockets = new Option<bool>("--sockets") { Description = "List every socket with the processes holding it" };
+        var command = new Command("snapshots", """
+            Show the socket snapshots recorded beside a capture: one line per snapshot and, with --sockets,
+            each socket with its owning processes. Damaged records are reported and skipped.
+
+            Example:
+              attribution snapshots incident.pcapng --sockets
+            """) { file, sockets };
+        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(sockets)));
+        return command;
+    }
+
+    private static int Run(string path, bool listSockets)
+    {
+        if (!path.EndsWith(SidecarFraming.FileSuffix, StringComparison.Ordinal)) path = SidecarFraming.SidecarPathFor(path);
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"attribution snapshots: {path} does not exist");
+            return ExitCodes.InputOutput;
+        }
+        using var reader = SidecarReader.Open(path);
+        var assembler = new SnapshotAssembler();
+        try
+        {
+            foreach (var record in reader.ReadAll())
+            {
+                if (record is SidecarHeader h)
+                    Console.WriteLine($"host {h.Hostname}, kernel {h.KernelRelease}, recorder {h.RecorderVersion}, capture {h.CaptureFile}, " +
+                                      $"interfaces {string.Join(", ", h.Interfaces.Select(i => $"{i.Name} (linktype {i.LinkType})"))}");
+                if (assembler.Add(record) is { } snapshot) Print(snapshot, assembler, listSockets);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"attribution snapshots: {e.Message}");
+            return ExitCodes.InputOutput;
+        }
+        foreach (var problem in reader.Problems) Console.Error.WriteLine($"attribution snapshots: {problem}");
+        return reader.Problems.Count > 0 ? ExitCodes.InputOutput : ExitCodes.Ok;
+    }
+
+    private static void Print(Snapshot s, SnapshotAssembler assembler, bool listSockets)
+    {
+        Console.WriteLine($"snapshot {s.Id} {s.Reason.ToString().ToLowerInvariant()} {RealtimeClock.Format(s.StartNanoseconds)} " +
+                          $"took {(s.EndNanoseconds - s.StartNanoseconds) / 1e6:F2} ms, {s.ProcessSockets.Count} processes with sockets, " +
+                          $"{s.Tables.Select(t => t.Netns).Distinct().Count()} namespaces{(s.Complete ? "" : ", INCOMPLETE")}");
+        if (!listSockets) return;
+        var owners = new Dictionary<ulong, List<ProcessKey>>();
+        foreach (var (key, inodes) in s.ProcessSockets)
+            foreach (var inode in inodes)
+                (owners.TryGetValue(inode, out var list) ? list : owners[inode] = []).Add(key);
+        var entries = new List<SocketEntry>();
+        foreach (var table in s.Tables)
+        {
+            entries.Clear();
+            SocketTableParser.Parse(table.Content, table.Kind, entries);
+            foreach (var entry in entries)
+            {
+                var who = owners.TryGetValue(entry.Inode, out var keys)
+                    ? string.Join(", ", keys.Select(k => assembler.Processes.TryGetValue(k, out var p) ? $"{p.Comm}[{k.Pid}]" : $"[{k.Pid}]"))
+                    : "-";
+                Console.WriteLine($"  netns {table.Netns} {entry}  {who}");
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Attribution.Cli.Commands;
+
+var root = new RootCommand("""
+    Attribution: which process sent or received each packet of a capture.
+
+    Record during an incident (as root): a pcapng capture plus time-aligned snapshots of every socket and
+    the process that held it. Exit codes: 0 ok, 1 usage, 2 file error, 3 missing privileges,
+    4 capture could not start, 5 recording ended early on an error (what was written is kept).
+    """)
+{
+    RecordCommand.Create(),
+    SnapshotsCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,0 +1,59 @@
+using PacketDotNet;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Attribution.Recorder.Capture;
+
+/// <summary>Finds and opens the capture interfaces, turning libpcap's failures into messages a responder can act on.</summary>
+internal static class CaptureDevices
+{
+    public const string AnyInterface = "any";
+
+    public static List<LibPcapLiveDevice> Open(IReadOnlyList<string> names, int snaplen, string? filter, int kernelBufferBytes)
+    {
+        var all = LibPcapLiveDeviceList.New();
+        var opened = new List<LibPcapLiveDevice>();
+        try
+        {
+            foreach (var name in names)
+            {
+                var device = all.FirstOrDefault(d => d.Name == name)
+                    ?? throw new RecordError(RecordFailure.Capture,
+                        $"no capture interface named '{name}'; available: {string.Join(", ", all.Select(d => d.Name))}");
+                var config = new DeviceConfiguration
+                {
+                    Snaplen = snaplen,
+                    ReadTimeout = 100,
+                    Immediate = true, // deliver each packet at once so a new flow's snapshot is not held up by buffering
+                    BufferSize = kernelBufferBytes,
+                    TimestampResolution = TimestampResolution.Nanosecond,
+                };
+                // On "any", ask for SLL2: unlike SLL it keeps the interface index, and the packet direction.
+                if (name == AnyInterface) config.LinkLayerType = LinkLayers.LinuxSll2;
+                try
+                {
+                    device.Open(config);
+                }
+                catch (Exception e) when (e is PcapException or DllNotFoundException)
+                {
+                    throw new RecordError(RecordFailure.Capture, $"cannot open interface '{name}': {e.Message}");
+                }
+                opened.Add(device);
+                if (!string.IsNullOrWhiteSpace(filter))
+                {
+                    try { device.Filter = filter; }
+                    catch (PcapException e)
+                    {
+                        throw new RecordError(RecordFailure.Capture, $"bad capture filter '{filter}': {e.Message}");
+                    }
+                }
+            }
+            return opened;
+        }
+        catch
+        {
+            foreach (var device in opened) device.Close();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using PacketDotNet;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Attribution.Recorder.Capture;
+
+/// <summary>
+/// One libpcap handle and the thread that drains it. GetNextPacketPointers hands us libpcap's own header
+/// and buffer: no RawCapture, no copy, and the header's `len` is the original wire length (SharpPcap's
+/// RawCapture.PacketLength would give the captured length).
+/// </summary>
+internal sealed class CaptureSource : IDisposable
+{
+    private readonly LibPcapLiveDevice _device;
+    private readonly CaptureSink _sink;
+    private readonly bool _nanosecond;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private uint _lastReceived, _lastDropped, _lastIfDropped;
+    private ulong _received, _dropped, _ifDropped;
+
+    public int InterfaceId { get; }
+    public int LinkType { get; }
+    public string Name => _device.Name;
+    public string? Error { get; private set; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PcapPacketHeader
+    {
+        public long Seconds;
+        public long Fraction; // microseconds, or nanoseconds when opened with nanosecond precision
+        public uint CaptureLength;
+        public uint Length;
+    }
+
+    public CaptureSource(LibPcapLiveDevice device, CaptureSink sink, int snaplen)
+    {
+        _device = device;
+        _sink = sink;
+        _nanosecond = device.TimestampResolution == TimestampResolution.Nanosecond;
+        LinkType = (int)device.LinkType;
+        InterfaceId = sink.AddInterface(device.Name, LinkType, snaplen, device.Description ?? device.Name);
+    }
+
+    public void Start(Action<CaptureSource> onEnded)
+    {
+        _thread = new Thread(() => { Run(); onEnded(this); }) { IsBackground = true, Name = $"capture {Name}" };
+        _thread.Start();
+    }
+
+    private unsafe void Run()
+    {
+        nint header = 0, data = 0;
+        while (!_stopping)
+        {
+            int result;
+            try { result = _device.GetNextPacketPointers(ref header, ref data); }
+            catch (Exception e) when (e is PcapException or InvalidOperationException) { Error = e.Message; return; }
+            if (result == 0) continue; // read timeout: look at _stopping again
+            if (result < 0)
+            {
+                if (!_stopping) Error = $"{Name}: capture ended ({_device.LastError})";
+                return;
+            }
+            ref var h = ref *(PcapPacketHeader*)header;
+            long ns = h.Seconds * 1_000_000_000L + (_nanosecond ? h.Fraction : h.Fraction * 1000);
+            try
+            {
+                _sink.Deliver(InterfaceId, LinkType, ns, new ReadOnlySpan<byte>((void*)data, (int)h.CaptureLength), h.Length);
+            }
+            catch (IOException e)
+            {
+                Error = $"cannot write the capture file: {e.Message}";
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// libpcap's counters are 32-bit and wrap; they are widened here by adding the difference each time
+    /// they are read, so they must be read more often than 2^32 packets arrive.
+    /// </summary>
+    public (ulong Received, ulong Dropped, ulong InterfaceDropped) ReadKernelCounters()
+    {
+        try
+        {
+            var s = _device.Statistics;
+            _received += unchecked(s.ReceivedPackets - _lastReceived);
+            _dropped += unchecked(s.DroppedPackets - _lastDropped);
+            _ifDropped += unchecked(s.InterfaceDroppedPackets - _lastIfDropped);
+            (_lastReceived, _lastDropped, _lastIfDropped) = (s.ReceivedPackets, s.DroppedPackets, s.InterfaceDroppedPackets);
+        }
+        catch (PcapException)
+        {
+            // the handle is closing; keep the last values
+        }
+        return (_received, _dropped, _ifDropped);
+    }
+
+    public void Stop()
+    {
+        _stopping = true;
+        _thread?.Join(TimeSpan.FromSeconds(5));
+    }
+
+    public void Dispose() => _device.Close();
+}

@@ -1,0 +1,21 @@
+using Attribution.Core.Decoding;
+
+namespace Attribution.Recorder.Capture;
+
+/// <summary>
+/// Says when a packet belongs to a conversation not seen before, so a snapshot can be taken while its
+/// socket still exists: nethogs re-reads the socket tables when it meets an unknown connection; we do it
+/// while recording, so the evidence is kept. A TCP SYN always counts (a 5-tuple can be reused by a new
+/// connection). The set is bounded: when full it starts over, at worst re-triggering for old flows.
+/// </summary>
+internal sealed class NewFlowDetector(int capacity = 1 << 20)
+{
+    private readonly HashSet<FlowKey> _seen = new();
+
+    public bool IsNew(int linkType, ReadOnlySpan<byte> frame)
+    {
+        if (!PacketDecoder.TryDecode(linkType, frame, out var packet) || !packet.HasPorts) return false;
+        if (_seen.Count >= capacity) _seen.Clear();
+        return _seen.Add(FlowKey.From(packet)) || packet.IsTcpOpening;
+    }
+}

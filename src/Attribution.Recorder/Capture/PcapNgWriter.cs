@@ -1,0 +1,147 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Attribution.Recorder.Capture;
+
+/// <summary>
+/// Writes pcapng (draft-ietf-opsawg-pcapng): one section header, one interface description per capture
+/// interface (nanosecond if_tsresol), enhanced packet blocks keeping captured and original length apart,
+/// and interface statistics blocks for the kernel's drop counters. Written by hand because SharpPcap only
+/// writes classic pcap. Not thread-safe: the caller serialises.
+/// </summary>
+public sealed class PcapNgWriter : IDisposable
+{
+    private const uint SectionHeaderType = 0x0A0D0D0A, InterfaceDescriptionType = 1, InterfaceStatisticsType = 5, EnhancedPacketType = 6;
+    private const uint ByteOrderMagic = 0x1A2B3C4D;
+    private const ushort OptComment = 1;
+    private const ushort ShbHardware = 2, ShbOs = 3, ShbUserAppl = 4;
+    private const ushort IfName = 2, IfDescription = 3, IfTsResol = 9;
+    private const ushort IsbStartTime = 2, IsbEndTime = 3, IsbIfDrop = 5, IsbFilterAccept = 6, IsbOsDrop = 7, IsbUsrDeliv = 8;
+    private const byte NanosecondResolution = 9;
+
+    private readonly Stream _stream;
+    private int _interfaces;
+
+    public long BytesWritten { get; private set; }
+
+    public PcapNgWriter(Stream stream, string hardware, string os, string application, string? comment = null)
+    {
+        _stream = stream;
+        var options = new OptionBuilder();
+        if (comment is not null) options.Add(OptComment, comment);
+        options.Add(ShbHardware, hardware).Add(ShbOs, os).Add(ShbUserAppl, application);
+        Span<byte> fixedPart = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, ByteOrderMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[6..], 0);
+        BinaryPrimitives.WriteInt64LittleEndian(fixedPart[8..], -1); // section length unknown: we stream
+        WriteBlock(SectionHeaderType, fixedPart, default, options.Build());
+    }
+
+    /// <summary>Adds an interface; packets refer to it by the returned id (0, 1, ... in order of addition).</summary>
+    public int AddInterface(string name, int linkType, int snaplen, string? description = null)
+    {
+        var options = new OptionBuilder().Add(IfName, name);
+        if (description is not null) options.Add(IfDescription, description);
+        options.Add(IfTsResol, [NanosecondResolution]);
+        Span<byte> fixedPart = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart, (ushort)linkType);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[2..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)snaplen);
+        WriteBlock(InterfaceDescriptionType, fixedPart, default, options.Build());
+        return _interfaces++;
+    }
+
+    /// <summary>The per-packet path: one 28-byte header built on the stack, the data, padding, trailer.</summary>
+    public void WritePacket(int interfaceId, long timestampNanoseconds, ReadOnlySpan<byte> data, uint originalLength)
+    {
+        Span<byte> fixedPart = stackalloc byte[20];
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, (uint)interfaceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)((ulong)timestampNanoseconds >> 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)timestampNanoseconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], (uint)data.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], originalLength);
+        WriteBlock(EnhancedPacketType, fixedPart, data, default);
+    }
+
+    /// <summary>
+    /// Interface statistics from libpcap's pcap_stats: ps_recv is what passed the filter (isb_filteraccept),
+    /// ps_drop what the kernel ring dropped (isb_osdrop), and isb_ifdrop their sum with ps_ifdrop, the total
+    /// lost before reaching us, which is what Wireshark and capinfos show as dropped.
+    /// </summary>
+    public void WriteStatistics(int interfaceId, long timestampNanoseconds, long startNanoseconds,
+        ulong received, ulong kernelDropped, ulong interfaceDropped, ulong delivered)
+    {
+        var options = new OptionBuilder()
+            .Add(IsbStartTime, Timestamp(startNanoseconds))
+            .Add(IsbEndTime, Timestamp(timestampNanoseconds))
+            .Add(IsbIfDrop, BitConverter.GetBytes(kernelDropped + interfaceDropped))
+            .Add(IsbFilterAccept, BitConverter.GetBytes(received))
+            .Add(IsbOsDrop, BitConverter.GetBytes(kernelDropped))
+            .Add(IsbUsrDeliv, BitConverter.GetBytes(delivered));
+        Span<byte> fixedPart = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, (uint)interfaceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)((ulong)timestampNanoseconds >> 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)timestampNanoseconds);
+        WriteBlock(InterfaceStatisticsType, fixedPart, default, options.Build());
+    }
+
+    private static byte[] Timestamp(long nanoseconds)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)((ulong)nanoseconds >> 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), (uint)nanoseconds);
+        return bytes;
+    }
+
+    private void WriteBlock(uint type, ReadOnlySpan<byte> fixedPart, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    {
+        int padding = Pad(data.Length) - data.Length;
+        int total = 12 + fixedPart.Length + data.Length + padding + options.Length;
+        Span<byte> head = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(head, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(head[4..], (uint)total);
+        _stream.Write(head);
+        _stream.Write(fixedPart);
+        _stream.Write(data);
+        if (padding > 0) _stream.Write(stackalloc byte[padding]);
+        _stream.Write(options);
+        _stream.Write(head[4..]);
+        BytesWritten += total;
+    }
+
+    internal static int Pad(int length) => (length + 3) & ~3;
+
+    public void Flush() => _stream.Flush();
+
+    public void Dispose()
+    {
+        _stream.Flush();
+        _stream.Dispose();
+    }
+
+    /// <summary>Options are TLVs padded to 32 bits and closed by opt_endofopt; built off the hot path only.</summary>
+    private sealed class OptionBuilder
+    {
+        private readonly MemoryStream _buffer = new();
+
+        public OptionBuilder Add(ushort code, string value) => Add(code, Encoding.UTF8.GetBytes(value));
+
+        public OptionBuilder Add(ushort code, byte[] value)
+        {
+            Span<byte> head = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt16LittleEndian(head, code);
+            BinaryPrimitives.WriteUInt16LittleEndian(head[2..], (ushort)value.Length);
+            _buffer.Write(head);
+            _buffer.Write(value);
+            _buffer.Write(new byte[Pad(value.Length) - value.Length]);
+            return this;
+        }
+
+        public byte[] Build()
+        {
+            _buffer.Write(new byte[4]); // opt_endofopt
+            return _buffer.ToArray();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Attribution.Recorder.Native;
+
+/// <summary>The few libc calls .NET has no allocation-free or Linux-specific wrapper for.</summary>
+internal static unsafe partial class LibC
+{
+    public const int AfNetlink = 16;
+    public const int SockRaw = 3;
+    public const int SockCloexec = 0x80000;
+    public const int NetlinkSockDiag = 4;
+    public const int ScClkTck = 2;
+    public const int Eintr = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint readlink(byte* path, byte* buffer, nint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint send(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    [LibraryImport("libc")]
+    public static partial nint sysconf(int name);
+
+    /// <summary>readlink(2) into a caller's buffer; the path must be NUL-terminated. Returns -1 on failure.</summary>
+    public static int ReadLink(ReadOnlySpan<byte> nulTerminatedPath, Span<byte> target)
+    {
+        fixed (byte* p = nulTerminatedPath)
+        fixed (byte* t = target)
+            return (int)readlink(p, t, target.Length);
+    }
+}

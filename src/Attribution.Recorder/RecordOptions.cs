@@ -1,0 +1,24 @@
+namespace Attribution.Recorder;
+
+/// <summary>Everything `attribution record` can be told.</summary>
+public sealed record RecordOptions
+{
+    public required string OutputPath { get; init; }
+    public IReadOnlyList<string> Interfaces { get; init; } = ["any"];
+    public string? Filter { get; init; }
+    public int Snaplen { get; init; } = 262144;
+    public TimeSpan? Duration { get; init; }
+    public long? PacketLimit { get; init; }
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MinTriggerGap { get; init; } = TimeSpan.FromMilliseconds(2);
+    public bool UseSockDiag { get; init; } = true;
+    public bool Overwrite { get; init; }
+    public int KernelBufferBytes { get; init; } = 32 * 1024 * 1024;
+    public TimeSpan StatsEvery { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan FlushEvery { get; init; } = TimeSpan.FromSeconds(1);
+    public string ProcRoot { get; init; } = Core.Linux.ProcPaths.DefaultRoot;
+
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
+
+    public string SidecarPath => Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+using Attribution.Recorder.Capture;
+using Attribution.Recorder.Snapshots;
+using SharpPcap.LibPcap;
+
+namespace Attribution.Recorder;
+
+/// <summary>
+/// One recording: checks privileges and opens the interfaces before any file exists, then starts the
+/// snapshots before the capture (so the first packet already has a snapshot before it), and stops them in
+/// the reverse order with a final snapshot, statistics and flush.
+/// </summary>
+public sealed class RecordSession
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite; // captures hold secrets
+
+    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null)
+    {
+        Validate(options);
+        var missing = Privileges.Missing(options.ProcRoot);
+        if (missing.Count > 0)
+            throw new RecordError(RecordFailure.Privileges, "recording needs more privileges; missing: " + string.Join("; ", missing) +
+                ". Run as root (sudo attribution record ...).");
+        foreach (var path in new[] { options.OutputPath, options.SidecarPath })
+            if (File.Exists(path) && !options.Overwrite)
+                throw new RecordError(RecordFailure.Output, $"{path} already exists; choose another -o or pass --force to overwrite it");
+
+        List<LibPcapLiveDevice> devices;
+        try { devices = CaptureDevices.Open(options.Interfaces, options.Snaplen, options.Filter, options.KernelBufferBytes); }
+        catch (DllNotFoundException) { throw new RecordError(RecordFailure.Capture, "libpcap is not installed (apt-get install libpcap0.8)"); }
+
+        var created = new List<string>();
+        try
+        {
+            return Record(options, devices, created, cancel, status);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RecordError(RecordFailure.Output, $"cannot write the output: {e.Message}");
+        }
+        finally
+        {
+            foreach (var device in devices) device.Close();
+        }
+    }
+
+    private static void Validate(RecordOptions options)
+    {
+        if (options.Interval < RecordOptions.MinInterval)
+            throw new ArgumentException($"--interval must be at least {RecordOptions.MinInterval.TotalMilliseconds} ms");
+        if (options.Snaplen is < 64 or > 262144)
+            throw new ArgumentException("--snaplen must be between 64 and 262144");
+        if (options.Interfaces.Count == 0) throw new ArgumentException("no interface given");
+    }
+
+    private static RecordSummary Record(RecordOptions options, List<LibPcapLiveDevice> devices, List<string> created,
+        CancellationToken cancel, Action<string>? status)
+    {
+        var clock = Stopwatch.StartNew();
+        var host = HostInfo.Read(options.ProcRoot);
+        long startNs = RealtimeClock.NowNanoseconds();
+        var stop = new ManualResetEventSlim(false);
+        bool started = false;
+        FileStream? captureFile = null, sidecarFile = null;
+        try
+        {
+            captureFile = CreateOwnerOnly(options.OutputPath, created);
+            sidecarFile = CreateOwnerOnly(options.SidecarPath, created);
+            var pcap = new PcapNgWriter(new BufferedStream(captureFile, 1 << 20), CpuModel(),
+                $"Linux {host.KernelRelease}", $"Attribution {Version}",
+                $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(options.SidecarPath)}");
+            var sidecar = new SidecarWriter(sidecarFile);
+
+            SnapshotScheduler? scheduler = null;
+            var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set());
+            var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
+            sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
+                host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
+                Path.GetFileName(options.OutputPath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList()));
+
+            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag);
+            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
+            scheduler.Start();
+            foreach (var source in sources) source.Start(_ => stop.Set());
+            started = true;
+            status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to {options.OutputPath} " +
+                           $"(snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
+
+            using var cancelled = cancel.Register(() => stop.Set());
+            var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
+            var nextStats = clock.Elapsed + options.StatsEvery;
+            while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+            {
+                var wait = Min(options.FlushEvery, deadline - clock.Elapsed);
+                stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                sink.Flush();
+                if (clock.Elapsed >= nextStats)
+                {
+                    sidecar.Write(sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
+                    nextStats += options.StatsEvery;
+                }
+            }
+
+            foreach (var source in sources) source.Stop();
+            scheduler.Stop();
+            var final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs);
+            sidecar.Write(final);
+            var captureError = scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
+            long captureBytes = sink.FileBytes;
+            pcap.Dispose();
+            sidecar.Dispose();
+            return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
+                (ulong)final.Interfaces.Sum(i => (decimal)i.Dropped), (ulong)final.Interfaces.Sum(i => (decimal)i.InterfaceDropped),
+                scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
+                options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
+                clock.Elapsed, taker.UsingSockDiag, captureError);
+        }
+        finally
+        {
+            if (!started)
+            {
+                // Nothing half-written: a recording that could not start leaves no files behind. Once packets
+                // flow, a failure keeps whatever was written: that is evidence.
+                captureFile?.Dispose();
+                sidecarFile?.Dispose();
+                foreach (var path in created) File.Delete(path);
+            }
+        }
+    }
+
+    private static FileStream CreateOwnerOnly(string path, List<string> created)
+    {
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            UnixCreateMode = OwnerOnly,
+            BufferSize = 0,
+        });
+        created.Add(path);
+        File.SetUnixFileMode(path, OwnerOnly); // an overwritten file keeps its old mode otherwise
+        return stream;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    public static string Version =>
+        typeof(RecordSession).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            var model = line?[(line.IndexOf(':') + 1)..].Trim();
+            return $"{System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()} {model}".Trim();
+        }
+        catch (IOException)
+        {
+            return System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString();
+        }
+    }
+}

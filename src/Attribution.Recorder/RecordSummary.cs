@@ -1,0 +1,26 @@
+namespace Attribution.Recorder;
+
+/// <summary>What a recording produced, for the closing summary.</summary>
+public sealed record RecordSummary(
+    long Packets,
+    long Bytes,
+    ulong KernelDrops,
+    ulong InterfaceDrops,
+    int TimerSnapshots,
+    int TriggeredSnapshots,
+    IReadOnlyList<long> TriggerDelaysNanoseconds,
+    string CapturePath,
+    long CaptureBytes,
+    string SidecarPath,
+    long SidecarBytes,
+    TimeSpan Elapsed,
+    bool UsedSockDiag,
+    string? CaptureError)
+{
+    public double? TriggerDelayPercentileMs(double p)
+    {
+        if (TriggerDelaysNanoseconds.Count == 0) return null;
+        var sorted = TriggerDelaysNanoseconds.Order().ToArray();
+        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))] / 1e6;
+    }
+}

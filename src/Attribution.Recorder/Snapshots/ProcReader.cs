@@ -1,0 +1,65 @@
+using System.Text;
+using Attribution.Recorder.Native;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// Reads /proc files and links. /proc files report size 0, so they are read until EOF into a reused
+/// buffer; a file or process that vanished reads as "not there", never as an error: races are normal.
+/// </summary>
+internal sealed class ProcReader
+{
+    private byte[] _buffer = new byte[64 * 1024];
+
+    /// <summary>Reads a whole file; the span is valid until the next call. False if it is gone or unreadable.</summary>
+    public bool TryReadFile(string path, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            int total = 0;
+            while (true)
+            {
+                if (total == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+                int read = RandomAccess.Read(handle, _buffer.AsSpan(total), total);
+                if (read == 0) break;
+                total += read;
+            }
+            content = _buffer.AsSpan(0, total);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public byte[]? TryReadFileCopy(string path) => TryReadFile(path, out var content) ? content.ToArray() : null;
+
+    /// <summary>readlink(2) without allocating a FileSystemInfo; returns the target length or -1.</summary>
+    public static int ReadLink(ReadOnlySpan<char> path, Span<byte> target)
+    {
+        Span<byte> pathBytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
+        int length = Encoding.UTF8.GetBytes(path, pathBytes);
+        pathBytes[length] = 0;
+        return LibC.ReadLink(pathBytes[..(length + 1)], target);
+    }
+
+    public static string? ReadLinkString(string path)
+    {
+        Span<byte> target = stackalloc byte[4096];
+        int length = ReadLink(path, target);
+        return length < 0 ? null : Encoding.UTF8.GetString(target[..length]);
+    }
+
+    /// <summary>Parses the inode out of link targets like "socket:[12345]" or "net:[4026531840]".</summary>
+    public static bool TryParseBracketedInode(ReadOnlySpan<byte> target, ReadOnlySpan<byte> prefix, out ulong inode)
+    {
+        inode = 0;
+        if (!target.StartsWith(prefix) || target.Length < prefix.Length + 3 || target[prefix.Length] != (byte)'[' || target[^1] != (byte)']')
+            return false;
+        return System.Buffers.Text.Utf8Parser.TryParse(target[(prefix.Length + 1)..^1], out inode, out int used) &&
+               used == target.Length - prefix.Length - 2;
+    }
+}

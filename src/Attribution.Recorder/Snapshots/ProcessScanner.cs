@@ -1,0 +1,115 @@
+using System.IO.Enumeration;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>What one pass over /proc found: which process holds which sockets, and who lives in which namespace.</summary>
+internal sealed class ProcessScan
+{
+    public Dictionary<ProcessKey, ulong[]> Sockets { get; } = new();
+    public Dictionary<ProcessKey, ulong> NetnsOf { get; } = new();
+    public Dictionary<ulong, List<int>> PidsByNetns { get; } = new();
+    public int Scanned, Vanished, FdsUnreadable;
+}
+
+/// <summary>
+/// Walks /proc/PID for every process: its network namespace (ns/net link), the socket inodes among its
+/// fds (fd/N links of the form "socket:[inode]") and, for socket holders, its identity from stat.
+/// </summary>
+internal sealed class ProcessScanner(string procRoot)
+{
+    private static readonly EnumerationOptions Options = new()
+    {
+        RecurseSubdirectories = false,
+        IgnoreInaccessible = false,
+        AttributesToSkip = 0, // no stat() per entry: we only need names
+        ReturnSpecialDirectories = false,
+    };
+
+    private readonly ProcReader _reader = new();
+    private readonly List<ulong> _inodes = new();
+
+    public ProcessScan Scan()
+    {
+        var scan = new ProcessScan();
+        foreach (int pid in EnumeratePids())
+        {
+            scan.Scanned++;
+            if (!TryReadNetns(pid, out ulong netns)) { scan.Vanished++; continue; }
+            if (!scan.PidsByNetns.TryGetValue(netns, out var pids)) scan.PidsByNetns[netns] = pids = [];
+            pids.Add(pid);
+
+            _inodes.Clear();
+            if (!TryCollectSocketInodes(pid, _inodes)) { scan.FdsUnreadable++; continue; }
+            if (_inodes.Count == 0) continue;
+            // stat is read after the fd scan. Between the two the pid could in principle die and be reused,
+            // but only after the kernel cycles through all of pid_max; we accept that over a second stat read.
+            if (!TryReadStat(pid, out var stat)) { scan.Vanished++; continue; }
+            var key = new ProcessKey(pid, stat.StartTimeTicks);
+            var inodes = _inodes.ToArray();
+            Array.Sort(inodes);
+            scan.Sockets[key] = inodes;
+            scan.NetnsOf[key] = netns;
+        }
+        return scan;
+    }
+
+    public bool TryReadStat(int pid, out ProcStat stat)
+    {
+        stat = default;
+        return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, ProcPaths.Stat), out var text) && ProcStat.TryParse(text, out stat);
+    }
+
+    /// <summary>Reads the identity metadata written once per process (status, exe, cmdline, cgroup).</summary>
+    public ProcessRecord? ReadIdentity(ProcessKey key, ulong netns, long seenNanoseconds)
+    {
+        if (!TryReadStat(key.Pid, out var stat) || stat.StartTimeTicks != key.StartTimeTicks) return null;
+        uint uid = 0, euid = 0;
+        if (_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Status), out var status))
+            ProcStatus.TryReadUids(status, out uid, out euid);
+        var exe = ProcReader.ReadLinkString(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe)) ?? "";
+        var cmdline = _reader.TryReadFileCopy(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cmdline)) ?? [];
+        var cgroup = _reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cgroup), out var cg)
+            ? System.Text.Encoding.UTF8.GetString(cg) : "";
+        return new ProcessRecord(key, stat.ParentPid, uid, euid, stat.Comm, exe, cmdline, cgroup, netns, seenNanoseconds);
+    }
+
+    private IEnumerable<int> EnumeratePids() =>
+        new FileSystemEnumerable<int>(procRoot, static (ref FileSystemEntry e) => int.TryParse(e.FileName, out int pid) ? pid : -1, Options)
+        {
+            ShouldIncludePredicate = static (ref FileSystemEntry e) => e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]),
+        };
+
+    private bool TryReadNetns(int pid, out ulong netns)
+    {
+        netns = 0;
+        Span<byte> target = stackalloc byte[64];
+        int length = ProcReader.ReadLink(ProcPaths.Process(procRoot, pid, ProcPaths.NetNamespace).AsSpan(), target);
+        return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net"u8, out netns);
+    }
+
+    private bool TryCollectSocketInodes(int pid, List<ulong> into)
+    {
+        try
+        {
+            var fds = new FileSystemEnumerable<ulong>(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), static (ref FileSystemEntry e) =>
+            {
+                Span<char> path = stackalloc char[e.Directory.Length + 1 + e.FileName.Length];
+                e.Directory.CopyTo(path);
+                path[e.Directory.Length] = '/';
+                e.FileName.CopyTo(path[(e.Directory.Length + 1)..]);
+                Span<byte> target = stackalloc byte[64];
+                int length = ProcReader.ReadLink(path, target);
+                return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "socket:"u8, out ulong inode) ? inode : 0;
+            }, Options);
+            foreach (ulong inode in fds)
+                if (inode != 0) into.Add(inode);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the process exited mid-scan, or we may not look (no CAP_SYS_PTRACE)
+        }
+    }
+}

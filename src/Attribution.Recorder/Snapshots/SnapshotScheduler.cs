@@ -1,0 +1,87 @@
+using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// Runs snapshots on its own thread: one every <c>interval</c>, and one as soon as possible after the capture
+/// meets a new flow. Triggers that arrive while a snapshot runs are coalesced into the next one, and
+/// triggered snapshots are spaced by at least the previous one's duration (and <c>minGap</c>), so a flood
+/// of new flows costs at most about half a core.
+/// </summary>
+internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap)
+{
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly List<long> _triggerDelays = [];
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
+
+    public int TimerSnapshots { get; private set; }
+    public int TriggeredSnapshots { get; private set; }
+    public Exception? Failure { get; private set; }
+
+    /// <summary>Nanoseconds from each triggering packet to the end of the snapshot it caused.</summary>
+    public IReadOnlyList<long> TriggerDelays => _triggerDelays;
+
+    /// <summary>Called from capture threads; cheap and lock-free.</summary>
+    public void Trigger(long packetNanoseconds)
+    {
+        Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0);
+        _wake.Set();
+    }
+
+    public void Start()
+    {
+        taker.Take(SnapshotReason.Initial, 0);
+        _thread = new Thread(Run) { IsBackground = true, Name = "snapshots" };
+        _thread.Start();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            long lastEnd = RealtimeClock.NowNanoseconds();
+            long lastDuration = 0;
+            while (!_stopping)
+            {
+                long now = RealtimeClock.NowNanoseconds();
+                long timerDue = lastEnd + interval.Ticks * 100;
+                if (Volatile.Read(ref _pendingTriggerPacket) != 0)
+                {
+                    long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration);
+                    if (now < earliest) { Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1)); continue; }
+                    long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
+                    var s = taker.Take(SnapshotReason.Trigger, packet);
+                    TriggeredSnapshots++;
+                    _triggerDelays.Add(s.EndNanoseconds - packet);
+                    (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else if (now >= timerDue)
+                {
+                    var s = taker.Take(SnapshotReason.Timer, 0);
+                    TimerSnapshots++;
+                    (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else
+                {
+                    _wake.WaitOne(TimeSpan.FromTicks((timerDue - now) / 100 + 1));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failure = e; // the sidecar cannot be written (disk full?): the session reports it and stops
+        }
+    }
+
+    /// <summary>Stops the thread, then takes the final snapshot (on the caller's thread: the taker is free again).</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _wake.Set();
+        _thread?.Join();
+        if (Failure is null) taker.Take(SnapshotReason.Final, 0);
+    }
+}

@@ -1,0 +1,126 @@
+using System.IO.Hashing;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// Takes one snapshot and appends it to the sidecar: new process identities, socket tables whose content
+/// changed, then the snapshot record that ties them together (a keyframe every <see cref="KeyframeEvery"/>
+/// snapshots, deltas between). Single-threaded: the scheduler owns it.
+/// </summary>
+internal sealed class SnapshotTaker : IDisposable
+{
+    public const int KeyframeEvery = 30;
+
+    private readonly string _procRoot;
+    private readonly SidecarWriter _writer;
+    private readonly ProcessScanner _scanner;
+    private readonly ProcReader _reader = new();
+    private readonly ulong _ownNetns;
+    private readonly SockDiagClient? _diag;
+    private readonly MemoryStream _diagScratch = new();
+    private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
+    private readonly HashSet<ProcessKey> _identitiesWritten = new();
+    private Dictionary<ProcessKey, ulong[]> _previous = new();
+    private uint _nextId;
+
+    public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag)
+    {
+        _procRoot = procRoot;
+        _writer = writer;
+        _scanner = new ProcessScanner(procRoot);
+        _ownNetns = ownNetns;
+        _diag = useSockDiag ? SockDiagClient.TryOpen() : null;
+    }
+
+    public bool UsingSockDiag => _diag is not null;
+
+    public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
+    {
+        long start = RealtimeClock.NowNanoseconds();
+        var scan = _scanner.Scan();
+        var namespaces = new List<NamespaceTables>();
+        var pendingTables = new List<SocketTableRecord>();
+        int unreadableNamespaces = 0;
+        foreach (var (netns, pids) in scan.PidsByNetns)
+        {
+            var tables = ReadNamespaceTables(netns, pids, pendingTables, out int readThrough);
+            if (tables is null) { unreadableNamespaces++; continue; }
+            namespaces.Add(new NamespaceTables(netns, readThrough, tables));
+        }
+        long end = RealtimeClock.NowNanoseconds();
+
+        foreach (var (key, inodes) in scan.Sockets)
+        {
+            if (_identitiesWritten.Contains(key)) continue;
+            var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
+            if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
+            _writer.Write(identity);
+            _identitiesWritten.Add(key);
+        }
+        foreach (var table in pendingTables) _writer.Write(table);
+
+        bool keyframe = _nextId % KeyframeEvery == 0;
+        var changed = new List<ProcessSockets>();
+        var removed = new List<ProcessKey>();
+        foreach (var (key, inodes) in scan.Sockets)
+            if (keyframe || !_previous.TryGetValue(key, out var before) || !before.AsSpan().SequenceEqual(inodes))
+                changed.Add(new ProcessSockets(key, inodes));
+        if (!keyframe)
+            foreach (var key in _previous.Keys)
+                if (!scan.Sockets.ContainsKey(key)) removed.Add(key);
+        _previous = scan.Sockets;
+
+        var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
+            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces));
+        _writer.Write(record);
+        return record;
+    }
+
+    /// <summary>
+    /// Our own namespace through sock_diag when the kernel allows it; any other namespace (and the fallback)
+    /// through /proc/PID/net/*, which shows the namespace of PID. Tries the next pid if one exits meanwhile.
+    /// </summary>
+    private List<TableRef>? ReadNamespaceTables(ulong netns, List<int> pids, List<SocketTableRecord> pending, out int readThrough)
+    {
+        readThrough = 0;
+        if (netns == _ownNetns && _diag is not null)
+        {
+            var refs = new List<TableRef>(4);
+            foreach (var kind in SocketTableKinds.Diag)
+            {
+                var dump = _diag.TryDump(kind, _diagScratch);
+                if (dump is null) { refs = null; break; }
+                refs.Add(Remember(netns, kind, dump, pending));
+            }
+            if (refs is not null) { readThrough = Environment.ProcessId; return refs; }
+        }
+        foreach (int pid in pids)
+        {
+            var refs = new List<TableRef>(4);
+            foreach (var kind in SocketTableKinds.Proc)
+            {
+                var content = _reader.TryReadFileCopy(ProcPaths.Process(_procRoot, pid, kind.ProcFile()));
+                if (content is null) { refs = null; break; }
+                refs.Add(Remember(netns, kind, content, pending));
+            }
+            if (refs is not null) { readThrough = pid; return refs; }
+        }
+        return null;
+    }
+
+    private TableRef Remember(ulong netns, SocketTableKind kind, byte[] content, List<SocketTableRecord> pending)
+    {
+        ulong hash = XxHash64.HashToUInt64(content);
+        if (!_lastTableHash.TryGetValue((netns, kind), out ulong last) || last != hash)
+        {
+            pending.Add(new SocketTableRecord(netns, kind, hash, content));
+            _lastTableHash[(netns, kind)] = hash;
+        }
+        return new TableRef(kind, hash);
+    }
+
+    public void Dispose() => _diag?.Dispose();
+}
