@@ -1,4 +1,3 @@
-using PacketDotNet;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -28,8 +27,6 @@ internal static class CaptureDevices
                     BufferSize = kernelBufferBytes,
                     TimestampResolution = TimestampResolution.Nanosecond,
                 };
-                // On "any", ask for SLL2: unlike SLL it keeps the interface index, and the packet direction.
-                if (name == AnyInterface) config.LinkLayerType = LinkLayers.LinuxSll2;
                 try
                 {
                     device.Open(config);
@@ -39,6 +36,9 @@ internal static class CaptureDevices
                     throw new RecordError(RecordFailure.Capture, $"cannot open interface '{name}': {e.Message}");
                 }
                 opened.Add(device);
+                // On "any", ask for SLL2: unlike SLL it keeps the interface index (and the direction). Older
+                // libpcap (< 1.10) lacks it and keeps SLL, which the analyzer reads too.
+                if (name == AnyInterface) Native.LibPcap.TrySetLinkType(device, Core.Decoding.LinkType.LinuxSll2);
                 if (!string.IsNullOrWhiteSpace(filter))
                 {
                     try { device.Filter = filter; }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using PacketDotNet;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -39,7 +38,7 @@ internal sealed class CaptureSource : IDisposable
         _device = device;
         _sink = sink;
         _nanosecond = device.TimestampResolution == TimestampResolution.Nanosecond;
-        LinkType = (int)device.LinkType;
+        LinkType = Native.LibPcap.LinkType(device);
         InterfaceId = sink.AddInterface(device.Name, LinkType, snaplen, device.Description ?? device.Name);
     }
 
@@ -101,7 +100,8 @@ internal sealed class CaptureSource : IDisposable
     public void Stop()
     {
         _stopping = true;
-        _thread?.Join(TimeSpan.FromSeconds(5));
+        Native.LibPcap.BreakLoop(_device);
+        _thread?.Join();
     }
 
     public void Dispose() => _device.Close();

@@ -21,7 +21,7 @@ internal sealed record HostInfo(string Hostname, string KernelRelease, string Bo
         ulong netns = 0;
         Span<byte> target = stackalloc byte[64];
         int length = ProcReader.ReadLink($"{procRoot}/self/{ProcPaths.NetNamespace}", target);
-        if (length > 0) ProcReader.TryParseBracketedInode(target[..length], "net"u8, out netns);
+        if (length > 0) ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
         int ticks = (int)LibC.sysconf(LibC.ScClkTck);
         return new HostInfo(Text(ProcPaths.Hostname), Text(ProcPaths.KernelRelease), Text(ProcPaths.BootId), btime, ticks > 0 ? ticks : 100, netns);
     }

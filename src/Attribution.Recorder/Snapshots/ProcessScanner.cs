@@ -86,7 +86,7 @@ internal sealed class ProcessScanner(string procRoot)
         netns = 0;
         Span<byte> target = stackalloc byte[64];
         int length = ProcReader.ReadLink(ProcPaths.Process(procRoot, pid, ProcPaths.NetNamespace).AsSpan(), target);
-        return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net"u8, out netns);
+        return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
     }
 
     private bool TryCollectSocketInodes(int pid, List<ulong> into)
