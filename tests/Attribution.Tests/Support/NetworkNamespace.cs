@@ -1,0 +1,54 @@
+namespace Attribution.Tests.Support;
+
+/// <summary>
+/// A network namespace made for one test, joined to the host by a veth pair: host side 198.18.N.1/30
+/// and fd00:a77:0:N::1/64, namespace side .2 and ::2 (198.18.0.0/15 is reserved for benchmarking, so it
+/// clashes with nothing real). Deleting the namespace removes the veth pair with it.
+/// </summary>
+public sealed class NetworkNamespace : IDisposable
+{
+    private static int _counter;
+
+    public string Name { get; }
+    public string HostLink { get; }
+    public string HostAddress { get; }
+    public string PeerAddress { get; }
+    public string HostAddress6 { get; }
+    public string PeerAddress6 { get; }
+
+    public NetworkNamespace()
+    {
+        int n = Interlocked.Increment(ref _counter) + Environment.ProcessId % 200;
+        int subnet = n % 250;
+        Name = $"attr-test-{Environment.ProcessId}-{n}";
+        HostLink = $"at{Environment.ProcessId % 100000}h{n % 100}";
+        string peerLink = $"at{Environment.ProcessId % 100000}p{n % 100}";
+        HostAddress = $"198.18.{subnet}.1";
+        PeerAddress = $"198.18.{subnet}.2";
+        HostAddress6 = $"fd00:a77:0:{subnet:x}::1";
+        PeerAddress6 = $"fd00:a77:0:{subnet:x}::2";
+        try
+        {
+            Run.Checked("ip", "netns", "add", Name);
+            Run.Checked("ip", "link", "add", HostLink, "type", "veth", "peer", "name", peerLink, "netns", Name);
+            Run.Checked("ip", "addr", "add", $"{HostAddress}/30", "dev", HostLink);
+            Run.Checked("ip", "-6", "addr", "add", $"{HostAddress6}/64", "dev", HostLink, "nodad");
+            Run.Checked("ip", "link", "set", HostLink, "up");
+            Run.Checked("ip", "-n", Name, "addr", "add", $"{PeerAddress}/30", "dev", peerLink);
+            Run.Checked("ip", "-n", Name, "-6", "addr", "add", $"{PeerAddress6}/64", "dev", peerLink, "nodad");
+            Run.Checked("ip", "-n", Name, "link", "set", peerLink, "up");
+            Run.Checked("ip", "-n", Name, "link", "set", "lo", "up");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Run.Command("ip", "netns", "del", Name);
+        Run.Command("ip", "link", "del", HostLink); // normally gone with the namespace already
+    }
+}

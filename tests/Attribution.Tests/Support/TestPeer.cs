@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Tests.Support;
+
+/// <summary>
+/// A tests/Attribution.TestPeer process with known sockets, optionally inside a network namespace. It
+/// holds its sockets until disposed (stdin closed), then exits; a peer that will not exit is killed.
+/// </summary>
+public sealed class TestPeer : IDisposable
+{
+    private readonly Process _process;
+
+    public int Pid { get; }
+    public ProcessKey Key { get; }
+
+    private TestPeer(Process process, int pid)
+    {
+        _process = process;
+        Pid = pid;
+        Assert.True(ProcStat.TryParse(File.ReadAllBytes($"/proc/{pid}/stat"), out var stat));
+        Key = new ProcessKey(pid, stat.StartTimeTicks);
+    }
+
+    public static string DotnetHost =>
+        Environment.ProcessPath is { } p && Path.GetFileName(p) == "dotnet" ? p : "dotnet";
+
+    public static string PeerAssembly
+    {
+        get
+        {
+            // tests/Attribution.Tests/bin/<Configuration>/net10.0/ -> tests/Attribution.TestPeer/bin/<Configuration>/net10.0/
+            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+            string framework = here.Name, configuration = here.Parent!.Name;
+            var tests = here.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(tests, "Attribution.TestPeer", "bin", configuration, framework, "Attribution.TestPeer.dll");
+        }
+    }
+
+    /// <summary>Starts a peer (in <paramref name="netns"/> if given) and waits, at most 30 s, for its "ready".</summary>
+    public static TestPeer Start(string? netns, params string[] args)
+    {
+        var info = netns is null ? new ProcessStartInfo(DotnetHost) : new ProcessStartInfo("ip");
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, DotnetHost }) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(PeerAssembly);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+        var process = Process.Start(info)!;
+        var ready = process.StandardOutput.ReadLineAsync();
+        if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result is not { } line || !line.StartsWith("ready "))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"test peer {string.Join(' ', args)} did not start: {process.StandardError.ReadToEnd()}");
+        }
+        return new TestPeer(process, int.Parse(line["ready ".Length..]));
+    }
+
+    public ulong NetnsInode
+    {
+        get
+        {
+            var link = File.ResolveLinkTarget($"/proc/{Pid}/ns/net", false)!.ToString(); // "net:[4026531840]"
+            return ulong.Parse(link[(link.IndexOf('[') + 1)..^1]);
+        }
+    }
+
+    public void Dispose()
+    {
+        try { _process.StandardInput.Close(); } catch (IOException) { }
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(10))) _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+}
