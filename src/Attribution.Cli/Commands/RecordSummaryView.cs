@@ -19,9 +19,10 @@ public static class RecordSummaryView
         if (s.TriggerDelayPercentileMs(0.5) is { } median)
             table.AddRow("new flow -> snapshot done (median / p95)", $"{median:F1} ms / {s.TriggerDelayPercentileMs(0.95):F1} ms");
         table.AddRow("own namespace read through", s.UsedSockDiag ? "sock_diag netlink" : "/proc/net text");
-        table.AddRow(Markup.Escape(s.CapturePath), $"{s.CaptureBytes:N0} bytes");
-        table.AddRow(Markup.Escape(s.SidecarPath), $"{s.SidecarBytes:N0} bytes");
         table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
         console.Write(table);
+        // Paths stay whole on their own lines: a table would wrap them at the terminal width.
+        Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
+        Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
     }
 }

@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace Attribution.Tests.Support;
+
+/// <summary>The `attribution` program as a user runs it: a separate process, its exit code and output.</summary>
+public static class AttributionCli
+{
+    public static string Assembly => Path.Combine(AppContext.BaseDirectory, "attribution.dll");
+
+    public static Run.Result Run(params string[] args) =>
+        Support.Run.Command(TimeSpan.FromSeconds(60), TestPeer.DotnetHost, [Assembly, .. args]);
+
+    /// <summary>Runs under setpriv with capabilities removed from the bounding set, so even root lacks them.</summary>
+    public static Run.Result RunWithout(string[] capabilities, params string[] args)
+    {
+        var drop = string.Join(',', capabilities.Select(c => "-" + c));
+        return Support.Run.Command(TimeSpan.FromSeconds(60), "setpriv",
+            ["--bounding-set", drop, "--inh-caps", drop, "--", TestPeer.DotnetHost, Assembly, .. args]);
+    }
+
+    /// <summary>Starts `attribution record ...` in the background and waits (at most 30 s) until it captures.</summary>
+    public static Process StartRecording(params string[] args)
+    {
+        var info = new ProcessStartInfo(TestPeer.DotnetHost) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in new[] { Assembly, "record" }.Concat(args)) info.ArgumentList.Add(a);
+        var process = System.Diagnostics.Process.Start(info)!;
+        var line = process.StandardError.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result?.StartsWith("recording on") != true)
+        {
+            process.Kill(true);
+            throw new InvalidOperationException($"recorder did not start: {line.Result}");
+        }
+        return process;
+    }
+}
