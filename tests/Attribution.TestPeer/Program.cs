@@ -9,6 +9,8 @@ using System.Net.Sockets;
 //   tcp-client ADDR PORT BYTES      connect, send BYTES, read them back
 //   udp-server ADDR PORT            receive datagrams and answer each
 //   udp-send ADDR PORT COUNT        unconnected socket, COUNT datagrams of 100 bytes, read the answers
+//   tcp-burst ADDR PORT COUNT BYTES HOLDMS  COUNT short connections one after another, each echoing
+//                                   BYTES and closing HOLDMS after
 //   tcp-listen-many ADDR PORT COUNT COUNT listening sockets on PORT, PORT+1, ...
 
 var mode = args[0];
@@ -88,6 +90,24 @@ switch (mode)
         {
             socket.SendTo(new byte[100], endpoint);
             socket.Receive(buffer);
+        }
+        Ready();
+        break;
+    }
+    case "tcp-burst":
+    {
+        int count = int.Parse(args[3]), bytes = int.Parse(args[4]), holdMs = int.Parse(args[5]);
+        var data = new byte[bytes];
+        var back = new byte[bytes];
+        for (int i = 0; i < count; i++)
+        {
+            using var client = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+            client.Connect(endpoint);
+            client.Send(data);
+            int got = 0;
+            while (got < bytes) got += client.Receive(back, got, bytes - got, SocketFlags.None);
+            Thread.Sleep(holdMs); // the connection's lifetime, as a short-lived client would have it
+            client.Shutdown(SocketShutdown.Both);
         }
         Ready();
         break;

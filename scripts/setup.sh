@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set-up: installs the system packages Attribution needs (libpcap to capture; tshark, tcpdump, iproute2
+# and sqlite3 for the tests and for checking recordings) and publishes the self-contained single-file
+# program dist/attribution for linux-x64, which runs on a host without .NET.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is needed to build (dotnet not found on PATH)" >&2
+  exit 1
+fi
+
+dotnet publish src/Attribution.Cli/Attribution.Cli.csproj -c Release -r linux-x64 --self-contained \
+  -p:PublishSingleFile=true -p:DebugType=none -o dist -v quiet -nologo
+echo "built $(pwd)/dist/attribution"
