@@ -89,32 +89,29 @@ public sealed class RecordSession
                            $"(snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
 
             using var cancelled = cancel.Register(() => stop.Set());
-            var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
-            var nextStats = clock.Elapsed + options.StatsEvery;
-            while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+            string? writeError = null;
+            void Attempt(Action action)
             {
-                var wait = Min(options.FlushEvery, deadline - clock.Elapsed);
-                stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
-                sink.Flush();
-                if (clock.Elapsed >= nextStats)
-                {
-                    sidecar.Write(sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
-                    nextStats += options.StatsEvery;
-                }
+                // Once recording, a write failure (disk full) ends the recording but not the shutdown: the
+                // capture threads are still stopped and every file closed, keeping what was written.
+                try { action(); }
+                catch (IOException e) { writeError ??= $"cannot write the output: {e.Message}"; }
             }
+            Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, scheduler, startNs));
 
             foreach (var source in sources) source.Stop();
-            scheduler.Stop();
-            var final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs);
-            sidecar.Write(final);
-            var captureError = scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
-            long captureBytes = sink.FileBytes;
-            pcap.Dispose();
-            sidecar.Dispose();
+            Attempt(scheduler.Stop);
+            CaptureStatsRecord? final = null;
+            Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
+            if (final is not null) Attempt(() => sidecar.Write(final));
+            Attempt(pcap.Dispose);
+            Attempt(sidecar.Dispose);
+            var captureError = writeError ?? scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
+            var counters = final?.Interfaces ?? [];
             return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
-                (ulong)final.Interfaces.Sum(i => (decimal)i.Dropped), (ulong)final.Interfaces.Sum(i => (decimal)i.InterfaceDropped),
+                (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-                options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
+                options.OutputPath, new FileInfo(options.OutputPath).Length, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError);
         }
         finally
@@ -126,6 +123,25 @@ public sealed class RecordSession
                 captureFile?.Dispose();
                 sidecarFile?.Dispose();
                 foreach (var path in created) File.Delete(path);
+            }
+        }
+    }
+
+    /// <summary>Flushes every second and writes statistics every few, until a stop, the deadline or a failure.</summary>
+    private static void WaitForEnd(RecordOptions options, Stopwatch clock, ManualResetEventSlim stop, CaptureSink sink,
+        SidecarWriter sidecar, List<CaptureSource> sources, SnapshotScheduler scheduler, long startNs)
+    {
+        var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
+        var nextStats = clock.Elapsed + options.StatsEvery;
+        while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+        {
+            var wait = Min(options.FlushEvery, deadline - clock.Elapsed);
+            stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+            sink.Flush();
+            if (clock.Elapsed >= nextStats)
+            {
+                sidecar.Write(sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
+                nextStats += options.StatsEvery;
             }
         }
     }

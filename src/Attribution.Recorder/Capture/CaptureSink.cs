@@ -67,9 +67,4 @@ internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, l
     {
         lock (_gate) writer.Flush();
     }
-
-    public long FileBytes
-    {
-        get { lock (_gate) return writer.BytesWritten; }
-    }
 }
