@@ -27,7 +27,7 @@ snapshot_ms() { # label: records 5 s at 100 ms and prints the median timer-snaps
 
 ss_ms() { # flags: median wall time of one ss run, over 30 runs
   for _ in $(seq 30); do
-    s=$(date +%s%N); ss $1 >/dev/null; e=$(date +%s%N); echo "scale=3; ($e-$s)/1000000" | bc
+    s=$(date +%s%N); ss $1 >/dev/null; e=$(date +%s%N); awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f\n", (e - s) / 1e6}'
   done | median
 }
 

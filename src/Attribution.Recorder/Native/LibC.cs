@@ -15,6 +15,17 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint readlink(byte* path, byte* buffer, nint size);
 
+    public const int ORdonly = 0, ODirectory = 0x10000, OCloexec = 0x80000;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int open(byte* path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint getdents64(int fd, byte* buffer, nint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint readlinkat(int dirfd, byte* path, byte* buffer, nint size);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
 

@@ -29,6 +29,7 @@ internal sealed class ProcessScanner(string procRoot)
 
     private readonly ProcReader _reader = new();
     private readonly List<ulong> _inodes = new();
+    private readonly FdSocketScanner _fds = new();
 
     public ProcessScan Scan()
     {
@@ -89,27 +90,6 @@ internal sealed class ProcessScanner(string procRoot)
         return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
     }
 
-    private bool TryCollectSocketInodes(int pid, List<ulong> into)
-    {
-        try
-        {
-            var fds = new FileSystemEnumerable<ulong>(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), static (ref FileSystemEntry e) =>
-            {
-                Span<char> path = stackalloc char[e.Directory.Length + 1 + e.FileName.Length];
-                e.Directory.CopyTo(path);
-                path[e.Directory.Length] = '/';
-                e.FileName.CopyTo(path[(e.Directory.Length + 1)..]);
-                Span<byte> target = stackalloc byte[64];
-                int length = ProcReader.ReadLink(path, target);
-                return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "socket:"u8, out ulong inode) ? inode : 0;
-            }, Options);
-            foreach (ulong inode in fds)
-                if (inode != 0) into.Add(inode);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false; // the process exited mid-scan, or we may not look (no CAP_SYS_PTRACE)
-        }
-    }
+    private bool TryCollectSocketInodes(int pid, List<ulong> into) =>
+        _fds.TryCollect(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), into);
 }
