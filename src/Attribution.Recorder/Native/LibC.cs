@@ -26,6 +26,11 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint readlinkat(int dirfd, byte* path, byte* buffer, nint size);
 
+    public const int CloneNewNet = 0x40000000;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setns(int fd, int nstype);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
 
@@ -43,6 +48,15 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc")]
     public static partial nint sysconf(int name);
+
+    /// <summary>open(2) of a path given as text; returns the fd or -1.</summary>
+    public static int Open(string path, int flags)
+    {
+        Span<byte> bytes = stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
+        int length = System.Text.Encoding.UTF8.GetBytes(path, bytes);
+        bytes[length] = 0;
+        fixed (byte* p = bytes) return open(p, flags);
+    }
 
     /// <summary>readlink(2) into a caller's buffer; the path must be NUL-terminated. Returns -1 on failure.</summary>
     public static int ReadLink(ReadOnlySpan<byte> nulTerminatedPath, Span<byte> target)

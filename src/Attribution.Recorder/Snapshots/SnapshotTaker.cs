@@ -20,6 +20,7 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly ProcReader _reader = new();
     private readonly ulong _ownNetns;
     private readonly SockDiagClient? _diag;
+    private readonly NamespaceSockDiag? _foreignDiag;
     private readonly MemoryStream _diagScratch = new();
     private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
     private readonly HashSet<ProcessKey> _identitiesWritten = new();
@@ -33,6 +34,7 @@ internal sealed class SnapshotTaker : IDisposable
         _scanner = new ProcessScanner(procRoot);
         _ownNetns = ownNetns;
         _diag = useSockDiag ? SockDiagClient.TryOpen() : null;
+        _foreignDiag = useSockDiag ? new NamespaceSockDiag(procRoot) : null;
     }
 
     public bool UsingSockDiag => _diag is not null;
@@ -51,6 +53,7 @@ internal sealed class SnapshotTaker : IDisposable
             namespaces.Add(new NamespaceTables(netns, readThrough, tables));
         }
         long end = RealtimeClock.NowNanoseconds();
+        _foreignDiag?.Prune(scan.PidsByNetns);
 
         foreach (var (key, inodes) in scan.Sockets)
         {
@@ -80,22 +83,24 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     /// <summary>
-    /// Our own namespace through sock_diag when the kernel allows it; any other namespace (and the fallback)
-    /// through /proc/PID/net/*, which shows the namespace of PID. Tries the next pid if one exits meanwhile.
+    /// Each namespace through sock_diag where the kernel allows it (ours directly, others by joining them
+    /// for a moment); otherwise through /proc/PID/net/*, which shows the namespace of PID. Tries the next
+    /// pid if one exits meanwhile.
     /// </summary>
     private List<TableRef>? ReadNamespaceTables(ulong netns, List<int> pids, List<SocketTableRecord> pending, out int readThrough)
     {
         readThrough = 0;
-        if (netns == _ownNetns && _diag is not null)
+        var diag = netns == _ownNetns ? _diag : _foreignDiag?.ClientFor(netns, pids);
+        if (diag is not null)
         {
             var refs = new List<TableRef>(4);
             foreach (var kind in SocketTableKinds.Diag)
             {
-                var dump = _diag.TryDump(kind, _diagScratch);
+                var dump = diag.TryDump(kind, _diagScratch);
                 if (dump is null) { refs = null; break; }
                 refs.Add(Remember(netns, kind, dump, pending));
             }
-            if (refs is not null) { readThrough = Environment.ProcessId; return refs; }
+            if (refs is not null) { readThrough = netns == _ownNetns ? Environment.ProcessId : pids[0]; return refs; }
         }
         foreach (int pid in pids)
         {
@@ -122,5 +127,9 @@ internal sealed class SnapshotTaker : IDisposable
         return new TableRef(kind, hash);
     }
 
-    public void Dispose() => _diag?.Dispose();
+    public void Dispose()
+    {
+        _diag?.Dispose();
+        _foreignDiag?.Dispose();
+    }
 }

@@ -6,7 +6,7 @@ using Attribution.Recorder.Native;
 namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
-/// Dumps the recorder's own network namespace's sockets through NETLINK_SOCK_DIAG, the interface `ss` uses.
+/// Dumps one network namespace's sockets through NETLINK_SOCK_DIAG, the interface `ss` uses.
 /// Reading /proc/net/tcp makes the kernel walk its whole TCP hash table (about 4 ms per file even when
 /// nearly empty); a sock_diag dump skips that walk. The reply bytes are kept as they are, so nothing the
 /// kernel said is lost; SockDiagParser interprets them.
@@ -23,6 +23,7 @@ internal sealed unsafe class SockDiagClient : IDisposable
 
     private SockDiagClient(int fd) => _fd = fd;
 
+    /// <summary>A client for the calling thread's current network namespace (a netlink socket stays in the namespace it was made in).</summary>
     public static SockDiagClient? TryOpen()
     {
         int fd = LibC.socket(LibC.AfNetlink, LibC.SockRaw | LibC.SockCloexec, LibC.NetlinkSockDiag);
