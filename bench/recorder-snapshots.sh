@@ -35,7 +35,7 @@ ss_ms() { # flags: median wall time of one ss run, over 30 runs
 load() { # 50 processes x 40 listening sockets on loopback
   for i in $(seq 0 49); do
     mkfifo "$work/l$i"
-    $peer tcp-listen-many 127.0.0.1 $((50000 + i * 40)) 40 <"$work/l$i" >"$work/l$i.out" &
+    $peer tcp-listen-many 127.0.0.1 $((20000 + i * 40)) 40 <"$work/l$i" >"$work/l$i.out" &
     pids+=($!)
     exec {fd}>"$work/l$i"
   done
