@@ -9,6 +9,8 @@ public static class ProcPaths
     public const string NetTcp6 = "net/tcp6";
     public const string NetUdp = "net/udp";
     public const string NetUdp6 = "net/udp6";
+    public const string NetFibTrie = "net/fib_trie";
+    public const string NetIfInet6 = "net/if_inet6";
 
     public const string Stat = "stat";
     public const string Status = "status";

@@ -3,8 +3,9 @@ using Attribution.Core.Sockets;
 namespace Attribution.Core.Linux;
 
 /// <summary>
-/// Where a stored socket table came from. The recorder keeps each table as the kernel produced it (text
-/// or netlink bytes), tagged with one of these, so the analyzer can re-parse it later.
+/// Where a stored namespace table came from. The recorder keeps each table as the kernel produced it
+/// (text or netlink bytes), tagged with one of these, so the analyzer can re-parse it later. Kinds 1–4
+/// and 11–14 list sockets; 5 and 6 list the namespace's own addresses.
 /// </summary>
 public enum SocketTableKind : byte
 {
@@ -12,6 +13,8 @@ public enum SocketTableKind : byte
     ProcTcp6 = 2,
     ProcUdp = 3,
     ProcUdp6 = 4,
+    ProcFibTrie = 5,
+    ProcIfInet6 = 6,
     DiagTcp = 11,
     DiagTcp6 = 12,
     DiagUdp = 13,
@@ -26,7 +29,12 @@ public static class SocketTableKinds
     public static readonly SocketTableKind[] Diag =
         [SocketTableKind.DiagTcp, SocketTableKind.DiagTcp6, SocketTableKind.DiagUdp, SocketTableKind.DiagUdp6];
 
+    /// <summary>The tables that name the namespace's local addresses (read as /proc text: small, and rarely changing).</summary>
+    public static readonly SocketTableKind[] Addresses = [SocketTableKind.ProcFibTrie, SocketTableKind.ProcIfInet6];
+
     public static bool IsDiag(this SocketTableKind kind) => kind >= SocketTableKind.DiagTcp;
+
+    public static bool ListsSockets(this SocketTableKind kind) => kind is not (SocketTableKind.ProcFibTrie or SocketTableKind.ProcIfInet6);
 
     public static TransportProtocol Protocol(this SocketTableKind kind) => kind switch
     {
@@ -46,6 +54,8 @@ public static class SocketTableKinds
         SocketTableKind.ProcTcp6 => ProcPaths.NetTcp6,
         SocketTableKind.ProcUdp => ProcPaths.NetUdp,
         SocketTableKind.ProcUdp6 => ProcPaths.NetUdp6,
+        SocketTableKind.ProcFibTrie => ProcPaths.NetFibTrie,
+        SocketTableKind.ProcIfInet6 => ProcPaths.NetIfInet6,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a /proc table"),
     };
 }

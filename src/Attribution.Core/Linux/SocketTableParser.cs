@@ -6,5 +6,7 @@ namespace Attribution.Core.Linux;
 public static class SocketTableParser
 {
     public static int Parse(ReadOnlySpan<byte> content, SocketTableKind kind, List<SocketEntry> into) =>
-        kind.IsDiag() ? SockDiagParser.Parse(content, kind, into) : ProcNetTableParser.Parse(content, kind, into);
+        !kind.ListsSockets() ? 0
+        : kind.IsDiag() ? SockDiagParser.Parse(content, kind, into)
+        : ProcNetTableParser.Parse(content, kind, into);
 }

@@ -50,6 +50,7 @@ internal sealed class SnapshotTaker : IDisposable
         {
             var tables = ReadNamespaceTables(netns, pids, pendingTables, out int readThrough);
             if (tables is null) { unreadableNamespaces++; continue; }
+            ReadAddressTables(netns, readThrough == Environment.ProcessId ? pids : [readThrough, .. pids], tables, pendingTables);
             namespaces.Add(new NamespaceTables(netns, readThrough, tables));
         }
         long end = RealtimeClock.NowNanoseconds();
@@ -114,6 +115,19 @@ internal sealed class SnapshotTaker : IDisposable
             if (refs is not null) { readThrough = pid; return refs; }
         }
         return null;
+    }
+
+    /// <summary>The namespace's own addresses, so the analyzer can tell local ends from remote ones. Optional evidence.</summary>
+    private void ReadAddressTables(ulong netns, IEnumerable<int> pids, List<TableRef> into, List<SocketTableRecord> pending)
+    {
+        foreach (var kind in SocketTableKinds.Addresses)
+            foreach (int pid in pids)
+            {
+                var content = _reader.TryReadFileCopy(ProcPaths.Process(_procRoot, pid, kind.ProcFile()));
+                if (content is null) continue;
+                into.Add(Remember(netns, kind, content, pending));
+                break;
+            }
     }
 
     private TableRef Remember(ulong netns, SocketTableKind kind, byte[] content, List<SocketTableRecord> pending)

@@ -72,5 +72,5 @@ public class RecordingFixtureTests(ITestOutputHelper output)
     }
 
     /// <summary>Measured on the checked-in burst fixture; regenerating it may change this figure.</summary>
-    private const int BurstCaughtInCheckedInFixture = 29;
+    private const int BurstCaughtInCheckedInFixture = 30;
 }

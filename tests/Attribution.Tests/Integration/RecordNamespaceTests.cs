@@ -54,7 +54,14 @@ public sealed class RecordNamespaceTests : IDisposable
 
         // The server's namespace was read, by the way asked for.
         var nsTables = contents.Snapshots[^1].Tables.Where(t => t.Netns == serverNetns).ToList();
-        Assert.Equal((sockDiag ? SocketTableKinds.Diag : SocketTableKinds.Proc).Order(), nsTables.Select(t => t.Kind).Order());
+        Assert.Equal((sockDiag ? SocketTableKinds.Diag : SocketTableKinds.Proc).Concat(SocketTableKinds.Addresses).Order(),
+            nsTables.Select(t => t.Kind).Order());
+        // ... and so were its own addresses, which tell the analyzer which ends are local.
+        var local = new HashSet<IpAddr>();
+        foreach (var t in nsTables) LocalAddressParser.Parse(t.Content, t.Kind, local);
+        Assert.Contains(IpAddr.Parse(_ns.PeerAddress), local);
+        Assert.Contains(IpAddr.Parse(_ns.PeerAddress6), local);
+        Assert.DoesNotContain(IpAddr.Parse(_ns.HostAddress), local);
         Assert.Equal(serverNetns, contents.Assembler.Processes[server].Netns);
 
         var owned = contents.OwnedSockets().ToList();
