@@ -14,4 +14,6 @@ public static class ExitCodes
     public const int Capture = 4;
     /// <summary>The recording started but ended early on an error; what was written is kept and readable.</summary>
     public const int EndedEarly = 5;
+    /// <summary>The analysis is written, but its input was damaged (a truncated capture, skipped snapshot records): results cover what was readable.</summary>
+    public const int DamagedInput = 6;
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using Attribution.Recorder;
 
@@ -21,12 +20,12 @@ public static class RecordCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var snaplen = new Option<int>("--snaplen", "-s") { Description = "Bytes kept of each packet", DefaultValueFactory = _ => 262144 };
-        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 30s, 10m, 2h)", CustomParser = ParseDuration };
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (e.g. 30s, 10m, 2h)", CustomParser = DurationOption.Parse };
         var packets = new Option<long?>("--packets", "-c") { Description = "Stop after this many packets" };
         var interval = new Option<TimeSpan?>("--interval")
         {
             Description = "Time between timer snapshots, at least 50ms; new flows trigger extra ones [default: 1s]",
-            CustomParser = ParseDuration,
+            CustomParser = DurationOption.Parse,
         };
         var noSockDiag = new Option<bool>("--no-sock-diag") { Description = "Read /proc/net/* text only, never the sock_diag netlink dump" };
         var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
@@ -67,14 +66,6 @@ public static class RecordCommand
             return Run(options);
         });
         return command;
-    }
-
-    private static TimeSpan? ParseDuration(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (DurationParser.TryParse(text, out var value)) return value;
-        result.AddError($"'{text}' is not a duration (examples: 500ms, 30s, 10m, 2h)");
-        return null;
     }
 
     private static int Run(RecordOptions options)

@@ -16,10 +16,19 @@ public struct DecodedPacket
     public ushort DestinationPort;
     public byte TcpFlags;
     public bool LaterFragment;  // an IP fragment other than the first: no transport header here
+    public bool MoreFragments;  // a fragment that is not the last: later ones carry no ports
+    public uint FragmentId;     // IPv4 identification or IPv6 fragment header id, for fragments
+    public byte IcmpType;       // for ICMP and ICMPv6
 
     public const byte TcpFin = 0x01, TcpSyn = 0x02, TcpRst = 0x04, TcpAck = 0x10;
 
     public readonly bool IsIp => IpVersion != 0;
     public readonly bool HasPorts => (Protocol == (byte)TransportProtocol.Tcp || Protocol == (byte)TransportProtocol.Udp) && !LaterFragment;
+    public readonly bool IsFragment => LaterFragment || MoreFragments;
+
+    /// <summary>ICMP errors (destination unreachable, time exceeded, ...) are written by the kernel, not by a process.</summary>
+    public readonly bool IsIcmpError =>
+        (Protocol == 1 && IcmpType is 3 or 4 or 5 or 11 or 12) || (Protocol == 58 && IcmpType is >= 1 and <= 4);
+
     public readonly bool IsTcpOpening => Protocol == (byte)TransportProtocol.Tcp && (TcpFlags & (TcpSyn | TcpAck)) == TcpSyn;
 }

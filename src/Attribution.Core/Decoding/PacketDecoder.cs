@@ -82,6 +82,8 @@ public static class PacketDecoder
         packet.Destination = IpAddr.FromV4(ip.Slice(16, 4));
         ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
         packet.LaterFragment = (fragment & 0x1FFF) != 0;
+        packet.MoreFragments = (fragment & 0x2000) != 0;
+        if (packet.IsFragment) packet.FragmentId = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
         if (!packet.LaterFragment) DecodeTransport(ip[headerLength..], ref packet);
         return true;
     }
@@ -108,8 +110,10 @@ public static class PacketDecoder
             else if (next == 44)
             {
                 if (rest.Length < 8) break;
-                ushort offset = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(rest[2..]) >> 3);
-                packet.LaterFragment = offset != 0;
+                ushort field = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+                packet.LaterFragment = (field >> 3) != 0;
+                packet.MoreFragments = (field & 1) != 0;
+                packet.FragmentId = BinaryPrimitives.ReadUInt32BigEndian(rest[4..]);
                 next = rest[0];
                 rest = rest[8..];
             }
@@ -122,6 +126,7 @@ public static class PacketDecoder
 
     private static void DecodeTransport(ReadOnlySpan<byte> transport, ref DecodedPacket packet)
     {
+        if (packet.Protocol is 1 or 58 && !transport.IsEmpty) packet.IcmpType = transport[0];
         if (packet.Protocol is not ((byte)TransportProtocol.Tcp or (byte)TransportProtocol.Udp)) return;
         if (transport.Length < 4) return;
         packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(transport);

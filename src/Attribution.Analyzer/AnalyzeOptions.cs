@@ -1,0 +1,30 @@
+using Attribution.Analyzer.Attribution;
+
+namespace Attribution.Analyzer;
+
+public enum OutputFormat { Sqlite, Csv }
+
+/// <summary>Everything `attribution analyze` can be told.</summary>
+public sealed record AnalyzeOptions
+{
+    public required string CapturePath { get; init; }
+    /// <summary>The database file (SQLite) or directory (CSV); default: the capture's name with .db, or a directory named after it.</summary>
+    public string? OutputPath { get; init; }
+    public OutputFormat Format { get; init; } = OutputFormat.Sqlite;
+    public string? SnapshotsPath { get; init; }
+    public FlowTimeouts Timeouts { get; init; } = FlowTimeouts.Default;
+
+    public string ResolvedSnapshotsPath => SnapshotsPath ?? Core.Sidecar.SidecarFraming.SidecarPathFor(CapturePath);
+
+    public string ResolvedOutputPath => OutputPath ?? (Format == OutputFormat.Sqlite
+        ? Path.ChangeExtension(CapturePath, ".db")
+        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!, Path.GetFileNameWithoutExtension(CapturePath) + "-csv"));
+}
+
+public enum AnalyzeFailure { InputMissing, InputUnreadable, Output }
+
+/// <summary>A failure the user must act on: what, and where.</summary>
+public sealed class AnalyzeError(AnalyzeFailure kind, string message) : Exception(message)
+{
+    public AnalyzeFailure Kind { get; } = kind;
+}

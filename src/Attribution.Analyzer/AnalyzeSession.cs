@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Input;
+using Attribution.Analyzer.Output;
+using Attribution.Core.Decoding;
+
+namespace Attribution.Analyzer;
+
+/// <summary>
+/// One analysis: index the snapshot evidence, stream the capture once through decoding, flow tracking and
+/// the attribution rules, write every row, then the processes and provenance, and publish atomically.
+/// </summary>
+public static class AnalyzeSession
+{
+    public static AnalyzeSummary Run(AnalyzeOptions options, Action<double>? progress = null)
+    {
+        var clock = Stopwatch.StartNew();
+        if (!File.Exists(options.CapturePath))
+            throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{options.CapturePath}: no such capture file");
+        string sidecar = options.ResolvedSnapshotsPath;
+        if (!File.Exists(sidecar))
+            throw new AnalyzeError(AnalyzeFailure.InputMissing,
+                $"no socket snapshots at {sidecar}: attribution needs the sidecar `attribution record` writes beside its capture (pass --snapshots PATH if it is elsewhere)");
+
+        EvidenceIndex evidence;
+        try { evidence = EvidenceBuilder.Build(sidecar); }
+        catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
+
+        CaptureFileReader reader;
+        try { reader = CaptureFileReader.Open(options.CapturePath); }
+        catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
+
+        using (reader)
+        {
+            var totals = new TrafficTotals();
+            string output = options.ResolvedOutputPath;
+            using var sink = new CountingSink(CreateSink(options.Format, output, totals), totals);
+            var tracker = new FlowTracker(new EndAttributor(evidence), sink, options.Timeouts);
+            var (first, last) = Replay(reader, tracker, progress);
+            tracker.Finish();
+
+            var header = evidence.Header;
+            sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
+            sink.WriteSnapshots(evidence.Snapshots);
+            sink.WriteProvenance(Provenance(reader, evidence, totals.Packets, first, last), Path.GetFullPath(sidecar), evidence.CorruptRecords,
+                AnalysisFacts(options, evidence, tracker));
+            try { sink.Commit(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {e.Message}");
+            }
+            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem);
+        }
+    }
+
+    private static IAnalysisSink CreateSink(OutputFormat format, string output, TrafficTotals totals)
+    {
+        try
+        {
+            return format == OutputFormat.Sqlite ? new SqliteSink(output) : new CsvSink(output, totals);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            throw new AnalyzeError(AnalyzeFailure.Output, $"cannot create {output}: {e.Message}");
+        }
+    }
+
+    /// <summary>The per-packet loop: one decode, one row struct, no allocation for the common packet.</summary>
+    private static (long? First, long? Last) Replay(CaptureFileReader reader, FlowTracker tracker, Action<double>? progress)
+    {
+        long? first = null, last = null;
+        long count = 0;
+        while (reader.TryRead(out var frame))
+        {
+            PacketDecoder.TryDecode(frame.LinkType, frame.Data, out var packet);
+            var row = new PacketRow
+            {
+                Frame = frame.Number, TimestampNs = frame.TimestampNanoseconds, InterfaceId = frame.InterfaceId,
+                IpVersion = packet.IpVersion, Protocol = packet.Protocol, Source = packet.Source, Destination = packet.Destination,
+                SourcePort = packet.SourcePort, DestinationPort = packet.DestinationPort, HasPorts = packet.HasPorts,
+                Length = frame.OriginalLength, CapturedLength = (uint)frame.Data.Length,
+            };
+            tracker.Add(ref row, packet);
+            first ??= frame.TimestampNanoseconds;
+            last = frame.TimestampNanoseconds;
+            if (progress is not null && ++count % 65536 == 0) progress((double)reader.Position / Math.Max(1, reader.Length));
+        }
+        return (first, last);
+    }
+
+    private static CaptureProvenance Provenance(CaptureFileReader reader, EvidenceIndex evidence, long packets, long? first, long? last)
+    {
+        ulong? drops = reader.Counters.Count > 0
+            ? (ulong)reader.Counters.Values.Sum(c => (decimal)(c.Dropped ?? 0))
+            : evidence.CaptureStats.Count > 0 ? (ulong)evidence.CaptureStats[^1].Interfaces.Sum(i => (decimal)(i.Dropped + i.InterfaceDropped)) : null;
+        return new CaptureProvenance(Path.GetFullPath(reader.Path), reader.Length, Convert.ToHexStringLower(reader.Sha256()), reader.Format,
+            first, last, packets, drops, reader.Problem?.Offset, reader.Problem?.Message);
+    }
+
+    private static Dictionary<string, string> AnalysisFacts(AnalyzeOptions options, EvidenceIndex evidence, FlowTracker tracker) => new()
+    {
+        ["analyzer_version"] = typeof(AnalyzeSession).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
+        ["format"] = options.Format.ToString().ToLowerInvariant(),
+        ["udp_idle_timeout_s"] = (options.Timeouts.UdpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["tcp_idle_timeout_s"] = (options.Timeouts.TcpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["recorder_version"] = evidence.Header?.RecorderVersion ?? "",
+        ["recorded_on"] = evidence.Header?.Hostname ?? "",
+        ["socket_sightings"] = (evidence.Connected.Values.Sum(l => l.Count) + evidence.Bound.Values.Sum(l => l.Count)).ToString(),
+        ["flows"] = tracker.FlowsWritten.ToString(),
+    };
+
+    private static AnalyzeSummary Summarize(string output, TrafficTotals totals, EvidenceIndex evidence, FlowTracker tracker,
+        TimeSpan elapsed, (long, string)? problem)
+    {
+        var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).Take(10)
+            .Select(p => new ProcessShare(p.Key, evidence.Processes[p.Key].Key.Pid, evidence.Processes[p.Key].Record?.Comm, p.Value.BytesOut, p.Value.BytesIn))
+            .ToList();
+        return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
+            totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,
+            evidence.Problems.Select(p => p.ToString()).ToList());
+    }
+}

@@ -1,0 +1,25 @@
+using Attribution.Analyzer.Attribution;
+
+namespace Attribution.Analyzer;
+
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn);
+
+/// <summary>What an analysis found, for the closing summary and for tests.</summary>
+public sealed record AnalyzeSummary(
+    string OutputPath,
+    long Packets,
+    long Bytes,
+    long AttributedPackets,
+    long AttributedBytes,
+    IReadOnlyList<ProcessShare> TopProcesses,
+    IReadOnlyDictionary<Reason, (long Packets, long Bytes)> Unattributed,
+    long Flows,
+    int Processes,
+    int Snapshots,
+    TimeSpan Elapsed,
+    (long Offset, string Message)? CaptureProblem,
+    IReadOnlyList<string> SnapshotProblems)
+{
+    public double PacketShare => Packets == 0 ? 0 : (double)AttributedPackets / Packets;
+    public double ByteShare => Bytes == 0 ? 0 : (double)AttributedBytes / Bytes;
+}

@@ -1,0 +1,60 @@
+using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Attribution;
+
+/// <summary>A snapshot as reported in the output's provenance.</summary>
+public sealed record SnapshotSummary(uint Id, SnapshotReason Reason, long StartNs, long EndNs, long TriggerPacketNs, bool Complete, int Sockets, int Processes);
+
+/// <summary>
+/// Everything the sidecar says, indexed for the packet pass: every socket sighting by its connection or
+/// binding, the processes, and each namespace's own addresses. Built once before the packets are read;
+/// its size follows the number of sockets the host had, not the number of packets.
+/// </summary>
+internal sealed class EvidenceIndex
+{
+    public ProcessTable Processes { get; } = new();
+    public Dictionary<ConnKey, List<SocketSighting>> Connected { get; } = new();
+    public Dictionary<BindKey, List<SocketSighting>> Bound { get; } = new();
+    /// <summary>Connections seen only with inode 0 (TIME_WAIT and the like): closed by their owner.</summary>
+    public HashSet<ConnKey> Orphaned { get; } = new();
+    /// <summary>Namespace → its own addresses, where the recorder stored them.</summary>
+    public Dictionary<ulong, HashSet<IpAddr>> LocalAddresses { get; } = new();
+    public HashSet<IpAddr> AllLocalAddresses { get; } = new();
+    public List<SnapshotSummary> Snapshots { get; } = [];
+    public SidecarHeader? Header { get; set; }
+    public IReadOnlyList<CaptureStatsRecord> CaptureStats { get; set; } = [];
+    public IReadOnlyList<SidecarProblem> Problems { get; set; } = [];
+    public int CorruptRecords { get; set; }
+    public ulong RecorderNetns => Header?.RecorderNetns ?? 0;
+
+    public void Add(ConnKey key, SocketSighting sighting)
+    {
+        if (!Connected.TryGetValue(key, out var list)) Connected[key] = list = [];
+        list.Add(sighting);
+    }
+
+    public void Add(BindKey key, SocketSighting sighting)
+    {
+        if (!Bound.TryGetValue(key, out var list)) Bound[key] = list = [];
+        list.Add(sighting);
+    }
+
+    /// <summary>
+    /// Whether an address belongs to the recording host. Loopback always does; otherwise the namespaces'
+    /// address tables decide, and without any (an older recording) every address might be local.
+    /// </summary>
+    public bool IsLocal(IpAddr address) =>
+        IsLoopback(address) || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0;
+
+    /// <summary>Whether a socket in <paramref name="netns"/> can be the end with this address, as far as the evidence says.</summary>
+    public bool CanHold(ulong netns, IpAddr address)
+    {
+        // The capture was taken in the recorder's namespace, so loopback packets are that namespace's.
+        if (IsLoopback(address)) return netns == RecorderNetns;
+        return !LocalAddresses.TryGetValue(netns, out var mine) || mine.Contains(address) || address.IsUnspecified;
+    }
+
+    public static bool IsLoopback(IpAddr a) =>
+        a.IsV4Mapped ? (uint)(a.Value >> 24) % 256 == 127 : a.Value == UInt128.One;
+}

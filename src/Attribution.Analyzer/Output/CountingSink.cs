@@ -1,0 +1,21 @@
+using Attribution.Analyzer.Attribution;
+
+namespace Attribution.Analyzer.Output;
+
+/// <summary>Counts every packet row as it is finally written (held-back rows included), then passes it on.</summary>
+internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals) : IAnalysisSink
+{
+    public void WritePacket(in PacketRow row)
+    {
+        totals.Add(row);
+        inner.WritePacket(row);
+    }
+
+    public void WriteFlow(FlowRow flow) => inner.WriteFlow(flow);
+    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond) => inner.WriteProcesses(processes, bootTimeSeconds, clockTicksPerSecond);
+    public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);
+    public void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) =>
+        inner.WriteProvenance(capture, snapshotsPath, corrupt, analysis);
+    public void Commit() => inner.Commit();
+    public void Dispose() => inner.Dispose();
+}

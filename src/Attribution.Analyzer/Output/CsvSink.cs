@@ -1,0 +1,190 @@
+using System.Globalization;
+using Attribution.Analyzer.Attribution;
+using Attribution.Core.Linux;
+using CsvHelper;
+
+namespace Attribution.Analyzer.Output;
+
+/// <summary>
+/// Writes the same tables as <see cref="SqliteSink"/> as CSV files (CsvHelper) in a directory, plus the
+/// views' results computed from <see cref="TrafficTotals"/>. Fields that a spreadsheet would run as a
+/// formula (=, +, -, @ first) are escaped. Files appear under their final names only at <see cref="Commit"/>.
+/// </summary>
+public sealed class CsvSink : IAnalysisSink
+{
+    private static readonly CsvWriterOptions Options = new()
+    {
+        Injection = CsvInjection.Escape, // "=cmd|..." in a cmdline must not run as a spreadsheet formula
+        NewLine = "\n",
+        FormatProvider = CultureInfo.InvariantCulture,
+    };
+
+    private readonly string _directory;
+    private readonly string _partial;
+    private readonly TrafficTotals _totals;
+    private readonly CsvWriter _packets, _flows, _holders;
+    private readonly AddressText _text = new();
+    private readonly List<CsvWriter> _open = [];
+    private bool _committed;
+
+    public static readonly string[] PacketColumns =
+        ["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length", "captured_length",
+         "flow_id", "src_process_id", "dst_process_id", "method", "reason"];
+
+    public CsvSink(string directory, TrafficTotals totals)
+    {
+        _directory = directory;
+        _totals = totals;
+        Directory.CreateDirectory(directory);
+        _partial = Path.Combine(directory, $".partial-{Environment.ProcessId}");
+        Directory.CreateDirectory(_partial);
+        _packets = Open("packets", PacketColumns);
+        _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
+            "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason"]);
+        _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
+    }
+
+    private CsvWriter Open(string table, string[] columns)
+    {
+        var writer = CsvWriter.Create(new StreamWriter(Path.Combine(_partial, table + ".csv"), false, new System.Text.UTF8Encoding(false), 1 << 16), Options, false);
+        foreach (var c in columns) writer.Field(c);
+        writer.EndRecord();
+        _open.Add(writer);
+        return writer;
+    }
+
+    private static string Ts(long ns) => (ns / 1e9).ToString("F9", CultureInfo.InvariantCulture);
+
+    public void WritePacket(in PacketRow r)
+    {
+        var w = _packets;
+        w.Field(r.Frame);
+        w.Field(Ts(r.TimestampNs));
+        w.Field(r.TimestampNs);
+        w.Field(r.InterfaceId);
+        w.Field(ProtocolNames.Name(r.IpVersion, r.Protocol));
+        w.Field(r.IpVersion == 0 ? null : _text.Of(r.Source));
+        w.Field(r.HasPorts ? r.SourcePort : (long?)null);
+        w.Field(r.IpVersion == 0 ? null : _text.Of(r.Destination));
+        w.Field(r.HasPorts ? r.DestinationPort : (long?)null);
+        w.Field(r.Length);
+        w.Field(r.CapturedLength);
+        w.Field(r.FlowId == 0 ? null : r.FlowId);
+        w.Field(r.SourceProcess == 0 ? null : (long?)r.SourceProcess);
+        w.Field(r.DestinationProcess == 0 ? null : (long?)r.DestinationProcess);
+        w.Field(MethodText.Of(r.SourceMethod, r.DestinationMethod));
+        w.Field(r.Reason.Name());
+        w.EndRecord();
+    }
+
+    public void WriteFlow(FlowRow f)
+    {
+        var w = _flows;
+        w.Field(f.Id);
+        w.Field(ProtocolNames.Name(4, f.Protocol));
+        w.Field(_text.Of(f.Source));
+        w.Field(f.SourcePort);
+        w.Field(_text.Of(f.Destination));
+        w.Field(f.DestinationPort);
+        w.Field(Ts(f.FirstNs));
+        w.Field(Ts(f.LastNs));
+        w.Field(f.Packets);
+        w.Field(f.Bytes);
+        w.Field(f.SourceProcess == 0 ? null : (long?)f.SourceProcess);
+        w.Field(f.DestinationProcess == 0 ? null : (long?)f.DestinationProcess);
+        w.Field(MethodText.Of(f.SourceMethod, f.DestinationMethod));
+        w.Field(f.SourceMethod.Name());
+        w.Field(f.DestinationMethod.Name());
+        w.Field(f.SourceReason.Name());
+        w.Field(f.DestinationReason.Name());
+        w.EndRecord();
+        foreach (var (end, holders) in new[] { ("src", f.SourceHolders), ("dst", f.DestinationHolders) })
+            foreach (var holder in holders)
+            {
+                _holders.Field(f.Id); _holders.Field(end); _holders.Field(holder);
+                _holders.EndRecord();
+            }
+    }
+
+    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    {
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "first_seen", "last_seen"]);
+        foreach (var e in processes.All)
+        {
+            var r = e.Record;
+            w.Field(e.Id); w.Field(e.Key.Pid); w.Field((long?)r?.ParentPid);
+            w.Field((bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond)).ToString("F2", CultureInfo.InvariantCulture));
+            w.Field((long?)r?.Uid); w.Field(r?.Comm); w.Field(r?.Exe); w.Field(r?.CmdlineText);
+            w.Field((ulong?)r?.Netns); w.Field(r is null ? null : ContainerId.FromCgroup(r.Cgroup));
+            w.Field(e.FirstSeen == long.MaxValue ? null : Ts(e.FirstSeen));
+            w.Field(e.LastSeen == long.MinValue ? null : Ts(e.LastSeen));
+            w.EndRecord();
+        }
+        WriteAggregates(processes);
+    }
+
+    private void WriteAggregates(ProcessTable processes)
+    {
+        using (var w = Open("process_traffic", ["process_id", "pid", "comm", "exe", "cmdline", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
+            foreach (var (id, c) in _totals.PerProcess.OrderBy(p => p.Key))
+            {
+                var r = processes[id].Record;
+                w.Field(id); w.Field(processes[id].Key.Pid); w.Field(r?.Comm); w.Field(r?.Exe); w.Field(r?.CmdlineText);
+                w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
+                w.EndRecord();
+            }
+        using (var w = Open("process_remote_traffic", ["process_id", "proto", "remote_addr", "remote_port", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
+            foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
+            {
+                w.Field(k.Process); w.Field(ProtocolNames.Name(k.IpVersion, k.Protocol)); w.Field(_text.Of(k.Remote)); w.Field(k.RemotePort);
+                w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
+                w.EndRecord();
+            }
+        using (var w = Open("unattributed_traffic", ["reason", "packets", "bytes"]))
+            foreach (var (reason, (packets, bytes)) in _totals.Unattributed.OrderBy(u => u.Key))
+            {
+                w.Field(reason.Name()); w.Field(packets); w.Field(bytes);
+                w.EndRecord();
+            }
+    }
+
+    public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
+    {
+        using var w = Open("snapshots", ["id", "start_ts", "end_ts", "reason", "trigger_ts", "complete", "sockets", "processes"]);
+        foreach (var s in snapshots)
+        {
+            w.Field(s.Id); w.Field(Ts(s.StartNs)); w.Field(Ts(s.EndNs)); w.Field(s.Reason.ToString().ToLowerInvariant());
+            w.Field(s.TriggerPacketNs == 0 ? null : Ts(s.TriggerPacketNs)); w.Field(s.Complete ? 1L : 0L); w.Field(s.Sockets); w.Field(s.Processes);
+            w.EndRecord();
+        }
+    }
+
+    public void WriteProvenance(CaptureProvenance c, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
+    {
+        using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem", "snapshots_path", "corrupt_snapshot_records"]))
+        {
+            w.Field(c.Path); w.Field(c.Size); w.Field(c.Sha256); w.Field(c.Format);
+            w.Field(c.FirstNs is { } f ? Ts(f) : null); w.Field(c.LastNs is { } l ? Ts(l) : null);
+            w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
+            w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
+            w.EndRecord();
+        }
+        using var a = Open("analysis", ["key", "value"]);
+        foreach (var (key, value) in analysis) { a.Field(key); a.Field(value); a.EndRecord(); }
+    }
+
+    public void Commit()
+    {
+        foreach (var w in _open) w.Dispose();
+        foreach (var file in Directory.GetFiles(_partial))
+            File.Move(file, Path.Combine(_directory, Path.GetFileName(file)), overwrite: true);
+        Directory.Delete(_partial);
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in _open) w.Dispose();
+        if (!_committed && Directory.Exists(_partial)) Directory.Delete(_partial, recursive: true);
+    }
+}

@@ -1,0 +1,66 @@
+using Attribution.Analyzer.Attribution;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Output;
+
+/// <summary>One packet's row, filled in place per packet (a struct: nothing allocated on the hot path).</summary>
+public struct PacketRow
+{
+    public long Frame;
+    public long TimestampNs;
+    public int InterfaceId;
+    public byte IpVersion;          // 0: not IP
+    public byte Protocol;
+    public IpAddr Source, Destination;
+    public ushort SourcePort, DestinationPort;
+    public bool HasPorts;
+    public uint Length;             // original wire length
+    public uint CapturedLength;
+    public long FlowId;             // 0: none
+    public int SourceProcess, DestinationProcess; // ProcessTable ids, 0: not attributed
+    public Method SourceMethod, DestinationMethod;
+    public Reason SourceReason, DestinationReason;
+
+    /// <summary>The packet-level reason, when neither end is attributed: the local end's reason, else no-local-end.</summary>
+    public readonly Reason Reason =>
+        SourceProcess != 0 || DestinationProcess != 0 ? Reason.None
+        : SourceReason is not (Reason.None or Reason.Remote) ? SourceReason
+        : DestinationReason is not (Reason.None or Reason.Remote) ? DestinationReason
+        : IpVersion == 0 ? Reason.NonIp
+        : Reason.Remote;
+}
+
+/// <summary>One flow, written when it ends. Src is the end that sent its first packet.</summary>
+public sealed class FlowRow
+{
+    public long Id;
+    public byte Protocol;
+    public IpAddr Source, Destination;
+    public ushort SourcePort, DestinationPort;
+    public long FirstNs, LastNs;
+    public long Packets, Bytes;
+    public int SourceProcess, DestinationProcess;
+    public Method SourceMethod, DestinationMethod;
+    public Reason SourceReason, DestinationReason;
+    public IReadOnlyCollection<int> SourceHolders = [], DestinationHolders = [];
+}
+
+/// <summary>A snapshot of the evidence, as the provenance lists it.</summary>
+public sealed record CaptureProvenance(string Path, long Size, string Sha256, string Format, long? FirstNs, long? LastNs,
+    long Packets, ulong? KernelDrops, long? TruncatedAt, string? Problem);
+
+public static class ProtocolNames
+{
+    public static string Name(byte ipVersion, byte protocol) => ipVersion == 0 ? "non-ip" : protocol switch
+    {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        2 => "igmp",
+        47 => "gre",
+        50 => "esp",
+        132 => "sctp",
+        _ => $"ip-{protocol}",
+    };
+}

@@ -1,0 +1,223 @@
+using System.Globalization;
+using Attribution.Analyzer.Attribution;
+using Attribution.Core.Linux;
+using Microsoft.Data.Sqlite;
+
+namespace Attribution.Analyzer.Output;
+
+/// <summary>
+/// Writes the analysis into a SQLite database (schema in docs/SCHEMA.md). It is built in a temporary file
+/// beside the target, with journaling off and one prepared insert per table in large transactions, and
+/// renamed over the target only when complete: never a half-written file under the final name.
+/// </summary>
+public sealed class SqliteSink : IAnalysisSink
+{
+    private const int RowsPerTransaction = 100_000;
+
+    private readonly string _path;
+    private readonly string _temporary;
+    private readonly SqliteConnection _db;
+    private readonly SqliteCommand _packet, _flow, _holder;
+    private readonly AddressText _text = new();
+    private SqliteTransaction _transaction;
+    private int _rows;
+    private bool _committed;
+
+    public SqliteSink(string path)
+    {
+        _path = path;
+        _temporary = $"{path}.partial-{Environment.ProcessId}";
+        File.Delete(_temporary);
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _temporary, Pooling = false }.ToString());
+        _db.Open();
+        // Rows arrive before the flows and processes they refer to: the references are declared, not enforced while writing.
+        Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
+        Execute(Schema.Tables);
+        _transaction = _db.BeginTransaction();
+        _packet = Prepare("INSERT INTO packets VALUES ($frame, $ts, $ts_ns, $interface, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $length, $captured_length, $flow, $src_process, $dst_process, $method, $reason)");
+        _flow = Prepare("INSERT INTO flows VALUES ($id, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $first, $last, $packets, $bytes, $src_process, $dst_process, $method, $src_method, $dst_method, $src_reason, $dst_reason)");
+        _holder = Prepare("INSERT INTO flow_holders VALUES ($flow, $end, $process)");
+    }
+
+    public void WritePacket(in PacketRow r)
+    {
+        var p = _packet.Parameters;
+        p[0].Value = r.Frame;
+        p[1].Value = r.TimestampNs / 1e9;
+        p[2].Value = r.TimestampNs;
+        p[3].Value = r.InterfaceId;
+        p[4].Value = ProtocolNames.Name(r.IpVersion, r.Protocol);
+        p[5].Value = r.IpVersion == 0 ? DBNull.Value : _text.Of(r.Source);
+        p[6].Value = r.HasPorts ? r.SourcePort : DBNull.Value;
+        p[7].Value = r.IpVersion == 0 ? DBNull.Value : _text.Of(r.Destination);
+        p[8].Value = r.HasPorts ? r.DestinationPort : DBNull.Value;
+        p[9].Value = r.Length;
+        p[10].Value = r.CapturedLength;
+        p[11].Value = r.FlowId == 0 ? DBNull.Value : r.FlowId;
+        p[12].Value = r.SourceProcess == 0 ? DBNull.Value : r.SourceProcess;
+        p[13].Value = r.DestinationProcess == 0 ? DBNull.Value : r.DestinationProcess;
+        p[14].Value = (object?)MethodText.Of(r.SourceMethod, r.DestinationMethod) ?? DBNull.Value;
+        p[15].Value = (object?)r.Reason.Name() ?? DBNull.Value;
+        _packet.ExecuteNonQuery();
+        Counted();
+    }
+
+    public void WriteFlow(FlowRow f)
+    {
+        var p = _flow.Parameters;
+        p[0].Value = f.Id;
+        p[1].Value = ProtocolNames.Name(4, f.Protocol);
+        p[2].Value = _text.Of(f.Source);
+        p[3].Value = f.SourcePort;
+        p[4].Value = _text.Of(f.Destination);
+        p[5].Value = f.DestinationPort;
+        p[6].Value = f.FirstNs / 1e9;
+        p[7].Value = f.LastNs / 1e9;
+        p[8].Value = f.Packets;
+        p[9].Value = f.Bytes;
+        p[10].Value = f.SourceProcess == 0 ? DBNull.Value : f.SourceProcess;
+        p[11].Value = f.DestinationProcess == 0 ? DBNull.Value : f.DestinationProcess;
+        p[12].Value = (object?)MethodText.Of(f.SourceMethod, f.DestinationMethod) ?? DBNull.Value;
+        p[13].Value = (object?)f.SourceMethod.Name() ?? DBNull.Value;
+        p[14].Value = (object?)f.DestinationMethod.Name() ?? DBNull.Value;
+        p[15].Value = (object?)f.SourceReason.Name() ?? DBNull.Value;
+        p[16].Value = (object?)f.DestinationReason.Name() ?? DBNull.Value;
+        _flow.ExecuteNonQuery();
+        foreach (var (end, holders) in new[] { ("src", f.SourceHolders), ("dst", f.DestinationHolders) })
+            foreach (var holder in holders)
+            {
+                _holder.Parameters[0].Value = f.Id;
+                _holder.Parameters[1].Value = end;
+                _holder.Parameters[2].Value = holder;
+                _holder.ExecuteNonQuery();
+            }
+        Counted();
+    }
+
+    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    {
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $first, $last)");
+        foreach (var e in processes.All)
+        {
+            var r = e.Record;
+            var p = insert.Parameters;
+            p[0].Value = e.Id;
+            p[1].Value = e.Key.Pid;
+            p[2].Value = (object?)r?.ParentPid ?? DBNull.Value;
+            p[3].Value = bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond);
+            p[4].Value = (object?)r?.Uid ?? DBNull.Value;
+            p[5].Value = (object?)r?.Comm ?? DBNull.Value;
+            p[6].Value = (object?)r?.Exe ?? DBNull.Value;
+            p[7].Value = (object?)r?.CmdlineText ?? DBNull.Value;
+            p[8].Value = r is null ? DBNull.Value : (long)r.Netns;
+            p[9].Value = (object?)(r is null ? null : ContainerId.FromCgroup(r.Cgroup)) ?? DBNull.Value;
+            p[10].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
+            p[11].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
+    {
+        using var insert = Prepare("INSERT INTO snapshots VALUES ($id, $start, $end, $reason, $trigger, $complete, $sockets, $processes)");
+        foreach (var s in snapshots)
+        {
+            var p = insert.Parameters;
+            p[0].Value = s.Id;
+            p[1].Value = s.StartNs / 1e9;
+            p[2].Value = s.EndNs / 1e9;
+            p[3].Value = s.Reason.ToString().ToLowerInvariant();
+            p[4].Value = s.TriggerPacketNs == 0 ? DBNull.Value : s.TriggerPacketNs / 1e9;
+            p[5].Value = s.Complete ? 1 : 0;
+            p[6].Value = s.Sockets;
+            p[7].Value = s.Processes;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    public void WriteProvenance(CaptureProvenance c, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
+    {
+        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt)"))
+        {
+            var p = insert.Parameters;
+            p[0].Value = c.Path; p[1].Value = c.Size; p[2].Value = c.Sha256; p[3].Value = c.Format;
+            p[4].Value = c.FirstNs is { } f ? f / 1e9 : DBNull.Value;
+            p[5].Value = c.LastNs is { } l ? l / 1e9 : DBNull.Value;
+            p[6].Value = c.Packets;
+            p[7].Value = c.KernelDrops is { } d ? (long)d : DBNull.Value;
+            p[8].Value = (object?)c.TruncatedAt ?? DBNull.Value;
+            p[9].Value = (object?)c.Problem ?? DBNull.Value;
+            p[10].Value = snapshotsPath;
+            p[11].Value = corruptSnapshotRecords;
+            insert.ExecuteNonQuery();
+        }
+        using var option = Prepare("INSERT INTO analysis VALUES ($key, $value)");
+        foreach (var (key, value) in analysis)
+        {
+            option.Parameters[0].Value = key;
+            option.Parameters[1].Value = value;
+            option.ExecuteNonQuery();
+        }
+    }
+
+    public void Commit()
+    {
+        _transaction.Commit();
+        Execute(Schema.IndexesAndViews);
+        _db.Close();
+        SqliteConnection.ClearPool(_db);
+        File.Move(_temporary, _path, overwrite: true);
+        _committed = true;
+    }
+
+    private void Counted()
+    {
+        if (++_rows < RowsPerTransaction) return;
+        _rows = 0;
+        _transaction.Commit();
+        _transaction = _db.BeginTransaction();
+        _packet.Transaction = _flow.Transaction = _holder.Transaction = _transaction;
+    }
+
+    private SqliteCommand Prepare(string sql)
+    {
+        var command = _db.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = _transaction;
+        foreach (var name in System.Text.RegularExpressions.Regex.Matches(sql, @"\$\w+").Select(m => m.Value))
+            command.Parameters.Add(new SqliteParameter(name, null));
+        command.Prepare();
+        return command;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _packet.Dispose();
+        _flow.Dispose();
+        _holder.Dispose();
+        _db.Dispose();
+        if (!_committed) File.Delete(_temporary);
+    }
+}
+
+/// <summary>The `method` column: the source end's rule and the destination end's, "-" for none ("exact,listener", "exact,-").</summary>
+public static class MethodText
+{
+    private static readonly int Count = Enum.GetValues<Method>().Length;
+
+    // Every combination built once: this is written for every packet.
+    private static readonly string?[] Table = Enumerable.Range(0, Count * Count).Select(i =>
+    {
+        Method source = (Method)(i / Count), destination = (Method)(i % Count);
+        return source == Method.None && destination == Method.None ? null : $"{source.Name() ?? "-"},{destination.Name() ?? "-"}";
+    }).ToArray();
+
+    public static string? Of(Method source, Method destination) => Table[(int)source * Count + (int)destination];
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Attribution.Analyzer;
+using Spectre.Console;
+
+namespace Attribution.Cli.Commands;
+
+/// <summary>`attribution analyze`: options in, AnalyzeSession run, summary and exit code out.</summary>
+public static class AnalyzeCommand
+{
+    public static Command Create()
+    {
+        var capture = new Argument<string>("capture") { Description = "The capture (pcapng or pcap); its snapshots are read from CAPTURE.snapshots" };
+        var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv) [default: CAPTURE with .db, or CAPTURE-csv/]" };
+        var format = new Option<string>("--format", "-f") { Description = "sqlite or csv", DefaultValueFactory = _ => "sqlite" };
+        format.AcceptOnlyFromAmong("sqlite", "csv");
+        var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
+        var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
+
+        var command = new Command("analyze", """
+            Attribute every packet of a capture to the process that sent or received it, from the snapshots
+            recorded beside it, and write the result to SQLite (default) or CSV. Runs anywhere, unprivileged.
+
+            Examples:
+              attribution analyze incident.pcapng                 # -> incident.db
+              attribution analyze incident.pcapng --format csv -o out/
+              sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
+            """) { capture, output, format, snapshots, udpTimeout };
+        command.SetAction(parse =>
+        {
+            var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
+            if (parse.GetValue(udpTimeout) is { } udp) timeouts = timeouts with { UdpNs = (long)(udp.TotalSeconds * 1e9) };
+            return Run(new AnalyzeOptions
+            {
+                CapturePath = parse.GetValue(capture)!,
+                OutputPath = parse.GetValue(output),
+                Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
+                SnapshotsPath = parse.GetValue(snapshots),
+                Timeouts = timeouts,
+            });
+        });
+        return command;
+    }
+
+    private static int Run(AnalyzeOptions options)
+    {
+        try
+        {
+            var summary = Console.IsErrorRedirected
+                ? AnalyzeSession.Run(options)
+                : WithProgress(options);
+            AnalyzeSummaryView.Print(summary);
+            if (summary.CaptureProblem is { } problem)
+                Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: offset {problem.Offset}: {problem.Message}; packets before it are analyzed");
+            foreach (var p in summary.SnapshotProblems) Console.Error.WriteLine($"attribution analyze: warning: {p}");
+            return summary.CaptureProblem is not null || summary.SnapshotProblems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
+        }
+        catch (AnalyzeError e)
+        {
+            Console.Error.WriteLine($"attribution analyze: {e.Message}");
+            return ExitCodes.InputOutput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            // Writing failed midway (disk full, read-only directory): the final name was never touched.
+            Console.Error.WriteLine($"attribution analyze: cannot write {options.ResolvedOutputPath}: {e.Message}");
+            return ExitCodes.InputOutput;
+        }
+    }
+
+    private static AnalyzeSummary WithProgress(AnalyzeOptions options)
+    {
+        AnalyzeSummary? summary = null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress().AutoClear(true).Start(context =>
+        {
+            var task = context.AddTask("analyzing", maxValue: 1.0);
+            summary = AnalyzeSession.Run(options, fraction => task.Value = fraction);
+            task.Value = 1.0;
+        });
+        return summary!;
+    }
+}

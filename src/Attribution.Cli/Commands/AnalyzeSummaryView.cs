@@ -1,0 +1,42 @@
+using Attribution.Analyzer;
+using Attribution.Analyzer.Attribution;
+using Spectre.Console;
+
+namespace Attribution.Cli.Commands;
+
+/// <summary>The closing summary of an analysis, on standard error.</summary>
+public static class AnalyzeSummaryView
+{
+    public static void Print(AnalyzeSummary s)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var totals = new Table().Border(TableBorder.Simple).AddColumn("analyzed").AddColumn(new TableColumn("").RightAligned());
+        totals.AddRow("packets", $"{s.Packets:N0}");
+        totals.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
+        totals.AddRow("attributed, by packets", $"{s.PacketShare:P1}");
+        totals.AddRow("attributed, by bytes", $"{s.ByteShare:P1}");
+        totals.AddRow("flows", $"{s.Flows:N0}");
+        totals.AddRow("processes in the evidence", $"{s.Processes:N0}");
+        totals.AddRow("snapshots", $"{s.Snapshots:N0}");
+        totals.AddRow("time taken", $"{s.Elapsed.TotalSeconds:F2} s");
+        console.Write(totals);
+
+        if (s.TopProcesses.Count > 0)
+        {
+            var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid")
+                .AddColumn(new TableColumn("bytes out").RightAligned()).AddColumn(new TableColumn("bytes in").RightAligned());
+            foreach (var p in s.TopProcesses)
+                top.AddRow(Markup.Escape(p.Comm ?? "?"), p.Pid.ToString(), $"{p.BytesOut:N0}", $"{p.BytesIn:N0}");
+            console.Write(top);
+        }
+        if (s.Unattributed.Count > 0)
+        {
+            var reasons = new Table().Border(TableBorder.Simple).AddColumn("unattributed, by reason")
+                .AddColumn(new TableColumn("packets").RightAligned()).AddColumn(new TableColumn("bytes").RightAligned());
+            foreach (var (reason, (packets, bytes)) in s.Unattributed.OrderByDescending(u => u.Value.Bytes))
+                reasons.AddRow(reason.Name() ?? "?", $"{packets:N0}", $"{bytes:N0}");
+            console.Write(reasons);
+        }
+        Console.Error.WriteLine($"written: {s.OutputPath}");
+    }
+}
