@@ -1,0 +1,189 @@
+using Attribution.Analyzer;
+using Attribution.Core.Decoding;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
+using Attribution.Recorder.Capture;
+using Microsoft.Data.Sqlite;
+
+namespace Attribution.Tests.Support;
+
+/// <summary>
+/// A hand-made recording for the attribution rules: processes, snapshots of socket tables written as the
+/// kernel would, and packets built in code, written through the real sidecar and pcapng writers, then
+/// analyzed into a real SQLite file. Times are seconds from an arbitrary epoch.
+/// </summary>
+public sealed class Scenario : IDisposable
+{
+    public const ulong HostNs = 4026531840, OtherNs = 4026532000;
+    private const long Epoch = 1_700_000_000_000_000_000;
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"attr-scenario-{Guid.NewGuid():N}");
+    private readonly List<ProcessRecord> _processes = [];
+    private readonly List<(double At, SnapshotBuilder Builder)> _snapshots = [];
+    private readonly List<(double At, byte[] Frame)> _packets = [];
+    private readonly Dictionary<ulong, List<string>> _addresses = new() { [HostNs] = [] };
+
+    public string CapturePath => Path.Combine(_dir, "scenario.pcapng");
+    public string DatabasePath => Path.Combine(_dir, "scenario.db");
+
+    public Scenario() => Directory.CreateDirectory(_dir);
+
+    public static long Ns(double seconds) => Epoch + (long)(seconds * 1e9);
+
+    /// <summary>Declares an address as the host's own (in a namespace), as fib_trie / if_inet6 would.</summary>
+    public Scenario Local(string address, ulong netns = HostNs)
+    {
+        if (!_addresses.TryGetValue(netns, out var list)) _addresses[netns] = list = [];
+        list.Add(address);
+        return this;
+    }
+
+    public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1)
+    {
+        _processes.Add(new ProcessRecord(new ProcessKey(pid, start), ppid, 1000, 1000, comm, $"/usr/bin/{comm}",
+            System.Text.Encoding.UTF8.GetBytes($"{comm}\0--flag\0"), "0::/user.slice\n", netns, Ns(0)));
+        return this;
+    }
+
+    public Scenario Snapshot(double at, Action<SnapshotBuilder> build)
+    {
+        var builder = new SnapshotBuilder(pid => _processes.FirstOrDefault(p => p.Key.Pid == pid)?.Key.StartTimeTicks ?? 1000);
+        build(builder);
+        _snapshots.Add((at, builder));
+        return this;
+    }
+
+    public Scenario Packet(double at, byte[] ethernetFrame)
+    {
+        _packets.Add((at, ethernetFrame));
+        return this;
+    }
+
+    public Scenario Tcp(double at, string from, string to, bool syn = false, bool ack = true, bool fin = false, bool rst = false, int payload = 0)
+    {
+        var (src, sport) = Split(from);
+        var (dst, dport) = Split(to);
+        var tcp = Frames.Tcp(sport, dport, syn, ack, payload);
+        tcp.Finished = fin;
+        tcp.Reset = rst;
+        return Packet(at, Frames.Ethernet(Frames.Ip(src, dst, tcp)));
+    }
+
+    public Scenario Udp(double at, string from, string to, int payload = 10)
+    {
+        var (src, sport) = Split(from);
+        var (dst, dport) = Split(to);
+        return Packet(at, Frames.Ethernet(Frames.Ip(src, dst, Frames.Udp(sport, dport, payload))));
+    }
+
+    public static (string Address, ushort Port) Split(string endpoint)
+    {
+        int colon = endpoint.LastIndexOf(':');
+        return (endpoint[..colon].Trim('[', ']'), ushort.Parse(endpoint[(colon + 1)..]));
+    }
+
+    /// <summary>Writes both files and analyzes them; returns the summary (the database is at <see cref="DatabasePath"/>).</summary>
+    public AnalyzeSummary Analyze(OutputFormat format = OutputFormat.Sqlite, string? output = null)
+    {
+        WriteSidecar();
+        using (var pcap = new PcapNgWriter(File.Create(CapturePath), "test", "Linux", "scenario"))
+        {
+            int id = pcap.AddInterface("eth0", LinkType.Ethernet, 262144);
+            foreach (var (at, frame) in _packets.OrderBy(p => p.At)) pcap.WritePacket(id, Ns(at), frame, (uint)frame.Length);
+        }
+        return AnalyzeSession.Run(new AnalyzeOptions { CapturePath = CapturePath, Format = format, OutputPath = output ?? DatabasePath });
+    }
+
+    private void WriteSidecar()
+    {
+        using var writer = new SidecarWriter(File.Create(SidecarFraming.SidecarPathFor(CapturePath)));
+        writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", 1_690_000_000, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
+        foreach (var p in _processes) writer.Write(p);
+        uint id = 0;
+        foreach (var (at, builder) in _snapshots.OrderBy(s => s.At))
+        {
+            var namespaces = new List<NamespaceTables>();
+            foreach (var netns in builder.Tables.Keys.Union(_addresses.Keys))
+            {
+                var refs = new List<TableRef>();
+                foreach (var kind in SocketTableKinds.Proc)
+                {
+                    var text = ProcText.Header + string.Concat(builder.Tables.GetValueOrDefault(netns)?.GetValueOrDefault(kind) ?? []);
+                    refs.Add(Table(writer, netns, kind, text));
+                }
+                var own = _addresses.GetValueOrDefault(netns) ?? [];
+                refs.Add(Table(writer, netns, SocketTableKind.ProcFibTrie,
+                    string.Concat(own.Where(a => !a.Contains(':')).Select(a => $"     |-- {a}\n        /32 host LOCAL\n"))));
+                refs.Add(Table(writer, netns, SocketTableKind.ProcIfInet6,
+                    string.Concat(own.Where(a => a.Contains(':')).Select(a =>
+                        Convert.ToHexStringLower(System.Net.IPAddress.Parse(a).GetAddressBytes()) + " 01 80 00 80 eth0\n"))));
+                namespaces.Add(new NamespaceTables(netns, 1, refs));
+            }
+            var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
+            writer.Write(new SnapshotRecord(id++, SnapshotReason.Timer, Ns(at), Ns(at) + 1_000_000, 0, true, namespaces, holders, [], new ScanCounters(10, 0, 0, 0)));
+        }
+    }
+
+    private static TableRef Table(SidecarWriter writer, ulong netns, SocketTableKind kind, string text)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        ulong hash = System.IO.Hashing.XxHash64.HashToUInt64(bytes);
+        writer.Write(new SocketTableRecord(netns, kind, hash, bytes));
+        return new TableRef(kind, hash);
+    }
+
+    public SqliteConnection Open()
+    {
+        var db = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        return db;
+    }
+
+    /// <summary>One row per packet, in frame order: (src pid, dst pid, method, reason); pids are null where not attributed.</summary>
+    public List<(long? SrcPid, long? DstPid, string? Method, string? Reason)> Rows()
+    {
+        using var db = Open();
+        using var q = db.CreateCommand();
+        q.CommandText = """
+            SELECT s.pid, d.pid, k.method, k.reason FROM packets k
+            LEFT JOIN processes s ON s.id = k.src_process_id LEFT JOIN processes d ON d.id = k.dst_process_id ORDER BY k.frame
+            """;
+        using var r = q.ExecuteReader();
+        var rows = new List<(long?, long?, string?, string?)>();
+        while (r.Read())
+            rows.Add((r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1),
+                r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3)));
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    public sealed class SnapshotBuilder(Func<int, ulong> startOf)
+    {
+        internal Dictionary<ulong, Dictionary<SocketTableKind, List<string>>> Tables { get; } = new();
+        internal List<(ProcessKey Key, ulong Inode)> Holders { get; } = [];
+
+        public SnapshotBuilder Socket(SocketTableKind kind, string local, string remote, TcpState state, ulong inode, int[] holders, ulong netns = HostNs)
+        {
+            if (!Tables.TryGetValue(netns, out var byKind)) Tables[netns] = byKind = new();
+            if (!byKind.TryGetValue(kind, out var lines)) byKind[kind] = lines = [];
+            lines.Add(ProcText.Line(lines.Count, local, remote, state, inode, kind.Family() == AddressFamilyKind.V6));
+            foreach (var pid in holders) Holders.Add((new ProcessKey(pid, startOf(pid)), inode));
+            return this;
+        }
+
+        public SnapshotBuilder Tcp(string local, string remote, ulong inode, params int[] holders) =>
+            Socket(SocketTableKind.ProcTcp, local, remote, TcpState.Established, inode, holders);
+
+        public SnapshotBuilder Listen(string local, ulong inode, params int[] holders) =>
+            Socket(SocketTableKind.ProcTcp, local, "0.0.0.0:0", TcpState.Listen, inode, holders);
+
+        public SnapshotBuilder Udp(string local, ulong inode, params int[] holders) =>
+            Socket(SocketTableKind.ProcUdp, local, "0.0.0.0:0", TcpState.Close, inode, holders);
+    }
+}
