@@ -22,7 +22,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(1.5, $"{Me}:40000", $"{Peer}:443", syn: true, ack: false)
           .Tcp(2.5, $"{Peer}:443", $"{Me}:40000", payload: 100);
         _s.Analyze();
-        Assert.Equal([(100L, null, "exact,-", null), (null, 100L, "-,exact", null)], _s.Rows());
+        Assert.Equal([(100L, null, "exact/-", null), (null, 100L, "-/exact", null)], _s.Rows());
     }
 
     [Fact]
@@ -40,11 +40,11 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(4.5, $"{Peer}:50000", $"{Me}:8080", fin: true);
         _s.Analyze();
         var rows = _s.Rows();
-        Assert.Equal((null, 200L, "-,flow", null), rows[0]);  // before the socket's window
-        Assert.Equal((200L, null, "flow,-", null), rows[1]);
-        Assert.Equal((null, 200L, "-,exact", null), rows[2]); // inside: from t=2 (absent) to t=4 (absent)
-        Assert.Equal((200L, null, "exact,-", null), rows[3]);
-        Assert.Equal((null, 200L, "-,flow", null), rows[4]);  // after
+        Assert.Equal((null, 200L, "-/flow", null), rows[0]);  // before the socket's window
+        Assert.Equal((200L, null, "flow/-", null), rows[1]);
+        Assert.Equal((null, 200L, "-/exact", null), rows[2]); // inside: from t=2 (absent) to t=4 (absent)
+        Assert.Equal((200L, null, "exact/-", null), rows[3]);
+        Assert.Equal((null, 200L, "-/flow", null), rows[4]);  // after
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Snapshot(1, s => s.Socket(SocketTableKind.ProcTcp6, $"[::ffff:{Me}]:9000", $"[::ffff:{Peer}]:51000", TcpState.Established, 31, [300]))
           .Tcp(1.5, $"{Peer}:51000", $"{Me}:9000", payload: 50);
         _s.Analyze();
-        Assert.Equal([(null, 300L, "-,exact-v4mapped", null)], _s.Rows());
+        Assert.Equal([(null, 300L, "-/exact-v4mapped", null)], _s.Rows());
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Udp(1.6, $"{Me}:53", $"{Peer}:33333")
           .Udp(1.7, $"{Me}:5353", "192.0.2.99:5353");
         _s.Analyze();
-        Assert.Equal([(null, 400L, "-,udp-bound", null), (400L, null, "udp-bound,-", null), (401L, null, "udp-wildcard,-", null)], _s.Rows());
+        Assert.Equal([(null, 400L, "-/udp-bound", null), (400L, null, "udp-bound/-", null), (401L, null, "udp-wildcard/-", null)], _s.Rows());
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(1.6, $"{Me}:80", $"{Peer}:52000", syn: true);
         _s.Analyze();
         // All three hold the listener equally often: the most recently started is chosen, and all are kept.
-        Assert.Equal([(null, 502L, "-,listener", null), (502L, null, "listener,-", null)], _s.Rows());
+        Assert.Equal([(null, 502L, "-/listener", null), (502L, null, "listener/-", null)], _s.Rows());
         using var db = _s.Open();
         using var q = db.CreateCommand();
         q.CommandText = "SELECT p.pid FROM flow_holders h JOIN processes p ON p.id = h.process_id WHERE h.end = 'dst' ORDER BY p.pid";
@@ -107,7 +107,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(1.5, "127.0.0.1:41000", "127.0.0.1:6379", payload: 20)
           .Tcp(1.6, "127.0.0.1:6379", "127.0.0.1:41000", payload: 20);
         _s.Analyze();
-        Assert.Equal([(600L, 601L, "exact,exact", null), (601L, 600L, "exact,exact", null)], _s.Rows());
+        Assert.Equal([(600L, 601L, "exact/exact", null), (601L, 600L, "exact/exact", null)], _s.Rows());
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class AttributionRuleTests : IDisposable
                              .Socket(SocketTableKind.ProcTcp, "198.18.1.2:80", "198.18.1.1:42000", TcpState.Established, 64, [621], Scenario.OtherNs))
           .Tcp(1.5, "198.18.1.1:42000", "198.18.1.2:80", payload: 20);
         _s.Analyze();
-        Assert.Equal([(620L, 621L, "exact,exact", null)], _s.Rows());
+        Assert.Equal([(620L, 621L, "exact/exact", null)], _s.Rows());
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Snapshot(2, s => s.Tcp($"{Me}:43000", $"{Peer}:80", 71, 701))
           .Tcp(1.5, $"{Me}:43000", $"{Peer}:80", payload: 5);
         _s.Analyze();
-        Assert.Equal([(701L, null, "exact,-", null)], _s.Rows());
+        Assert.Equal([(701L, null, "exact/-", null)], _s.Rows());
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(2.5, $"{Me}:47000", $"{Peer}:80", syn: true, ack: false)
           .Tcp(3.5, $"{Me}:47000", $"{Peer}:80", payload: 1);
         _s.Analyze();
-        Assert.Equal([(900L, null, "exact,-", null), (900L, null, "exact,-", null), (901L, null, "exact,-", null), (901L, null, "exact,-", null)], _s.Rows());
+        Assert.Equal([(900L, null, "exact/-", null), (900L, null, "exact/-", null), (901L, null, "exact/-", null), (901L, null, "exact/-", null)], _s.Rows());
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public sealed class AttributionRuleTests : IDisposable
         var (first, second) = Fragment(whole, 1480);
         _s.Packet(1.5, Ether(first)).Packet(1.51, Ether(second));
         _s.Analyze();
-        Assert.Equal([(null, 950L, "-,udp-bound", null), (null, 950L, "-,udp-bound", null)], _s.Rows());
+        Assert.Equal([(null, 950L, "-/udp-bound", null), (null, 950L, "-/udp-bound", null)], _s.Rows());
     }
 
     private static (byte[], byte[]) Fragment(byte[] ip, int firstPayload)

@@ -39,10 +39,10 @@ public sealed class Scenario : IDisposable
         return this;
     }
 
-    public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1)
+    public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1, string? cmdline = null, string cgroup = "0::/user.slice\n")
     {
         _processes.Add(new ProcessRecord(new ProcessKey(pid, start), ppid, 1000, 1000, comm, $"/usr/bin/{comm}",
-            System.Text.Encoding.UTF8.GetBytes($"{comm}\0--flag\0"), "0::/user.slice\n", netns, Ns(0)));
+            System.Text.Encoding.UTF8.GetBytes(cmdline ?? $"{comm}\0--flag\0"), cgroup, netns, Ns(0)));
         return this;
     }
 

@@ -1,0 +1,175 @@
+using Attribution.Analyzer;
+using Attribution.Core.Sidecar;
+using Attribution.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Attribution.Tests.Analysis;
+
+/// <summary>What users query and what they are told: schema, text forms, CSV, damaged and missing input, atomic output.</summary>
+public sealed class AnalyzeOutputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("attr-output-").FullName;
+    private readonly Scenario _s = new();
+
+    private static List<object?[]> Query(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var q = c.CreateCommand();
+        q.CommandText = sql;
+        using var r = q.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (r.Read())
+        {
+            var row = new object?[r.FieldCount];
+            for (int i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    [Fact]
+    public void Sqlite_holds_the_documented_columns_text_addresses_and_exact_times()
+    {
+        _s.Local("2001:db8::1").Process(10, "ssh", cgroup: "0::/system.slice/docker-" + new string('a', 64) + ".scope\n")
+          .Snapshot(1, s => s.Socket(Core.Linux.SocketTableKind.ProcTcp6, "[2001:db8::1]:22", "[2001:db8:0:0:0:0:0:99]:50000",
+              Core.Sockets.TcpState.Established, 5, [10]))
+          .Tcp(1.123456789, "[2001:DB8::99]:50000", "[2001:db8::1]:22", payload: 10);
+        _s.Analyze();
+        var columns = Query(_s.DatabasePath, "SELECT name FROM pragma_table_info('packets')").Select(r => (string)r[0]!).ToList();
+        Assert.Equal(["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length",
+            "captured_length", "flow_id", "src_process_id", "dst_process_id", "method", "reason"], columns);
+        var packet = Query(_s.DatabasePath, "SELECT frame, ts_ns, proto, src_addr, dst_addr, length FROM packets").Single();
+        Assert.Equal(1L, packet[0]);
+        Assert.Equal(Scenario.Ns(1.123456789), packet[1]);
+        Assert.Equal("tcp", packet[2]);
+        Assert.Equal("2001:db8::99", packet[3]); // RFC 5952: lower case, compressed
+        var process = Query(_s.DatabasePath, "SELECT pid, comm, cmdline, container FROM processes").Single();
+        Assert.Equal([10L, "ssh", "ssh --flag", new string('a', 64)], process);
+        var traffic = Query(_s.DatabasePath, "SELECT pid, packets_in, bytes_in FROM process_traffic").Single();
+        Assert.Equal(10L, traffic[0]);
+        Assert.Equal(1L, traffic[1]);
+        var remote = Query(_s.DatabasePath, "SELECT remote_addr, remote_port, bytes_in FROM process_remote_traffic").Single();
+        Assert.Equal("2001:db8::99", remote[0]);
+        Assert.Equal(50000L, remote[1]);
+        var capture = Query(_s.DatabasePath, "SELECT format, packets, sha256, truncated_at FROM capture").Single();
+        Assert.Equal("pcapng", capture[0]);
+        Assert.Equal(1L, capture[1]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(_s.CapturePath))), capture[2]);
+        Assert.Null(capture[3]);
+        Assert.NotEmpty(Query(_s.DatabasePath, "SELECT * FROM snapshots"));
+        Assert.Contains(Query(_s.DatabasePath, "SELECT key FROM analysis"), r => (string)r[0]! == "analyzer_version");
+    }
+
+    [Fact]
+    public void Csv_has_the_same_tables_and_defuses_formulas()
+    {
+        _s.Local("10.0.0.1").Process(20, "evil", cmdline: "=cmd|' /C calc'!A0\0")
+          .Snapshot(1, s => s.Tcp("10.0.0.1:1000", "192.0.2.1:80", 7, 20))
+          .Tcp(1.5, "10.0.0.1:1000", "192.0.2.1:80", payload: 3);
+        var dir = Path.Combine(_dir, "csv");
+        _s.Analyze(OutputFormat.Csv, dir);
+        foreach (var table in new[] { "packets", "flows", "flow_holders", "processes", "snapshots", "capture", "analysis",
+                     "process_traffic", "process_remote_traffic", "unattributed_traffic" })
+            Assert.True(File.Exists(Path.Combine(dir, table + ".csv")), table);
+        Assert.Empty(Directory.GetDirectories(dir)); // no partial directory left behind
+        var processes = File.ReadAllText(Path.Combine(dir, "processes.csv"));
+        Assert.Contains("\"'=cmd|' /C calc'!A0\"", processes);
+        var packets = File.ReadAllLines(Path.Combine(dir, "packets.csv"));
+        Assert.Equal(string.Join(',', Analyzer.Output.CsvSink.PacketColumns), packets[0]);
+        Assert.StartsWith("1,", packets[1]);
+        Assert.Contains(",exact/-,", packets[1]);
+    }
+
+    [Fact]
+    public void A_truncated_capture_is_analyzed_up_to_the_cut_and_says_where()
+    {
+        var capture = Path.Combine(_dir, "cut.pcapng");
+        var bytes = File.ReadAllBytes(Fixtures.Path("recordings", "loopback.pcapng"));
+        File.WriteAllBytes(capture, bytes[..(bytes.Length * 2 / 3)]);
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng.snapshots"), capture + ".snapshots");
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture });
+        var problem = Assert.NotNull(summary.CaptureProblem);
+        Assert.InRange(problem.Offset, 1, bytes.Length * 2 / 3);
+        Assert.Contains("cut short", problem.Message);
+        Assert.InRange(summary.Packets, 1, 23);
+        var db = Path.ChangeExtension(capture, ".db");
+        Assert.Equal(problem.Offset, Query(db, "SELECT truncated_at FROM capture").Single()[0]);
+        Assert.Equal(summary.Packets, Query(db, "SELECT COUNT(*) FROM packets").Single()[0]);
+    }
+
+    [Fact]
+    public void A_damaged_snapshot_record_is_skipped_and_counted()
+    {
+        var capture = Path.Combine(_dir, "damaged.pcapng");
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng"), capture);
+        var sidecar = File.ReadAllBytes(Fixtures.Path("recordings", "loopback.pcapng.snapshots"));
+        var offsets = new SidecarReader(new MemoryStream(sidecar), "x").ReadAll().Select(r => r.Offset).ToList();
+        sidecar[offsets[^2] + 20] ^= 0xFF;
+        File.WriteAllBytes(capture + ".snapshots", sidecar);
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture });
+        var problem = Assert.Single(summary.SnapshotProblems);
+        Assert.Contains($"offset {offsets[^2]}", problem);
+        Assert.Equal(1L, Query(Path.ChangeExtension(capture, ".db"), "SELECT corrupt_snapshot_records FROM capture").Single()[0]);
+    }
+
+    [Fact]
+    public void Missing_snapshots_are_named()
+    {
+        var capture = Path.Combine(_dir, "alone.pcapng");
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng"), capture);
+        var e = Assert.Throws<AnalyzeError>(() => AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture }));
+        Assert.Contains(capture + ".snapshots", e.Message);
+        Assert.Contains("--snapshots", e.Message);
+        Assert.False(File.Exists(Path.ChangeExtension(capture, ".db")));
+    }
+
+    [Fact]
+    public void A_failed_analysis_leaves_an_earlier_database_untouched()
+    {
+        var capture = Path.Combine(_dir, "notacapture.pcapng");
+        File.WriteAllText(capture, "this is not a capture at all, just text");
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng.snapshots"), capture + ".snapshots");
+        var db = Path.ChangeExtension(capture, ".db");
+        File.WriteAllText(db, "earlier analysis");
+        var e = Assert.Throws<AnalyzeError>(() => AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture }));
+        Assert.Contains("offset 0", e.Message);
+        Assert.Equal("earlier analysis", File.ReadAllText(db));
+        Assert.Empty(Directory.GetFiles(_dir, "*.partial-*"));
+    }
+
+    [Theory]
+    [InlineData("pcap")]
+    [InlineData("nsecpcap")]
+    public void Classic_pcap_gives_the_same_answer_as_pcapng(string editcapFormat)
+    {
+        var capture = Path.Combine(_dir, $"classic-{editcapFormat}.pcap");
+        Run.Checked("editcap", "-F", editcapFormat, Fixtures.Path("recordings", "netns.pcapng"), capture);
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture, SnapshotsPath = Fixtures.Path("recordings", "netns.pcapng.snapshots") });
+        Assert.Equal(1.0, summary.ByteShare);
+        var golden = File.ReadAllLines(Fixtures.Path("recordings", "netns.golden")).Where(l => !l.StartsWith('#'))
+            .Select(l => long.Parse(l.Split(' ')[1])).Order();
+        Assert.Equal(golden, summary.TopProcesses.Select(p => p.BytesOut).Order());
+    }
+
+    [Fact]
+    public void A_pcapng_with_several_link_types_is_read_interface_by_interface()
+    {
+        // mergecap keeps each file's interface: one cooked (SLL2) and one Ethernet interface in one file.
+        _s.Local("10.0.0.1").Snapshot(1, s => { }).Tcp(1.0, "10.0.0.1:1", "192.0.2.1:2");
+        _s.Analyze();
+        var merged = Path.Combine(_dir, "merged.pcapng");
+        Run.Checked("mergecap", "-w", merged, Fixtures.Path("recordings", "netns.pcapng"), _s.CapturePath);
+        Assert.Contains("Number of interfaces in file: 2", Run.Checked("capinfos", merged));
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = merged, SnapshotsPath = Fixtures.Path("recordings", "netns.pcapng.snapshots") });
+        Assert.Equal(12, summary.Packets);
+        Assert.Equal(11, summary.AttributedPackets);
+    }
+
+    public void Dispose()
+    {
+        _s.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
