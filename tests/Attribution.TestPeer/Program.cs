@@ -9,13 +9,14 @@ using System.Net.Sockets;
 //   tcp-client ADDR PORT BYTES      connect, send BYTES, read them back
 //   udp-server ADDR PORT            receive datagrams and answer each
 //   udp-send ADDR PORT COUNT        unconnected socket, COUNT datagrams of 100 bytes, read the answers
+//   udp-spray ADDR P1,P2,.. COUNT   one unconnected socket, COUNT datagrams of 200 bytes to each port
 //   tcp-burst ADDR PORT COUNT BYTES HOLDMS  COUNT short connections one after another, each echoing
 //                                   BYTES and closing HOLDMS after
 //   tcp-listen-many ADDR PORT COUNT COUNT listening sockets on PORT, PORT+1, ...
 
 var mode = args[0];
 var address = IPAddress.Parse(args[1]);
-int port = int.Parse(args[2]);
+int port = int.Parse(args[2].Split(',')[0]);
 var endpoint = new IPEndPoint(address, port);
 var family = address.AddressFamily;
 var timeout = TimeSpan.FromSeconds(20);
@@ -49,6 +50,7 @@ switch (mode)
     {
         int bytes = int.Parse(args[3]);
         var client = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        if (address.IsIPv4MappedToIPv6) client.DualMode = true; // an IPv6 socket talking to ::ffff:a.b.c.d
         client.Connect(endpoint);
         var data = new byte[bytes];
         Random.Shared.NextBytes(data);
@@ -91,6 +93,22 @@ switch (mode)
             socket.SendTo(new byte[100], endpoint);
             socket.Receive(buffer);
         }
+        Ready();
+        break;
+    }
+    case "udp-spray":
+    {
+        int count = int.Parse(args[3]);
+        var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
+        socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
+        var buffer = new byte[2048];
+        foreach (var target in args[2].Split(',').Select(int.Parse))
+            for (int i = 0; i < count; i++)
+            {
+                socket.SendTo(new byte[200], new IPEndPoint(address, target));
+                socket.Receive(buffer);
+            }
         Ready();
         break;
     }

@@ -31,10 +31,16 @@ internal sealed class ProcessScanner(string procRoot)
     private readonly List<ulong> _inodes = new();
     private readonly FdSocketScanner _fds = new();
 
-    public ProcessScan Scan()
+    /// <summary>
+    /// Scans every process; those in <paramref name="first"/> (whose sockets changed lately) go first, so a
+    /// short-lived connection's owner is read as soon after its first packet as possible.
+    /// </summary>
+    public ProcessScan Scan(IReadOnlySet<int>? first = null)
     {
         var scan = new ProcessScan();
-        foreach (int pid in EnumeratePids())
+        var order = EnumeratePids().ToList();
+        if (first is { Count: > 0 }) order.Sort((a, b) => first.Contains(b).CompareTo(first.Contains(a)));
+        foreach (int pid in order)
         {
             scan.Scanned++;
             if (!TryReadNetns(pid, out ulong netns)) { scan.Vanished++; continue; }

@@ -50,7 +50,7 @@ internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, 
                 long timerDue = lastEnd + interval.Ticks * 100;
                 if (Volatile.Read(ref _pendingTriggerPacket) != 0)
                 {
-                    long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration);
+                    long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
                     if (now < earliest) { Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1)); continue; }
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
                     var s = taker.Take(SnapshotReason.Trigger, packet);

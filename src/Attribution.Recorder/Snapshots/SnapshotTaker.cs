@@ -25,6 +25,8 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
     private readonly HashSet<ProcessKey> _identitiesWritten = new();
     private Dictionary<ProcessKey, ulong[]> _previous = new();
+    private readonly HashSet<int> _recentlyChanged = new();
+    private Dictionary<ulong, List<int>> _lastPidsByNetns = new();
     private uint _nextId;
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag)
@@ -42,17 +44,19 @@ internal sealed class SnapshotTaker : IDisposable
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
     {
         long start = RealtimeClock.NowNanoseconds();
-        var scan = _scanner.Scan();
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
+        var read = new HashSet<ulong>();
+        // Tables first, for the namespaces the last scan found, then the fds: a connection that lives a few
+        // milliseconds is then listed as soon after its first packet as possible. (A socket listed here that
+        // closes before its process's fds are read is kept without an owner; never with a wrong one.)
+        foreach (var (netns, pids) in _lastPidsByNetns)
+            if (ReadNamespace(netns, pids, reason, namespaces, pendingTables)) read.Add(netns);
+        var scan = _scanner.Scan(_recentlyChanged);
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
-        {
-            var tables = ReadNamespaceTables(netns, pids, pendingTables, out int readThrough);
-            if (tables is null) { unreadableNamespaces++; continue; }
-            ReadAddressTables(netns, readThrough == Environment.ProcessId ? pids : [readThrough, .. pids], tables, pendingTables);
-            namespaces.Add(new NamespaceTables(netns, readThrough, tables));
-        }
+            if (!read.Contains(netns) && !ReadNamespace(netns, pids, reason, namespaces, pendingTables)) unreadableNamespaces++;
+        _lastPidsByNetns = scan.PidsByNetns;
         long end = RealtimeClock.NowNanoseconds();
         _foreignDiag?.Prune(scan.PidsByNetns);
 
@@ -75,12 +79,26 @@ internal sealed class SnapshotTaker : IDisposable
         if (!keyframe)
             foreach (var key in _previous.Keys)
                 if (!scan.Sockets.ContainsKey(key)) removed.Add(key);
+        _recentlyChanged.Clear();
+        foreach (var (key, inodes) in scan.Sockets)
+            if (!_previous.TryGetValue(key, out var before) || !before.AsSpan().SequenceEqual(inodes)) _recentlyChanged.Add(key.Pid);
         _previous = scan.Sockets;
 
         var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces));
         _writer.Write(record);
         return record;
+    }
+
+    private bool ReadNamespace(ulong netns, List<int> pids, SnapshotReason reason, List<NamespaceTables> into, List<SocketTableRecord> pending)
+    {
+        var tables = ReadNamespaceTables(netns, pids, pending, out int readThrough);
+        if (tables is null) return false;
+        // Addresses rarely change: a triggered snapshot, racing a short connection, leaves them to the timer.
+        if (reason != SnapshotReason.Trigger)
+            ReadAddressTables(netns, readThrough == Environment.ProcessId ? pids : [readThrough, .. pids], tables, pending);
+        into.Add(new NamespaceTables(netns, readThrough, tables));
+        return true;
     }
 
     /// <summary>
