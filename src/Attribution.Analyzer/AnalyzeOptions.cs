@@ -13,6 +13,8 @@ public sealed record AnalyzeOptions
     public OutputFormat Format { get; init; } = OutputFormat.Sqlite;
     public string? SnapshotsPath { get; init; }
     public FlowTimeouts Timeouts { get; init; } = FlowTimeouts.Default;
+    /// <summary>False: flows, processes and totals only; the packets table stays empty (much faster on big captures).</summary>
+    public bool PacketRows { get; init; } = true;
 
     public string ResolvedSnapshotsPath => SnapshotsPath ?? Core.Sidecar.SidecarFraming.SidecarPathFor(CapturePath);
 

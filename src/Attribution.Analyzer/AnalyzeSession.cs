@@ -34,7 +34,7 @@ public static class AnalyzeSession
         {
             var totals = new TrafficTotals();
             string output = options.ResolvedOutputPath;
-            using var sink = new CountingSink(CreateSink(options.Format, output, totals), totals);
+            using var sink = new CountingSink(CreateSink(options.Format, output, totals), totals, options.PacketRows);
             var tracker = new FlowTracker(new EndAttributor(evidence), sink, options.Timeouts);
             var (first, last) = Replay(reader, tracker, progress);
             tracker.Finish();
@@ -102,6 +102,7 @@ public static class AnalyzeSession
         ["analyzer_version"] = typeof(AnalyzeSession).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
         ["format"] = options.Format.ToString().ToLowerInvariant(),
+        ["packet_rows"] = options.PacketRows ? "yes" : "no",
         ["udp_idle_timeout_s"] = (options.Timeouts.UdpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["tcp_idle_timeout_s"] = (options.Timeouts.TcpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["recorder_version"] = evidence.Header?.RecorderVersion ?? "",

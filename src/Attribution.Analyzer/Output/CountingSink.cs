@@ -2,13 +2,16 @@ using Attribution.Analyzer.Attribution;
 
 namespace Attribution.Analyzer.Output;
 
-/// <summary>Counts every packet row as it is finally written (held-back rows included), then passes it on.</summary>
-internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals) : IAnalysisSink
+/// <summary>
+/// Counts every packet row as it is finally written (held-back rows included), then passes it on, unless
+/// packet rows are not wanted (flows, processes and totals only).
+/// </summary>
+internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals, bool packetRows) : IAnalysisSink
 {
     public void WritePacket(in PacketRow row)
     {
         totals.Add(row);
-        inner.WritePacket(row);
+        if (packetRows) inner.WritePacket(row);
     }
 
     public void WriteFlow(FlowRow flow) => inner.WriteFlow(flow);

@@ -14,6 +14,7 @@ public static class AnalyzeCommand
         var format = new Option<string>("--format", "-f") { Description = "sqlite or csv", DefaultValueFactory = _ => "sqlite" };
         format.AcceptOnlyFromAmong("sqlite", "csv");
         var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
+        var noPacketRows = new Option<bool>("--no-packet-rows") { Description = "Write flows, processes and per-process totals, but no row per packet" };
         var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
 
         var command = new Command("analyze", """
@@ -24,7 +25,7 @@ public static class AnalyzeCommand
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, udpTimeout };
+            """) { capture, output, format, snapshots, noPacketRows, udpTimeout };
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
@@ -36,6 +37,7 @@ public static class AnalyzeCommand
                 Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
                 SnapshotsPath = parse.GetValue(snapshots),
                 Timeouts = timeouts,
+                PacketRows = !parse.GetValue(noPacketRows),
             });
         });
         return command;

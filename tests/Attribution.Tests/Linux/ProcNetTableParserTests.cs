@@ -95,3 +95,22 @@ public class ProcNetTableParserTests
         Assert.Equal(4242UL, good.Inode);
     }
 }
+
+public class ProcNetTableFormatterTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", 631, "10.1.2.3", 40000, false)]
+    [InlineData("::1", 22, "2001:db8::7", 50000, true)]
+    [InlineData("10.0.0.1", 443, "192.0.2.9", 1234, true)] // an IPv4 address in a tcp6 line: ::ffff:10.0.0.1
+    public void Formatted_lines_parse_back_to_the_same_socket(string local, int localPort, string remote, int remotePort, bool v6)
+    {
+        var text = new System.Text.StringBuilder(ProcNetTableFormatter.Header);
+        ProcNetTableFormatter.AppendLine(text, 0, IpAddr.Parse(local), (ushort)localPort, IpAddr.Parse(remote), (ushort)remotePort,
+            TcpState.Established, 4242, v6, uid: 1000);
+        var entries = new List<SocketEntry>();
+        Assert.Equal(0, ProcNetTableParser.Parse(System.Text.Encoding.ASCII.GetBytes(text.ToString()), v6 ? SocketTableKind.ProcTcp6 : SocketTableKind.ProcTcp, entries));
+        var e = Assert.Single(entries);
+        Assert.Equal((IpAddr.Parse(local), (ushort)localPort, IpAddr.Parse(remote), (ushort)remotePort, 4242UL, 1000u),
+            (e.LocalAddress, e.LocalPort, e.RemoteAddress, e.RemotePort, e.Inode, e.Uid));
+    }
+}
