@@ -6,9 +6,10 @@ namespace Attribution.Recorder.Capture;
 /// Says when a packet belongs to a conversation not seen before, so a snapshot can be taken while its
 /// socket still exists: nethogs re-reads the socket tables when it meets an unknown connection; we do it
 /// while recording, so the evidence is kept. A TCP SYN always counts (a 5-tuple can be reused by a new
-/// connection). The set is bounded: when full it starts over, at worst re-triggering for old flows.
+/// connection). The set is bounded (262 144 flows, about 15 MB): when full it starts over, at worst
+/// re-triggering for old flows.
 /// </summary>
-internal sealed class NewFlowDetector(int capacity = 1 << 20)
+internal sealed class NewFlowDetector(int capacity = 1 << 18)
 {
     private readonly HashSet<FlowKey> _seen = new();
 
