@@ -17,7 +17,8 @@ public sealed class SqliteSink : IAnalysisSink
     private readonly string _path;
     private readonly string _temporary;
     private readonly SqliteConnection _db;
-    private readonly SqliteCommand _packet, _flow, _holder;
+    private readonly RawPacketInsert _packet;
+    private readonly SqliteCommand _flow, _holder;
     private readonly AddressText _text = new();
     private SqliteTransaction _transaction;
     private int _rows;
@@ -34,31 +35,14 @@ public sealed class SqliteSink : IAnalysisSink
         Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
         Execute(Schema.Tables);
         _transaction = _db.BeginTransaction();
-        _packet = Prepare("INSERT INTO packets VALUES ($frame, $ts, $ts_ns, $interface, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $length, $captured_length, $flow, $src_process, $dst_process, $method, $reason)");
+        _packet = new RawPacketInsert(_db);
         _flow = Prepare("INSERT INTO flows VALUES ($id, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $first, $last, $packets, $bytes, $src_process, $dst_process, $method, $src_method, $dst_method, $src_reason, $dst_reason)");
         _holder = Prepare("INSERT INTO flow_holders VALUES ($flow, $end, $process)");
     }
 
     public void WritePacket(in PacketRow r)
     {
-        var p = _packet.Parameters;
-        p[0].Value = r.Frame;
-        p[1].Value = r.TimestampNs / 1e9;
-        p[2].Value = r.TimestampNs;
-        p[3].Value = r.InterfaceId;
-        p[4].Value = ProtocolNames.Name(r.IpVersion, r.Protocol);
-        p[5].Value = r.IpVersion == 0 ? DBNull.Value : _text.Of(r.Source);
-        p[6].Value = r.HasPorts ? r.SourcePort : DBNull.Value;
-        p[7].Value = r.IpVersion == 0 ? DBNull.Value : _text.Of(r.Destination);
-        p[8].Value = r.HasPorts ? r.DestinationPort : DBNull.Value;
-        p[9].Value = r.Length;
-        p[10].Value = r.CapturedLength;
-        p[11].Value = r.FlowId == 0 ? DBNull.Value : r.FlowId;
-        p[12].Value = r.SourceProcess == 0 ? DBNull.Value : r.SourceProcess;
-        p[13].Value = r.DestinationProcess == 0 ? DBNull.Value : r.DestinationProcess;
-        p[14].Value = (object?)MethodText.Of(r.SourceMethod, r.DestinationMethod) ?? DBNull.Value;
-        p[15].Value = (object?)r.Reason.Name() ?? DBNull.Value;
-        _packet.ExecuteNonQuery();
+        _packet.Insert(r, _db.Handle!);
         Counted();
     }
 
@@ -176,7 +160,7 @@ public sealed class SqliteSink : IAnalysisSink
         _rows = 0;
         _transaction.Commit();
         _transaction = _db.BeginTransaction();
-        _packet.Transaction = _flow.Transaction = _holder.Transaction = _transaction;
+        _flow.Transaction = _holder.Transaction = _transaction;
     }
 
     private SqliteCommand Prepare(string sql)
