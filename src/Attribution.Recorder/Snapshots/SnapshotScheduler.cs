@@ -6,8 +6,9 @@ namespace Attribution.Recorder.Snapshots;
 /// <summary>
 /// Runs snapshots on its own thread: one every <c>interval</c>, and one as soon as possible after the capture
 /// meets a new flow. Triggers that arrive while a snapshot runs are coalesced into the next one, and
-/// triggered snapshots are spaced by at least the previous one's duration (and <c>minGap</c>), so a flood
-/// of new flows costs at most about half a core.
+/// triggered snapshots are spaced by at least a quarter of the previous one's duration (and <c>minGap</c>),
+/// so a flood of new flows costs at most about 80 % of a core (measured in docs/RECORDING.md: spacing
+/// by a whole duration lost more short connections).
 /// </summary>
 internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap)
 {
