@@ -22,8 +22,11 @@ internal static class CaptureDevices
                 var config = new DeviceConfiguration
                 {
                     Snaplen = snaplen,
-                    ReadTimeout = 100,
-                    Immediate = true, // deliver each packet at once so a new flow's snapshot is not held up by buffering
+                    // Not libpcap's immediate mode: measured at 100k packets/s on loopback it lost about 0.5 % of
+                    // packets that the kernel never counted as dropped (bench/recorder-drops.sh). A 2 ms
+                    // buffer timeout instead delivers a new flow's first packet within 2 ms, loses none.
+                    ReadTimeout = 2,
+                    Immediate = false,
                     BufferSize = kernelBufferBytes,
                     TimestampResolution = TimestampResolution.Nanosecond,
                 };

@@ -51,16 +51,26 @@ internal sealed class CaptureSource : IDisposable
     private unsafe void Run()
     {
         nint header = 0, data = 0;
-        while (!_stopping)
+        bool draining = false;
+        while (true)
         {
             int result;
             try { result = _device.GetNextPacketPointers(ref header, ref data); }
             catch (Exception e) when (e is PcapException or InvalidOperationException) { Error = e.Message; return; }
-            if (result == 0) continue; // read timeout: look at _stopping again
+            if (result == 0)
+            {
+                if (draining) return; // the ring is empty: every packet the kernel kept is written
+                continue;             // read timeout: look again
+            }
             if (result < 0)
             {
-                if (!_stopping) Error = $"{Name}: capture ended ({_device.LastError})";
-                return;
+                if (!_stopping) { Error = $"{Name}: capture ended ({_device.LastError})"; return; }
+                if (draining) return;
+                // Stopped (pcap_breakloop): the ring may still hold packets the kernel accepted. Read them
+                // without blocking until it is empty, so a stop loses nothing the kernel counted as received.
+                draining = true;
+                _device.NonBlockingMode = true;
+                continue;
             }
             ref var h = ref *(PcapPacketHeader*)header;
             long ns = h.Seconds * 1_000_000_000L + (_nanosecond ? h.Fraction : h.Fraction * 1000);
