@@ -109,7 +109,7 @@ public static class SyntheticRecording
             var kind = (flow.Protocol, flow.V6) switch { (6, false) => SocketTableKind.ProcTcp, (6, true) => SocketTableKind.ProcTcp6, (_, false) => SocketTableKind.ProcUdp, _ => SocketTableKind.ProcUdp6 };
             ulong inode = 100_000 + (ulong)i;
             ProcNetTableFormatter.AppendLine(tables[kind], i, flow.Local, flow.LocalPort, flow.Remote, flow.RemotePort,
-                flow.Protocol == 6 ? TcpState.Established : TcpState.Established, inode, flow.V6, 1000);
+                TcpState.Established, inode, flow.V6, 1000);
             inodes[i % Processes].Add(inode);
         }
         var addresses = new Dictionary<SocketTableKind, string>

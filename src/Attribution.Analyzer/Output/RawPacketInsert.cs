@@ -1,6 +1,5 @@
 using System.Text;
 using Attribution.Analyzer.Attribution;
-using Attribution.Core.Sockets;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -15,13 +14,14 @@ namespace Attribution.Analyzer.Output;
 internal sealed class RawPacketInsert : IDisposable
 {
     private readonly sqlite3_stmt _statement;
-    private readonly Dictionary<IpAddr, byte[]> _addresses = new();
+    private readonly AddressText _addresses;
     private readonly Dictionary<int, byte[]> _protocols = new();
     private static readonly byte[]?[] MethodBytes = BuildMethodBytes();
     private static readonly byte[]?[] ReasonBytes = Enum.GetValues<Reason>().Select(r => r.Name() is { } n ? Encoding.UTF8.GetBytes(n) : null).ToArray();
 
-    public RawPacketInsert(SqliteConnection connection)
+    public RawPacketInsert(SqliteConnection connection, AddressText addresses)
     {
+        _addresses = addresses;
         int rc = raw.sqlite3_prepare_v2(connection.Handle, "INSERT INTO packets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", out _statement);
         if (rc != raw.SQLITE_OK) throw new SqliteException(raw.sqlite3_errmsg(connection.Handle).utf8_to_string(), rc);
     }
@@ -34,9 +34,9 @@ internal sealed class RawPacketInsert : IDisposable
         raw.sqlite3_bind_int64(s, 3, r.TimestampNs);
         raw.sqlite3_bind_int64(s, 4, r.InterfaceId);
         raw.sqlite3_bind_text(s, 5, Protocol(r.IpVersion, r.Protocol));
-        BindText(s, 6, r.IpVersion == 0 ? null : Address(r.Source));
+        BindText(s, 6, r.IpVersion == 0 ? null : _addresses.Utf8(r.Source));
         BindInt(s, 7, r.HasPorts ? r.SourcePort : null);
-        BindText(s, 8, r.IpVersion == 0 ? null : Address(r.Destination));
+        BindText(s, 8, r.IpVersion == 0 ? null : _addresses.Utf8(r.Destination));
         BindInt(s, 9, r.HasPorts ? r.DestinationPort : null);
         raw.sqlite3_bind_int64(s, 10, r.Length);
         raw.sqlite3_bind_int64(s, 11, r.CapturedLength);
@@ -60,13 +60,6 @@ internal sealed class RawPacketInsert : IDisposable
     {
         if (value is { } v) raw.sqlite3_bind_int64(s, index, v);
         else raw.sqlite3_bind_null(s, index);
-    }
-
-    private byte[] Address(IpAddr address)
-    {
-        if (_addresses.TryGetValue(address, out var bytes)) return bytes;
-        if (_addresses.Count > 65536) _addresses.Clear(); // bounded: the same few addresses repeat
-        return _addresses[address] = Encoding.UTF8.GetBytes(address.ToString());
     }
 
     private byte[] Protocol(byte ipVersion, byte protocol)

@@ -35,7 +35,7 @@ public sealed class SqliteSink : IAnalysisSink
         Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
         Execute(Schema.Tables);
         _transaction = _db.BeginTransaction();
-        _packet = new RawPacketInsert(_db);
+        _packet = new RawPacketInsert(_db, _text);
         _flow = Prepare("INSERT INTO flows VALUES ($id, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $first, $last, $packets, $bytes, $src_process, $dst_process, $method, $src_method, $dst_method, $src_reason, $dst_reason)");
         _holder = Prepare("INSERT INTO flow_holders VALUES ($flow, $end, $process)");
     }

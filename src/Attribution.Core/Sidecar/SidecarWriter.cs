@@ -17,15 +17,12 @@ public sealed class SidecarWriter : IDisposable
     private readonly MemoryStream _compressed = new();
     private readonly BinaryWriter _payloadWriter;
 
-    public long BytesWritten { get; private set; }
-
     public SidecarWriter(Stream stream)
     {
         _stream = stream;
         _payloadWriter = new BinaryWriter(_payload);
         _stream.Write(SidecarFraming.FileMagic);
         _stream.Flush();
-        BytesWritten = SidecarFraming.FileMagic.Length;
     }
 
     public void Write(SidecarRecord record)
@@ -66,7 +63,6 @@ public sealed class SidecarWriter : IDisposable
         _stream.Write(header);
         _stream.Write(body);
         _stream.Flush();
-        BytesWritten += header.Length + body.Length;
     }
 
     public void Dispose()

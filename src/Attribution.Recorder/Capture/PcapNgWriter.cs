@@ -22,8 +22,6 @@ public sealed class PcapNgWriter : IDisposable
     private readonly Stream _stream;
     private int _interfaces;
 
-    public long BytesWritten { get; private set; }
-
     public PcapNgWriter(Stream stream, string hardware, string os, string application, string? comment = null)
     {
         _stream = stream;
@@ -107,7 +105,6 @@ public sealed class PcapNgWriter : IDisposable
         if (padding > 0) _stream.Write(stackalloc byte[padding]);
         _stream.Write(options);
         _stream.Write(head[4..]);
-        BytesWritten += total;
     }
 
     internal static int Pad(int length) => (length + 3) & ~3;

@@ -49,12 +49,21 @@ internal static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial nint sysconf(int name);
 
-    /// <summary>open(2) of a path given as text; returns the fd or -1.</summary>
-    public static int Open(string path, int flags)
+    /// <summary>Room for <paramref name="path"/> as UTF-8 plus the terminating NUL a syscall wants.</summary>
+    public static int PathBufferLength(ReadOnlySpan<char> path) => System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+
+    /// <summary>Encodes a path as the NUL-terminated bytes a syscall takes, into a caller's (stack) buffer.</summary>
+    public static ReadOnlySpan<byte> NulTerminated(ReadOnlySpan<char> path, Span<byte> buffer)
     {
-        Span<byte> bytes = stackalloc byte[System.Text.Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
-        int length = System.Text.Encoding.UTF8.GetBytes(path, bytes);
-        bytes[length] = 0;
+        int length = System.Text.Encoding.UTF8.GetBytes(path, buffer);
+        buffer[length] = 0;
+        return buffer[..(length + 1)];
+    }
+
+    /// <summary>open(2) of a path given as text; returns the fd or -1.</summary>
+    public static int Open(ReadOnlySpan<char> path, int flags)
+    {
+        var bytes = NulTerminated(path, stackalloc byte[PathBufferLength(path)]);
         fixed (byte* p = bytes) return open(p, flags);
     }
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using Attribution.Recorder.Native;
 
 namespace Attribution.Recorder.Snapshots;
@@ -18,11 +17,7 @@ internal sealed unsafe class FdSocketScanner
     /// <summary>Appends the socket inodes; false if the directory cannot be opened (process gone, or no permission).</summary>
     public bool TryCollect(ReadOnlySpan<char> fdDirectory, List<ulong> into)
     {
-        Span<byte> path = stackalloc byte[Encoding.UTF8.GetMaxByteCount(fdDirectory.Length) + 1];
-        int length = Encoding.UTF8.GetBytes(fdDirectory, path);
-        path[length] = 0;
-        int dir;
-        fixed (byte* p = path) dir = LibC.open(p, LibC.ORdonly | LibC.ODirectory | LibC.OCloexec);
+        int dir = LibC.Open(fdDirectory, LibC.ORdonly | LibC.ODirectory | LibC.OCloexec);
         if (dir < 0) return false;
         try
         {

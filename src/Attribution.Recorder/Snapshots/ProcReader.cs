@@ -40,10 +40,7 @@ internal sealed class ProcReader
     /// <summary>readlink(2) without allocating a FileSystemInfo; returns the target length or -1.</summary>
     public static int ReadLink(ReadOnlySpan<char> path, Span<byte> target)
     {
-        Span<byte> pathBytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
-        int length = Encoding.UTF8.GetBytes(path, pathBytes);
-        pathBytes[length] = 0;
-        return LibC.ReadLink(pathBytes[..(length + 1)], target);
+        return LibC.ReadLink(LibC.NulTerminated(path, stackalloc byte[LibC.PathBufferLength(path)]), target);
     }
 
     public static string? ReadLinkString(string path)
