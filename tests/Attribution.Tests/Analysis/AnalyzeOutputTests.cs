@@ -11,23 +11,6 @@ public sealed class AnalyzeOutputTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("attr-output-").FullName;
     private readonly Scenario _s = new();
 
-    private static List<object?[]> Query(string db, string sql)
-    {
-        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
-        c.Open();
-        using var q = c.CreateCommand();
-        q.CommandText = sql;
-        using var r = q.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (r.Read())
-        {
-            var row = new object?[r.FieldCount];
-            for (int i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
-
     [Fact]
     public void Sqlite_holds_the_documented_columns_text_addresses_and_exact_times()
     {
@@ -36,29 +19,29 @@ public sealed class AnalyzeOutputTests : IDisposable
               Core.Sockets.TcpState.Established, 5, [10]))
           .Tcp(1.123456789, "[2001:DB8::99]:50000", "[2001:db8::1]:22", payload: 10);
         _s.Analyze();
-        var columns = Query(_s.DatabasePath, "SELECT name FROM pragma_table_info('packets')").Select(r => (string)r[0]!).ToList();
+        var columns = Db.Query(_s.DatabasePath, "SELECT name FROM pragma_table_info('packets')").Select(r => (string)r[0]!).ToList();
         Assert.Equal(["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length",
             "captured_length", "flow_id", "src_process_id", "dst_process_id", "method", "reason"], columns);
-        var packet = Query(_s.DatabasePath, "SELECT frame, ts_ns, proto, src_addr, dst_addr, length FROM packets").Single();
+        var packet = Db.Query(_s.DatabasePath, "SELECT frame, ts_ns, proto, src_addr, dst_addr, length FROM packets").Single();
         Assert.Equal(1L, packet[0]);
         Assert.Equal(Scenario.Ns(1.123456789), packet[1]);
         Assert.Equal("tcp", packet[2]);
         Assert.Equal("2001:db8::99", packet[3]); // RFC 5952: lower case, compressed
-        var process = Query(_s.DatabasePath, "SELECT pid, comm, cmdline, container FROM processes").Single();
+        var process = Db.Query(_s.DatabasePath, "SELECT pid, comm, cmdline, container FROM processes").Single();
         Assert.Equal([10L, "ssh", "ssh --flag", new string('a', 64)], process);
-        var traffic = Query(_s.DatabasePath, "SELECT pid, packets_in, bytes_in FROM process_traffic").Single();
+        var traffic = Db.Query(_s.DatabasePath, "SELECT pid, packets_in, bytes_in FROM process_traffic").Single();
         Assert.Equal(10L, traffic[0]);
         Assert.Equal(1L, traffic[1]);
-        var remote = Query(_s.DatabasePath, "SELECT remote_addr, remote_port, bytes_in FROM process_remote_traffic").Single();
+        var remote = Db.Query(_s.DatabasePath, "SELECT remote_addr, remote_port, bytes_in FROM process_remote_traffic").Single();
         Assert.Equal("2001:db8::99", remote[0]);
         Assert.Equal(50000L, remote[1]);
-        var capture = Query(_s.DatabasePath, "SELECT format, packets, sha256, truncated_at FROM capture").Single();
+        var capture = Db.Query(_s.DatabasePath, "SELECT format, packets, sha256, truncated_at FROM capture").Single();
         Assert.Equal("pcapng", capture[0]);
         Assert.Equal(1L, capture[1]);
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(_s.CapturePath))), capture[2]);
         Assert.Null(capture[3]);
-        Assert.NotEmpty(Query(_s.DatabasePath, "SELECT * FROM snapshots"));
-        Assert.Contains(Query(_s.DatabasePath, "SELECT key FROM analysis"), r => (string)r[0]! == "analyzer_version");
+        Assert.NotEmpty(Db.Query(_s.DatabasePath, "SELECT * FROM snapshots"));
+        Assert.Contains(Db.Query(_s.DatabasePath, "SELECT key FROM analysis"), r => (string)r[0]! == "analyzer_version");
     }
 
     [Fact]
@@ -94,8 +77,8 @@ public sealed class AnalyzeOutputTests : IDisposable
         Assert.Contains("cut short", problem.Message);
         Assert.InRange(summary.Packets, 1, 23);
         var db = Path.ChangeExtension(capture, ".db");
-        Assert.Equal(problem.Offset, Query(db, "SELECT truncated_at FROM capture").Single()[0]);
-        Assert.Equal(summary.Packets, Query(db, "SELECT COUNT(*) FROM packets").Single()[0]);
+        Assert.Equal(problem.Offset, Db.Query(db, "SELECT truncated_at FROM capture").Single()[0]);
+        Assert.Equal(summary.Packets, Db.Query(db, "SELECT COUNT(*) FROM packets").Single()[0]);
     }
 
     [Fact]
@@ -110,7 +93,7 @@ public sealed class AnalyzeOutputTests : IDisposable
         var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture });
         var problem = Assert.Single(summary.SnapshotProblems);
         Assert.Contains($"offset {offsets[^2]}", problem);
-        Assert.Equal(1L, Query(Path.ChangeExtension(capture, ".db"), "SELECT corrupt_snapshot_records FROM capture").Single()[0]);
+        Assert.Equal(1L, Db.Query(Path.ChangeExtension(capture, ".db"), "SELECT corrupt_snapshot_records FROM capture").Single()[0]);
     }
 
     [Fact]

@@ -79,13 +79,8 @@ public sealed class AttributionRuleTests : IDisposable
         _s.Analyze();
         // All three hold the listener equally often: the most recently started is chosen, and all are kept.
         Assert.Equal([(null, 502L, "-/listener", null), (502L, null, "listener/-", null)], _s.Rows());
-        using var db = _s.Open();
-        using var q = db.CreateCommand();
-        q.CommandText = "SELECT p.pid FROM flow_holders h JOIN processes p ON p.id = h.process_id WHERE h.end = 'dst' ORDER BY p.pid";
-        using var r = q.ExecuteReader();
-        var pids = new List<long>();
-        while (r.Read()) pids.Add(r.GetInt64(0));
-        Assert.Equal([500L, 501L, 502L], pids);
+        var pids = Db.Query(_s.DatabasePath, "SELECT p.pid FROM flow_holders h JOIN processes p ON p.id = h.process_id WHERE h.end = 'dst' ORDER BY p.pid");
+        Assert.Equal([500L, 501L, 502L], pids.Select(r => (long)r[0]!));
     }
 
     [Fact]

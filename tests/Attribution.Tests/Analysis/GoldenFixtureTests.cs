@@ -1,7 +1,6 @@
 using Attribution.Analyzer;
 using Attribution.Tests.FixtureRecordings;
 using Attribution.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Attribution.Tests.Analysis;
 
@@ -25,19 +24,10 @@ public sealed class GoldenFixtureTests : IDisposable
         Assert.Null(summary.CaptureProblem);
         Assert.Empty(summary.SnapshotProblems);
 
-        var actual = new List<string>();
-        using (var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
-        {
-            connection.Open();
-            foreach (var peer in RecordingFixtureTests.Peers(name))
-            {
-                using var q = connection.CreateCommand();
-                q.CommandText = "SELECT bytes_out, bytes_in FROM process_traffic t JOIN processes p ON p.id = t.process_id WHERE p.pid = $pid";
-                q.Parameters.AddWithValue("$pid", peer.Key.Pid);
-                using var r = q.ExecuteReader();
-                actual.Add(r.Read() ? $"{peer.Role} {r.GetInt64(0)} {r.GetInt64(1)}" : $"{peer.Role} 0 0");
-            }
-        }
+        var actual = RecordingFixtureTests.Peers(name).Select(peer =>
+            Db.Query(db, "SELECT bytes_out, bytes_in FROM process_traffic t JOIN processes p ON p.id = t.process_id WHERE p.pid = $pid",
+                    ("$pid", peer.Key.Pid)).SingleOrDefault() is { } row
+                ? $"{peer.Role} {row[0]} {row[1]}" : $"{peer.Role} 0 0").ToList();
         var golden = File.ReadAllLines(Fixtures.Path("recordings", $"{name}.golden")).Where(l => !l.StartsWith('#')).ToList();
         Assert.Equal(golden, actual);
     }

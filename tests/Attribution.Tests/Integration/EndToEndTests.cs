@@ -1,8 +1,6 @@
 using Attribution.Analyzer;
-using Attribution.Core.Sidecar;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Attribution.Tests.Integration;
@@ -101,24 +99,18 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     /// <summary>Bytes of the scenario's packets, counted once per local end with a known owner: right, wrong, total.</summary>
     private static (long Right, long Wrong, long Total) Score(string db, Expectation e)
     {
-        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
-        c.Open();
-        using var q = c.CreateCommand();
-        q.CommandText = """
-            SELECT k.length, k.src_port, k.dst_port, s.pid, d.pid FROM packets k
+        var rows = Db.Query(db, """
+            SELECT k.length, k.src_port, s.pid, d.pid FROM packets k
             LEFT JOIN processes s ON s.id = k.src_process_id LEFT JOIN processes d ON d.id = k.dst_process_id
             WHERE k.proto = $proto AND (k.src_port = $port OR k.dst_port = $port)
-            """;
-        q.Parameters.AddWithValue("$proto", e.Protocol == 6 ? "tcp" : "udp");
-        q.Parameters.AddWithValue("$port", e.ServerPort);
-        using var r = q.ExecuteReader();
+            """, ("$proto", e.Protocol == 6 ? "tcp" : "udp"), ("$port", e.ServerPort));
         long right = 0, wrong = 0, total = 0;
-        while (r.Read())
+        foreach (var row in rows)
         {
-            long length = r.GetInt64(0);
-            bool fromServer = r.GetInt64(1) == e.ServerPort;
-            foreach (var (attributed, expected) in new[] { (r.IsDBNull(3) ? 0 : r.GetInt64(3), fromServer ? e.ServerPid : e.ClientPid),
-                                                           (r.IsDBNull(4) ? 0 : r.GetInt64(4), fromServer ? e.ClientPid : e.ServerPid) })
+            long length = (long)row[0]!;
+            bool fromServer = (long)row[1]! == e.ServerPort;
+            foreach (var (attributed, expected) in new[] { ((long?)row[2] ?? 0, fromServer ? e.ServerPid : e.ClientPid),
+                                                           ((long?)row[3] ?? 0, fromServer ? e.ClientPid : e.ServerPid) })
             {
                 total += length;
                 if (attributed == expected) right += length;
@@ -131,6 +123,6 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     public void Dispose()
     {
         _ns.Dispose();
-        foreach (var f in new[] { _capture, SidecarFraming.SidecarPathFor(_capture), Path.ChangeExtension(_capture, ".db") }) File.Delete(f);
+        Recording.DeleteOutputs(_capture);
     }
 }

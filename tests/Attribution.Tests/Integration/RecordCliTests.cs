@@ -150,7 +150,6 @@ public sealed class RecordCliTests : IDisposable
 
     public void Dispose()
     {
-        File.Delete(_capture);
-        File.Delete(Sidecar);
+        Recording.DeleteOutputs(_capture);
     }
 }

@@ -111,7 +111,6 @@ public sealed class RecordLoopbackTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
-        File.Delete(_capture);
-        File.Delete(SidecarFraming.SidecarPathFor(_capture));
+        Recording.DeleteOutputs(_capture);
     }
 }

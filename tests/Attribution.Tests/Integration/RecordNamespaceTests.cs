@@ -80,7 +80,6 @@ public sealed class RecordNamespaceTests : IDisposable
     public void Dispose()
     {
         _ns.Dispose();
-        File.Delete(_capture);
-        File.Delete(SidecarFraming.SidecarPathFor(_capture));
+        Recording.DeleteOutputs(_capture);
     }
 }

@@ -1,8 +1,6 @@
 using Attribution.Analyzer;
-using Attribution.Core.Sidecar;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Attribution.Tests.Integration;
 
@@ -24,19 +22,14 @@ public sealed class SnaplenTests : IDisposable
         }
         var db = Path.ChangeExtension(_capture, ".db");
         AnalyzeSession.Run(new AnalyzeOptions { CapturePath = _capture, OutputPath = db });
-        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
-        c.Open();
-        using var q = c.CreateCommand();
-        q.CommandText = "SELECT MAX(captured_length), MAX(length), SUM(length) FROM packets";
-        using var r = q.ExecuteReader();
-        Assert.True(r.Read());
-        Assert.Equal(96, r.GetInt64(0));
-        Assert.True(r.GetInt64(1) > 1000, "the wire length of a full segment");
-        Assert.True(r.GetInt64(2) > 200_000, "both directions of 100 000 bytes, counted at wire length");
+        var row = Db.Query(db, "SELECT MAX(captured_length), MAX(length), SUM(length) FROM packets").Single();
+        Assert.Equal(96L, row[0]);
+        Assert.True((long)row[1]! > 1000, "the wire length of a full segment");
+        Assert.True((long)row[2]! > 200_000, "both directions of 100 000 bytes, counted at wire length");
     }
 
     public void Dispose()
     {
-        foreach (var f in new[] { _capture, SidecarFraming.SidecarPathFor(_capture), Path.ChangeExtension(_capture, ".db") }) File.Delete(f);
+        Recording.DeleteOutputs(_capture);
     }
 }

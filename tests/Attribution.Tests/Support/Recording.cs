@@ -42,6 +42,13 @@ public sealed class Recording : IDisposable
         _cancel.Dispose();
     }
 
+    /// <summary>Deletes what a recording and its analysis leave: the capture, its sidecar, its default database.</summary>
+    public static void DeleteOutputs(string capturePath)
+    {
+        foreach (var path in new[] { capturePath, Core.Sidecar.SidecarFraming.SidecarPathFor(capturePath), Path.ChangeExtension(capturePath, ".db") })
+            File.Delete(path);
+    }
+
     public static string TempCapturePath(string name) =>
         Path.Combine(Path.GetTempPath(), $"attr-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}.pcapng");
 }

@@ -133,29 +133,12 @@ public sealed class Scenario : IDisposable
         return new TableRef(kind, hash);
     }
 
-    public SqliteConnection Open()
-    {
-        var db = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        return db;
-    }
-
     /// <summary>One row per packet, in frame order: (src pid, dst pid, method, reason); pids are null where not attributed.</summary>
-    public List<(long? SrcPid, long? DstPid, string? Method, string? Reason)> Rows()
-    {
-        using var db = Open();
-        using var q = db.CreateCommand();
-        q.CommandText = """
+    public List<(long? SrcPid, long? DstPid, string? Method, string? Reason)> Rows() =>
+        Db.Query(DatabasePath, """
             SELECT s.pid, d.pid, k.method, k.reason FROM packets k
             LEFT JOIN processes s ON s.id = k.src_process_id LEFT JOIN processes d ON d.id = k.dst_process_id ORDER BY k.frame
-            """;
-        using var r = q.ExecuteReader();
-        var rows = new List<(long?, long?, string?, string?)>();
-        while (r.Read())
-            rows.Add((r.IsDBNull(0) ? null : r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1),
-                r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3)));
-        return rows;
-    }
+            """).Select(r => ((long?)r[0], (long?)r[1], (string?)r[2], (string?)r[3])).ToList();
 
     public void Dispose()
     {
