@@ -34,7 +34,9 @@ public static class AnalyzeSession
         {
             var totals = new TrafficTotals();
             string output = options.ResolvedOutputPath;
-            using var sink = new CountingSink(CreateSink(options.Format, output, totals), totals, options.PacketRows);
+            var rows = CreateSink(options.Format, output, totals);
+            // With a row per packet, writing them is most of the work: it gets the second core.
+            using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
             var tracker = new FlowTracker(new EndAttributor(evidence), sink, options.Timeouts);
             var (first, last) = Replay(reader, tracker, progress);
             tracker.Finish();

@@ -85,6 +85,7 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
         flow.Packets++;
         flow.Bytes += row.Length;
         row.FlowId = flow.Id;
+        row.Reverse = !forward;
         if (packet.Protocol == Tcp && !packet.LaterFragment)
         {
             if ((packet.TcpFlags & DecodedPacket.TcpRst) != 0) flow.Reset = true;

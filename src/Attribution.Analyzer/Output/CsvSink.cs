@@ -12,9 +12,19 @@ namespace Attribution.Analyzer.Output;
 /// </summary>
 public sealed class CsvSink : IAnalysisSink
 {
-    private static readonly CsvWriterOptions Options = new()
+    // Text that comes from the recorded host (cmdline, comm, exe, paths, hostname) could be crafted: "=cmd|..."
+    // must not run as a spreadsheet formula. The per-packet and per-flow tables hold only numbers, addresses
+    // and the analyzer's own words, which are written as they are ("-/exact" is a method, not a formula).
+    private static readonly CsvWriterOptions HostText = new()
     {
-        Injection = CsvInjection.Escape, // "=cmd|..." in a cmdline must not run as a spreadsheet formula
+        Injection = CsvInjection.Escape,
+        NewLine = "\n",
+        FormatProvider = CultureInfo.InvariantCulture,
+    };
+
+    private static readonly CsvWriterOptions OwnWords = new()
+    {
+        Injection = CsvInjection.None,
         NewLine = "\n",
         FormatProvider = CultureInfo.InvariantCulture,
     };
@@ -44,9 +54,10 @@ public sealed class CsvSink : IAnalysisSink
         _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
     }
 
-    private CsvWriter Open(string table, string[] columns)
+    private CsvWriter Open(string table, string[] columns, bool hostText = false)
     {
-        var writer = CsvWriter.Create(new StreamWriter(Path.Combine(_partial, table + ".csv"), false, new System.Text.UTF8Encoding(false), 1 << 16), Options, false);
+        var writer = CsvWriter.Create(new StreamWriter(Path.Combine(_partial, table + ".csv"), false, new System.Text.UTF8Encoding(false), 1 << 16),
+            hostText ? HostText : OwnWords, false);
         foreach (var c in columns) writer.Field(c);
         writer.EndRecord();
         _open.Add(writer);
@@ -108,7 +119,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "first_seen", "last_seen"]);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "first_seen", "last_seen"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -125,7 +136,7 @@ public sealed class CsvSink : IAnalysisSink
 
     private void WriteAggregates(ProcessTable processes)
     {
-        using (var w = Open("process_traffic", ["process_id", "pid", "comm", "exe", "cmdline", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
+        using (var w = Open("process_traffic", ["process_id", "pid", "comm", "exe", "cmdline", "packets_out", "bytes_out", "packets_in", "bytes_in"], hostText: true))
             foreach (var (id, c) in _totals.PerProcess.OrderBy(p => p.Key))
             {
                 var r = processes[id].Record;
@@ -161,7 +172,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProvenance(CaptureProvenance c, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
-        using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem", "snapshots_path", "corrupt_snapshot_records"]))
+        using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem", "snapshots_path", "corrupt_snapshot_records"], hostText: true))
         {
             w.Field(c.Path); w.Field(c.Size); w.Field(c.Sha256); w.Field(c.Format);
             w.Field(c.FirstNs is { } f ? Ts(f) : null); w.Field(c.LastNs is { } l ? Ts(l) : null);
@@ -169,7 +180,7 @@ public sealed class CsvSink : IAnalysisSink
             w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
             w.EndRecord();
         }
-        using var a = Open("analysis", ["key", "value"]);
+        using var a = Open("analysis", ["key", "value"], hostText: true);
         foreach (var (key, value) in analysis) { a.Field(key); a.Field(value); a.EndRecord(); }
     }
 

@@ -17,6 +17,7 @@ public struct PacketRow
     public uint Length;             // original wire length
     public uint CapturedLength;
     public long FlowId;             // 0: none
+    public bool Reverse;            // sent by the flow's destination end
     public int SourceProcess, DestinationProcess; // ProcessTable ids, 0: not attributed
     public Method SourceMethod, DestinationMethod;
     public Reason SourceReason, DestinationReason;

@@ -35,14 +35,15 @@ public sealed class SqliteSink : IAnalysisSink
         Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
         Execute(Schema.Tables);
         _transaction = _db.BeginTransaction();
-        _packet = new RawPacketInsert(_db, _text);
+        WriteCodes();
+        _packet = new RawPacketInsert(_db.Handle!, _text);
         _flow = Prepare("INSERT INTO flows VALUES ($id, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $first, $last, $packets, $bytes, $src_process, $dst_process, $method, $src_method, $dst_method, $src_reason, $dst_reason)");
         _holder = Prepare("INSERT INTO flow_holders VALUES ($flow, $end, $process)");
     }
 
     public void WritePacket(in PacketRow r)
     {
-        _packet.Insert(r, _db.Handle!);
+        _packet.Insert(r);
         Counted();
     }
 
@@ -76,6 +77,24 @@ public sealed class SqliteSink : IAnalysisSink
                 _holder.ExecuteNonQuery();
             }
         Counted();
+    }
+
+    private void WriteCodes()
+    {
+        using var method = Prepare("INSERT INTO methods VALUES ($code, $method)");
+        foreach (var (code, text) in PacketCodes.Methods())
+        {
+            method.Parameters[0].Value = code;
+            method.Parameters[1].Value = text;
+            method.ExecuteNonQuery();
+        }
+        using var reason = Prepare("INSERT INTO reasons VALUES ($code, $reason)");
+        foreach (var (code, text) in PacketCodes.Reasons())
+        {
+            reason.Parameters[0].Value = code;
+            reason.Parameters[1].Value = text;
+            reason.ExecuteNonQuery();
+        }
     }
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
@@ -146,6 +165,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void Commit()
     {
+        _packet.Flush();
         _transaction.Commit();
         Execute(Schema.IndexesAndViews);
         _db.Close();

@@ -65,6 +65,53 @@ public sealed class AnalyzeOutputTests : IDisposable
     }
 
     [Fact]
+    public void The_packets_view_gives_back_every_column_that_csv_writes_from_the_packet_itself()
+    {
+        // SQLite keeps a packet of a flow as narrow integers and takes its addresses and ports from the flow,
+        // one way round or the other; CSV writes each packet's own fields. They must agree on every kind of packet.
+        const string Me = "10.0.0.1", Peer = "198.51.100.7";
+        _s.Local(Me).Local("2001:db8::1").Process(20, "web").Process(21, "dns")
+          .Snapshot(1, s => s.Tcp($"{Me}:443", $"{Peer}:40000", 7, 20).Udp($"{Me}:53", 8, 21))
+          .Tcp(1.1, $"{Peer}:40000", $"{Me}:443", syn: true, ack: false)
+          .Tcp(1.2, $"{Me}:443", $"{Peer}:40000", syn: true)
+          .Tcp(1.3, $"{Peer}:40000", $"{Me}:443", payload: 100)
+          .Tcp(1.4, $"{Me}:443", $"{Peer}:40000", payload: 1000)
+          .Udp(1.5, "[2001:db8::99]:5000", "[2001:db8::1]:5001")
+          .Udp(1.55, "[2001:db8::1]:5001", "[2001:db8::99]:5000")
+          .Packet(1.6, Frames.EthernetArp());
+        var icmp = (PacketDotNet.IPv4Packet)Frames.Ip(Peer, Me, new PacketDotNet.IcmpV4Packet(new PacketDotNet.Utils.ByteArraySegment(new byte[8])));
+        icmp.Protocol = PacketDotNet.ProtocolType.Icmp;
+        _s.Packet(1.7, Frames.EthernetIpv4(icmp.Bytes));
+        var (first, second) = Frames.Fragment(((PacketDotNet.IPv4Packet)Frames.Ip(Peer, Me, Frames.Udp(33000, 53, payload: 2000))).Bytes, 1480);
+        var lonely = (PacketDotNet.IPv4Packet)Frames.Ip(Peer, Me, Frames.Udp(33001, 53, payload: 2000));
+        lonely.Id = 77;
+        _s.Packet(1.8, Frames.EthernetIpv4(first)).Packet(1.85, Frames.EthernetIpv4(second))
+          .Packet(1.9, Frames.EthernetIpv4(Frames.Fragment(lonely.Bytes, 1480).Second));
+
+        _s.Analyze();
+        var fromView = Db.Query(_s.DatabasePath, """
+            SELECT frame, ts_ns, interface_id, proto, src_addr, src_port, dst_addr, dst_port, length, captured_length,
+                   flow_id, src_process_id, dst_process_id, method, reason FROM packets ORDER BY frame
+            """).Select(r => string.Join(',', r.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))).ToList();
+        var dir = Path.Combine(_dir, "csv");
+        _s.Analyze(OutputFormat.Csv, dir);
+        var fromCsv = File.ReadAllLines(Path.Combine(dir, "packets.csv")).Skip(1)
+            .Select(l => string.Join(',', l.Split(',').Where((_, i) => i != 1))).ToList(); // all but ts, which is text in CSV
+
+        Assert.Equal(11, fromView.Count);
+        Assert.Equal(fromCsv.Count, fromView.Count);
+        for (int i = 0; i < fromCsv.Count; i++) Assert.Equal(fromCsv[i], fromView[i]);
+        Assert.Contains(fromView, r => r.Contains(",tcp,198.51.100.7,40000,10.0.0.1,443,"));  // the flow's direction
+        Assert.Contains(fromView, r => r.Contains(",tcp,10.0.0.1,443,198.51.100.7,40000,"));  // and the reverse
+        Assert.Contains(fromView, r => r.Contains(",udp,198.51.100.7,,10.0.0.1,,"));           // a later fragment: no ports
+        Assert.Contains(fromView, r => r.Contains(",icmp,198.51.100.7,,10.0.0.1,,"));          // outside any flow
+        Assert.Contains(fromView, r => r.Contains(",non-ip,,,,,"));
+        Assert.Contains(fromView, r => r.EndsWith(",fragment-without-first"));
+        var ts = Db.Query(_s.DatabasePath, "SELECT ts, ts_ns FROM packets WHERE frame = 4").Single();
+        Assert.Equal(Scenario.Ns(1.4) / 1e9, (double)ts[0]!);
+    }
+
+    [Fact]
     public void A_truncated_capture_is_analyzed_up_to_the_cut_and_says_where()
     {
         var capture = Path.Combine(_dir, "cut.pcapng");

@@ -137,7 +137,7 @@ public sealed class AttributionRuleTests : IDisposable
           .Tcp(1.2, $"{Me}:45000", $"{Peer}:80")                                  // ours, but no socket ever listed it
           .Tcp(1.3, $"{Me}:44000", $"{Peer}:80", fin: true)                       // only ever seen in TIME_WAIT
           .Tcp(1.4, $"{Me}:9", $"{Peer}:46000", rst: true)                        // the kernel refusing a closed port
-          .Packet(1.5, ArpFrame());
+          .Packet(1.5, Frames.EthernetArp());
         _s.Analyze();
         Assert.Equal(["no-local-end", "socket-never-seen", "time-wait", "kernel-generated", "non-ip"], _s.Rows().Select(r => r.Reason));
         Assert.All(_s.Rows(), r => Assert.Null(r.SrcPid ?? r.DstPid));
@@ -178,34 +178,10 @@ public sealed class AttributionRuleTests : IDisposable
         _s.Process(950, "dnsd").Snapshot(1, s => s.Udp($"{Me}:53", 95, 950));
         var ip = Frames.Ip(Peer, Me, Frames.Udp(33000, 53, payload: 2000));
         var whole = ((PacketDotNet.IPv4Packet)ip).Bytes;
-        var (first, second) = Fragment(whole, 1480);
-        _s.Packet(1.5, Ether(first)).Packet(1.51, Ether(second));
+        var (first, second) = Frames.Fragment(whole, 1480);
+        _s.Packet(1.5, Frames.EthernetIpv4(first)).Packet(1.51, Frames.EthernetIpv4(second));
         _s.Analyze();
         Assert.Equal([(null, 950L, "-/udp-bound", null), (null, 950L, "-/udp-bound", null)], _s.Rows());
-    }
-
-    private static (byte[], byte[]) Fragment(byte[] ip, int firstPayload)
-    {
-        int header = (ip[0] & 0xF) * 4;
-        var first = new byte[header + firstPayload];
-        Array.Copy(ip, first, first.Length);
-        first[6] = 0x20; first[7] = 0; // more fragments
-        var second = new byte[header + ip.Length - header - firstPayload];
-        Array.Copy(ip, second, header);
-        Array.Copy(ip, header + firstPayload, second, header, second.Length - header);
-        int offset = firstPayload / 8;
-        second[6] = (byte)(offset >> 8); second[7] = (byte)offset;
-        foreach (var f in new[] { first, second }) { f[2] = (byte)(f.Length >> 8); f[3] = (byte)f.Length; }
-        return (first, second);
-    }
-
-    private static byte[] Ether(byte[] ip) => [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00, .. ip];
-
-    private static byte[] ArpFrame()
-    {
-        var frame = new byte[42];
-        frame[12] = 0x08; frame[13] = 0x06;
-        return frame;
     }
 
     public void Dispose() => _s.Dispose();

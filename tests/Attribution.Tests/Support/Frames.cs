@@ -68,4 +68,33 @@ public static class Frames
         payload.CopyTo(frame.AsSpan(16));
         return frame;
     }
+
+    /// <summary>Splits an IPv4 datagram in two fragments, the first carrying <paramref name="firstPayload"/> bytes (a multiple of 8).</summary>
+    public static (byte[] First, byte[] Second) Fragment(byte[] ip, int firstPayload)
+    {
+        int header = (ip[0] & 0xF) * 4;
+        var first = new byte[header + firstPayload];
+        Array.Copy(ip, first, first.Length);
+        first[6] = 0x20; first[7] = 0; // more fragments
+        var second = new byte[header + ip.Length - header - firstPayload];
+        Array.Copy(ip, second, header);
+        Array.Copy(ip, header + firstPayload, second, header, second.Length - header);
+        int offset = firstPayload / 8;
+        second[6] = (byte)(offset >> 8); second[7] = (byte)offset;
+        foreach (var f in new[] { first, second }) { f[2] = (byte)(f.Length >> 8); f[3] = (byte)f.Length; }
+        return (first, second);
+    }
+
+    /// <summary>Raw IPv4 bytes (a fragment, say) in an Ethernet frame.</summary>
+    public static byte[] EthernetIpv4(byte[] ip) => [.. MacA.GetAddressBytes(), .. MacB.GetAddressBytes(), 0x08, 0x00, .. ip];
+
+    /// <summary>An Ethernet frame that is not IP: an ARP request.</summary>
+    public static byte[] EthernetArp()
+    {
+        var frame = new byte[14 + 28];
+        MacA.GetAddressBytes().CopyTo(frame, 0);
+        MacB.GetAddressBytes().CopyTo(frame, 6);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x0806);
+        return frame;
+    }
 }

@@ -86,13 +86,17 @@ public sealed class Scenario : IDisposable
     /// <summary>Writes both files and analyzes them; returns the summary (the database is at <see cref="DatabasePath"/>).</summary>
     public AnalyzeSummary Analyze(OutputFormat format = OutputFormat.Sqlite, string? output = null)
     {
-        WriteSidecar();
-        using (var pcap = new PcapNgWriter(File.Create(CapturePath), "test", "Linux", "scenario"))
-        {
-            int id = pcap.AddInterface("eth0", LinkType.Ethernet, 262144);
-            foreach (var (at, frame) in _packets.OrderBy(p => p.At)) pcap.WritePacket(id, Ns(at), frame, (uint)frame.Length);
-        }
+        Write();
         return AnalyzeSession.Run(new AnalyzeOptions { CapturePath = CapturePath, Format = format, OutputPath = output ?? DatabasePath });
+    }
+
+    /// <summary>Writes the capture and its sidecar (at <see cref="CapturePath"/>) without analyzing them.</summary>
+    public void Write()
+    {
+        WriteSidecar();
+        using var pcap = new PcapNgWriter(File.Create(CapturePath), "test", "Linux", "scenario");
+        int id = pcap.AddInterface("eth0", LinkType.Ethernet, 262144);
+        foreach (var (at, frame) in _packets.OrderBy(p => p.At)) pcap.WritePacket(id, Ns(at), frame, (uint)frame.Length);
     }
 
     private void WriteSidecar()

@@ -1,0 +1,45 @@
+using Attribution.Tests.Support;
+
+namespace Attribution.Tests.Integration;
+
+/// <summary>
+/// An analysis whose output disk fills up while packet rows are being written (on the writer thread):
+/// the error reaches the user as a message and exit 2, and no partial database is left behind.
+/// </summary>
+public sealed class AnalyzeDiskFullTests : IDisposable
+{
+    private readonly string _mount = Path.Combine(Path.GetTempPath(), $"attr-afull-{Environment.ProcessId}-{Guid.NewGuid():N}");
+    private readonly Scenario _s = new();
+
+    public AnalyzeDiskFullTests()
+    {
+        Directory.CreateDirectory(_mount);
+        // Room for the empty schema (one 64 KiB page per table) but not for 100k packet rows (about 3 MB).
+        Run.Checked("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", _mount);
+    }
+
+    [Fact]
+    public void A_full_output_disk_is_reported_and_leaves_no_partial_database()
+    {
+        _s.Local("10.0.0.1").Process(30, "sender").Snapshot(1, s => s.Udp("10.0.0.1:5000", 31, 30));
+        var frame = Frames.Ethernet(Frames.Ip("10.0.0.1", "198.51.100.1", Frames.Udp(5000, 6000, payload: 100)));
+        for (int i = 0; i < 100_000; i++) _s.Packet(1 + i * 1e-5, frame);
+        _s.Write();
+
+        var output = Path.Combine(_mount, "out.db");
+        var result = AttributionCli.Run("analyze", _s.CapturePath, "-o", output);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"cannot write {output}", result.Stderr);
+        Assert.Contains("full", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(_mount));
+    }
+
+    public void Dispose()
+    {
+        _s.Dispose();
+        Run.Checked("umount", _mount);
+        Directory.Delete(_mount);
+    }
+}
