@@ -56,35 +56,32 @@ public sealed class CsvSink : IAnalysisSink
 
     private CsvWriter Open(string table, string[] columns, bool hostText = false)
     {
-        var writer = CsvWriter.Create(new StreamWriter(Path.Combine(_partial, table + ".csv"), false, new System.Text.UTF8Encoding(false), 1 << 16),
-            hostText ? HostText : OwnWords, false);
+        var writer = CsvWriter.ToFile(Path.Combine(_partial, table + ".csv"), hostText ? HostText : OwnWords, FileOptions.SequentialScan);
         foreach (var c in columns) writer.Field(c);
         writer.EndRecord();
         _open.Add(writer);
         return writer;
     }
 
-    private static string Ts(long ns) => (ns / 1e9).ToString("F9", CultureInfo.InvariantCulture);
-
     public void WritePacket(in PacketRow r)
     {
         var w = _packets;
         w.Field(r.Frame);
-        w.Field(Ts(r.TimestampNs));
+        w.Time(r.TimestampNs);
         w.Field(r.TimestampNs);
         w.Field(r.InterfaceId);
-        w.Field(ProtocolNames.Name(r.IpVersion, r.Protocol));
-        w.Field(r.IpVersion == 0 ? null : _text.Of(r.Source));
+        w.Field(Utf8Words.Protocol(r.IpVersion, r.Protocol));
+        w.Field(r.IpVersion == 0 ? null : _text.Utf8(r.Source));
         w.Field(r.HasPorts ? r.SourcePort : (long?)null);
-        w.Field(r.IpVersion == 0 ? null : _text.Of(r.Destination));
+        w.Field(r.IpVersion == 0 ? null : _text.Utf8(r.Destination));
         w.Field(r.HasPorts ? r.DestinationPort : (long?)null);
         w.Field(r.Length);
         w.Field(r.CapturedLength);
         w.Field(r.FlowId == 0 ? null : r.FlowId);
         w.Field(r.SourceProcess == 0 ? null : (long?)r.SourceProcess);
         w.Field(r.DestinationProcess == 0 ? null : (long?)r.DestinationProcess);
-        w.Field(MethodText.Of(r.SourceMethod, r.DestinationMethod));
-        w.Field(r.Reason.Name());
+        w.Field(Utf8Words.Method(r.SourceMethod, r.DestinationMethod));
+        w.Field(Utf8Words.Reason(r.Reason));
         w.EndRecord();
     }
 
@@ -92,18 +89,18 @@ public sealed class CsvSink : IAnalysisSink
     {
         var w = _flows;
         w.Field(f.Id);
-        w.Field(ProtocolNames.Name(4, f.Protocol));
-        w.Field(_text.Of(f.Source));
+        w.Field(Utf8Words.Protocol(4, f.Protocol));
+        w.Field(_text.Utf8(f.Source));
         w.Field(f.SourcePort);
-        w.Field(_text.Of(f.Destination));
+        w.Field(_text.Utf8(f.Destination));
         w.Field(f.DestinationPort);
-        w.Field(Ts(f.FirstNs));
-        w.Field(Ts(f.LastNs));
+        w.Time(f.FirstNs);
+        w.Time(f.LastNs);
         w.Field(f.Packets);
         w.Field(f.Bytes);
         w.Field(f.SourceProcess == 0 ? null : (long?)f.SourceProcess);
         w.Field(f.DestinationProcess == 0 ? null : (long?)f.DestinationProcess);
-        w.Field(MethodText.Of(f.SourceMethod, f.DestinationMethod));
+        w.Field(Utf8Words.Method(f.SourceMethod, f.DestinationMethod));
         w.Field(f.SourceMethod.Name());
         w.Field(f.DestinationMethod.Name());
         w.Field(f.SourceReason.Name());
@@ -127,8 +124,8 @@ public sealed class CsvSink : IAnalysisSink
             w.Field((bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond)).ToString("F2", CultureInfo.InvariantCulture));
             w.Field((long?)r?.Uid); w.Field(r?.Comm); w.Field(r?.Exe); w.Field(r?.CmdlineText);
             w.Field((ulong?)r?.Netns); w.Field(r is null ? null : ContainerId.FromCgroup(r.Cgroup));
-            w.Field(e.FirstSeen == long.MaxValue ? null : Ts(e.FirstSeen));
-            w.Field(e.LastSeen == long.MinValue ? null : Ts(e.LastSeen));
+            w.Time(e.FirstSeen == long.MaxValue ? null : e.FirstSeen);
+            w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.EndRecord();
         }
         WriteAggregates(processes);
@@ -147,7 +144,7 @@ public sealed class CsvSink : IAnalysisSink
         using (var w = Open("process_remote_traffic", ["process_id", "proto", "remote_addr", "remote_port", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
             foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
             {
-                w.Field(k.Process); w.Field(ProtocolNames.Name(k.IpVersion, k.Protocol)); w.Field(_text.Of(k.Remote)); w.Field(k.RemotePort);
+                w.Field(k.Process); w.Field(Utf8Words.Protocol(k.IpVersion, k.Protocol)); w.Field(_text.Utf8(k.Remote)); w.Field(k.RemotePort);
                 w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
                 w.EndRecord();
             }
@@ -164,8 +161,8 @@ public sealed class CsvSink : IAnalysisSink
         using var w = Open("snapshots", ["id", "start_ts", "end_ts", "reason", "trigger_ts", "complete", "sockets", "processes"]);
         foreach (var s in snapshots)
         {
-            w.Field(s.Id); w.Field(Ts(s.StartNs)); w.Field(Ts(s.EndNs)); w.Field(s.Reason.ToString().ToLowerInvariant());
-            w.Field(s.TriggerPacketNs == 0 ? null : Ts(s.TriggerPacketNs)); w.Field(s.Complete ? 1L : 0L); w.Field(s.Sockets); w.Field(s.Processes);
+            w.Field(s.Id); w.Time(s.StartNs); w.Time(s.EndNs); w.Field(s.Reason.ToString().ToLowerInvariant());
+            w.Time(s.TriggerPacketNs == 0 ? null : s.TriggerPacketNs); w.Field(s.Complete ? 1L : 0L); w.Field(s.Sockets); w.Field(s.Processes);
             w.EndRecord();
         }
     }
@@ -175,7 +172,7 @@ public sealed class CsvSink : IAnalysisSink
         using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem", "snapshots_path", "corrupt_snapshot_records"], hostText: true))
         {
             w.Field(c.Path); w.Field(c.Size); w.Field(c.Sha256); w.Field(c.Format);
-            w.Field(c.FirstNs is { } f ? Ts(f) : null); w.Field(c.LastNs is { } l ? Ts(l) : null);
+            w.Time(c.FirstNs); w.Time(c.LastNs);
             w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
             w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
             w.EndRecord();

@@ -1,4 +1,3 @@
-using System.Text;
 using Attribution.Analyzer.Attribution;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -23,7 +22,6 @@ internal sealed class RawPacketInsert : IDisposable
     private readonly BoundColumns _one, _many;
     private int _waiting;
     private readonly AddressText _addresses;
-    private readonly Dictionary<int, byte[]> _protocols = new();
 
     public RawPacketInsert(sqlite3 db, AddressText addresses)
     {
@@ -62,7 +60,7 @@ internal sealed class RawPacketInsert : IDisposable
 
         var s = _endpoints;
         raw.sqlite3_bind_int64(s, 1, r.Frame);
-        raw.sqlite3_bind_text(s, 2, Protocol(r.IpVersion, r.Protocol));
+        raw.sqlite3_bind_text(s, 2, Utf8Words.Protocol(r.IpVersion, r.Protocol));
         BindText(s, 3, r.IpVersion == 0 ? null : _addresses.Utf8(r.Source));
         BindInt(s, 4, r.HasPorts ? r.SourcePort : null);
         BindText(s, 5, r.IpVersion == 0 ? null : _addresses.Utf8(r.Destination));
@@ -110,13 +108,6 @@ internal sealed class RawPacketInsert : IDisposable
     {
         if (value is { } v) raw.sqlite3_bind_int64(s, index, v);
         else raw.sqlite3_bind_null(s, index);
-    }
-
-    private byte[] Protocol(byte ipVersion, byte protocol)
-    {
-        int key = ipVersion == 0 ? -1 : protocol;
-        if (!_protocols.TryGetValue(key, out var bytes)) _protocols[key] = bytes = Encoding.UTF8.GetBytes(ProtocolNames.Name(ipVersion, protocol));
-        return bytes;
     }
 
     public void Dispose()
