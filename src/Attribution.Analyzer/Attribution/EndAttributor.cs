@@ -100,7 +100,7 @@ internal sealed class EndAttributor(EvidenceIndex index)
             }
             if (first is null) { first = s; continue; }
             pooled ??= Pool(first);
-            foreach (var (holder, count) in s.Holders) pooled.Holders[holder] = pooled.Holders.GetValueOrDefault(holder) + count;
+            foreach (var (holder, count) in s.Holders) pooled.AddHolder(holder, count);
         }
         return pooled ?? first;
     }
@@ -112,7 +112,7 @@ internal sealed class EndAttributor(EvidenceIndex index)
             Netns = first.Netns, Inode = first.Inode, Family = first.Family, TrustFrom = first.TrustFrom,
             TrustUntil = first.TrustUntil, FirstSeen = first.FirstSeen, LastSeen = first.LastSeen,
         };
-        foreach (var (holder, count) in first.Holders) pooled.Holders[holder] = count;
+        foreach (var (holder, count) in first.Holders) pooled.AddHolder(holder, count);
         return pooled;
     }
 

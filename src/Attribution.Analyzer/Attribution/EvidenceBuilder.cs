@@ -14,8 +14,15 @@ internal sealed class EvidenceBuilder
     private readonly EvidenceIndex _index = new();
     private readonly Dictionary<(ulong Netns, ulong Inode, ConnKey Key), SocketSighting> _open = new();
     private readonly Dictionary<ulong, long> _lastSnapshotEndByNetns = new();
-    private readonly Dictionary<byte[], List<SocketEntry>> _parsed = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), (byte[] Content, SocketEntry[] Entries)> _parsed = new();
     private readonly List<SocketEntry> _scratch = [];
+    // Per-snapshot working sets, reused: a snapshot of a busy host lists 100k sockets, and fresh ones each
+    // time were most of the garbage (and so of the peak memory) of reading the evidence.
+    private readonly Dictionary<ulong, int> _owner = new();
+    private readonly Dictionary<ulong, List<int>> _coOwners = new();
+    private readonly HashSet<(ulong, ulong, ConnKey)> _present = new();
+    private readonly HashSet<ulong> _readNamespaces = new();
+    private readonly List<(ulong Netns, ulong Inode, ConnKey Key)> _gone = [];
 
     public static EvidenceIndex Build(string sidecarPath)
     {
@@ -37,17 +44,24 @@ internal sealed class EvidenceBuilder
 
     private void Add(Snapshot snapshot)
     {
-        var owners = new Dictionary<ulong, List<int>>();
+        _owner.Clear();
+        _coOwners.Clear();
         foreach (var (key, inodes) in snapshot.ProcessSockets)
         {
             int id = _index.Processes.IdOf(key);
             _index.Processes.Seen(id, snapshot.StartNanoseconds, snapshot.EndNanoseconds);
             foreach (var inode in inodes)
-                (owners.TryGetValue(inode, out var list) ? list : owners[inode] = []).Add(id);
+            {
+                if (_owner.TryAdd(inode, id)) continue;
+                if (!_coOwners.TryGetValue(inode, out var more)) _coOwners[inode] = more = [];
+                more.Add(id);
+            }
         }
 
-        var present = new HashSet<(ulong, ulong, ConnKey)>();
-        var readNamespaces = new HashSet<ulong>();
+        var present = _present;
+        var readNamespaces = _readNamespaces;
+        present.Clear();
+        readNamespaces.Clear();
         int sockets = 0;
         foreach (var table in snapshot.Tables)
         {
@@ -77,21 +91,23 @@ internal sealed class EvidenceBuilder
                     IndexSighting(entry, key, sighting);
                 }
                 sighting.LastSeen = snapshot.EndNanoseconds;
-                if (owners.TryGetValue(entry.Inode, out var holders))
-                    foreach (int holder in holders)
-                        sighting.Holders[holder] = sighting.Holders.GetValueOrDefault(holder) + 1;
+                if (_owner.TryGetValue(entry.Inode, out int owner)) sighting.AddHolder(owner);
+                if (_coOwners.TryGetValue(entry.Inode, out var coOwners))
+                    foreach (int holder in coOwners) sighting.AddHolder(holder);
             }
         }
 
         // A socket of a namespace this snapshot read, but not listed: gone. Namespaces it did not read say nothing,
         // unless none was unreadable: then the namespace itself is gone, and its sockets with it.
-        foreach (var (id, sighting) in _open.ToList())
+        _gone.Clear();
+        foreach (var (id, sighting) in _open)
         {
             if (present.Contains(id)) continue;
             if (!readNamespaces.Contains(id.Netns) && snapshot.Counters.NamespacesUnreadable > 0) continue;
             sighting.TrustUntil = snapshot.StartNanoseconds;
-            _open.Remove(id);
+            _gone.Add(id);
         }
+        foreach (var id in _gone) _open.Remove(id);
         foreach (var netns in readNamespaces) _lastSnapshotEndByNetns[netns] = snapshot.EndNanoseconds;
         _index.Snapshots.Add(new SnapshotSummary(snapshot.Id, snapshot.Reason, snapshot.StartNanoseconds, snapshot.EndNanoseconds,
             snapshot.TriggerPacketNanoseconds, snapshot.Complete, sockets, snapshot.ProcessSockets.Count));
@@ -108,15 +124,18 @@ internal sealed class EvidenceBuilder
             _index.Add(key, sighting);
     }
 
-    /// <summary>Tables unchanged between snapshots are the same byte array: parse each once.</summary>
-    private List<SocketEntry> Parse(StoredTable table)
+    /// <summary>
+    /// A table unchanged since the last snapshot is the same byte array: it is parsed once. Only the latest
+    /// table of each namespace and kind is kept, so memory follows the host's sockets, not the recording's length.
+    /// </summary>
+    private SocketEntry[] Parse(StoredTable table)
     {
-        if (_parsed.TryGetValue(table.Content, out var entries)) return entries;
+        var key = (table.Netns, table.Kind);
+        if (_parsed.TryGetValue(key, out var last) && ReferenceEquals(last.Content, table.Content)) return last.Entries;
         _scratch.Clear();
         SocketTableParser.Parse(table.Content, table.Kind, _scratch);
-        entries = [.. _scratch];
-        if (_parsed.Count > 64) _parsed.Clear(); // keep only recent tables: memory follows the host, not the recording
-        _parsed[table.Content] = entries;
+        var entries = _scratch.ToArray();
+        _parsed[key] = (table.Content, entries);
         return entries;
     }
 

@@ -32,7 +32,7 @@ internal sealed class Flow
         SourceProcess = SourceEnd.ProcessId, DestinationProcess = DestinationEnd.ProcessId,
         SourceMethod = SourceEnd.Method, DestinationMethod = DestinationEnd.Method,
         SourceReason = SourceEnd.Reason, DestinationReason = DestinationEnd.Reason,
-        SourceHolders = SourceEnd.Shared ? SourceEnd.Sighting!.Holders.Keys : [],
-        DestinationHolders = DestinationEnd.Shared ? DestinationEnd.Sighting!.Holders.Keys : [],
+        SourceHolders = SourceEnd.Shared ? SourceEnd.Sighting!.HolderIds : [],
+        DestinationHolders = DestinationEnd.Shared ? DestinationEnd.Sighting!.HolderIds : [],
     };
 }

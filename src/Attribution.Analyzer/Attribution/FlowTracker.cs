@@ -178,16 +178,17 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
     {
         if (ns < _nextSweep) return;
         _nextSweep = ns + 5_000_000_000L;
-        foreach (var (key, flow) in _flows.ToList())
+        // Removing the current entry while enumerating is allowed for Dictionary (.NET Core 3+): no copy of 100k flows.
+        foreach (var (key, flow) in _flows)
             if (Expired(flow, ns)) End(key, flow);
-        foreach (var (key, first) in _fragments.ToList())
+        foreach (var (key, first) in _fragments)
             if (ns - first.Ns > 30_000_000_000L) _fragments.Remove(key);
     }
 
     /// <summary>At the end of the capture: every flow still open is written.</summary>
     public void Finish()
     {
-        foreach (var (key, flow) in _flows.ToList()) End(key, flow);
+        foreach (var (key, flow) in _flows) End(key, flow);
     }
 }
 
