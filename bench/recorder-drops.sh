@@ -6,6 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${1:-"20000 50000 100000 200000"}
 seconds=${2:-5}
+source "$root/bench/lib.sh"
+bench_needs gcc tcpdump
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/flood" "$root/bench/flood/flood.c"

@@ -9,6 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
+source "$root/bench/lib.sh"
+bench_needs iproute2 procps
 dotnet build -v q -nologo -c Release "$root/src/Attribution.Cli" >/dev/null
 dotnet build -v q -nologo -c Release "$root/tests/Attribution.TestPeer" >/dev/null
 cli="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
@@ -18,8 +20,6 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "n/a"} else {print a[int((NR+1)/2)]}}'; }
-p95() { sort -n | awk '{a[NR]=$1} END {if (NR==0) {print "n/a"} else {i=int(NR*0.95); if (i<1) i=1; print a[i]}}'; }
 
 snapshot_ms() { # label: records 5 s at 100 ms and prints the median timer-snapshot duration
   $cli record -o "$work/s.pcapng" --force -i lo --duration 5s --interval 100ms "port 9" 2>/dev/null

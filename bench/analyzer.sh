@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Analyzer throughput and memory against the floor (a C libpcap loop), tcpdump and tshark, on the same
+# synthetic files (part 1 of bash bench/run.sh):
+#   bash bench/analyzer.sh           (1M and 10M packets; about 20 minutes)
+#   bash bench/analyzer.sh --smoke   (10k packets, one run: proves the bench runs)
+# Prints a table: packets/s (median of RUNS runs), ratio to the floor and to tshark, peak RSS (median).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${BENCH_DIR:-$(mktemp -d /tmp/attr-bench.XXXXXX)}
+trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
+
+source "$root/bench/lib.sh"
+bench_needs time libpcap0.8-dev tcpdump tshark gcc
+
+if [ "${1:-}" = "--smoke" ]; then
+  runs=1; inputs=("10000 100 sll2")
+else
+  runs=${RUNS:-5}; inputs=("1000000 10000 sll2" "1000000 100000 ethernet" "10000000 10000 sll2")
+fi
+
+dotnet build -v q -nologo -c Release "$root/bench/Attribution.Bench" >/dev/null
+dotnet build -v q -nologo -c Release "$root/src/Attribution.Cli" >/dev/null
+gen="dotnet $root/bench/Attribution.Bench/bin/Release/net10.0/Attribution.Bench.dll"
+attribution="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
+cc -O2 -o "$work/floor" "$root/bench/floor/floor.c" -lpcap
+
+# measure INPUT READER PACKETS CMD...: runs CMD $runs times; records median wall seconds and peak RSS (KB)
+measure() {
+  local input=$1 reader=$2 packets=$3; shift 3
+  : >"$work/times"
+  for _ in $(seq "$runs"); do
+    rm -rf "$work/out.db" "$work/out-csv"
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$work/one" "$@" >/dev/null 2>&1 || { echo "$reader failed: $*" >&2; return 1; }
+    t1=$(date +%s%N)
+    echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$work/one")" >>"$work/times"
+  done
+  local us kb
+  us=$(awk '{print $1}' "$work/times" | median)
+  kb=$(awk '{print $2}' "$work/times" | median)
+  echo "$input|$reader|$packets|$us|$kb" >>"$work/results"
+}
+
+: >"$work/results"
+for input in "${inputs[@]}"; do
+  read -r packets flows link <<<"$input"
+  file="$work/syn-$packets-$flows-$link.pcapng"
+  $gen generate --packets "$packets" --flows "$flows" --link "$link" -o "$file"
+  label="${packets}p/${flows}f/$link"
+  measure "$label" "floor (C libpcap + flow table)" "$packets" "$work/floor" "$file"
+  measure "$label" "attribution core (no packet rows)" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db"
+  measure "$label" "attribution sqlite (row per packet)" "$packets" $attribution analyze "$file" -o "$work/out.db"
+  measure "$label" "attribution csv (row per packet)" "$packets" $attribution analyze "$file" --format csv -o "$work/out-csv"
+  measure "$label" "tcpdump -nn -q -r" "$packets" tcpdump -nn -q -r "$file"
+  if [ "$packets" -le 1000000 ]; then  # tshark needs minutes and gigabytes beyond this
+    measure "$label" "tshark -T fields" "$packets" tshark -r "$file" -T fields -e frame.number -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport
+  fi
+  rm -f "$file" "$file.snapshots"
+done
+
+echo
+awk -F'|' '
+  { input[NR] = $1; reader[NR] = $2; rate[NR] = $3 / ($4 / 1e6); rss[NR] = $5
+    if ($2 ~ /^floor/) floor[$1] = rate[NR]; if ($2 ~ /^tshark/) tshark[$1] = rate[NR] }
+  END {
+    printf "%-26s %-38s %12s %9s %10s %10s\n", "input", "reader", "packets/s", "vs floor", "vs tshark", "peak RSS"
+    for (i = 1; i <= NR; i++)
+      printf "%-26s %-38s %12.0f %9.2f %10s %7d MB\n", input[i], reader[i], rate[i], rate[i] / floor[input[i]],
+             (input[i] in tshark) ? sprintf("%.1fx", rate[i] / tshark[input[i]]) : "n/a", rss[i] / 1024
+  }' "$work/results"
