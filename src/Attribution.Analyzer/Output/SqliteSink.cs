@@ -18,7 +18,7 @@ public sealed class SqliteSink : IAnalysisSink
     private readonly string _temporary;
     private readonly SqliteConnection _db;
     private readonly RawPacketInsert _packet;
-    private readonly SqliteCommand _flow, _holder;
+    private readonly RawFlowInsert _flows;
     private readonly AddressText _text = new();
     private SqliteTransaction _transaction;
     private int _rows;
@@ -37,8 +37,7 @@ public sealed class SqliteSink : IAnalysisSink
         _transaction = _db.BeginTransaction();
         WriteCodes();
         _packet = new RawPacketInsert(_db.Handle!, _text);
-        _flow = Prepare("INSERT INTO flows VALUES ($id, $proto, $src_addr, $src_port, $dst_addr, $dst_port, $first, $last, $packets, $bytes, $src_process, $dst_process, $method, $src_method, $dst_method, $src_reason, $dst_reason)");
-        _holder = Prepare("INSERT INTO flow_holders VALUES ($flow, $end, $process)");
+        _flows = new RawFlowInsert(_db.Handle!, _text);
     }
 
     public void WritePacket(in PacketRow r)
@@ -49,33 +48,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteFlow(FlowRow f)
     {
-        var p = _flow.Parameters;
-        p[0].Value = f.Id;
-        p[1].Value = ProtocolNames.Name(4, f.Protocol);
-        p[2].Value = _text.Of(f.Source);
-        p[3].Value = f.SourcePort;
-        p[4].Value = _text.Of(f.Destination);
-        p[5].Value = f.DestinationPort;
-        p[6].Value = f.FirstNs / 1e9;
-        p[7].Value = f.LastNs / 1e9;
-        p[8].Value = f.Packets;
-        p[9].Value = f.Bytes;
-        p[10].Value = f.SourceProcess == 0 ? DBNull.Value : f.SourceProcess;
-        p[11].Value = f.DestinationProcess == 0 ? DBNull.Value : f.DestinationProcess;
-        p[12].Value = (object?)MethodText.Of(f.SourceMethod, f.DestinationMethod) ?? DBNull.Value;
-        p[13].Value = (object?)f.SourceMethod.Name() ?? DBNull.Value;
-        p[14].Value = (object?)f.DestinationMethod.Name() ?? DBNull.Value;
-        p[15].Value = (object?)f.SourceReason.Name() ?? DBNull.Value;
-        p[16].Value = (object?)f.DestinationReason.Name() ?? DBNull.Value;
-        _flow.ExecuteNonQuery();
-        foreach (var (end, holders) in new[] { ("src", f.SourceHolders), ("dst", f.DestinationHolders) })
-            foreach (var holder in holders)
-            {
-                _holder.Parameters[0].Value = f.Id;
-                _holder.Parameters[1].Value = end;
-                _holder.Parameters[2].Value = holder;
-                _holder.ExecuteNonQuery();
-            }
+        _flows.Insert(f);
         Counted();
     }
 
@@ -180,7 +153,6 @@ public sealed class SqliteSink : IAnalysisSink
         _rows = 0;
         _transaction.Commit();
         _transaction = _db.BeginTransaction();
-        _flow.Transaction = _holder.Transaction = _transaction;
     }
 
     private SqliteCommand Prepare(string sql)
@@ -204,8 +176,7 @@ public sealed class SqliteSink : IAnalysisSink
     public void Dispose()
     {
         _packet.Dispose();
-        _flow.Dispose();
-        _holder.Dispose();
+        _flows.Dispose();
         _db.Dispose();
         if (!_committed) File.Delete(_temporary);
     }

@@ -14,11 +14,15 @@ internal static class Utf8Words
     private static readonly byte[] NonIp = Encoding.UTF8.GetBytes(ProtocolNames.Name(0, 0));
     private static readonly byte[]?[] Methods = Enumerable.Range(0, MethodCount * MethodCount)
         .Select(i => MethodText.Of((Method)(i / MethodCount), (Method)(i % MethodCount)) is { } text ? Encoding.UTF8.GetBytes(text) : null).ToArray();
+    private static readonly byte[]?[] Ends = Enum.GetValues<Method>().Select(m => m.Name() is { } n ? Encoding.UTF8.GetBytes(n) : null).ToArray();
     private static readonly byte[]?[] Reasons = Enum.GetValues<Reason>().Select(r => r.Name() is { } n ? Encoding.UTF8.GetBytes(n) : null).ToArray();
 
     public static byte[] Protocol(byte ipVersion, byte protocol) => ipVersion == 0 ? NonIp : Protocols[protocol];
 
     public static byte[]? Method(Method source, Method destination) => Methods[(int)source * MethodCount + (int)destination];
+
+    /// <summary>One end's rule alone (flows.src_method, dst_method).</summary>
+    public static byte[]? Method(Method end) => Ends[(int)end];
 
     public static byte[]? Reason(Reason reason) => Reasons[(int)reason];
 }
