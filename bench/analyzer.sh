@@ -16,6 +16,8 @@ if [ "${1:-}" = "--smoke" ]; then
   runs=1; inputs=("10000 100 sll2")
 else
   runs=${RUNS:-5}; inputs=("1000000 10000 sll2" "1000000 100000 ethernet" "10000000 10000 sll2")
+  # INPUTS="1000000 100000 ethernet;..." runs only those (packets, flows, link type)
+  if [ -n "${INPUTS:-}" ]; then IFS=';' read -r -a inputs <<<"$INPUTS"; fi
 fi
 
 dotnet build -v q -nologo -c Release "$root/bench/Attribution.Bench" >/dev/null
