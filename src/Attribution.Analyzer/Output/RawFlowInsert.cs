@@ -20,8 +20,8 @@ internal sealed class RawFlowInsert : IDisposable
     {
         _db = db;
         _addresses = addresses;
-        _flow = Prepare("INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-        _holder = Prepare("INSERT INTO flow_holders VALUES (?,?,?)");
+        _flow = RawStatements.Prepare(_db, "INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        _holder = RawStatements.Prepare(_db, "INSERT INTO flow_holders VALUES (?,?,?)");
     }
 
     public void Insert(FlowRow f)
@@ -37,14 +37,14 @@ internal sealed class RawFlowInsert : IDisposable
         raw.sqlite3_bind_double(s, 8, f.LastNs / 1e9);
         raw.sqlite3_bind_int64(s, 9, f.Packets);
         raw.sqlite3_bind_int64(s, 10, f.Bytes);
-        Process(s, 11, f.SourceProcess);
-        Process(s, 12, f.DestinationProcess);
-        Text(s, 13, Utf8Words.Method(f.SourceMethod, f.DestinationMethod));
-        Text(s, 14, Utf8Words.Method(f.SourceMethod));
-        Text(s, 15, Utf8Words.Method(f.DestinationMethod));
-        Text(s, 16, Utf8Words.Reason(f.SourceReason));
-        Text(s, 17, Utf8Words.Reason(f.DestinationReason));
-        Step(s);
+        RawStatements.Int(s, 11, f.SourceProcess == 0 ? null : f.SourceProcess);
+        RawStatements.Int(s, 12, f.DestinationProcess == 0 ? null : f.DestinationProcess);
+        RawStatements.Text(s, 13, Utf8Words.Method(f.SourceMethod, f.DestinationMethod));
+        RawStatements.Text(s, 14, Utf8Words.Method(f.SourceMethod));
+        RawStatements.Text(s, 15, Utf8Words.Method(f.DestinationMethod));
+        RawStatements.Text(s, 16, Utf8Words.Reason(f.SourceReason));
+        RawStatements.Text(s, 17, Utf8Words.Reason(f.DestinationReason));
+        RawStatements.Run(_db, s);
         Holders(f.Id, SourceEnd, f.SourceHolders);
         Holders(f.Id, DestinationEnd, f.DestinationHolders);
     }
@@ -56,34 +56,8 @@ internal sealed class RawFlowInsert : IDisposable
             raw.sqlite3_bind_int64(_holder, 1, flow);
             raw.sqlite3_bind_text(_holder, 2, end);
             raw.sqlite3_bind_int64(_holder, 3, holder);
-            Step(_holder);
+            RawStatements.Run(_db, _holder);
         }
-    }
-
-    private static void Process(sqlite3_stmt s, int index, int process)
-    {
-        if (process == 0) raw.sqlite3_bind_null(s, index);
-        else raw.sqlite3_bind_int64(s, index, process);
-    }
-
-    private static void Text(sqlite3_stmt s, int index, byte[]? value)
-    {
-        if (value is null) raw.sqlite3_bind_null(s, index);
-        else raw.sqlite3_bind_text(s, index, value);
-    }
-
-    private sqlite3_stmt Prepare(string sql)
-    {
-        int rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
-        if (rc != raw.SQLITE_OK) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
-        return statement;
-    }
-
-    private void Step(sqlite3_stmt s)
-    {
-        int rc = raw.sqlite3_step(s);
-        raw.sqlite3_reset(s);
-        if (rc != raw.SQLITE_DONE) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
     }
 
     public void Dispose()

@@ -27,11 +27,11 @@ internal sealed class RawPacketInsert : IDisposable
     {
         _db = db;
         _addresses = addresses;
-        _row = Prepare(RowsInsert(1));
+        _row = RawStatements.Prepare(_db, RowsInsert(1));
         _one = new BoundColumns(_row.DangerousGetHandle(), Columns);
-        _rows = Prepare(RowsInsert(RowsPerStatement));
+        _rows = RawStatements.Prepare(_db, RowsInsert(RowsPerStatement));
         _many = new BoundColumns(_rows.DangerousGetHandle(), Columns * RowsPerStatement);
-        _endpoints = Prepare("INSERT INTO packet_endpoints VALUES (?,?,?,?,?,?)");
+        _endpoints = RawStatements.Prepare(_db, "INSERT INTO packet_endpoints VALUES (?,?,?,?,?,?)");
     }
 
     public void Insert(in PacketRow r)
@@ -53,7 +53,7 @@ internal sealed class RawPacketInsert : IDisposable
         row.Set(at + 12, PacketCodes.Reason(r.Reason));
         if (++_waiting == RowsPerStatement)
         {
-            Step(_many.Statement);
+            RawStatements.Run(_db, _many.Statement);
             _waiting = 0;
         }
         if (flowed) return;
@@ -61,18 +61,11 @@ internal sealed class RawPacketInsert : IDisposable
         var s = _endpoints;
         raw.sqlite3_bind_int64(s, 1, r.Frame);
         raw.sqlite3_bind_text(s, 2, Utf8Words.Protocol(r.IpVersion, r.Protocol));
-        BindText(s, 3, r.IpVersion == 0 ? null : _addresses.Utf8(r.Source));
-        BindInt(s, 4, r.HasPorts ? r.SourcePort : null);
-        BindText(s, 5, r.IpVersion == 0 ? null : _addresses.Utf8(r.Destination));
-        BindInt(s, 6, r.HasPorts ? r.DestinationPort : null);
-        Step(s);
-    }
-
-    private sqlite3_stmt Prepare(string sql)
-    {
-        int rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
-        if (rc != raw.SQLITE_OK) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
-        return statement;
+        RawStatements.Text(s, 3, r.IpVersion == 0 ? null : _addresses.Utf8(r.Source));
+        RawStatements.Int(s, 4, r.HasPorts ? r.SourcePort : null);
+        RawStatements.Text(s, 5, r.IpVersion == 0 ? null : _addresses.Utf8(r.Destination));
+        RawStatements.Int(s, 6, r.HasPorts ? r.DestinationPort : null);
+        RawStatements.Run(_db, s);
     }
 
     /// <summary>Inserts the rows still waiting for a full statement, one by one: before the transaction ends.</summary>
@@ -81,7 +74,7 @@ internal sealed class RawPacketInsert : IDisposable
         for (int i = 0; i < _waiting; i++)
         {
             for (int c = 1; c <= Columns; c++) _one.Set(c, _many.Value(i * Columns + c));
-            Step(_one.Statement);
+            RawStatements.Run(_db, _one.Statement);
         }
         _waiting = 0;
     }
@@ -89,26 +82,6 @@ internal sealed class RawPacketInsert : IDisposable
     private static string RowsInsert(int rows) =>
         "INSERT INTO packet_rows VALUES " + string.Join(",", Enumerable.Repeat("(" + string.Join(",", Enumerable.Repeat("?", Columns)) + ")", rows));
 
-    private void Step(sqlite3_stmt s) => Step(s.DangerousGetHandle());
-
-    private void Step(nint statement)
-    {
-        int rc = SqliteBinds.Step(statement);
-        SqliteBinds.Reset(statement);
-        if (rc != raw.SQLITE_DONE) throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
-    }
-
-    private static void BindText(sqlite3_stmt s, int index, byte[]? value)
-    {
-        if (value is null) raw.sqlite3_bind_null(s, index);
-        else raw.sqlite3_bind_text(s, index, value);
-    }
-
-    private static void BindInt(sqlite3_stmt s, int index, long? value)
-    {
-        if (value is { } v) raw.sqlite3_bind_int64(s, index, v);
-        else raw.sqlite3_bind_null(s, index);
-    }
 
     public void Dispose()
     {
