@@ -59,6 +59,17 @@ internal static class SidecarCodec
                     w.Write(i.Packets); w.Write(i.Bytes);
                 }
                 break;
+            case KernelEventSourcesRecord k:
+                w.Write(k.StartNanoseconds); w.Write7BitEncodedInt(k.Cpus); w.Write(k.Clock); w.Write(k.ProcessEvents);
+                w.Write7BitEncodedInt(k.Tracepoints.Count);
+                foreach (var t in k.Tracepoints) { w.Write7BitEncodedInt(t.Id); w.Write(t.Name); w.Write(t.Format); }
+                w.Write7BitEncodedInt(k.Unavailable.Count);
+                foreach (var u in k.Unavailable) w.Write(u);
+                break;
+            case KernelEventBatchRecord b:
+                w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
+                w.Write7BitEncodedInt(b.Events.Length); w.Write(b.Events.Span);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -71,6 +82,8 @@ internal static class SidecarCodec
         SocketTableRecord => SidecarRecordType.SocketTable,
         SnapshotRecord => SidecarRecordType.Snapshot,
         CaptureStatsRecord => SidecarRecordType.CaptureStats,
+        KernelEventSourcesRecord => SidecarRecordType.KernelEventSources,
+        KernelEventBatchRecord => SidecarRecordType.KernelEvents,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -89,6 +102,12 @@ internal static class SidecarCodec
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
         SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
             r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
+        SidecarRecordType.KernelEventSources => new KernelEventSourcesRecord(
+            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
+            ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
+            ReadList(r, r.ReadString)),
+        SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
+            r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), r.ReadBytes(CheckedCount(r.Read7BitEncodedInt()))),
         _ => null,
     };
 

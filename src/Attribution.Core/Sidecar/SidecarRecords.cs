@@ -15,6 +15,8 @@ public enum SidecarRecordType : byte
     SocketTable = 3,
     Snapshot = 4,
     CaptureStats = 5,
+    KernelEventSources = 6,
+    KernelEvents = 7,
 }
 
 public enum SnapshotReason : byte
