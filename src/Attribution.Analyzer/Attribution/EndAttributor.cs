@@ -27,6 +27,9 @@ internal sealed class EndAttributor(EvidenceIndex index)
         long nextCheck = long.MaxValue;
 
         var conn = new ConnKey(protocol, local, localPort, remote, remotePort);
+        var fromEvents = FromKernelEvents(conn, ns, ref nextCheck, out bool eventsLater);
+        if (fromEvents is { } decided) return decided;
+
         if (index.Connected.TryGetValue(conn, out var connected))
         {
             var found = Pick(connected, local, ns, ref nextCheck, out bool ambiguous);
@@ -34,6 +37,10 @@ internal sealed class EndAttributor(EvidenceIndex index)
             if (found is not null)
                 return Owned(found, found.Family == AddressFamilyKind.V6 && local.IsV4Mapped ? Method.ExactV4Mapped : Method.Exact, nextCheck);
         }
+
+        // The events show this very socket later (an accepted socket is born at the handshake's last ACK): its
+        // owner is known then, and a listener or bound socket now would only be a stand-in for it.
+        if (eventsLater) return EndResult.Unattributed(Reason.SocketNeverSeen, nextCheck);
 
         if (protocol == Udp)
         {
@@ -48,6 +55,41 @@ internal sealed class EndAttributor(EvidenceIndex index)
         }
 
         return EndResult.Unattributed(index.Orphaned.Contains(conn) ? Reason.TimeWait : Reason.SocketNeverSeen, nextCheck);
+    }
+
+    /// <summary>
+    /// Rule 0, kernel events: the socket whose events show this tuple at this time. One process acted on it:
+    /// that is the owner. Several did (a socket shared after fork, each writing): the end is ambiguous and they
+    /// are all listed. Events that name no process the evidence knows decide nothing; the snapshot rules follow.
+    /// </summary>
+    private EndResult? FromKernelEvents(ConnKey conn, long ns, ref long nextCheck, out bool later)
+    {
+        later = false;
+        if (index.KernelConnected.Count == 0) return null;
+        var method = conn.Protocol == Tcp ? Method.TcpEvent : Method.UdpEvent;
+        if (!index.KernelConnected.TryGetValue(conn, out var list) &&
+            !(conn.Protocol == Udp && index.KernelConnected.TryGetValue(conn with { Local = Wildcards.Of(conn.Local.IsV4Mapped ? AddressFamilyKind.V4 : AddressFamilyKind.V6) }, out list)))
+            return null;
+        KernelEvidence.KernelSighting? found = null;
+        bool twice = false;
+        foreach (var k in list)
+        {
+            if (!index.CanHold(k.Sighting.Netns, conn.Local)) continue;
+            if (k.Sighting.Covers(ns))
+            {
+                twice |= found is not null;
+                found = k;
+            }
+            else if (k.Sighting.TrustFrom > ns && !k.UnknownActor)
+            {
+                nextCheck = Math.Min(nextCheck, k.Sighting.TrustFrom);
+                later = true;
+            }
+        }
+        if (twice) return EndResult.Unattributed(Reason.Ambiguous, nextCheck);
+        if (found is null || found.UnknownActor) return null;
+        if (found.SoleOwner) return new EndResult(found.Sighting.ChooseHolder(index.Processes), method, Reason.None, found.Sighting, nextCheck);
+        return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
     }
 
     private bool TryBound(IpAddr local, ushort port, byte protocol, long ns, ref long nextCheck, out SocketSighting? found)

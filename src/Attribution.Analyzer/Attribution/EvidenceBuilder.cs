@@ -28,14 +28,23 @@ internal sealed class EvidenceBuilder
     {
         var builder = new EvidenceBuilder();
         var assembler = new SnapshotAssembler();
+        var kernel = new KernelEvidence.KernelEvidenceBuilder();
+        // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
+        // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
+        var records = new Dictionary<ProcessKey, ProcessRecord>();
         using var reader = SidecarReader.Open(sidecarPath);
         foreach (var record in reader.ReadAll())
         {
             if (record is SidecarHeader h) builder._index.Header = h;
-            if (record is ProcessRecord p) builder._index.Processes[builder._index.Processes.IdOf(p.Key)].Record = p;
+            if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
+                records[p.Key] = p;
             if (assembler.Add(record) is { } snapshot) builder.Add(snapshot);
+            kernel.Add(record);
         }
         builder.Finish();
+        kernel.Build(builder._index, records);
+        foreach (var entry in builder._index.Processes.All)
+            if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
         builder._index.CaptureStats = assembler.CaptureStats;
         builder._index.Problems = reader.Problems;
         builder._index.CorruptRecords = reader.CorruptRecords;

@@ -16,6 +16,10 @@ internal sealed class EvidenceIndex
     public ProcessTable Processes { get; } = new();
     public Dictionary<ConnKey, List<SocketSighting>> Connected { get; } = new();
     public Dictionary<BindKey, List<SocketSighting>> Bound { get; } = new();
+    /// <summary>Sockets as the kernel's events showed them (TCP lives, UDP route lookups), by their own tuple.</summary>
+    public Dictionary<ConnKey, List<KernelEvidence.KernelSighting>> KernelConnected { get; } = new();
+    /// <summary>Which kernel events the recording had; null when it was made without them.</summary>
+    public KernelEvidence.KernelEvidenceFacts? Kernel { get; set; }
     /// <summary>Connections seen only with inode 0 (TIME_WAIT and the like): closed by their owner.</summary>
     public HashSet<ConnKey> Orphaned { get; } = new();
     /// <summary>Namespace → its own addresses, where the recorder stored them.</summary>

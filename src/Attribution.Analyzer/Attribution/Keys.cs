@@ -13,4 +13,6 @@ internal static class Wildcards
 {
     public static readonly IpAddr V4 = IpAddr.FromV4(0u);
     public static readonly IpAddr V6 = new(UInt128.Zero);
+
+    public static IpAddr Of(AddressFamilyKind family) => family == AddressFamilyKind.V4 ? V4 : V6;
 }

@@ -16,6 +16,10 @@ public enum Method : byte
     UdpWildcard,
     /// <summary>Rule 5: the accepted socket was never seen; the listening socket on this local port.</summary>
     Listener,
+    /// <summary>Rule 0: a TCP socket's life from its kernel state events, owned by the one process that acted on it in its own context.</summary>
+    TcpEvent,
+    /// <summary>Rule 0: a UDP route lookup with this tuple, made by a process in its own context (connect, sendto).</summary>
+    UdpEvent,
 }
 
 /// <summary>Why an end is not attributed (rule 8).</summary>
@@ -52,6 +56,8 @@ public static class MethodNames
         Method.UdpBound => "udp-bound",
         Method.UdpWildcard => "udp-wildcard",
         Method.Listener => "listener",
+        Method.TcpEvent => "tcp-event",
+        Method.UdpEvent => "udp-event",
         _ => null,
     };
 

@@ -29,6 +29,9 @@ public sealed class Scenario : IDisposable
 
     public Scenario() => Directory.CreateDirectory(_dir);
 
+    /// <summary>Kernel events of the recording; written (with their sources record) when any is added.</summary>
+    public KernelEventScript Events { get; } = new();
+
     public static long Ns(double seconds) => Epoch + (long)(seconds * 1e9);
 
     /// <summary>Declares an address as the host's own (in a namespace), as fib_trie / if_inet6 would.</summary>
@@ -104,6 +107,11 @@ public sealed class Scenario : IDisposable
         using var writer = new SidecarWriter(File.Create(SidecarFraming.SidecarPathFor(CapturePath)));
         writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", 1_690_000_000, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
         foreach (var p in _processes) writer.Write(p);
+        if (Events.Any)
+        {
+            writer.Write(Events.Sources(Ns(0)));
+            writer.Write(Events.Batch());
+        }
         uint id = 0;
         foreach (var (at, builder) in _snapshots.OrderBy(s => s.At))
         {

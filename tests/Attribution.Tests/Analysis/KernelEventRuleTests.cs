@@ -1,0 +1,173 @@
+using Attribution.Tests.Support;
+
+namespace Attribution.Tests.Analysis;
+
+/// <summary>
+/// The kernel-event rules (docs/ATTRIBUTION.md, rule 0) from hand-made recordings whose events are laid out by the
+/// real tracefs formats: sockets that live between two snapshots, strangers' pids in softirq, reused socket
+/// addresses and pids, sockets shared after fork, prefork workers, and UDP route lookups.
+/// </summary>
+public sealed class KernelEventRuleTests : IDisposable
+{
+    private readonly Scenario _s = new();
+    private const string Me = "10.0.0.1", Peer = "192.0.2.10";
+    private const ulong SkA = 0xffff888100001000, SkB = 0xffff888100002000;
+
+    public KernelEventRuleTests() => _s.Local(Me).Local("127.0.0.1");
+
+    private static long T(double seconds) => Scenario.Ns(seconds);
+
+    /// <summary>Snapshots at 1 and 3 list nothing: the connection lived between them.</summary>
+    private Scenario EmptySnapshots() => _s.Snapshot(1, _ => { }).Snapshot(3, _ => { });
+
+    [Fact]
+    public void A_connection_between_two_snapshots_belongs_to_the_process_that_connected_and_closed_it()
+    {
+        _s.Process(100, "curl");
+        EmptySnapshots();
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:0", $"{Peer}:443")
+          .State(T(2.01), 4242, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .State(T(2.05), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443")
+          .State(T(2.06), 4242, SkA, KernelEventScript.FinWait1, KernelEventScript.Close, $"{Me}:40000", $"{Peer}:443", softirq: true);
+        _s.Tcp(2.001, $"{Me}:40000", $"{Peer}:443", syn: true, ack: false)
+          .Tcp(2.02, $"{Peer}:443", $"{Me}:40000", payload: 100)
+          .Tcp(2.07, $"{Peer}:443", $"{Me}:40000", fin: true);
+        _s.Analyze();
+        Assert.Equal([(100L, null, "tcp-event/-", null), (null, 100L, "-/tcp-event", null), (null, 100L, "-/flow", null)], _s.Rows());
+    }
+
+    [Fact]
+    public void A_pid_seen_only_in_softirq_names_nobody()
+    {
+        _s.Process(100, "curl").Process(4242, "bystander");
+        EmptySnapshots();
+        _s.Events
+          .State(T(2.0), 4242, SkA, KernelEventScript.Listen, KernelEventScript.SynRecv, $"{Me}:8080", $"{Peer}:50000", softirq: true)
+          .State(T(2.01), 4242, SkA, KernelEventScript.SynRecv, KernelEventScript.Established, $"{Me}:8080", $"{Peer}:50000", softirq: true)
+          .Send(T(2.02), 4242, SkA, softirq: true);
+        _s.Tcp(2.015, $"{Peer}:50000", $"{Me}:8080", payload: 10);
+        _s.Analyze();
+        Assert.Equal([(null, null, null, "socket-never-seen")], _s.Rows());
+    }
+
+    [Fact]
+    public void A_socket_shared_after_fork_belongs_to_the_child_that_wrote_not_the_parent_that_closed()
+    {
+        _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);
+        _s.Snapshot(1, _ => { })
+          .Snapshot(2.5, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100, 101))
+          .Snapshot(4, _ => { });
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:0", $"{Peer}:443")
+          .State(T(2.01), 7, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.2), 101, SkA).Send(T(2.3), 101, SkA)
+          .State(T(3.5), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443");
+        _s.Tcp(2.2, $"{Me}:40000", $"{Peer}:443", payload: 1000)
+          .Tcp(2.6, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        Assert.All(_s.Rows(), r => Assert.Equal((101L, "tcp-event/-"), (r.SrcPid!.Value, r.Method!)));
+    }
+
+    [Fact]
+    public void Two_processes_writing_one_socket_leave_it_ambiguous_with_both_listed()
+    {
+        _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);
+        EmptySnapshots();
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:0", $"{Peer}:443")
+          .State(T(2.01), 7, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.2), 101, SkA).Send(T(2.3), 100, SkA);
+        _s.Tcp(2.25, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        Assert.Equal([(null, null, null, "ambiguous")], _s.Rows());
+        var holders = Db.Query(_s.DatabasePath, "SELECT p.pid FROM flow_holders h JOIN processes p ON p.id = h.process_id ORDER BY p.pid");
+        Assert.Equal([100L, 101L], holders.Select(h => (long)h[0]!));
+    }
+
+    [Fact]
+    public void A_reused_socket_address_starts_a_new_life()
+    {
+        _s.Process(100, "first").Process(200, "second");
+        EmptySnapshots();
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:40000", $"{Peer}:443")
+          .State(T(2.1), 100, SkA, KernelEventScript.Established, KernelEventScript.Close, $"{Me}:40000", $"{Peer}:443")
+          .State(T(2.2), 200, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:40001", $"{Peer}:443")
+          .State(T(2.3), 200, SkA, KernelEventScript.Established, KernelEventScript.Close, $"{Me}:40001", $"{Peer}:443");
+        _s.Tcp(2.05, $"{Me}:40000", $"{Peer}:443", payload: 10)
+          .Tcp(2.25, $"{Me}:40001", $"{Peer}:443", payload: 10);
+        _s.Analyze();
+        Assert.Equal([100L, 200L], _s.Rows().Select(r => r.SrcPid!.Value));
+    }
+
+    [Fact]
+    public void A_reused_pid_is_resolved_to_the_process_alive_at_the_event()
+    {
+        // pid 100 first belongs to a process started at tick 1000 that exits at 1.5 s; a new pid 100 forks at 1.8 s.
+        _s.Process(100, "old", start: 1000).Process(100, "new", start: 5000);
+        EmptySnapshots();
+        _s.Events.Exit(T(1.5), 100, 1000).Fork(T(1.8), 100, 5000)
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:40000", $"{Peer}:443")
+          .State(T(2.1), 100, SkA, KernelEventScript.Established, KernelEventScript.Close, $"{Me}:40000", $"{Peer}:443");
+        _s.Tcp(2.05, $"{Me}:40000", $"{Peer}:443", payload: 10);
+        _s.Analyze();
+        var owner = Db.Query(_s.DatabasePath, "SELECT p.comm FROM packets k JOIN processes p ON p.id = k.src_process_id");
+        Assert.Equal("new", Assert.Single(owner)[0]);
+    }
+
+    [Fact]
+    public void Prefork_workers_each_get_the_connections_they_accepted_and_closed()
+    {
+        _s.Process(100, "master").Process(101, "worker", start: 1100, ppid: 100).Process(102, "worker", start: 1200, ppid: 100);
+        _s.Snapshot(1, s => s.Listen($"{Me}:8080", 50, 100, 101, 102)).Snapshot(3, s => s.Listen($"{Me}:8080", 50, 100, 101, 102));
+        for (int i = 0; i < 4; i++)
+        {
+            int worker = 101 + i % 2;
+            ulong sk = SkA + (ulong)i * 0x100;
+            string client = $"{Peer}:{50000 + i}";
+            double t = 2 + i * 0.1;
+            _s.Events
+              .State(T(t + 0.01), 9, sk, KernelEventScript.Listen, KernelEventScript.SynRecv, $"{Me}:8080", client, softirq: true)
+              .State(T(t + 0.011), 9, sk, KernelEventScript.SynRecv, KernelEventScript.Established, $"{Me}:8080", client, softirq: true)
+              .Send(T(t + 0.02), worker, sk, name: "sock:sock_recv_length")
+              .State(T(t + 0.05), 9, sk, KernelEventScript.Established, KernelEventScript.CloseWait, $"{Me}:8080", client, softirq: true)
+              .State(T(t + 0.06), worker, sk, KernelEventScript.CloseWait, KernelEventScript.LastAck, $"{Me}:8080", client)
+              .State(T(t + 0.07), 9, sk, KernelEventScript.LastAck, KernelEventScript.Close, $"{Me}:8080", client, softirq: true);
+            _s.Tcp(t, client, $"{Me}:8080", syn: true, ack: false)
+              .Tcp(t + 0.001, $"{Me}:8080", client, syn: true)
+              .Tcp(t + 0.015, client, $"{Me}:8080", payload: 100);
+        }
+        _s.Analyze();
+        var rows = _s.Rows();
+        for (int i = 0; i < 4; i++)
+            Assert.All(rows.Skip(i * 3).Take(3), r => Assert.Equal(101L + i % 2, r.SrcPid ?? r.DstPid));
+    }
+
+    [Fact]
+    public void A_udp_query_from_a_process_that_lived_between_snapshots()
+    {
+        _s.Process(300, "dig");
+        EmptySnapshots();
+        _s.Events.Fork(T(1.9), 300, 1000)
+          .Route(T(2.0), 300, $"0.0.0.0:5353", $"{Peer}:53")
+          .Route(T(2.0001), 300, $"{Me}:5353", $"{Peer}:53")
+          .Route(T(2.01), 4242, $"{Peer}:53", $"{Me}:5353", softirq: true) // a reply's route in softirq: a stranger
+          .Exit(T(2.1), 300, 1000);
+        _s.Udp(2.001, $"{Me}:5353", $"{Peer}:53").Udp(2.02, $"{Peer}:53", $"{Me}:5353");
+        _s.Analyze();
+        Assert.Equal([(300L, null, "udp-event/-", null), (null, 300L, "-/udp-event", null)], _s.Rows());
+    }
+
+    [Fact]
+    public void Without_events_nothing_changes()
+    {
+        _s.Process(100, "curl");
+        EmptySnapshots();
+        _s.Tcp(2.001, $"{Me}:40000", $"{Peer}:443", syn: true, ack: false);
+        _s.Analyze();
+        Assert.Equal([(null, null, null, "socket-never-seen")], _s.Rows());
+    }
+
+    public void Dispose() => _s.Dispose();
+}
