@@ -111,6 +111,10 @@ public static class AnalyzeSession
         ["recorded_on"] = evidence.Header?.Hostname ?? "",
         ["socket_sightings"] = (evidence.Connected.Values.Sum(l => l.Count) + evidence.Bound.Values.Sum(l => l.Count)).ToString(),
         ["flows"] = tracker.FlowsWritten.ToString(),
+        ["evidence"] = EvidenceText(evidence),
+        ["kernel_events"] = (evidence.Kernel?.Events ?? 0).ToString(),
+        ["kernel_events_lost"] = (evidence.Kernel?.Lost ?? 0).ToString(),
+        ["kernel_sightings"] = evidence.KernelConnected.Values.Sum(l => l.Count).ToString(),
     };
 
     private static AnalyzeSummary Summarize(string output, TrafficTotals totals, EvidenceIndex evidence, FlowTracker tracker,
@@ -121,6 +125,17 @@ public static class AnalyzeSession
             .ToList();
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
             totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,
-            evidence.Problems.Select(p => p.ToString()).ToList());
+            evidence.Problems.Select(p => p.ToString()).ToList(), EvidenceText(evidence));
+    }
+
+    /// <summary>Which evidence the recording had, in one line: a reader must know whether short-lived sockets could be seen at all.</summary>
+    internal static string EvidenceText(EvidenceIndex evidence)
+    {
+        var snapshots = $"{evidence.Snapshots.Count:N0} socket snapshots";
+        if (evidence.Kernel is not { } k) return snapshots + "; no kernel events (recorded without them, or by an older recorder)";
+        var text = $"{snapshots}; kernel events: {k.Events:N0} ({string.Join(", ", k.Tracepoints)}{(k.ProcessEvents ? ", fork/exec/exit" : "")})";
+        if (k.Lost > 0) text += $", {k.Lost:N0} LOST by the kernel (their sockets fall back to the snapshots)";
+        if (k.Unavailable.Count > 0) text += $"; unavailable: {string.Join("; ", k.Unavailable)}";
+        return text;
     }
 }

@@ -18,7 +18,8 @@ public sealed record AnalyzeSummary(
     int Snapshots,
     TimeSpan Elapsed,
     (long Offset, string Message)? CaptureProblem,
-    IReadOnlyList<string> SnapshotProblems)
+    IReadOnlyList<string> SnapshotProblems,
+    string Evidence)
 {
     public double PacketShare => Packets == 0 ? 0 : (double)AttributedPackets / Packets;
     public double ByteShare => Bytes == 0 ? 0 : (double)AttributedBytes / Bytes;

@@ -37,6 +37,7 @@ public static class AnalyzeSummaryView
                 reasons.AddRow(reason.Name() ?? "?", $"{packets:N0}", $"{bytes:N0}");
             console.Write(reasons);
         }
+        Console.Error.WriteLine($"evidence: {s.Evidence}");
         Console.Error.WriteLine($"written: {s.OutputPath}");
     }
 }
