@@ -10,8 +10,13 @@ namespace Attribution.Analyzer.Attribution.KernelEvidence;
 internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifetimes, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
 {
     /// <summary>The ProcessTable id of the identity <paramref name="pid"/> named at <paramref name="ns"/>; -1 if unknown.</summary>
-    public int Resolve(int pid, long ns) =>
-        lifetimes.TryResolve(pid, ns, out var key) ? table.IdOf(key) : -1;
+    public int Resolve(int pid, long ns)
+    {
+        if (!lifetimes.TryResolve(pid, ns, out var key)) return -1;
+        int id = table.IdOf(key);
+        table.Seen(id, ns, ns);
+        return id;
+    }
 
     public long ExitOf(int process) => process > 0 ? lifetimes.ExitOf(table[process].Key) : long.MaxValue;
 
