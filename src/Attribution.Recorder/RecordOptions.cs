@@ -12,6 +12,8 @@ public sealed record RecordOptions
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MinTriggerGap { get; init; } = TimeSpan.FromMilliseconds(2);
     public bool UseSockDiag { get; init; } = true;
+    /// <summary>perf events (TCP state changes, UDP route lookups, socket I/O, fork/exec/exit) beside the snapshots.</summary>
+    public bool KernelEvents { get; init; } = true;
     public bool Overwrite { get; init; }
     public int KernelBufferBytes { get; init; } = 32 * 1024 * 1024;
     public TimeSpan StatsEvery { get; init; } = TimeSpan.FromSeconds(5);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
+using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Snapshots;
 using SharpPcap.LibPcap;
 
@@ -80,13 +81,18 @@ public sealed class RecordSession
                 host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
                 Path.GetFileName(options.OutputPath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList()));
 
-            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag);
+            var identities = new ProcessIdentities();
+            // Before the first snapshot, so no process that starts from here on escapes both.
+            using var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
+            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
             scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
             scheduler.Start();
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;
             status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to {options.OutputPath} " +
                            $"(snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
+            if (kernelEventsProblem is not null)
+                status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only");
 
             using var cancelled = cancel.Register(() => stop.Set());
             string? writeError = null;
@@ -101,6 +107,7 @@ public sealed class RecordSession
 
             foreach (var source in sources) source.Stop();
             Attempt(scheduler.Stop);
+            kernelEvents?.Stop(); // after the capture and the final snapshot: their own processes' events are in too
             CaptureStatsRecord? final = null;
             Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
             if (final is not null) Attempt(() => sidecar.Write(final));
@@ -112,7 +119,8 @@ public sealed class RecordSession
                 (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
                 options.OutputPath, new FileInfo(options.OutputPath).Length, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
-                clock.Elapsed, taker.UsingSockDiag, captureError);
+                clock.Elapsed, taker.UsingSockDiag, captureError,
+                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem);
         }
         finally
         {
@@ -125,6 +133,18 @@ public sealed class RecordSession
                 foreach (var path in created) File.Delete(path);
             }
         }
+    }
+
+    /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
+    private static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
+    {
+        problem = null;
+        if (!options.KernelEvents) return null;
+        KernelEventSource? source;
+        try { source = KernelEventSource.TryStart(options.ProcRoot, sidecar, identities, out problem); }
+        catch (Exception e) when (e is not IOException) { problem = e.Message; return null; } // never a reason not to record
+        if (source is not null) sidecar.Write(source.Sources);
+        return source;
     }
 
     /// <summary>Flushes every second and writes statistics every few, until a stop, the deadline or a failure.</summary>

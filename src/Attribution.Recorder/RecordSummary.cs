@@ -15,7 +15,11 @@ public sealed record RecordSummary(
     long SidecarBytes,
     TimeSpan Elapsed,
     bool UsedSockDiag,
-    string? CaptureError)
+    string? CaptureError,
+    bool KernelEventsOn = false,
+    long KernelEvents = 0,
+    long KernelEventsLost = 0,
+    string? KernelEventsProblem = null)
 {
     public double? TriggerDelayPercentileMs(double p)
     {

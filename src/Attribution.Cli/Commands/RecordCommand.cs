@@ -28,6 +28,10 @@ public static class RecordCommand
             CustomParser = DurationOption.Parse,
         };
         var noSockDiag = new Option<bool>("--no-sock-diag") { Description = "Read /proc/net/* text only, never the sock_diag netlink dump" };
+        var noKernelEvents = new Option<bool>("--no-kernel-events")
+        {
+            Description = "Do not record kernel events (perf: TCP state changes, UDP route lookups, fork/exec/exit); /proc snapshots only",
+        };
         var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
         var filter = new Argument<string[]>("filter")
         {
@@ -37,7 +41,9 @@ public static class RecordCommand
 
         var command = new Command("record", """
             Capture packets to pcapng and snapshot the kernel's socket tables and every process's sockets,
-            on a timer and whenever a new flow appears. Needs root (CAP_NET_RAW and CAP_SYS_PTRACE).
+            on a timer and whenever a new flow appears; beside them, kernel events (perf tracepoints: TCP
+            state changes, UDP route lookups, socket I/O; fork, exec, exit) where the kernel allows.
+            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE).
 
             Examples:
               attribution record -o incident.pcapng                       # until Ctrl-C
@@ -45,7 +51,7 @@ public static class RecordCommand
               attribution record -o lo.pcapng -i lo --packets 10000 --interval 200ms
             """)
         {
-            output, interfaces, snaplen, duration, packets, interval, noSockDiag, force, filter,
+            output, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, force, filter,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +67,7 @@ public static class RecordCommand
                 PacketLimit = parse.GetValue(packets),
                 Interval = parse.GetValue(interval) ?? TimeSpan.FromSeconds(1),
                 UseSockDiag = !parse.GetValue(noSockDiag),
+                KernelEvents = !parse.GetValue(noKernelEvents),
                 Overwrite = parse.GetValue(force),
             };
             return Run(options);

@@ -19,10 +19,13 @@ public static class RecordSummaryView
         if (s.TriggerDelayPercentileMs(0.5) is { } median)
             table.AddRow("new flow -> snapshot done (median / p95)", $"{median:F1} ms / {s.TriggerDelayPercentileMs(0.95):F1} ms");
         table.AddRow("own namespace read through", s.UsedSockDiag ? "sock_diag netlink" : "/proc/net text");
+        table.AddRow("kernel events", s.KernelEventsOn ? $"{s.KernelEvents:N0}" : "off");
+        if (s.KernelEventsOn) table.AddRow("kernel events lost", $"{s.KernelEventsLost:N0}");
         table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
         console.Write(table);
         // Paths stay whole on their own lines: a table would wrap them at the terminal width.
         Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
         Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
+        if (s.KernelEventsProblem is not null) Console.Error.WriteLine($"kernel events: {s.KernelEventsProblem}");
     }
 }

@@ -13,18 +13,22 @@ public static class SnapshotsCommand
     {
         var file = new Argument<string>("file") { Description = "A capture (its FILE.snapshots is read) or a .snapshots file" };
         var sockets = new Option<bool>("--sockets") { Description = "List every socket with the processes holding it" };
+        var events = new Option<bool>("--events") { Description = "List the kernel events (tracepoints, fork, exec, exit), one per line" };
         var command = new Command("snapshots", """
             Show the socket snapshots recorded beside a capture: one line per snapshot and, with --sockets,
-            each socket with its owning processes. Damaged records are reported and skipped.
+            each socket with its owning processes; with --events, every kernel event recorded beside them
+            (TCP state changes, UDP route lookups, socket I/O, fork, exec, exit). Damaged records are
+            reported and skipped.
 
-            Example:
+            Examples:
               attribution snapshots incident.pcapng --sockets
-            """) { file, sockets };
-        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(sockets)));
+              attribution snapshots incident.pcapng --events
+            """) { file, sockets, events };
+        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(sockets), parse.GetValue(events)));
         return command;
     }
 
-    private static int Run(string path, bool listSockets)
+    private static int Run(string path, bool listSockets, bool listEvents)
     {
         if (!path.EndsWith(SidecarFraming.FileSuffix, StringComparison.Ordinal)) path = SidecarFraming.SidecarPathFor(path);
         if (!File.Exists(path))
@@ -34,6 +38,8 @@ public static class SnapshotsCommand
         }
         using var reader = SidecarReader.Open(path);
         var assembler = new SnapshotAssembler();
+        var eventText = new KernelEventText();
+        long events = 0, lost = 0;
         try
         {
             foreach (var record in reader.ReadAll())
@@ -42,7 +48,20 @@ public static class SnapshotsCommand
                     Console.WriteLine($"host {h.Hostname}, kernel {h.KernelRelease}, recorder {h.RecorderVersion}, capture {h.CaptureFile}, " +
                                       $"interfaces {string.Join(", ", h.Interfaces.Select(i => $"{i.Name} (linktype {i.LinkType})"))}");
                 if (assembler.Add(record) is { } snapshot) Print(snapshot, assembler, listSockets);
+                if (record is KernelEventSourcesRecord sources)
+                {
+                    Console.WriteLine(KernelEventText.Describe(sources));
+                    eventText.Add(sources);
+                }
+                if (record is KernelEventBatchRecord batch)
+                {
+                    (events, lost) = (events + batch.Count, lost + batch.LostEvents);
+                    if (!listEvents) continue;
+                    var read = batch.Read();
+                    while (read.TryRead(out var e)) Console.WriteLine(eventText.Format(e));
+                }
             }
+            if (events > 0 || lost > 0) Console.WriteLine($"kernel events: {events:N0}, lost by the kernel: {lost:N0}");
         }
         catch (InvalidDataException e)
         {

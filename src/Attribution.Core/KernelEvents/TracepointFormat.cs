@@ -1,7 +1,15 @@
 namespace Attribution.Core.KernelEvents;
 
-/// <summary>One field of a tracepoint record: where it is in the raw sample and how wide.</summary>
-public readonly record struct TracepointField(string Name, int Offset, int Size, bool Signed);
+/// <summary>
+/// One field of a tracepoint record: where it is in the raw sample and how wide. <paramref name="Type"/> is the
+/// C type as declared, with any array suffix ("__u8[4]", "const void *", "char[16]"), for display.
+/// </summary>
+public readonly record struct TracepointField(string Name, int Offset, int Size, bool Signed, string Type = "")
+{
+    public bool IsArray => Type.EndsWith(']');
+    public bool IsPointer => Type.EndsWith('*');
+    public bool IsText => IsArray && Type.StartsWith("char", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// A tracefs event <c>format</c> file: the event's id and its fields' offsets. Read at record time from
@@ -56,9 +64,11 @@ public sealed class TracepointFormat
         if (parts.Length < 3) return false;
         var declaration = parts[0]["field:".Length..].Trim();
         int bracket = declaration.IndexOf('[');
+        var arraySuffix = bracket >= 0 ? declaration[bracket..] : "";
         if (bracket >= 0) declaration = declaration[..bracket];
         int space = declaration.LastIndexOfAny([' ', '*']);
         var fieldName = declaration[(space + 1)..];
+        var type = declaration[..(space + 1)].Trim() + arraySuffix;
         int offset = -1, size = -1;
         bool signed = false;
         foreach (var part in parts.Skip(1))
@@ -68,7 +78,7 @@ public sealed class TracepointFormat
             else if (part.StartsWith("signed:", StringComparison.Ordinal)) signed = part[7..] == "1";
         }
         if (fieldName.Length == 0 || offset < 0 || size <= 0) return false;
-        field = new TracepointField(fieldName, offset, size, signed);
+        field = new TracepointField(fieldName, offset, size, signed, type);
         return true;
     }
 }

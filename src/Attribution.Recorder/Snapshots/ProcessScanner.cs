@@ -88,7 +88,7 @@ internal sealed class ProcessScanner(string procRoot)
             ShouldIncludePredicate = static (ref FileSystemEntry e) => e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]),
         };
 
-    private bool TryReadNetns(int pid, out ulong netns)
+    public bool TryReadNetns(int pid, out ulong netns)
     {
         netns = 0;
         Span<byte> target = stackalloc byte[64];

@@ -23,14 +23,15 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly NamespaceSockDiag? _foreignDiag;
     private readonly MemoryStream _diagScratch = new();
     private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
-    private readonly HashSet<ProcessKey> _identitiesWritten = new();
+    private readonly ProcessIdentities _identitiesWritten;
     private Dictionary<ProcessKey, ulong[]> _previous = new();
     private readonly HashSet<int> _recentlyChanged = new();
     private Dictionary<ulong, List<int>> _lastPidsByNetns = new();
     private uint _nextId;
 
-    public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag)
+    public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null)
     {
+        _identitiesWritten = identities ?? new ProcessIdentities();
         _procRoot = procRoot;
         _writer = writer;
         _scanner = new ProcessScanner(procRoot);

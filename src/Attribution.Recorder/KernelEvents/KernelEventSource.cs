@@ -1,0 +1,132 @@
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+using Attribution.Recorder.Native;
+using Attribution.Recorder.Snapshots;
+
+namespace Attribution.Recorder.KernelEvents;
+
+/// <summary>
+/// The recorder's kernel events: opens the perf events, then a thread polls the per-CPU rings, decodes what
+/// they hold and appends a batch record (type 7) to the sidecar every <see cref="BatchEvery"/> or when the
+/// batch passes <see cref="BatchBytes"/>. Nothing here may end a recording: a failure stops the events and
+/// is reported in the summary.
+/// </summary>
+internal sealed class KernelEventSource : IDisposable
+{
+    public const int RingDataPages = 256;
+    public const int PollTimeoutMs = 20;
+    public const int BatchBytes = 256 * 1024;
+    public static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
+
+    private readonly PerfEventSet _events;
+    private readonly SidecarWriter _writer;
+    private readonly KernelEventEncoder _encoder = new();
+    private readonly PerfRecordDecoder _decoder;
+    private readonly ProcessTracker _processes;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private long _lostWritten;
+
+    public KernelEventSourcesRecord Sources { get; }
+    public long EventsWritten { get; private set; }
+    public long Lost => _decoder.Lost;
+    public long Filtered => _decoder.Filtered;
+    public long ProcessRecordsWritten => _processes.IdentitiesWritten;
+    public string? Failure { get; private set; }
+
+    private KernelEventSource(PerfEventSet events, SidecarWriter writer, ProcessTracker processes, KernelEventSourcesRecord sources)
+    {
+        _events = events;
+        _writer = writer;
+        _processes = processes;
+        _decoder = new PerfRecordDecoder(_encoder, processes, events.Tracepoints);
+        Sources = sources;
+    }
+
+    /// <summary>Opens and starts the events; null, with the reason, when this host gives none (no tracefs is not fatal, no perf is).</summary>
+    public static KernelEventSource? TryStart(string procRoot, SidecarWriter writer, ProcessIdentities identities, out string? failure)
+    {
+        var unavailable = new List<string>();
+        var candidates = new List<OpenTracepoint>();
+        var tracefs = Tracefs.Find(out var tracefsProblem);
+        if (tracefs is null) unavailable.Add(tracefsProblem!);
+        else
+            foreach (var spec in TracepointCatalog.All)
+            {
+                var read = tracefs.TryRead(spec.Name, out var reason);
+                var open = read is { } r ? OpenTracepoint.TryCreate(spec, r.Format, r.Text, out reason) : null;
+                if (open is null) unavailable.Add(reason!);
+                else candidates.Add(open);
+            }
+        var events = PerfEventSet.TryOpen(OnlineCpus.Read(), candidates, RingDataPages, unavailable, out failure);
+        if (events is null) return null;
+        var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
+            events.Tracepoints.Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable);
+        var source = new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
+        source._thread = new Thread(source.Run) { IsBackground = true, Name = "kernel-events" };
+        source._thread.Start();
+        return source;
+    }
+
+    private unsafe void Run()
+    {
+        var fds = new Perf.PollFd[_events.Rings.Count];
+        for (int i = 0; i < fds.Length; i++) fds[i] = new Perf.PollFd { Fd = _events.Rings[i].Fd, Events = Perf.PollIn };
+        long nextBatch = RealtimeClock.NowNanoseconds() + BatchEvery.Ticks * 100;
+        try
+        {
+            while (!_stopping)
+            {
+                fixed (Perf.PollFd* p = fds) Perf.poll(p, (nuint)fds.Length, PollTimeoutMs);
+                DrainAll();
+                long now = RealtimeClock.NowNanoseconds();
+                if (_encoder.Length >= BatchBytes || now >= nextBatch)
+                {
+                    WriteBatch();
+                    nextBatch = now + BatchEvery.Ticks * 100;
+                }
+            }
+            DrainAll();
+            WriteBatch();
+        }
+        catch (Exception e)
+        {
+            Failure = $"kernel events stopped: {e.Message}";
+        }
+    }
+
+    private void DrainAll()
+    {
+        _decoder.ClockOffset = MonotonicToRealtime.MeasureOffset();
+        foreach (var ring in _events.Rings)
+        {
+            ring.Drain(_decoder);
+            if (_encoder.Length >= BatchBytes) WriteBatch();
+        }
+    }
+
+    private void WriteBatch()
+    {
+        long lost = _decoder.Lost - _lostWritten;
+        if (_encoder.Count == 0 && lost == 0) return;
+        _writer.Write(new KernelEventBatchRecord(lost, _encoder.Count, _encoder.Written));
+        EventsWritten += _encoder.Count;
+        _lostWritten += lost;
+        _encoder.Clear();
+    }
+
+    /// <summary>Stops the events, drains what the rings still hold into a last batch, and waits for the thread.</summary>
+    public void Stop()
+    {
+        _events.Disable();
+        _stopping = true;
+        _thread?.Join();
+    }
+
+    public void Dispose()
+    {
+        if (_thread is { IsAlive: true }) Stop();
+        _events.Dispose();
+    }
+}

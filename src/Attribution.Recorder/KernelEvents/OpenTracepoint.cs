@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using Attribution.Core.KernelEvents;
+
+namespace Attribution.Recorder.KernelEvents;
+
+/// <summary>
+/// A tracepoint whose format was read: its id and the fields the recorder's filters look at, located by name
+/// in the format file (never by constant offsets: layouts change between kernels).
+/// </summary>
+internal sealed class OpenTracepoint
+{
+    public TracepointSpec Spec { get; }
+    public TracepointFormat Format { get; }
+    public string FormatText { get; }
+    public int Id => Format.Id;
+
+    public TracepointField CommonFlags { get; }
+    public TracepointField Socket { get; }
+    public TracepointField Ret { get; }
+    public TracepointField Protocol { get; }
+    public TracepointField Source { get; }
+    public TracepointField Destination { get; }
+    public TracepointField SourcePort { get; }
+    public TracepointField DestinationPort { get; }
+
+    private OpenTracepoint(TracepointSpec spec, TracepointFormat format, string text)
+    {
+        Spec = spec;
+        Format = format;
+        FormatText = text;
+        CommonFlags = format.Get("common_flags");
+        switch (spec.Role)
+        {
+            case TracepointRole.SocketIo:
+                Socket = format.Get("sk");
+                Ret = format.Get("ret");
+                Protocol = format.Get("protocol");
+                break;
+            case TracepointRole.RouteLookup:
+                Protocol = format.Get("proto");
+                Source = format.Get("src");
+                Destination = format.Get("dst");
+                SourcePort = format.Get("sport");
+                DestinationPort = format.Get("dport");
+                break;
+        }
+    }
+
+    /// <summary>Null with a reason when the format lacks a field the role needs.</summary>
+    public static OpenTracepoint? TryCreate(TracepointSpec spec, TracepointFormat format, string text, out string? reason)
+    {
+        reason = null;
+        try { return new OpenTracepoint(spec, format, text); }
+        catch (InvalidDataException e) { reason = $"{spec.Name}: {e.Message}"; return null; }
+    }
+
+    /// <summary>An integer field as the kernel stored it (host byte order), widened; 0 if the sample is too short.</summary>
+    public static ulong Read(ReadOnlySpan<byte> raw, TracepointField field)
+    {
+        if (field.Offset + field.Size > raw.Length) return 0;
+        var bytes = raw.Slice(field.Offset, field.Size);
+        return field.Size switch
+        {
+            1 => bytes[0],
+            2 => BinaryPrimitives.ReadUInt16LittleEndian(bytes),
+            4 => field.Signed ? (ulong)(long)BinaryPrimitives.ReadInt32LittleEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+            8 => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+            _ => 0,
+        };
+    }
+
+    /// <summary>An address field (4 or 16 bytes) as one number, for dictionary keys.</summary>
+    public static UInt128 ReadAddress(ReadOnlySpan<byte> raw, TracepointField field)
+    {
+        if (field.Offset + field.Size > raw.Length || field.Size > 16) return 0;
+        Span<byte> wide = stackalloc byte[16];
+        wide.Clear();
+        raw.Slice(field.Offset, field.Size).CopyTo(wide);
+        return BinaryPrimitives.ReadUInt128LittleEndian(wide);
+    }
+}

@@ -1,0 +1,115 @@
+using Attribution.Recorder.Native;
+
+namespace Attribution.Recorder.KernelEvents;
+
+/// <summary>
+/// The open perf events of a recording: per online CPU a ring leader (a software dummy event that reports
+/// forks, execs and exits of every task) and one event per tracepoint whose samples go into the leader's ring
+/// (PERF_EVENT_IOC_SET_OUTPUT), so one poll set and one ring per CPU carry everything. All on CLOCK_MONOTONIC
+/// (see <see cref="MonotonicToRealtime"/> for why not CLOCK_REALTIME, the packets' clock).
+/// </summary>
+internal sealed class PerfEventSet : IDisposable
+{
+    private readonly List<int> _fds = [];
+
+    public List<PerfRing> Rings { get; } = [];
+    public List<OpenTracepoint> Tracepoints { get; } = [];
+    public IReadOnlyList<int> Cpus { get; }
+
+    private PerfEventSet(IReadOnlyList<int> cpus) => Cpus = cpus;
+
+    /// <summary>
+    /// Opens everything disabled, then enables it. Null with a reason if no leader could be opened (no perf, not
+    /// permitted); a tracepoint that fails goes to <paramref name="unavailable"/> and the rest still run.
+    /// </summary>
+    public static PerfEventSet? TryOpen(IReadOnlyList<int> cpus, IEnumerable<OpenTracepoint> candidates, int dataPages,
+        List<string> unavailable, out string? failure)
+    {
+        failure = null;
+        var set = new PerfEventSet(cpus);
+        try
+        {
+            foreach (int cpu in cpus)
+            {
+                var leader = LeaderAttr();
+                int fd = Perf.Open(leader, -1, cpu, -1, out int errno);
+                if (fd < 0) { failure = $"perf_event_open: {Perf.Describe(errno)}"; set.Dispose(); return null; }
+                set._fds.Add(fd);
+                var ring = PerfRing.TryMap(fd, cpu, dataPages, out errno);
+                if (ring is null) { failure = $"perf mmap: {Perf.Describe(errno)}"; set.Dispose(); return null; }
+                set.Rings.Add(ring);
+            }
+            foreach (var tracepoint in candidates)
+                if (set.TryAdd(tracepoint, out var reason)) set.Tracepoints.Add(tracepoint);
+                else unavailable.Add(reason!);
+            foreach (int fd in set._fds) Perf.ioctl(fd, Perf.IocEnable, 0);
+            return set;
+        }
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
+    }
+
+    private bool TryAdd(OpenTracepoint tracepoint, out string? reason)
+    {
+        reason = null;
+        var opened = new List<int>(Rings.Count);
+        foreach (var ring in Rings)
+        {
+            var attr = TracepointAttr(tracepoint.Id);
+            int fd = Perf.Open(attr, -1, ring.Cpu, -1, out int errno);
+            if (fd >= 0) opened.Add(fd);
+            if (fd < 0 || Perf.ioctl(fd, Perf.IocSetOutput, ring.Fd) != 0)
+            {
+                if (fd >= 0) errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                reason = $"{tracepoint.Spec.Name}: {(fd < 0 ? "perf_event_open" : "PERF_EVENT_IOC_SET_OUTPUT")}: {Perf.Describe(errno)}";
+                foreach (int f in opened) LibC.close(f);
+                return false;
+            }
+            // A filter the kernel refuses is not fatal: the recorder applies the same test to every sample anyway.
+            foreach (var filter in tracepoint.Spec.Filters)
+                if (Perf.SetFilter(fd, filter) == 0) break;
+        }
+        _fds.AddRange(opened);
+        return true;
+    }
+
+    private static Perf.EventAttr LeaderAttr() => new()
+    {
+        Type = Perf.TypeSoftware,
+        Size = Perf.EventAttr.AttrSize,
+        Config = Perf.CountSwDummy,
+        SampleType = Perf.SampleTid | Perf.SampleTime | Perf.SampleCpu,
+        Flags = Perf.FlagDisabled | Perf.FlagComm | Perf.FlagTask | Perf.FlagSampleIdAll | Perf.FlagCommExec | Perf.FlagUseClockid,
+        WakeupEvents = 1,
+        ClockId = Perf.ClockMonotonic,
+    };
+
+    // sample_id_all and the leader's sample_type, so a PERF_RECORD_LOST written on behalf of a tracepoint
+    // event has the same trailer as every other non-sample record in the ring.
+    private static Perf.EventAttr TracepointAttr(int id) => new()
+    {
+        Type = Perf.TypeTracepoint,
+        Size = Perf.EventAttr.AttrSize,
+        Config = (ulong)id,
+        SamplePeriod = 1,
+        SampleType = Perf.SampleTid | Perf.SampleTime | Perf.SampleCpu | Perf.SampleRaw,
+        Flags = Perf.FlagDisabled | Perf.FlagSampleIdAll | Perf.FlagUseClockid,
+        ClockId = Perf.ClockMonotonic,
+    };
+
+    public void Disable()
+    {
+        foreach (int fd in _fds) Perf.ioctl(fd, Perf.IocDisable, 0);
+    }
+
+    public void Dispose()
+    {
+        foreach (var ring in Rings) ring.Dispose();
+        Rings.Clear();
+        foreach (int fd in _fds) LibC.close(fd);
+        _fds.Clear();
+    }
+}

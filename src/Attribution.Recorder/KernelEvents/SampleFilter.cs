@@ -1,0 +1,67 @@
+namespace Attribution.Recorder.KernelEvents;
+
+/// <summary>
+/// Which tracepoint samples are worth keeping. TCP state changes are all kept. Socket I/O and route lookups
+/// only in process context, where the reported pid really is the caller's: in hard or soft interrupt (and on
+/// loopback the receive path runs as softirq on the sender's CPU) the kernel reports whatever task it
+/// interrupted (bcc issue #2304). Of those, one sample per socket and process, or per process and UDP tuple,
+/// per second: enough to name the owner, without one event per send().
+/// </summary>
+internal sealed class SampleFilter
+{
+    // common_flags bits (TRACE_FLAG_HARDIRQ, TRACE_FLAG_SOFTIRQ, TRACE_FLAG_NMI in kernel/trace/trace.h).
+    private const byte InterruptContext = 0x08 | 0x10 | 0x40;
+    private const long Window = 1_000_000_000;
+    private const int MaxRemembered = 65536;
+
+    private readonly record struct SocketKey(ulong Socket, int Tgid);
+    private readonly record struct TupleKey(int Tgid, byte Protocol, UInt128 Source, ushort SourcePort, UInt128 Destination, ushort DestinationPort);
+
+    private readonly Dictionary<SocketKey, long> _sockets = new();
+    private readonly Dictionary<TupleKey, long> _tuples = new();
+
+    public long Dropped { get; private set; }
+
+    public static bool InProcessContext(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw) =>
+        ((byte)OpenTracepoint.Read(raw, tracepoint.CommonFlags) & InterruptContext) == 0;
+
+    public bool Keep(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw, int tgid, long ns)
+    {
+        bool keep = tracepoint.Spec.Role switch
+        {
+            TracepointRole.StateChange => true,
+            TracepointRole.SocketIo => InProcessContext(tracepoint, raw) && KeepSocketIo(tracepoint, raw, tgid, ns),
+            TracepointRole.RouteLookup => InProcessContext(tracepoint, raw) && KeepRouteLookup(tracepoint, raw, tgid, ns),
+            _ => false,
+        };
+        if (!keep) Dropped++;
+        return keep;
+    }
+
+    private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
+    {
+        // The kernel filter normally did these two already; they are repeated for kernels that refused it.
+        if (OpenTracepoint.Read(raw, tp.Protocol) != 6 || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
+        return FirstInWindow(_sockets, new SocketKey(OpenTracepoint.Read(raw, tp.Socket), tgid), ns);
+    }
+
+    private bool KeepRouteLookup(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
+    {
+        byte protocol = (byte)OpenTracepoint.Read(raw, tp.Protocol);
+        if (protocol != 17) return false;
+        var key = new TupleKey(tgid, protocol,
+            OpenTracepoint.ReadAddress(raw, tp.Source), (ushort)OpenTracepoint.Read(raw, tp.SourcePort),
+            OpenTracepoint.ReadAddress(raw, tp.Destination), (ushort)OpenTracepoint.Read(raw, tp.DestinationPort));
+        return FirstInWindow(_tuples, key, ns);
+    }
+
+    private static bool FirstInWindow<TKey>(Dictionary<TKey, long> seen, TKey key, long ns) where TKey : notnull
+    {
+        // Bounded: forgetting everything only means a few more samples get kept.
+        if (seen.Count >= MaxRemembered) seen.Clear();
+        ref long last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, key, out bool existed);
+        if (existed && ns - last < Window && ns >= last) return false;
+        last = ns;
+        return true;
+    }
+}
