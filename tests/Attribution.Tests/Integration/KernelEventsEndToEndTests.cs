@@ -70,6 +70,9 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
         // Background, running before and during the recording: idle processes and a TCP stream on a port
         // outside the filter. They must not disturb (nor take any byte).
         for (int i = 0; i < 5; i++) _background.Add(StartQuiet("sleep", "120"));
+        // A container always has a long-lived process (its init, or a pause process); without one the
+        // recorder would not know the container's namespace at all, and getent's end would not even be local.
+        _background.Add(StartQuiet("ip", "netns", "exec", _container.Name, "sleep", "120"));
         int streamPort = FreePort.Next();
         Peer(_remote.Name, "tcp-tagged", _remote.PeerAddress, $"{streamPort}", "sink");
         Peer(null, "tcp-stream", _remote.PeerAddress, $"{streamPort}");
@@ -306,6 +309,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
         }
         _container.Dispose();
         _remote.Dispose();
+        // ATTR_KEEP=DIR keeps a copy of the recording and its analysis, to look into a failure by hand.
         if (Environment.GetEnvironmentVariable("ATTR_KEEP") is { } keep)
             foreach (var f in new[] { _capture, _capture + ".snapshots", Path.ChangeExtension(_capture, ".db") }) if (File.Exists(f)) File.Copy(f, Path.Combine(keep, Path.GetFileName(f)), true);
         Recording.DeleteOutputs(_capture);
