@@ -13,6 +13,16 @@ using System.Net.Sockets;
 //   tcp-burst ADDR PORT COUNT BYTES HOLDMS  COUNT short connections one after another, each echoing
 //                                   BYTES and closing HOLDMS after
 //   tcp-listen-many ADDR PORT COUNT COUNT listening sockets on PORT, PORT+1, ...
+//   tcp-tagged ADDR PORT [reuseport] [sink]  accept connections (SO_REUSEPORT if asked), echo what
+//                                   arrives (or discard it: sink); prints "conn CLIENTPORT" for each
+//                                   connection and "tag CLIENTPORT pid N" when it begins "pid N\n"
+//   udp-tagged ADDR PORT            answer each datagram with itself; prints "tag CLIENTPORT pid N"
+//                                   for a datagram beginning "pid N\n"
+//   http-server ADDR PORT BYTES     HTTP/1.0: answers every request with BYTES of body, then closes;
+//                                   prints "tag CLIENTPORT PATH"
+//   dns-server ADDR PORT            answers every query: A with 192.0.2.1, other types with no
+//                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"
+//   tcp-stream ADDR PORT            connect, then send 64 KB every 5 ms until standard input closes
 
 var mode = args[0];
 var address = IPAddress.Parse(args[1]);
@@ -146,6 +156,154 @@ switch (mode)
         listeners.ForEach(s => s.Dispose());
         return 0;
     }
+    case "tcp-tagged":
+    {
+        bool reusePort = args.Contains("reuseport"), sink = args.Contains("sink");
+        var listener = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        if (reusePort) listener.SetRawSocketOption(1 /* SOL_SOCKET */, 15 /* SO_REUSEPORT */, BitConverter.GetBytes(1));
+        listener.Bind(endpoint);
+        listener.Listen(128);
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var client = await listener.AcceptAsync();
+                int peerPort = ((IPEndPoint)client.RemoteEndPoint!).Port;
+                Say($"conn {peerPort}");
+                _ = Task.Run(async () =>
+                {
+                    var buffer = new byte[65536];
+                    var head = new List<byte>();
+                    bool looked = false;
+                    try
+                    {
+                        int n;
+                        while ((n = await client.ReceiveAsync(buffer)) > 0)
+                        {
+                            if (!looked)
+                            {
+                                head.AddRange(buffer.AsSpan(0, Math.Min(n, 64)).ToArray());
+                                var tag = Tag(head.ToArray(), head.Count);
+                                looked = tag is not null || head.Count >= 64;
+                                if (tag is not null) Say($"tag {peerPort} {tag}");
+                            }
+                            if (!sink) await client.SendAsync(buffer.AsMemory(0, n));
+                        }
+                    }
+                    catch (SocketException) { }
+                    client.Dispose();
+                });
+            }
+        });
+        Ready();
+        break;
+    }
+    case "udp-tagged":
+    {
+        var server = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(endpoint);
+        _ = Task.Run(() =>
+        {
+            var buffer = new byte[2048];
+            EndPoint from = new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            while (true)
+            {
+                int n = server.ReceiveFrom(buffer, ref from);
+                if (Tag(buffer, n) is { } tag) Say($"tag {((IPEndPoint)from).Port} {tag}");
+                server.SendTo(buffer.AsSpan(0, n), from);
+            }
+        });
+        Ready();
+        break;
+    }
+    case "http-server":
+    {
+        int bytes = int.Parse(args[3]);
+        var body = new byte[bytes];
+        Array.Fill(body, (byte)'a');
+        var listener = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Bind(endpoint);
+        listener.Listen(64);
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var client = await listener.AcceptAsync();
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        var request = new List<byte>();
+                        var buffer = new byte[4096];
+                        int n;
+                        while (request.Count < 16384 && (n = await client.ReceiveAsync(buffer)) > 0)
+                        {
+                            request.AddRange(buffer.AsSpan(0, n).ToArray());
+                            if (System.Text.Encoding.ASCII.GetString(request.ToArray()).Contains("\r\n\r\n")) break;
+                        }
+                        var first = System.Text.Encoding.ASCII.GetString(request.ToArray()).Split("\r\n")[0].Split(' ');
+                        Say($"tag {((IPEndPoint)client.RemoteEndPoint!).Port} {(first.Length > 1 ? first[1] : "-")}");
+                        await client.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                            $"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n"));
+                        await client.SendAsync(body);
+                        client.Shutdown(SocketShutdown.Send);
+                        using var cts = new CancellationTokenSource(timeout);
+                        while (await client.ReceiveAsync(buffer, cts.Token) > 0) { }
+                    }
+                    catch (Exception e) when (e is SocketException or OperationCanceledException) { }
+                    client.Dispose();
+                });
+            }
+        });
+        Ready();
+        break;
+    }
+    case "dns-server":
+    {
+        var server = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(endpoint);
+        _ = Task.Run(() =>
+        {
+            var buffer = new byte[2048];
+            EndPoint from = new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            while (true)
+            {
+                int n = server.ReceiveFrom(buffer, ref from);
+                if (Dns(buffer, n) is not ({ } answer, { } name)) continue;
+                Say($"tag {((IPEndPoint)from).Port} {name}");
+                server.SendTo(answer, from);
+            }
+        });
+        Ready();
+        break;
+    }
+    case "tcp-stream":
+    {
+        var client = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(endpoint);
+        using var stop = new CancellationTokenSource();
+        var chunk = new byte[65536];
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await client.SendAsync(chunk, stop.Token);
+                    await Task.Delay(5, stop.Token);
+                }
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException) { }
+        });
+        Ready();
+        Console.In.ReadToEnd();
+        stop.Cancel();
+        sending.Wait(timeout);
+        client.Dispose();
+        return 0;
+    }
     default:
         Console.Error.WriteLine($"unknown mode {mode}");
         return 2;
@@ -155,8 +313,42 @@ switch (mode)
 Console.In.ReadToEnd();
 return 0;
 
-static void Ready()
+static void Ready() => Say($"ready {Environment.ProcessId}");
+
+static void Say(string line)
 {
-    Console.WriteLine($"ready {Environment.ProcessId}");
-    Console.Out.Flush();
+    lock (typeof(Console)) { Console.WriteLine(line); Console.Out.Flush(); }
+}
+
+// "pid N" when the bytes begin with that line, as the tests' short-lived clients send first.
+static string? Tag(byte[] bytes, int count)
+{
+    var text = System.Text.Encoding.ASCII.GetString(bytes, 0, Math.Min(count, 64));
+    int end = text.IndexOf('\n');
+    return text.StartsWith("pid ") && end > 4 ? text[..end] : null;
+}
+
+// A minimal answer to one DNS query (RFC 1035): the question back, and for type A one answer 192.0.2.1.
+static (byte[] Answer, string Name)? Dns(byte[] query, int length)
+{
+    if (length < 17 || (query[2] & 0x80) != 0) return null;
+    int at = 12;
+    var labels = new List<string>();
+    while (at < length && query[at] != 0)
+    {
+        int label = query[at];
+        if (label > 63 || at + 1 + label > length) return null;
+        labels.Add(System.Text.Encoding.ASCII.GetString(query, at + 1, label));
+        at += 1 + label;
+    }
+    if (at + 5 > length) return null;
+    int questionEnd = at + 5;
+    int qtype = query[at + 1] << 8 | query[at + 2];
+    var answer = new List<byte>();
+    answer.AddRange(query.AsSpan(0, 2).ToArray());                     // id
+    answer.Add((byte)(0x80 | (query[2] & 0x01))); answer.Add(0x80);    // response, RD copied, RA, NOERROR
+    answer.AddRange(new byte[] { 0, 1, 0, (byte)(qtype == 1 ? 1 : 0), 0, 0, 0, 0 });
+    answer.AddRange(query.AsSpan(12, questionEnd - 12).ToArray());
+    if (qtype == 1) answer.AddRange(new byte[] { 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1 });
+    return (answer.ToArray(), string.Join('.', labels));
 }

@@ -2,6 +2,7 @@ using Attribution.Analyzer;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
 using Xunit.Abstractions;
+using Expectation = Attribution.Tests.Support.AttributionScore.Expectation;
 
 namespace Attribution.Tests.Integration;
 
@@ -16,9 +17,6 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _capture = Recording.TempCapturePath("e2e");
     private readonly NetworkNamespace _ns = new();
-
-    /// <summary>A scenario: the server's port, and who owns the server end and the client end.</summary>
-    private sealed record Expectation(string Name, byte Protocol, int ServerPort, int ServerPid, int ClientPid, double Required);
 
     [Fact]
     public void Every_scenario_attributes_its_bytes_to_the_right_processes()
@@ -37,31 +35,31 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
             {
                 var s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[0]}");
                 var c = Peer(null, "tcp-client", _ns.PeerAddress, $"{ports[0]}", "2000000");
-                expectations.Add(new("long TCP stream, host -> namespace", 6, ports[0], s.Pid, c.Pid, 0.99));
+                expectations.Add(Expectation.Fixed("long TCP stream, host -> namespace", 6, ports[0], s.Pid, c.Pid, 0.99));
 
                 s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[1]}");
                 c = Peer(null, "tcp-burst", _ns.PeerAddress, $"{ports[1]}", "300", "1000", "5");
-                expectations.Add(new("300 short TCP connections (about 6 ms each)", 6, ports[1], s.Pid, c.Pid, BurstFloor));
+                expectations.Add(Expectation.Fixed("300 short TCP connections (about 6 ms each)", 6, ports[1], s.Pid, c.Pid, BurstFloor));
 
                 var servers = new[] { ports[2], ports[3], ports[4] }.Select(p => Peer(_ns.Name, "udp-server", _ns.PeerAddress, $"{p}")).ToList();
                 c = Peer(null, "udp-spray", _ns.PeerAddress, $"{ports[2]},{ports[3]},{ports[4]}", "20");
-                for (int i = 0; i < 3; i++) expectations.Add(new($"unconnected UDP to peer {i + 1} of 3", 17, ports[2 + i], servers[i].Pid, c.Pid, 0.99));
+                for (int i = 0; i < 3; i++) expectations.Add(Expectation.Fixed($"unconnected UDP to peer {i + 1} of 3", 17, ports[2 + i], servers[i].Pid, c.Pid, 0.99));
 
                 s = Peer(null, "tcp-server", _ns.HostAddress, $"{ports[5]}");
                 c = Peer(_ns.Name, "tcp-burst", _ns.HostAddress, $"{ports[5]}", "20", "2000", "5");
-                expectations.Add(new("host server accepting short connections from the namespace", 6, ports[5], s.Pid, c.Pid, BurstFloor));
+                expectations.Add(Expectation.Fixed("host server accepting short connections from the namespace", 6, ports[5], s.Pid, c.Pid, BurstFloor));
 
                 s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress6, $"{ports[6]}");
                 c = Peer(null, "tcp-client", _ns.PeerAddress6, $"{ports[6]}", "300000");
-                expectations.Add(new("TCP over IPv6", 6, ports[6], s.Pid, c.Pid, 0.99));
+                expectations.Add(Expectation.Fixed("TCP over IPv6", 6, ports[6], s.Pid, c.Pid, 0.99));
 
                 s = Peer(null, "tcp-server", "127.0.0.1", $"{ports[7]}");
                 c = Peer(null, "tcp-client", "::ffff:127.0.0.1", $"{ports[7]}", "300000");
-                expectations.Add(new("dual-stack IPv6 socket to a v4-mapped address", 6, ports[7], s.Pid, c.Pid, 0.99));
+                expectations.Add(Expectation.Fixed("dual-stack IPv6 socket to a v4-mapped address", 6, ports[7], s.Pid, c.Pid, 0.99));
 
                 s = Peer(null, "tcp-server", "::1", $"{ports[8]}");
                 c = Peer(null, "tcp-client", "::1", $"{ports[8]}", "300000");
-                expectations.Add(new("loopback client and server", 6, ports[8], s.Pid, c.Pid, 0.99));
+                expectations.Add(Expectation.Fixed("loopback client and server", 6, ports[8], s.Pid, c.Pid, 0.99));
                 recording.Stop();
             }
             finally
@@ -73,16 +71,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         var db = Path.ChangeExtension(_capture, ".db");
         var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = _capture, OutputPath = db });
         Assert.Null(summary.CaptureProblem);
-        var failures = new List<string>();
-        foreach (var e in expectations)
-        {
-            var (right, wrong, total) = Score(db, e);
-            double share = total == 0 ? 0 : (double)right / total;
-            output.WriteLine($"{e.Name}: {share:P2} of {total:N0} end-bytes to the right pid, {wrong:N0} to a wrong one");
-            if (total == 0) failures.Add($"{e.Name}: no traffic captured");
-            if (wrong > 0) failures.Add($"{e.Name}: {wrong} bytes attributed to a wrong pid");
-            if (share < e.Required) failures.Add($"{e.Name}: {share:P2} < {e.Required:P0}");
-        }
+        var failures = AttributionScore.Check(db, expectations, output.WriteLine);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
@@ -95,30 +84,6 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     /// yet; this floor asserts what the recorder holds, and wrong bytes are still not tolerated at all.
     /// </summary>
     private const double BurstFloor = 0.40;
-
-    /// <summary>Bytes of the scenario's packets, counted once per local end with a known owner: right, wrong, total.</summary>
-    private static (long Right, long Wrong, long Total) Score(string db, Expectation e)
-    {
-        var rows = Db.Query(db, """
-            SELECT k.length, k.src_port, s.pid, d.pid FROM packets k
-            LEFT JOIN processes s ON s.id = k.src_process_id LEFT JOIN processes d ON d.id = k.dst_process_id
-            WHERE k.proto = $proto AND (k.src_port = $port OR k.dst_port = $port)
-            """, ("$proto", e.Protocol == 6 ? "tcp" : "udp"), ("$port", e.ServerPort));
-        long right = 0, wrong = 0, total = 0;
-        foreach (var row in rows)
-        {
-            long length = (long)row[0]!;
-            bool fromServer = (long)row[1]! == e.ServerPort;
-            foreach (var (attributed, expected) in new[] { ((long?)row[2] ?? 0, fromServer ? e.ServerPid : e.ClientPid),
-                                                           ((long?)row[3] ?? 0, fromServer ? e.ClientPid : e.ServerPid) })
-            {
-                total += length;
-                if (attributed == expected) right += length;
-                else if (attributed != 0) wrong += length;
-            }
-        }
-        return (right, wrong, total);
-    }
 
     public void Dispose()
     {

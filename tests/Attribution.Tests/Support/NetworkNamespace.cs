@@ -46,8 +46,42 @@ public sealed class NetworkNamespace : IDisposable
         }
     }
 
+    /// <summary>
+    /// Routes this namespace's traffic for <paramref name="other"/>'s namespace address through the host, as
+    /// a container reaches the outside: a route here via the host side, and forwarding enabled on the
+    /// host side of this veth only (per interface: the host's global ip_forward is left alone). Call it
+    /// both ways for traffic both ways. Both go with the veth pair.
+    /// </summary>
+    public void RouteTo(NetworkNamespace other)
+    {
+        Run.Checked("ip", "-n", Name, "route", "add", $"{other.PeerAddress}/32", "via", HostAddress);
+        Run.Checked("sysctl", "-qw", $"net.ipv4.conf.{HostLink}.forwarding=1");
+    }
+
+    /// <summary>
+    /// Gives programs run with `ip netns exec` in this namespace their own resolv.conf (ip bind-mounts
+    /// /etc/netns/NAME/resolv.conf over /etc/resolv.conf), naming <paramref name="nameserver"/>, one try
+    /// of one second. Removed, with the directories made for it, on dispose.
+    /// </summary>
+    public void UseResolver(string nameserver)
+    {
+        if (!Directory.Exists(NetnsEtc)) { Directory.CreateDirectory(NetnsEtc); _madeNetnsEtc = true; }
+        Directory.CreateDirectory(ResolverDirectory);
+        File.WriteAllText(Path.Combine(ResolverDirectory, "resolv.conf"), $"nameserver {nameserver}\noptions timeout:1 attempts:1\n");
+    }
+
+    private const string NetnsEtc = "/etc/netns";
+    private bool _madeNetnsEtc;
+    private string ResolverDirectory => Path.Combine(NetnsEtc, Name);
+
     public void Dispose()
     {
+        if (Directory.Exists(ResolverDirectory))
+        {
+            File.Delete(Path.Combine(ResolverDirectory, "resolv.conf"));
+            Directory.Delete(ResolverDirectory);
+        }
+        if (_madeNetnsEtc && Directory.Exists(NetnsEtc) && !Directory.EnumerateFileSystemEntries(NetnsEtc).Any()) Directory.Delete(NetnsEtc);
         Run.Command("ip", "netns", "del", Name);
         Run.Command("ip", "link", "del", HostLink); // normally gone with the namespace already
     }

@@ -11,14 +11,26 @@ namespace Attribution.Tests.Support;
 public sealed class TestPeer : IDisposable
 {
     private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly Task _reading;
 
     public int Pid { get; }
     public ProcessKey Key { get; }
+
+    /// <summary>What the peer printed after "ready" (some modes say what they saw: "conn PORT", "tag PORT TEXT"), so far.</summary>
+    public IReadOnlyList<string> Lines { get { lock (_lines) return _lines.ToList(); } }
 
     private TestPeer(Process process, int pid)
     {
         _process = process;
         Pid = pid;
+        // Read the rest of its output as it comes, so a talkative peer never blocks on a full pipe.
+        // Its own thread (a blocking read on a pool thread each would starve the pool when many peers run).
+        _reading = Task.Factory.StartNew(() =>
+        {
+            while (process.StandardOutput.ReadLine() is { } line)
+                lock (_lines) _lines.Add(line);
+        }, TaskCreationOptions.LongRunning);
         Assert.True(ProcStat.TryParse(File.ReadAllBytes($"/proc/{pid}/stat"), out var stat));
         Key = new ProcessKey(pid, stat.StartTimeTicks);
     }
@@ -69,6 +81,7 @@ public sealed class TestPeer : IDisposable
     {
         try { _process.StandardInput.Close(); } catch (IOException) { }
         if (!_process.WaitForExit(TimeSpan.FromSeconds(10))) _process.Kill(entireProcessTree: true);
+        _reading.Wait(TimeSpan.FromSeconds(10));
         _process.Dispose();
     }
 }
