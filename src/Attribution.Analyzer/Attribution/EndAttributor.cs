@@ -60,7 +60,7 @@ internal sealed class EndAttributor(EvidenceIndex index)
     /// <summary>
     /// Rule 0, kernel events: the socket whose events show this tuple at this time. One process acted on it:
     /// that is the owner. Several did (a socket shared after fork, each writing): the end is ambiguous and they
-    /// are all listed. Events that name no process the evidence knows decide nothing; the snapshot rules follow.
+    /// are all listed. Events that name a pid the evidence cannot resolve leave the end unattributed (owner-not-visible).
     /// </summary>
     private EndResult? FromKernelEvents(ConnKey conn, long ns, ref long nextCheck, out bool later)
     {
@@ -80,14 +80,17 @@ internal sealed class EndAttributor(EvidenceIndex index)
                 twice |= found is not null;
                 found = k;
             }
-            else if (k.Sighting.TrustFrom > ns && !k.UnknownActor)
+            else if (k.Sighting.TrustFrom > ns)
             {
                 nextCheck = Math.Min(nextCheck, k.Sighting.TrustFrom);
                 later = true;
             }
         }
         if (twice) return EndResult.Unattributed(Reason.Ambiguous, nextCheck);
-        if (found is null || found.UnknownActor) return null;
+        if (found is null) return null;
+        // A process the evidence cannot name acted on this socket: whoever the snapshots saw holding it may not be
+        // the one that sent (a child that wrote and exited before being read). Unattributed, never a stand-in.
+        if (found.UnknownActor) return EndResult.Unattributed(Reason.OwnerNotVisible, nextCheck);
         if (found.SoleOwner) return new EndResult(found.Sighting.ChooseHolder(index.Processes), method, Reason.None, found.Sighting, nextCheck);
         return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
     }

@@ -3,7 +3,8 @@ namespace Attribution.Core.Sidecar;
 /// <summary>
 /// Record 6, written once when the recorder's kernel event sources are open: which tracepoints it reads
 /// (with the tracefs <c>format</c> text each was read with, so a later analyzer can decode the raw samples
-/// without trusting constants), on how many CPUs, on which clock, and what was unavailable and why.
+/// without trusting constants), on how many CPUs, on which clock, what was unavailable and why, and the offset
+/// of CLOCK_REALTIME from CLOCK_BOOTTIME (to place a process whose /proc entry was gone on the boot clock).
 /// </summary>
 public sealed record KernelEventSourcesRecord(
     long StartNanoseconds,
@@ -11,7 +12,16 @@ public sealed record KernelEventSourcesRecord(
     string Clock,
     bool ProcessEvents,
     IReadOnlyList<TracepointSource> Tracepoints,
-    IReadOnlyList<string> Unavailable) : SidecarRecord;
+    IReadOnlyList<string> Unavailable,
+    long RealtimeMinusBoottimeNs = 0) : SidecarRecord
+{
+    /// <summary>
+    /// The start time (clock ticks since boot, as /proc/PID/stat gives it) of a process forked at
+    /// <paramref name="forkNs"/>; null when the recorder did not measure the clocks' offset.
+    /// </summary>
+    public ulong? StartTicksAt(long forkNs, int clockTicksPerSecond) =>
+        RealtimeMinusBoottimeNs == 0 ? null : (ulong)((forkNs - RealtimeMinusBoottimeNs) / (1_000_000_000L / Math.Max(1, clockTicksPerSecond)));
+}
 
 /// <summary>One tracepoint the recorder samples: its tracefs id, "system:name", and its format file as read.</summary>
 public sealed record TracepointSource(int Id, string Name, string Format);

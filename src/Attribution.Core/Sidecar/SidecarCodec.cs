@@ -65,6 +65,7 @@ internal static class SidecarCodec
                 foreach (var t in k.Tracepoints) { w.Write7BitEncodedInt(t.Id); w.Write(t.Name); w.Write(t.Format); }
                 w.Write7BitEncodedInt(k.Unavailable.Count);
                 foreach (var u in k.Unavailable) w.Write(u);
+                w.Write(k.RealtimeMinusBoottimeNs);
                 break;
             case KernelEventBatchRecord b:
                 w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
@@ -105,7 +106,7 @@ internal static class SidecarCodec
         SidecarRecordType.KernelEventSources => new KernelEventSourcesRecord(
             r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
             ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
-            ReadList(r, r.ReadString)),
+            ReadList(r, r.ReadString), r.ReadInt64()),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), r.ReadBytes(CheckedCount(r.Read7BitEncodedInt()))),
         _ => null,

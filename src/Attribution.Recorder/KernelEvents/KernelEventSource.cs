@@ -62,7 +62,8 @@ internal sealed class KernelEventSource : IDisposable
         var events = PerfEventSet.TryOpen(OnlineCpus.Read(), candidates, RingDataPages, unavailable, out failure);
         if (events is null) return null;
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
-            events.Tracepoints.Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable);
+            events.Tracepoints.Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
+            RealtimeClock.RealtimeMinusBoottimeNanoseconds());
         var source = new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
         source._thread = new Thread(source.Run) { IsBackground = true, Name = "kernel-events" };
         source._thread.Start();

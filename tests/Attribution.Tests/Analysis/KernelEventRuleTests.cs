@@ -70,6 +70,38 @@ public sealed class KernelEventRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_child_gone_before_the_recorder_read_it_is_placed_by_its_fork_event()
+    {
+        // The child forked at 2.1 s, wrote, and exited at 2.15 s: the recorder never read its stat (ticks 0).
+        _s.Process(100, "perl", cmdline: "perl\0-e\0fork\0");
+        _s.Snapshot(1, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100)).Snapshot(3, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100));
+        _s.Events
+          .Fork(T(2.1), 101, 0, parent: 100)
+          .Send(T(2.12), 101, SkA)
+          .Exit(T(2.15), 101, 0)
+          .State(T(2.5), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443");
+        _s.Tcp(2.12, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        Assert.Equal([(101L, null, "tcp-event/-", null)], _s.Rows());
+        var child = Assert.Single(Db.Query(_s.DatabasePath, "SELECT comm, ppid, start_time FROM processes WHERE pid = 101"));
+        Assert.Equal(("perl", 100L), ((string)child[0]!, (long)child[1]!));
+        Assert.InRange((double)child[2]!, Scenario.Ns(2.09) / 1e9, Scenario.Ns(2.11) / 1e9);
+    }
+
+    [Fact]
+    public void A_writer_the_evidence_cannot_name_leaves_the_end_unattributed_not_given_to_the_holder()
+    {
+        _s.Process(100, "parent");
+        _s.Snapshot(1, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100)).Snapshot(3, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100));
+        _s.Events
+          .Send(T(2.12), 555, SkA)
+          .State(T(2.5), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443");
+        _s.Tcp(2.12, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        Assert.Equal([(null, null, null, "owner-not-visible")], _s.Rows());
+    }
+
+    [Fact]
     public void Two_processes_writing_one_socket_leave_it_ambiguous_with_both_listed()
     {
         _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);

@@ -25,7 +25,8 @@ public sealed class KernelEventScript
     private readonly List<(long Ns, Action<KernelEventEncoder> Write)> _events = [];
 
     public KernelEventSourcesRecord Sources(long startNs) =>
-        new(startNs, 2, "CLOCK_REALTIME", true, Names.Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), []);
+        new(startNs, 2, "CLOCK_REALTIME", true, Names.Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), [],
+            Scenario.BootTimeSeconds * 1_000_000_000L);
 
     public KernelEventBatchRecord Batch()
     {

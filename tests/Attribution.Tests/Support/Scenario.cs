@@ -17,6 +17,7 @@ public sealed class Scenario : IDisposable
 {
     public const ulong HostNs = 4026531840, OtherNs = 4026532000;
     private const long Epoch = 1_700_000_000_000_000_000;
+    public const long BootTimeSeconds = 1_690_000_000;
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"attr-scenario-{Guid.NewGuid():N}");
     private readonly List<ProcessRecord> _processes = [];
@@ -105,7 +106,7 @@ public sealed class Scenario : IDisposable
     private void WriteSidecar()
     {
         using var writer = new SidecarWriter(File.Create(SidecarFraming.SidecarPathFor(CapturePath)));
-        writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", 1_690_000_000, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
+        writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", BootTimeSeconds, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
         foreach (var p in _processes) writer.Write(p);
         if (Events.Any)
         {

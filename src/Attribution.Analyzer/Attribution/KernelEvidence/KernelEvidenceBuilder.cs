@@ -50,12 +50,14 @@ internal sealed class KernelEvidenceBuilder
         : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);
 
     /// <summary>Builds the kernel sightings into <paramref name="index"/>; <paramref name="records"/> are every process identity read.</summary>
-    public void Build(EvidenceIndex index, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
+    /// <remarks>Identities the events alone establish (processes gone before the recorder read them) are added to <paramref name="records"/>.</remarks>
+    public void Build(EvidenceIndex index, Dictionary<ProcessKey, ProcessRecord> records)
     {
         index.Kernel = Facts;
         if (_sources is null) return;
         _processEvents.Sort((a, b) => a.Nanoseconds.CompareTo(b.Nanoseconds));
-        var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header);
+        var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header, _sources, records);
+        foreach (var (key, made) in lifetimes.Synthesized) records.TryAdd(key, made);
         var resolver = new ProcessResolver(index.Processes, lifetimes, records);
         void Emit(ConnKey key, KernelSighting sighting)
         {
