@@ -23,7 +23,7 @@ internal sealed class EndAttributor(EvidenceIndex index)
 
     public EndResult Resolve(byte protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort, long ns, bool mayBeServer)
     {
-        if (!index.IsLocal(local)) return EndResult.Unattributed(Reason.Remote);
+        if (!index.IsLocal(local, ns, out long localFrom)) return EndResult.Unattributed(Reason.Remote, localFrom);
         long nextCheck = long.MaxValue;
 
         var conn = new ConnKey(protocol, local, localPort, remote, remotePort);

@@ -148,5 +148,9 @@ internal sealed class EvidenceBuilder
         return entries;
     }
 
-    private void Finish() => _open.Clear(); // still open at the last snapshot: trusted until the end (TrustUntil stays max)
+    private void Finish()
+    {
+        _open.Clear(); // still open at the last snapshot: trusted until the end (TrustUntil stays max)
+        _index.SocketAddresses.Learn(_index);
+    }
 }

@@ -25,6 +25,8 @@ internal sealed class EvidenceIndex
     /// <summary>Namespace → its own addresses, where the recorder stored them.</summary>
     public Dictionary<ulong, HashSet<IpAddr>> LocalAddresses { get; } = new();
     public HashSet<IpAddr> AllLocalAddresses { get; } = new();
+    /// <summary>Addresses the tables do not name but sockets proved local, with when (see <see cref="SocketAddresses"/>).</summary>
+    public SocketAddresses SocketAddresses { get; } = new();
     public List<SnapshotSummary> Snapshots { get; } = [];
     public SidecarHeader? Header { get; set; }
     public IReadOnlyList<CaptureStatsRecord> CaptureStats { get; set; } = [];
@@ -46,10 +48,22 @@ internal sealed class EvidenceIndex
 
     /// <summary>
     /// Whether an address belongs to the recording host. Loopback always does; otherwise the namespaces'
-    /// address tables decide, and without any (an older recording) every address might be local.
+    /// address tables decide, then the sockets (at some time of the recording), and without any address
+    /// table (an older recording) every address might be local.
     /// </summary>
     public bool IsLocal(IpAddr address) =>
-        IsLoopback(address) || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0;
+        IsLoopback(address) || AllLocalAddresses.Contains(address) || SocketAddresses.Contains(address) || LocalAddresses.Count == 0;
+
+    /// <summary>
+    /// As <see cref="IsLocal(IpAddr)"/> at time <paramref name="ns"/>: an address only a socket proved local is
+    /// local while that socket was trusted. If not local now, <paramref name="next"/> is when it will be (or max).
+    /// </summary>
+    public bool IsLocal(IpAddr address, long ns, out long next)
+    {
+        next = long.MaxValue;
+        return IsLoopback(address) || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0 ||
+               SocketAddresses.Covers(address, ns, out next);
+    }
 
     /// <summary>Whether a socket in <paramref name="netns"/> can be the end with this address, as far as the evidence says.</summary>
     public bool CanHold(ulong netns, IpAddr address)

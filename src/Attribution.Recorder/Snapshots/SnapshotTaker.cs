@@ -27,6 +27,7 @@ internal sealed class SnapshotTaker : IDisposable
     private Dictionary<ProcessKey, ulong[]> _previous = new();
     private readonly HashSet<int> _recentlyChanged = new();
     private Dictionary<ulong, List<int>> _lastPidsByNetns = new();
+    private readonly HashSet<ulong> _addressesRead = new();
     private uint _nextId;
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null)
@@ -58,6 +59,8 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var (netns, pids) in scan.PidsByNetns)
             if (!read.Contains(netns) && !ReadNamespace(netns, pids, reason, namespaces, pendingTables)) unreadableNamespaces++;
         _lastPidsByNetns = scan.PidsByNetns;
+        // A namespace no process is in any more is read afresh, addresses included, when one enters it again.
+        _addressesRead.RemoveWhere(n => !scan.PidsByNetns.ContainsKey(n));
         long end = RealtimeClock.NowNanoseconds();
         _foreignDiag?.Prune(scan.PidsByNetns);
 
@@ -95,9 +98,14 @@ internal sealed class SnapshotTaker : IDisposable
     {
         var tables = ReadNamespaceTables(netns, pids, pending, out int readThrough);
         if (tables is null) return false;
-        // Addresses rarely change: a triggered snapshot, racing a short connection, leaves them to the timer.
-        if (reason != SnapshotReason.Trigger)
-            ReadAddressTables(netns, readThrough == Environment.ProcessId ? pids : [readThrough, .. pids], tables, pending);
+        // Addresses rarely change: a triggered snapshot, racing a short connection, leaves them to the timer,
+        // unless it is the first to find the namespace. A container's namespace is often made before the
+        // recording and its process started after; if that process lives less than an interval, triggered
+        // snapshots are the only ones to see the namespace, and without its addresses none of its packets
+        // would have a local end (issue 10). One read of fib_trie and if_inet6 per namespace found.
+        if ((reason != SnapshotReason.Trigger || !_addressesRead.Contains(netns)) &&
+            ReadAddressTables(netns, readThrough == Environment.ProcessId ? pids : [readThrough, .. pids], tables, pending))
+            _addressesRead.Add(netns);
         into.Add(new NamespaceTables(netns, readThrough, tables));
         return true;
     }
@@ -136,17 +144,23 @@ internal sealed class SnapshotTaker : IDisposable
         return null;
     }
 
-    /// <summary>The namespace's own addresses, so the analyzer can tell local ends from remote ones. Optional evidence.</summary>
-    private void ReadAddressTables(ulong netns, IEnumerable<int> pids, List<TableRef> into, List<SocketTableRecord> pending)
+    /// <summary>
+    /// The namespace's own addresses, so the analyzer can tell local ends from remote ones. Optional evidence:
+    /// false if neither table could be read (every process tried has exited).
+    /// </summary>
+    private bool ReadAddressTables(ulong netns, IEnumerable<int> pids, List<TableRef> into, List<SocketTableRecord> pending)
     {
+        bool any = false;
         foreach (var kind in SocketTableKinds.Addresses)
             foreach (int pid in pids)
             {
                 var content = _reader.TryReadFileCopy(ProcPaths.Process(_procRoot, pid, kind.ProcFile()));
                 if (content is null) continue;
                 into.Add(Remember(netns, kind, content, pending));
+                any = true;
                 break;
             }
+        return any;
     }
 
     private TableRef Remember(ulong netns, SocketTableKind kind, byte[] content, List<SocketTableRecord> pending)

@@ -118,6 +118,27 @@ public sealed class AttributionRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_namespace_without_address_tables_has_its_sockets_local_addresses_local_while_they_are_trusted()
+    {
+        // Issue 10: a container namespace only a triggered snapshot saw (t=2), so its fib_trie was never
+        // recorded; its socket proves 10.1.0.2 is its own over the socket's window: from the recording's start
+        // (no snapshot read the namespace before) to the snapshot after (t=3), which no longer found the namespace.
+        const string Container = "10.1.0.2", Remote = "203.0.113.9";
+        _s.WithoutAddressTables(Scenario.OtherNs)
+          .Process(600, "job", netns: Scenario.OtherNs)
+          .Snapshot(1, s => { })
+          .Snapshot(2, s => s.Socket(SocketTableKind.ProcTcp, $"{Container}:40000", $"{Remote}:80", TcpState.Established, 61, [600], Scenario.OtherNs))
+          .Snapshot(3, s => { })
+          .Tcp(1.5, $"{Container}:40000", $"{Remote}:80", syn: true, ack: false)
+          .Tcp(2.5, $"{Remote}:80", $"{Container}:40000", payload: 100)
+          .Tcp(0.5, $"{Container}:40001", $"{Remote}:80", syn: true, ack: false)  // inside the window: local, but no socket
+          .Tcp(4.5, $"{Container}:40002", $"{Remote}:80", syn: true, ack: false); // after: the address may be another's by then
+        _s.Analyze();
+        Assert.Equal([(null, null, null, "socket-never-seen"), (600L, null, "exact/-", null), (null, 600L, "-/exact", null),
+                      (null, null, null, "no-local-end")], _s.Rows());
+    }
+
+    [Fact]
     public void Rule7_a_socket_held_by_parent_and_child_goes_to_the_one_seen_holding_it_most()
     {
         _s.Process(700, "bash", start: 100).Process(701, "worker", start: 200, ppid: 700)

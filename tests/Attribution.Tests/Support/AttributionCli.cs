@@ -19,9 +19,13 @@ public static class AttributionCli
     }
 
     /// <summary>Starts `attribution record ...` in the background and waits (at most 30 s) until it captures.</summary>
-    public static Process StartRecording(params string[] args)
+    public static Process StartRecording(params string[] args) => StartRecordingIn(null, args);
+
+    /// <summary>As <see cref="StartRecording"/>, inside network namespace <paramref name="netns"/> (ip netns exec) if given.</summary>
+    public static Process StartRecordingIn(string? netns, params string[] args)
     {
-        var info = new ProcessStartInfo(TestPeer.DotnetHost) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        var info = new ProcessStartInfo(netns is null ? TestPeer.DotnetHost : "ip") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, TestPeer.DotnetHost }) info.ArgumentList.Add(a);
         foreach (var a in new[] { Assembly, "record" }.Concat(args)) info.ArgumentList.Add(a);
         var process = System.Diagnostics.Process.Start(info)!;
         var line = process.StandardError.ReadLineAsync();

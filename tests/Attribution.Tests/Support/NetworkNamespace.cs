@@ -1,7 +1,8 @@
 namespace Attribution.Tests.Support;
 
 /// <summary>
-/// A network namespace made for one test, joined to the host by a veth pair: host side 198.18.N.1/30
+/// A network namespace made for one test, joined by a veth pair to the test's own namespace or, with
+/// <c>via</c>, to another namespace the test made (which then routes for it): host side 198.18.N.1/30
 /// and fd00:a77:0:N::1/64, namespace side .2 and ::2 (198.18.0.0/15 is reserved for benchmarking, so it
 /// clashes with nothing real). Deleting the namespace removes the veth pair with it.
 /// </summary>
@@ -16,7 +17,12 @@ public sealed class NetworkNamespace : IDisposable
     public string HostAddress6 { get; }
     public string PeerAddress6 { get; }
 
-    public NetworkNamespace()
+    /// <param name="via">
+    /// The namespace that plays the host: the veth's host side goes there, it forwards (its own sysctls,
+    /// never the machine's), and this namespace's default routes point at it, so two namespaces made via
+    /// the same one reach each other through it, as containers reach the world through their host.
+    /// </param>
+    public NetworkNamespace(NetworkNamespace? via = null)
     {
         int n = Interlocked.Increment(ref _counter) + Environment.ProcessId % 200;
         int subnet = n % 250;
@@ -27,17 +33,24 @@ public sealed class NetworkNamespace : IDisposable
         PeerAddress = $"198.18.{subnet}.2";
         HostAddress6 = $"fd00:a77:0:{subnet:x}::1";
         PeerAddress6 = $"fd00:a77:0:{subnet:x}::2";
+        string[] host = via is null ? [] : ["-n", via.Name];
         try
         {
             Run.Checked("ip", "netns", "add", Name);
-            Run.Checked("ip", "link", "add", HostLink, "type", "veth", "peer", "name", peerLink, "netns", Name);
-            Run.Checked("ip", "addr", "add", $"{HostAddress}/30", "dev", HostLink);
-            Run.Checked("ip", "-6", "addr", "add", $"{HostAddress6}/64", "dev", HostLink, "nodad");
-            Run.Checked("ip", "link", "set", HostLink, "up");
+            Run.Checked("ip", [.. host, "link", "add", HostLink, "type", "veth", "peer", "name", peerLink, "netns", Name]);
+            Run.Checked("ip", [.. host, "addr", "add", $"{HostAddress}/30", "dev", HostLink]);
+            Run.Checked("ip", [.. host, "-6", "addr", "add", $"{HostAddress6}/64", "dev", HostLink, "nodad"]);
+            Run.Checked("ip", [.. host, "link", "set", HostLink, "up"]);
             Run.Checked("ip", "-n", Name, "addr", "add", $"{PeerAddress}/30", "dev", peerLink);
             Run.Checked("ip", "-n", Name, "-6", "addr", "add", $"{PeerAddress6}/64", "dev", peerLink, "nodad");
             Run.Checked("ip", "-n", Name, "link", "set", peerLink, "up");
             Run.Checked("ip", "-n", Name, "link", "set", "lo", "up");
+            if (via is not null)
+            {
+                Run.Checked("ip", "netns", "exec", via.Name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+                Run.Checked("ip", "-n", Name, "route", "add", "default", "via", HostAddress);
+                Run.Checked("ip", "-n", Name, "-6", "route", "add", "default", "via", HostAddress6);
+            }
         }
         catch
         {

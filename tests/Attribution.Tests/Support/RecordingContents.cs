@@ -64,6 +64,25 @@ public sealed class RecordingContents
         }
     }
 
+    /// <summary>
+    /// Waits (at most 30 s) until a snapshot in the sidecar of a recording still running lists
+    /// <paramref name="key"/> holding a socket: a process the test keeps alive just until the recorder has seen it.
+    /// The sidecar is read afresh on each check; a record still being written is a cut tail, not damage.
+    /// </summary>
+    public static void WaitUntilListed(string capturePath, ProcessKey key)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var assembler = new SnapshotAssembler();
+            using (var sidecar = SidecarReader.Open(SidecarFraming.SidecarPathFor(capturePath)))
+                foreach (var record in sidecar.ReadAll())
+                    if (assembler.Add(record) is { } snapshot && snapshot.ProcessSockets.ContainsKey(key)) return;
+            Assert.True(DateTime.UtcNow < deadline, $"no snapshot listed process {key.Pid} within 30 s");
+            Thread.Sleep(20); // polling a file another process appends to; there is nothing to wait on
+        }
+    }
+
     public IEnumerable<CapturedPacket> PacketsOnPort(byte protocol, int port) =>
         Packets.Where(p => p.Packet.Protocol == protocol && (p.Packet.SourcePort == port || p.Packet.DestinationPort == port));
 }

@@ -24,6 +24,7 @@ public sealed class Scenario : IDisposable
     private readonly List<(double At, SnapshotBuilder Builder)> _snapshots = [];
     private readonly List<(double At, byte[] Frame)> _packets = [];
     private readonly Dictionary<ulong, List<string>> _addresses = new() { [HostNs] = [] };
+    private readonly HashSet<ulong> _noAddressTables = [];
 
     public string CapturePath => Path.Combine(_dir, "scenario.pcapng");
     public string DatabasePath => Path.Combine(_dir, "scenario.db");
@@ -40,6 +41,13 @@ public sealed class Scenario : IDisposable
     {
         if (!_addresses.TryGetValue(netns, out var list)) _addresses[netns] = list = [];
         list.Add(address);
+        return this;
+    }
+
+    /// <summary>No fib_trie / if_inet6 for this namespace, as when only triggered snapshots (before issue 10) or an older recorder read it.</summary>
+    public Scenario WithoutAddressTables(ulong netns)
+    {
+        _noAddressTables.Add(netns);
         return this;
     }
 
@@ -126,11 +134,14 @@ public sealed class Scenario : IDisposable
                     refs.Add(Table(writer, netns, kind, text));
                 }
                 var own = _addresses.GetValueOrDefault(netns) ?? [];
-                refs.Add(Table(writer, netns, SocketTableKind.ProcFibTrie,
-                    string.Concat(own.Where(a => !a.Contains(':')).Select(a => $"     |-- {a}\n        /32 host LOCAL\n"))));
-                refs.Add(Table(writer, netns, SocketTableKind.ProcIfInet6,
-                    string.Concat(own.Where(a => a.Contains(':')).Select(a =>
-                        Convert.ToHexStringLower(System.Net.IPAddress.Parse(a).GetAddressBytes()) + " 01 80 00 80 eth0\n"))));
+                if (!_noAddressTables.Contains(netns))
+                {
+                    refs.Add(Table(writer, netns, SocketTableKind.ProcFibTrie,
+                        string.Concat(own.Where(a => !a.Contains(':')).Select(a => $"     |-- {a}\n        /32 host LOCAL\n"))));
+                    refs.Add(Table(writer, netns, SocketTableKind.ProcIfInet6,
+                        string.Concat(own.Where(a => a.Contains(':')).Select(a =>
+                            Convert.ToHexStringLower(System.Net.IPAddress.Parse(a).GetAddressBytes()) + " 01 80 00 80 eth0\n"))));
+                }
                 namespaces.Add(new NamespaceTables(netns, 1, refs));
             }
             var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
