@@ -3,6 +3,7 @@ using Attribution.Analyzer.Attribution;
 using Attribution.Analyzer.Input;
 using Attribution.Analyzer.Output;
 using Attribution.Core.Decoding;
+using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer;
 
@@ -121,7 +122,12 @@ public static class AnalyzeSession
         TimeSpan elapsed, (long, string)? problem)
     {
         var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).Take(10)
-            .Select(p => new ProcessShare(p.Key, evidence.Processes[p.Key].Key.Pid, evidence.Processes[p.Key].Record?.Comm, p.Value.BytesOut, p.Value.BytesIn))
+            .Select(p =>
+            {
+                var process = evidence.Processes[p.Key];
+                var container = process.Record is { } r ? ContainerIdentity.FromCgroup(r.Cgroup) : null;
+                return new ProcessShare(p.Key, process.Key.Pid, process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container);
+            })
             .ToList();
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
             totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,

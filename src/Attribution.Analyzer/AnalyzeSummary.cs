@@ -1,8 +1,10 @@
 using Attribution.Analyzer.Attribution;
+using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer;
 
-public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn);
+/// <summary>One of the top processes: its container where its cgroup names one.</summary>
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container);
 
 /// <summary>What an analysis found, for the closing summary and for tests.</summary>
 public sealed record AnalyzeSummary(

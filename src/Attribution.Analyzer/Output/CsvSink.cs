@@ -116,14 +116,15 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "first_seen", "last_seen"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
+            var container = r is null ? null : ContainerIdentity.FromCgroup(r.Cgroup);
             w.Field(e.Id); w.Field(e.Key.Pid); w.Field((long?)r?.ParentPid);
             w.Field((bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond)).ToString("F2", CultureInfo.InvariantCulture));
             w.Field((long?)r?.Uid); w.Field(r?.Comm); w.Field(r?.Exe); w.Field(r?.CmdlineText);
-            w.Field((ulong?)r?.Netns); w.Field(r is null ? null : ContainerId.FromCgroup(r.Cgroup));
+            w.Field((ulong?)r?.Netns); w.Field(container?.Id); w.Field(container?.Runtime); w.Field(container?.PodUid);
             w.Time(e.FirstSeen == long.MaxValue ? null : e.FirstSeen);
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.EndRecord();

@@ -72,10 +72,11 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $first, $last)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
+            var container = r is null ? null : ContainerIdentity.FromCgroup(r.Cgroup);
             var p = insert.Parameters;
             p[0].Value = e.Id;
             p[1].Value = e.Key.Pid;
@@ -86,9 +87,11 @@ public sealed class SqliteSink : IAnalysisSink
             p[6].Value = (object?)r?.Exe ?? DBNull.Value;
             p[7].Value = (object?)r?.CmdlineText ?? DBNull.Value;
             p[8].Value = r is null ? DBNull.Value : (long)r.Netns;
-            p[9].Value = (object?)(r is null ? null : ContainerId.FromCgroup(r.Cgroup)) ?? DBNull.Value;
-            p[10].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
-            p[11].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
+            p[9].Value = (object?)container?.Id ?? DBNull.Value;
+            p[10].Value = (object?)container?.Runtime ?? DBNull.Value;
+            p[11].Value = (object?)container?.PodUid ?? DBNull.Value;
+            p[12].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
+            p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             insert.ExecuteNonQuery();
         }
     }

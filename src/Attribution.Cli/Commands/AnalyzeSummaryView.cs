@@ -23,10 +23,17 @@ public static class AnalyzeSummaryView
 
         if (s.TopProcesses.Count > 0)
         {
-            var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid")
-                .AddColumn(new TableColumn("bytes out").RightAligned()).AddColumn(new TableColumn("bytes in").RightAligned());
+            // The container column only when one of them ran in a container: "3f1c2a9d8e7b (docker)".
+            bool containers = s.TopProcesses.Any(p => p.Container is not null);
+            var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid");
+            if (containers) top.AddColumn("container");
+            top.AddColumn(new TableColumn("bytes out").RightAligned()).AddColumn(new TableColumn("bytes in").RightAligned());
             foreach (var p in s.TopProcesses)
-                top.AddRow(Markup.Escape(p.Comm ?? "?"), p.Pid.ToString(), $"{p.BytesOut:N0}", $"{p.BytesIn:N0}");
+            {
+                string[] who = containers ? [Markup.Escape(p.Comm ?? "?"), p.Pid.ToString(), Markup.Escape(p.Container?.ToString() ?? "")]
+                    : [Markup.Escape(p.Comm ?? "?"), p.Pid.ToString()];
+                top.AddRow([.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"]);
+            }
             console.Write(top);
         }
         if (s.Unattributed.Count > 0)

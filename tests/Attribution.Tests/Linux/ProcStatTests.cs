@@ -46,12 +46,4 @@ public class ProcStatTests
         Assert.True(ProcStatus.TryReadEffectiveCapabilities(status, out ulong caps));
         Assert.Equal(1UL << 13, caps);
     }
-
-    [Theory]
-    [InlineData("0::/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope\n", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
-    [InlineData("12:pids:/docker/fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210")]
-    [InlineData("0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.scope\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
-    [InlineData("0::/user.slice/user-1000.slice/session-2.scope\n", null)]
-    public void Container_id_from_cgroup(string cgroup, string? expected) =>
-        Assert.Equal(expected, ContainerId.FromCgroup(cgroup));
 }
