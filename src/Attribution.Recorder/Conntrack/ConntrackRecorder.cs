@@ -10,13 +10,17 @@ namespace Attribution.Recorder.Conntrack;
 /// Records the connection-tracking table of the recorder's own network namespace, so the analyzer can map a
 /// NATed packet back to the socket that sent it: a ctnetlink dump every <c>interval</c> (record 8, the whole
 /// table only when it changed) and, between dumps, the kernel's NEW and DESTROY events (record 9, batched
-/// about every 100 ms), so mappings of connections that live between two dumps are kept too. One thread
+/// about every 100 ms), so mappings of connections that live between two dumps are kept too. With events,
+/// a dump is taken only when they show a change (at most every 10 s), after lost events, at the start and at the end. One thread
 /// does both: the events queue in the socket's buffer while it dumps. Where ctnetlink is missing it reads
 /// /proc/net/nf_conntrack instead; where conntrack is missing altogether it says so once and does nothing.
 /// </summary>
 internal sealed class ConntrackRecorder : IDisposable
 {
     private static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
+    /// <summary>With events, dumps only keep them honest: under churn (1 000 new flows/s, 10 000 entries) a dump
+    /// per second was most of the recorder's added CPU and sidecar bytes (bench/recorder-conntrack.sh).</summary>
+    private static readonly TimeSpan DumpEveryWithEvents = TimeSpan.FromSeconds(10);
 
     private readonly SidecarWriter _writer;
     private readonly ulong _netns;
@@ -30,6 +34,7 @@ internal sealed class ConntrackRecorder : IDisposable
     private volatile bool _stopping;
     private ulong? _lastHash;
     private long _overrunsSinceBatch;
+    private bool _eventsSinceDump;
 
     /// <summary>Why conntrack is not recorded, or null when it is.</summary>
     public string? Unavailable { get; private set; }
@@ -91,10 +96,15 @@ internal sealed class ConntrackRecorder : IDisposable
             while (!_stopping)
             {
                 long now = RealtimeClock.NowNanoseconds();
-                if (now >= nextDump)
+                // A dump walks the kernel's whole conntrack hash table (shared by every namespace: 262 144
+                // buckets here, 15-40 ms per dump even when this namespace has no entry). With events, the
+                // table is dumped only when they say it changed (at most every 10 s), so a host
+                // without NAT traffic pays nothing; without events, on every interval.
+                if (now >= nextDump && (_events is null || _eventsSinceDump))
                 {
                     Dump();
-                    nextDump = RealtimeClock.NowNanoseconds() + _interval.Ticks * 100;
+                    var every = _events is null ? _interval : DumpEveryWithEvents > _interval ? DumpEveryWithEvents : _interval;
+                    nextDump = RealtimeClock.NowNanoseconds() + every.Ticks * 100;
                 }
                 if (now >= nextBatch)
                 {
@@ -102,7 +112,7 @@ internal sealed class ConntrackRecorder : IDisposable
                     WriteBatch();
                     nextBatch = now + BatchEvery.Ticks * 100;
                     // Events were lost: a dump at once (at most one per batch) brings the table back in step.
-                    if (overruns > 0) nextDump = Math.Min(nextDump, nextBatch);
+                    if (overruns > 0) (nextDump, _eventsSinceDump) = (Math.Min(nextDump, nextBatch), true);
                 }
                 if (_events is not null) ReceiveOne(wait: true);
                 else Thread.Sleep(BatchEvery);
@@ -127,6 +137,7 @@ internal sealed class ConntrackRecorder : IDisposable
             // Receipt time, on the packets' clock: the kernel does not stamp ctnetlink events.
             _batch.Add(new ConntrackEventMessage(RealtimeClock.NowNanoseconds(), message));
             Events++;
+            _eventsSinceDump = true;
             return true;
         }
         if (errno == LibC.Enobufs)
@@ -168,6 +179,7 @@ internal sealed class ConntrackRecorder : IDisposable
         bool unchanged = _lastHash == hash;
         _writer.Write(new ConntrackTableRecord(start, end, _netns, kind, unchanged, hash, unchanged ? [] : content));
         _lastHash = hash;
+        _eventsSinceDump = false;
         Dumps++;
     }
 

@@ -23,7 +23,9 @@ internal sealed unsafe class CtNetlinkSocket : IDisposable
 
     private readonly int _fd;
     private readonly byte[] _receive = new byte[64 * 1024];
-    private uint _sequence;
+    // Every dump uses the same sequence number: the kernel echoes it in each message, so an unchanged table
+    // is then byte for byte the previous dump and is stored as "unchanged" rather than whole again.
+    private const uint Sequence = 1;
 
     private CtNetlinkSocket(int fd) => _fd = fd;
 
@@ -62,7 +64,7 @@ internal sealed unsafe class CtNetlinkSocket : IDisposable
     /// </summary>
     public int TryDump(MemoryStream scratch)
     {
-        uint sequence = ++_sequence;
+        const uint sequence = Sequence;
         Span<byte> request = stackalloc byte[RequestLength];
         request.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(request, RequestLength);
