@@ -4,6 +4,7 @@
 #   2. the recorder: one snapshot against ss, idle and loaded; new flow -> snapshot delay; CPU; sidecar
 #      bytes per minute (bench/recorder-snapshots.sh)
 #   3. kernel drops against tcpdump -w at increasing loopback rates (bench/recorder-drops.sh)
+#   4. conntrack: one dump of 10 000 NATed entries, events at 1 000 new NATed flows/s (bench/recorder-conntrack.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,8 +12,10 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/analyzer.sh" --smoke
   bash "$here/recorder-snapshots.sh" 6
   bash "$here/recorder-drops.sh" 20000 2
+  bash "$here/recorder-conntrack.sh" 500 200 2
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
   bash "$here/recorder-drops.sh"
+  bash "$here/recorder-conntrack.sh"
 fi

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Set-up: installs the system packages Attribution needs (libpcap to capture; tshark, tcpdump, iproute2
-# and sqlite3 for the tests and for checking recordings) and publishes the self-contained single-file
-# program dist/attribution for linux-x64, which runs on a host without .NET.
+# and sqlite3 for the tests and for checking recordings; nftables for the NAT test, which sets its rules
+# only inside namespaces of its own) and publishes the self-contained single-file program
+# dist/attribution for linux-x64, which runs on a host without .NET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Attribution.NatEvidence;
 using Attribution.Analyzer.Input;
 using Attribution.Analyzer.Output;
 using Attribution.Core.Decoding;
@@ -138,10 +139,10 @@ public static class AnalyzeSession
     internal static string EvidenceText(EvidenceIndex evidence)
     {
         var snapshots = $"{evidence.Snapshots.Count:N0} socket snapshots";
-        if (evidence.Kernel is not { } k) return snapshots + "; no kernel events (recorded without them, or by an older recorder)";
+        if (evidence.Kernel is not { } k) return snapshots + "; no kernel events (recorded without them, or by an older recorder)" + NatEvidenceText.Of(evidence.NatFacts);
         var text = $"{snapshots}; kernel events: {k.Events:N0} ({string.Join(", ", k.Tracepoints)}{(k.ProcessEvents ? ", fork/exec/exit" : "")})";
         if (k.Lost > 0) text += $", {k.Lost:N0} LOST by the kernel (their sockets fall back to the snapshots)";
         if (k.Unavailable.Count > 0) text += $"; unavailable: {string.Join("; ", k.Unavailable)}";
-        return text;
+        return text + NatEvidenceText.Of(evidence.NatFacts);
     }
 }

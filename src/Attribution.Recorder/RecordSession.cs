@@ -87,12 +87,14 @@ public sealed class RecordSession
             using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
             scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
             scheduler.Start();
+            using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;
             status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to {options.OutputPath} " +
                            $"(snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
             if (kernelEventsProblem is not null)
                 status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only");
+            if (conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
 
             using var cancelled = cancel.Register(() => stop.Set());
             string? writeError = null;
@@ -108,6 +110,8 @@ public sealed class RecordSession
             foreach (var source in sources) source.Stop();
             Attempt(scheduler.Stop);
             kernelEvents?.Stop(); // after the capture and the final snapshot: their own processes' events are in too
+            Attempt(conntrack.Stop);
+            if (conntrack.Unavailable is null) status?.Invoke(conntrack.Summary);
             CaptureStatsRecord? final = null;
             Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
             if (final is not null) Attempt(() => sidecar.Write(final));

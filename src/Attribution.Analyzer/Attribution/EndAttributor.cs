@@ -18,10 +18,23 @@ internal readonly record struct EndResult(int ProcessId, Method Method, Reason R
 internal sealed class EndAttributor(EvidenceIndex index)
 {
     private const byte Tcp = 6, Udp = 17;
+    private readonly NatRule _nat = new(index);
 
     public bool IsLocal(IpAddr address) => index.IsLocal(address);
 
     public EndResult Resolve(byte protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort, long ns, bool mayBeServer)
+    {
+        if (!index.IsLocal(local, ns, out long localFrom)) return EndResult.Unattributed(Reason.Remote, localFrom);
+        long natCheck = long.MaxValue;
+        // The NAT rule first: a translated tuple is the NAT's, never a host socket's that shares its port.
+        if (_nat.IsTranslated(new ConnKey(protocol, local, localPort, remote, remotePort), ns, out var socket, out var natReason, ref natCheck))
+            return socket is { } s
+                ? NatRule.Translated(ResolveUntranslated(protocol, s.Local, s.LocalPort, s.Remote, s.RemotePort, ns, mayBeServer), natCheck)
+                : EndResult.Unattributed(natReason, natCheck);
+        return ResolveUntranslated(protocol, local, localPort, remote, remotePort, ns, mayBeServer);
+    }
+
+    private EndResult ResolveUntranslated(byte protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort, long ns, bool mayBeServer)
     {
         if (!index.IsLocal(local, ns, out long localFrom)) return EndResult.Unattributed(Reason.Remote, localFrom);
         long nextCheck = long.MaxValue;

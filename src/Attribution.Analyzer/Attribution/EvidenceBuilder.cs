@@ -29,6 +29,7 @@ internal sealed class EvidenceBuilder
         var builder = new EvidenceBuilder();
         var assembler = new SnapshotAssembler();
         var kernel = new KernelEvidence.KernelEvidenceBuilder();
+        var nat = new NatEvidence.NatEvidenceBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
@@ -40,9 +41,11 @@ internal sealed class EvidenceBuilder
                 records[p.Key] = p;
             if (assembler.Add(record) is { } snapshot) builder.Add(snapshot);
             kernel.Add(record);
+            nat.Add(record);
         }
         builder.Finish();
         kernel.Build(builder._index, records);
+        nat.Build(builder._index);
         foreach (var entry in builder._index.Processes.All)
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
         builder._index.CaptureStats = assembler.CaptureStats;

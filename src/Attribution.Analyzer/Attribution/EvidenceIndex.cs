@@ -20,6 +20,10 @@ internal sealed class EvidenceIndex
     public Dictionary<ConnKey, List<KernelEvidence.KernelSighting>> KernelConnected { get; } = new();
     /// <summary>Which kernel events the recording had; null when it was made without them.</summary>
     public KernelEvidence.KernelEvidenceFacts? Kernel { get; set; }
+    /// <summary>Ends a translated conntrack entry put on the wire, with the socket each really is (the NAT rule).</summary>
+    public Dictionary<ConnKey, List<NatEvidence.NatMapping>> Nat { get; } = new();
+    /// <summary>Which conntrack evidence the recording had; null when it was made without any.</summary>
+    public NatEvidence.NatEvidenceFacts? NatFacts { get; set; }
     /// <summary>Connections seen only with inode 0 (TIME_WAIT and the like): closed by their owner.</summary>
     public HashSet<ConnKey> Orphaned { get; } = new();
     /// <summary>Namespace → its own addresses, where the recorder stored them.</summary>

@@ -20,6 +20,8 @@ public enum Method : byte
     TcpEvent,
     /// <summary>Rule 0: a UDP route lookup with this tuple, made by a process in its own context (connect, sendto).</summary>
     UdpEvent,
+    /// <summary>The NAT rule: a tuple a translated conntrack entry put on the wire, mapped back to the socket it really is, which the other rules attributed.</summary>
+    Nat,
 }
 
 /// <summary>Why an end is not attributed (rule 8).</summary>
@@ -58,6 +60,7 @@ public static class MethodNames
         Method.Listener => "listener",
         Method.TcpEvent => "tcp-event",
         Method.UdpEvent => "udp-event",
+        Method.Nat => "nat",
         _ => null,
     };
 

@@ -11,6 +11,7 @@ public static class ProcPaths
     public const string NetUdp6 = "net/udp6";
     public const string NetFibTrie = "net/fib_trie";
     public const string NetIfInet6 = "net/if_inet6";
+    public const string NetNfConntrack = "net/nf_conntrack";
 
     public const string Stat = "stat";
     public const string Status = "status";

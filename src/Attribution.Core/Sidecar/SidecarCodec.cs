@@ -71,6 +71,9 @@ internal static class SidecarCodec
                 w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
                 w.Write7BitEncodedInt(b.Events.Length); w.Write(b.Events.Span);
                 break;
+            case ConntrackTableRecord or ConntrackEventBatchRecord:
+                ConntrackCodec.Encode(w, record);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -85,6 +88,8 @@ internal static class SidecarCodec
         CaptureStatsRecord => SidecarRecordType.CaptureStats,
         KernelEventSourcesRecord => SidecarRecordType.KernelEventSources,
         KernelEventBatchRecord => SidecarRecordType.KernelEvents,
+        ConntrackTableRecord => SidecarRecordType.ConntrackTable,
+        ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -109,6 +114,7 @@ internal static class SidecarCodec
             ReadList(r, r.ReadString), r.ReadInt64()),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), r.ReadBytes(CheckedCount(r.Read7BitEncodedInt()))),
+        SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
 
@@ -148,6 +154,6 @@ internal static class SidecarCodec
         return list;
     }
 
-    private static int CheckedCount(int count) =>
+    internal static int CheckedCount(int count) =>
         count is < 0 or > SidecarFraming.MaxPayloadLength ? throw new InvalidDataException($"implausible count {count}") : count;
 }

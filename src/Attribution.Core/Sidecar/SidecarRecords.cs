@@ -17,6 +17,8 @@ public enum SidecarRecordType : byte
     CaptureStats = 5,
     KernelEventSources = 6,
     KernelEvents = 7,
+    ConntrackTable = 8,
+    ConntrackEvents = 9,
 }
 
 public enum SnapshotReason : byte
