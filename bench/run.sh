@@ -4,6 +4,8 @@
 #   2. the recorder: one snapshot against ss, idle and loaded; new flow -> snapshot delay; CPU; sidecar
 #      bytes per minute (bench/recorder-snapshots.sh)
 #   3. kernel drops against tcpdump -w at increasing loopback rates (bench/recorder-drops.sh)
+#   4. kernel events: recorder CPU and lost events at ~1k and ~10k new TCP connections/s, with and without
+#      events; sidecar bytes per 10k connections; idle CPU (bench/recorder-events.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,8 +13,10 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/analyzer.sh" --smoke
   bash "$here/recorder-snapshots.sh" 6
   bash "$here/recorder-drops.sh" 20000 2
+  bash "$here/recorder-events.sh" 2 1000
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
   bash "$here/recorder-drops.sh"
+  bash "$here/recorder-events.sh" 20
 fi
