@@ -5,6 +5,8 @@
 #      bytes per minute (bench/recorder-snapshots.sh)
 #   3. kernel drops against tcpdump -w at increasing loopback rates (bench/recorder-drops.sh)
 #   4. conntrack: one dump of 10 000 NATed entries, events at 1 000 new NATed flows/s (bench/recorder-conntrack.sh)
+#   5. kernel events: recorder CPU and lost events at ~1k and ~10k new TCP connections/s, with and without
+#      events; sidecar bytes per 10k connections; idle CPU (bench/recorder-events.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,9 +15,11 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-snapshots.sh" 6
   bash "$here/recorder-drops.sh" 20000 2
   bash "$here/recorder-conntrack.sh" 500 200 2
+  bash "$here/recorder-events.sh" 2 1000
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
   bash "$here/recorder-drops.sh"
   bash "$here/recorder-conntrack.sh"
+  bash "$here/recorder-events.sh" 20
 fi

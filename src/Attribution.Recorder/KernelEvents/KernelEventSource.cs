@@ -14,7 +14,10 @@ namespace Attribution.Recorder.KernelEvents;
 /// </summary>
 internal sealed class KernelEventSource : IDisposable
 {
-    public const int RingDataPages = 256;
+    // Per-CPU ring size. At ~6k new loopback connections/s (~80k events/s on 2 CPUs) a 1 MB ring lost events
+    // whenever the reader was not scheduled for ~200 ms on a busy host; 4 MB did not (docs/RECORDING.md).
+    // Rings are locked memory, so a host with many CPUs gets smaller ones, within a total of about 32 MB.
+    public const int MinRingPages = 256, MaxRingPages = 1024, TotalRingBytes = 32 << 20;
     public const int PollTimeoutMs = 20;
     public const int BatchBytes = 256 * 1024;
     public static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
@@ -59,7 +62,8 @@ internal sealed class KernelEventSource : IDisposable
                 if (open is null) unavailable.Add(reason!);
                 else candidates.Add(open);
             }
-        var events = PerfEventSet.TryOpen(OnlineCpus.Read(), candidates, RingDataPages, unavailable, out failure);
+        var cpus = OnlineCpus.Read();
+        var events = PerfEventSet.TryOpen(cpus, candidates, RingPages(cpus.Count), unavailable, out failure);
         if (events is null) return null;
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
             events.Tracepoints.Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
@@ -68,6 +72,13 @@ internal sealed class KernelEventSource : IDisposable
         source._thread = new Thread(source.Run) { IsBackground = true, Name = "kernel-events" };
         source._thread.Start();
         return source;
+    }
+
+    /// <summary>A power of two (the kernel requires one) between the bounds, sharing the total among the CPUs.</summary>
+    public static int RingPages(int cpus)
+    {
+        int share = TotalRingBytes / Math.Max(1, cpus) / Environment.SystemPageSize;
+        return Math.Clamp((int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, share + 1)) / 2, MinRingPages, MaxRingPages);
     }
 
     private unsafe void Run()
