@@ -51,7 +51,7 @@ public static class AnalyzeSession
             {
                 throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {e.Message}");
             }
-            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem);
+            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with { CaptureWarnings = reader.Warnings.Lines() };
         }
     }
 

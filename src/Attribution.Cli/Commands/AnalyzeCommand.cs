@@ -53,8 +53,10 @@ public static class AnalyzeCommand
             AnalyzeSummaryView.Print(summary);
             if (summary.CaptureProblem is { } problem)
                 Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: offset {problem.Offset}: {problem.Message}; packets before it are analyzed");
+            foreach (var w in summary.CaptureWarningLines) Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: {w}");
             foreach (var p in summary.SnapshotProblems) Console.Error.WriteLine($"attribution analyze: warning: {p}");
-            return summary.CaptureProblem is not null || summary.SnapshotProblems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
+            bool damaged = summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 || summary.SnapshotProblems.Count > 0;
+            return damaged ? ExitCodes.DamagedInput : ExitCodes.Ok;
         }
         catch (AnalyzeError e)
         {
