@@ -45,9 +45,9 @@ public sealed class CsvSink : IAnalysisSink
     {
         _directory = directory;
         _totals = totals;
-        Directory.CreateDirectory(directory);
+        PrivateFiles.CreateDirectory(directory);
         _partial = Path.Combine(directory, $".partial-{Environment.ProcessId}");
-        Directory.CreateDirectory(_partial);
+        PrivateFiles.CreateDirectory(_partial); // 0700: the files in it are private from their first byte
         _packets = Open("packets", PacketColumns);
         _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
             "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason"]);
@@ -56,7 +56,9 @@ public sealed class CsvSink : IAnalysisSink
 
     private CsvWriter Open(string table, string[] columns, bool hostText = false)
     {
-        var writer = CsvWriter.ToFile(Path.Combine(_partial, table + ".csv"), hostText ? HostText : OwnWords, FileOptions.SequentialScan);
+        var path = Path.Combine(_partial, table + ".csv");
+        var writer = CsvWriter.ToFile(path, hostText ? HostText : OwnWords, FileOptions.SequentialScan);
+        PrivateFiles.Restrict(path);
         foreach (var c in columns) writer.Field(c);
         writer.EndRecord();
         _open.Add(writer);

@@ -29,6 +29,7 @@ public sealed class SqliteSink : IAnalysisSink
         _path = path;
         _temporary = $"{path}.partial-{Environment.ProcessId}";
         File.Delete(_temporary);
+        PrivateFiles.CreateEmpty(_temporary); // 0600 before a byte is written; SQLite takes an empty file as a new database
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _temporary, Pooling = false }.ToString());
         _db.Open();
         // Rows arrive before the flows and processes they refer to: the references are declared, not enforced while writing.
