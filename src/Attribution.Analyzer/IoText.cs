@@ -16,13 +16,13 @@ public static class IoText
         FileNotFoundException => "no such file",
         UnauthorizedAccessException => "permission denied",
         PathTooLongException => "the path is too long",
-        SqliteException { SqliteErrorCode: 13 } => "no space left on the device",
+        SqliteException { SqliteErrorCode: 13 } => "the disk is full (no space left on the device)",
         SqliteException { SqliteErrorCode: 14 } => "the database file cannot be opened (does its directory exist, may it be written?)",
         SqliteException { SqliteErrorCode: 8 } => "the file system is read-only",
         SqliteException s => $"SQLite error {s.SqliteErrorCode}",
         IOException io => (io.HResult & 0xFFFF) switch
         {
-            Enospc or Edquot => "no space left on the device",
+            Enospc or Edquot => "the disk is full (no space left on the device)",
             Erofs => "the file system is read-only",
             Eacces => "permission denied",
             Enoent => "no such file or directory",
