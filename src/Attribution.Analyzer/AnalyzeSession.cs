@@ -55,7 +55,10 @@ public static class AnalyzeSession
             {
                 throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
             }
-            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with { CaptureWarnings = reader.Warnings.Lines() };
+            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with
+            {
+                CaptureWarnings = [.. reader.Warnings.Lines(), .. Abrupt(options, evidence)],
+            };
         }
     }
 
@@ -130,6 +133,14 @@ public static class AnalyzeSession
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
             totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,
             evidence.Problems.Select(p => p.ToString()).ToList(), EvidenceText(evidence));
+    }
+
+    /// <summary>A recorder that stops normally ends with a final snapshot; without one it was killed (or lost power) mid-recording.</summary>
+    private static IEnumerable<string> Abrupt(AnalyzeOptions options, EvidenceIndex evidence)
+    {
+        if (options.NoSnapshots || evidence.Snapshots.Count == 0 || evidence.Snapshots.Any(s => s.Reason == Core.Sidecar.SnapshotReason.Final)) yield break;
+        yield return "the recording ended abruptly: its sidecar has no final snapshot (the recorder was killed, or the host stopped); "
+            + "about the last second of packets and snapshots may be missing";
     }
 
     /// <summary>Which evidence the recording had, in one line: a reader must know whether short-lived sockets could be seen at all.</summary>
