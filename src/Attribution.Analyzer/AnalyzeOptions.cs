@@ -15,6 +15,8 @@ public sealed record AnalyzeOptions
     public FlowTimeouts Timeouts { get; init; } = FlowTimeouts.Default;
     /// <summary>False: flows, processes and totals only; the packets table stays empty (much faster on big captures).</summary>
     public bool PacketRows { get; init; } = true;
+    /// <summary>Load the capture without a sidecar: every packet unattributed, reason no-evidence.</summary>
+    public bool NoSnapshots { get; init; }
 
     public string ResolvedSnapshotsPath => SnapshotsPath ?? Core.Sidecar.SidecarFraming.SidecarPathFor(CapturePath);
 

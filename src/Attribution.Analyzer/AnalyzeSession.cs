@@ -17,20 +17,24 @@ public static class AnalyzeSession
     public static AnalyzeSummary Run(AnalyzeOptions options, Action<double>? progress = null)
     {
         var clock = Stopwatch.StartNew();
+        if (Directory.Exists(options.CapturePath))
+            throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{options.CapturePath} is a directory; give the capture file in it");
         if (!File.Exists(options.CapturePath))
             throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{options.CapturePath}: no such capture file");
         string sidecar = options.ResolvedSnapshotsPath;
-        if (!File.Exists(sidecar))
+        if (!options.NoSnapshots && !File.Exists(sidecar))
             throw new AnalyzeError(AnalyzeFailure.InputMissing,
-                $"no socket snapshots at {sidecar}: attribution needs the sidecar `attribution record` writes beside its capture (pass --snapshots PATH if it is elsewhere)");
+                $"no socket snapshots at {sidecar}: attribution needs the sidecar `attribution record` writes beside its capture (pass --snapshots PATH if it is elsewhere, or --no-snapshots to load the packets unattributed)");
 
         EvidenceIndex evidence;
-        try { evidence = EvidenceBuilder.Build(sidecar); }
+        try { evidence = options.NoSnapshots ? new EvidenceIndex() : EvidenceBuilder.Build(sidecar); }
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {sidecar}: {IoText.Describe(e)}"); }
 
         CaptureFileReader reader;
         try { reader = CaptureFileReader.Open(options.CapturePath); }
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {options.CapturePath}: {IoText.Describe(e)}"); }
 
         using (reader)
         {
@@ -39,7 +43,7 @@ public static class AnalyzeSession
             var rows = CreateSink(options.Format, output, totals);
             // With a row per packet, writing them is most of the work: it gets the second core.
             using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
-            var tracker = new FlowTracker(new EndAttributor(evidence), sink, options.Timeouts);
+            var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
             var (first, last) = Replay(reader, tracker, progress);
             tracker.Finish();
 
@@ -51,9 +55,12 @@ public static class AnalyzeSession
             try { sink.Commit(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {e.Message}");
+                throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
             }
-            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem);
+            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with
+            {
+                CaptureWarnings = [.. reader.Warnings.Lines(), .. Abrupt(options, evidence)],
+            };
         }
     }
 
@@ -65,7 +72,7 @@ public static class AnalyzeSession
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            throw new AnalyzeError(AnalyzeFailure.Output, $"cannot create {output}: {e.Message}");
+            throw new AnalyzeError(AnalyzeFailure.Output, $"cannot create {output}: {IoText.Describe(e)}");
         }
     }
 
@@ -133,6 +140,14 @@ public static class AnalyzeSession
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
             totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,
             evidence.Problems.Select(p => p.ToString()).ToList(), EvidenceText(evidence));
+    }
+
+    /// <summary>A recorder that stops normally ends with a final snapshot; without one it was killed (or lost power) mid-recording.</summary>
+    private static IEnumerable<string> Abrupt(AnalyzeOptions options, EvidenceIndex evidence)
+    {
+        if (options.NoSnapshots || evidence.Snapshots.Count == 0 || evidence.Snapshots.Any(s => s.Reason == Core.Sidecar.SnapshotReason.Final)) yield break;
+        yield return "the recording ended abruptly: its sidecar has no final snapshot (the recorder was killed, or the host stopped); "
+            + "about the last second of packets and snapshots may be missing";
     }
 
     /// <summary>Which evidence the recording had, in one line: a reader must know whether short-lived sockets could be seen at all.</summary>

@@ -21,8 +21,12 @@ public sealed record AnalyzeSummary(
     TimeSpan Elapsed,
     (long Offset, string Message)? CaptureProblem,
     IReadOnlyList<string> SnapshotProblems,
-    string Evidence)
+    string Evidence,
+    IReadOnlyList<string>? CaptureWarnings = null)
 {
+    /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
+    public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];
+
     public double PacketShare => Packets == 0 ? 0 : (double)AttributedPackets / Packets;
     public double ByteShare => Bytes == 0 ? 0 : (double)AttributedBytes / Bytes;
 }

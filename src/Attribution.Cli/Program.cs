@@ -1,5 +1,8 @@
 using System.CommandLine;
+using Attribution.Cli;
 using Attribution.Cli.Commands;
+
+NativeSqlite.LoadFromResourceWhenMissing(); // single file: from memory, never extracted (works without a HOME)
 
 var root = new RootCommand("""
     Attribution: which process sent or received each packet of a capture.

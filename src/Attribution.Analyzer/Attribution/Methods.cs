@@ -46,6 +46,8 @@ public enum Reason : byte
     NoSocketTable,
     /// <summary>Not an IP packet.</summary>
     NonIp,
+    /// <summary>Analyzed with --no-snapshots: there was no socket evidence to look in.</summary>
+    NoEvidence,
 }
 
 public static class MethodNames
@@ -75,6 +77,7 @@ public static class MethodNames
         Reason.Fragment => "fragment-without-first",
         Reason.NoSocketTable => "no-socket-table",
         Reason.NonIp => "non-ip",
+        Reason.NoEvidence => "no-evidence",
         _ => null,
     };
 }

@@ -26,7 +26,8 @@ public readonly ref struct CapturedFrame
 }
 
 /// <summary>A capture interface as declared in the file; <see cref="TimestampUnitsPerSecond"/> is its resolution.</summary>
-public sealed record CaptureInterfaceInfo(int Id, int LinkType, string? Name, long TimestampUnitsPerSecond, long TimestampOffsetSeconds);
+/// <see cref="Snaplen"/> is 0 when unlimited.
+public sealed record CaptureInterfaceInfo(int Id, int LinkType, string? Name, long TimestampUnitsPerSecond, long TimestampOffsetSeconds, uint Snaplen = 0);
 
 /// <summary>Kernel counters found in pcapng interface statistics blocks (the last one per interface counts).</summary>
 public sealed record InterfaceCounters(int InterfaceId, ulong? Dropped, ulong? Received);

@@ -45,18 +45,28 @@ public sealed class CsvSink : IAnalysisSink
     {
         _directory = directory;
         _totals = totals;
-        Directory.CreateDirectory(directory);
+        PrivateFiles.CreateDirectory(directory);
         _partial = Path.Combine(directory, $".partial-{Environment.ProcessId}");
-        Directory.CreateDirectory(_partial);
-        _packets = Open("packets", PacketColumns);
-        _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
-            "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason"]);
-        _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
+        PrivateFiles.CreateDirectory(_partial); // 0700: the files in it are private from their first byte
+        try
+        {
+            _packets = Open("packets", PacketColumns);
+            _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
+                "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason"]);
+            _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     private CsvWriter Open(string table, string[] columns, bool hostText = false)
     {
-        var writer = CsvWriter.ToFile(Path.Combine(_partial, table + ".csv"), hostText ? HostText : OwnWords, FileOptions.SequentialScan);
+        var path = Path.Combine(_partial, table + ".csv");
+        var writer = CsvWriter.ToFile(path, hostText ? HostText : OwnWords, FileOptions.SequentialScan);
+        PrivateFiles.Restrict(path);
         foreach (var c in columns) writer.Field(c);
         writer.EndRecord();
         _open.Add(writer);
@@ -193,7 +203,12 @@ public sealed class CsvSink : IAnalysisSink
 
     public void Dispose()
     {
-        foreach (var w in _open) w.Dispose();
+        foreach (var w in _open)
+        {
+            // Closing flushes; on a full disk that fails, and the partial folder must still go.
+            try { w.Dispose(); }
+            catch (IOException) when (!_committed) { }
+        }
         if (!_committed && Directory.Exists(_partial)) Directory.Delete(_partial, recursive: true);
     }
 }

@@ -29,15 +29,26 @@ public sealed class SqliteSink : IAnalysisSink
         _path = path;
         _temporary = $"{path}.partial-{Environment.ProcessId}";
         File.Delete(_temporary);
+        PrivateFiles.CreateEmpty(_temporary); // 0600 before a byte is written; SQLite takes an empty file as a new database
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _temporary, Pooling = false }.ToString());
-        _db.Open();
-        // Rows arrive before the flows and processes they refer to: the references are declared, not enforced while writing.
-        Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
-        Execute(Schema.Tables);
-        _transaction = _db.BeginTransaction();
-        WriteCodes();
-        _packet = new RawPacketInsert(_db.Handle!, _text);
-        _flows = new RawFlowInsert(_db.Handle!, _text);
+        try
+        {
+            _db.Open();
+            // Rows arrive before the flows and processes they refer to: the references are declared, not enforced while writing.
+            Execute("PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA page_size = 65536;");
+            Execute(Schema.Tables);
+            _transaction = _db.BeginTransaction();
+            WriteCodes();
+            _packet = new RawPacketInsert(_db.Handle!, _text);
+            _flows = new RawFlowInsert(_db.Handle!, _text);
+        }
+        catch
+        {
+            // A disk too full for the empty schema: no half-made database is left behind.
+            _db.Dispose();
+            File.Delete(_temporary);
+            throw;
+        }
     }
 
     public void WritePacket(in PacketRow r)
@@ -178,10 +189,17 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void Dispose()
     {
-        _packet.Dispose();
-        _flows.Dispose();
-        _db.Dispose();
-        if (!_committed) File.Delete(_temporary);
+        try
+        {
+            _packet.Dispose();
+            _flows.Dispose();
+            _db.Dispose();
+        }
+        finally
+        {
+            // Even when closing failed (a full disk), the partial file goes: it is never a result.
+            if (!_committed) File.Delete(_temporary);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ public static class AnalyzeCommand
         format.AcceptOnlyFromAmong("sqlite", "csv");
         var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
         var noPacketRows = new Option<bool>("--no-packet-rows") { Description = "Write flows, processes and per-process totals, but no row per packet" };
+        var noSnapshots = new Option<bool>("--no-snapshots") { Description = "Load a capture that has no sidecar (another tool's): every packet written unattributed, reason no-evidence" };
         var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
 
         var command = new Command("analyze", """
@@ -25,7 +26,7 @@ public static class AnalyzeCommand
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, noPacketRows, udpTimeout };
+            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout };
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
@@ -38,6 +39,7 @@ public static class AnalyzeCommand
                 SnapshotsPath = parse.GetValue(snapshots),
                 Timeouts = timeouts,
                 PacketRows = !parse.GetValue(noPacketRows),
+                NoSnapshots = parse.GetValue(noSnapshots),
             });
         });
         return command;
@@ -51,10 +53,14 @@ public static class AnalyzeCommand
                 ? AnalyzeSession.Run(options)
                 : WithProgress(options);
             AnalyzeSummaryView.Print(summary);
+            if (options.NoSnapshots)
+                Console.Error.WriteLine("attribution analyze: note: --no-snapshots: no socket evidence was read; every packet is written unattributed (reason no-evidence)");
             if (summary.CaptureProblem is { } problem)
                 Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: offset {problem.Offset}: {problem.Message}; packets before it are analyzed");
+            foreach (var w in summary.CaptureWarningLines) Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: {w}");
             foreach (var p in summary.SnapshotProblems) Console.Error.WriteLine($"attribution analyze: warning: {p}");
-            return summary.CaptureProblem is not null || summary.SnapshotProblems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
+            bool damaged = summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 || summary.SnapshotProblems.Count > 0;
+            return damaged ? ExitCodes.DamagedInput : ExitCodes.Ok;
         }
         catch (AnalyzeError e)
         {
@@ -64,7 +70,7 @@ public static class AnalyzeCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             // Writing failed midway (disk full, read-only directory): the final name was never touched.
-            Console.Error.WriteLine($"attribution analyze: cannot write {options.ResolvedOutputPath}: {e.Message}");
+            Console.Error.WriteLine($"attribution analyze: cannot write {options.ResolvedOutputPath}: {IoText.Describe(e)}");
             return ExitCodes.InputOutput;
         }
     }

@@ -77,9 +77,13 @@ public static class RecordCommand
 
     private static int Run(RecordOptions options)
     {
+        InheritedSignals.EnsureSigintHandled(); // started in the background by a script: SIGINT must still stop it
         using var cancel = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
+        // A hangup (the terminal closed) stops with a summary too, unless nohup asked for it to be ignored.
+        using var sighup = InheritedSignals.IsIgnored(InheritedSignals.SigHup) ? null
+            : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; cancel.Cancel(); });
         try
         {
             var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message));

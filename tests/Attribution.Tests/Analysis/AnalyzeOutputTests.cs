@@ -140,6 +140,20 @@ public sealed class AnalyzeOutputTests : IDisposable
     }
 
     [Fact]
+    public void A_recording_without_its_final_snapshot_is_said_to_have_ended_abruptly()
+    {
+        _s.Local("10.0.0.1").Process(20, "x").Snapshot(1, s => s.Tcp("10.0.0.1:1000", "192.0.2.1:80", 7, 20))
+          .Tcp(1.5, "10.0.0.1:1000", "192.0.2.1:80", payload: 3);
+        var summary = _s.Analyze(); // the scenario writes timer snapshots only, as a killed recorder leaves them
+        Assert.Contains(summary.CaptureWarningLines, l => l.Contains("ended abruptly"));
+
+        var capture = Path.Combine(_dir, "whole.pcapng");
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng"), capture);
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng.snapshots"), capture + ".snapshots");
+        Assert.Empty(AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture }).CaptureWarningLines); // stopped normally
+    }
+
+    [Fact]
     public void A_damaged_snapshot_record_is_skipped_and_counted()
     {
         var capture = Path.Combine(_dir, "damaged.pcapng");

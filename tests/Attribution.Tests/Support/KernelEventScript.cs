@@ -19,7 +19,7 @@ public sealed class KernelEventScript
 
     private readonly Dictionary<string, (TracepointFormat Format, string Text)> _formats = Names.ToDictionary(n => n, n =>
     {
-        var text = File.ReadAllText(Fixtures.Path("tracefs", n.Replace(':', '_') + ".format"));
+        var text = File.ReadAllText(Fixtures.Path("tracefs", n[(n.IndexOf(':') + 1)..] + ".format"));
         return (TracepointFormat.Parse(text), text);
     });
     private readonly List<(long Ns, Action<KernelEventEncoder> Write)> _events = [];

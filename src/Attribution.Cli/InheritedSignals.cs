@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace Attribution.Cli;
+
+/// <summary>
+/// Undoes an inherited SIGINT = SIG_IGN, so a recorder started in the background by a script still stops
+/// cleanly on Ctrl-C or `kill -INT`, as tcpdump does. A non-interactive shell starts background jobs with
+/// SIGINT ignored, and exec keeps that; .NET then never installs its own SIGINT handler (it leaves an
+/// ignored SIGINT alone so that child processes keep ignoring it), and a PosixSignalRegistration for it
+/// stays silent. The only way back is to start the runtime afresh with SIGINT at its default: set
+/// SIG_DFL and exec this same program with the same arguments (once; an environment mark stops loops).
+/// SIGHUP is different: ignored means nohup, which is kept (see <see cref="IsIgnored"/>).
+/// </summary>
+internal static unsafe partial class InheritedSignals
+{
+    public const int SigHup = 1, SigInt = 2;
+    private const string Mark = "ATTRIBUTION_SIGINT_RESET";
+
+    /// <summary>Re-executes with SIGINT at its default when it was inherited ignored; returns only when nothing had to be done or exec failed.</summary>
+    public static void EnsureSigintHandled()
+    {
+        if (Environment.GetEnvironmentVariable(Mark) is not null)
+        {
+            Environment.SetEnvironmentVariable(Mark, null);
+            return;
+        }
+        if (!IsIgnored(SigInt)) return;
+        // The exact arguments, each NUL-terminated, byte for byte (a file name need not be UTF-8).
+        var cmdline = File.ReadAllBytes("/proc/self/cmdline");
+        Environment.SetEnvironmentVariable(Mark, "1");
+        signal(SigInt, IntPtr.Zero); // SIG_DFL, inherited by the exec'd runtime, which then handles it
+        Exec("/proc/self/exe", cmdline);
+        signal(SigInt, 1); // exec failed: back as it was; SIGTERM still stops the recording
+        Environment.SetEnvironmentVariable(Mark, null);
+    }
+
+    /// <summary>Whether the signal's disposition is SIG_IGN right now.</summary>
+    public static bool IsIgnored(int signal)
+    {
+        // struct sigaction on Linux starts with the handler; 256 bytes cover every architecture's layout.
+        byte* action = stackalloc byte[256];
+        return sigaction(signal, null, action) == 0 && *(IntPtr*)action == 1;
+    }
+
+    private static void Exec(string path, byte[] cmdline)
+    {
+        fixed (byte* bytes = cmdline)
+        {
+            var argv = new List<IntPtr>();
+            for (int start = 0; start < cmdline.Length; start = Array.IndexOf(cmdline, (byte)0, start) + 1)
+            {
+                argv.Add((IntPtr)(bytes + start));
+                if (Array.IndexOf(cmdline, (byte)0, start) < 0) break; // /proc always ends each argument with NUL
+            }
+            argv.Add(IntPtr.Zero);
+            fixed (IntPtr* pointers = argv.ToArray()) execv(path, pointers);
+        }
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int execv(string path, IntPtr* argv);
+
+    [LibraryImport("libc")]
+    private static partial int sigaction(int signal, void* action, void* old);
+
+    [LibraryImport("libc")]
+    private static partial IntPtr signal(int signal, IntPtr handler);
+}
