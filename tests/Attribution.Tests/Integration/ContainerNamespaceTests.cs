@@ -60,8 +60,10 @@ public sealed class ContainerNamespaceTests(ITestOutputHelper output) : IDisposa
         var failures = new List<string>();
         foreach (var (name, serverPort, serverPid, clientPid) in new[] { ("IPv4", port, server.Pid, clients[0]), ("IPv6", port6, server6.Pid, clients[1]) })
         {
-            // Every segment crossed the host twice: the SYN is in the capture once per veth.
-            Assert.Equal(2, contents.PacketsOnPort(6, serverPort).Count(p => p.Packet.IsTcpOpening && p.Packet.DestinationPort == serverPort));
+            // Every segment crossed the host twice: the SYN is in the capture once per veth (twice per veth if
+            // a loaded machine made the client retransmit it).
+            int syns = contents.PacketsOnPort(6, serverPort).Count(p => p.Packet.IsTcpOpening && p.Packet.DestinationPort == serverPort);
+            Assert.True(syns >= 2 && syns % 2 == 0, $"{name}: {syns} SYNs captured, expected each on both veths");
             var (right, wrong, total) = ContainerEnd(db, serverPort, serverPid, clientPid);
             double share = total == 0 ? 0 : (double)right / total;
             output.WriteLine($"{name}: {share:P2} of {total:N0} container end-bytes to the right pid, {wrong:N0} bytes to a wrong pid");
