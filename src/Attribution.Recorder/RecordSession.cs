@@ -147,7 +147,9 @@ public sealed class RecordSession
         KernelEventSource? source;
         try { source = KernelEventSource.TryStart(options.ProcRoot, sidecar, identities, out problem); }
         catch (Exception e) when (e is not IOException) { problem = e.Message; return null; } // never a reason not to record
-        if (source is not null) sidecar.Write(source.Sources);
+        if (source is null) return null;
+        try { sidecar.Write(source.Sources); }
+        catch { source.Dispose(); throw; } // the sidecar cannot be written: the session fails, and no event thread outlives it
         return source;
     }
 

@@ -43,7 +43,7 @@ public static class RecordCommand
             Capture packets to pcapng and snapshot the kernel's socket tables and every process's sockets,
             on a timer and whenever a new flow appears; beside them, kernel events (perf tracepoints: TCP
             state changes, UDP route lookups, socket I/O; fork, exec, exit) where the kernel allows.
-            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE).
+            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE; kernel events also CAP_PERFMON).
 
             Examples:
               attribution record -o incident.pcapng                       # until Ctrl-C

@@ -26,6 +26,21 @@ public sealed class RecordCliTests : IDisposable
         Assert.False(File.Exists(Sidecar));
     }
 
+    [Fact]
+    public void Without_perf_the_recording_goes_on_and_says_so_once()
+    {
+        // CAP_PERFMON and CAP_SYS_ADMIN gone: with perf_event_paranoid above 0, system-wide events are refused.
+        if (int.Parse(File.ReadAllText("/proc/sys/kernel/perf_event_paranoid").Trim()) <= 0) return; // this host allows them to anyone
+        var r = AttributionCli.RunWithout(["perfmon", "sys_admin"], "record", "-o", _capture, "-i", "lo", "--duration", "1s", "port 9");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("kernel events unavailable (perf_event_open: ", StringComparison.Ordinal) &&
+                                                   l.EndsWith("recording with /proc snapshots only", StringComparison.Ordinal));
+        using var sidecar = SidecarReader.Open(Sidecar);
+        var records = sidecar.ReadAll().ToList();
+        Assert.Contains(records, x => x is SnapshotRecord);
+        Assert.DoesNotContain(records, x => x is KernelEventSourcesRecord or KernelEventBatchRecord);
+    }
+
     [Theory]
     [InlineData("no-such-if0", "port 1", "no capture interface named 'no-such-if0'")]
     [InlineData("lo", "port not-a-port and", "bad capture filter")]

@@ -13,8 +13,8 @@ namespace Attribution.Tests.KernelEvents;
 
 /// <summary>
 /// Records for real with kernel events on loopback: a TCP client's connect() must appear as a CLOSE → SYN_SENT
-/// state change in the client's own context, stamped just before its SYN on the packets' clock, and a short
-/// child process must leave its fork, exec and exit. Without kernel events, no event records are written.
+/// state change in the client's own context, stamped just before its SYN on the packets' clock, with the
+/// client's identity already written at its exec; and a short child process must leave its fork, exec and exit. Without kernel events, no event records are written.
 /// </summary>
 [Collection(RecordingCollection.Name)]
 public sealed class KernelEventRecordingTests(ITestOutputHelper output) : IDisposable
@@ -38,7 +38,7 @@ public sealed class KernelEventRecordingTests(ITestOutputHelper output) : IDispo
         Assert.True(summary.KernelEventsOn, summary.KernelEventsProblem);
         output.WriteLine($"kernel events {summary.KernelEvents}, lost {summary.KernelEventsLost}");
 
-        var (sources, events) = ReadEvents();
+        var (sources, events, processes) = ReadEvents();
         Assert.NotNull(sources);
         Assert.Equal("CLOCK_REALTIME", sources.Clock);
         var stateChange = Assert.Single(sources.Tracepoints, t => t.Name == "sock:inet_sock_set_state");
@@ -55,6 +55,9 @@ public sealed class KernelEventRecordingTests(ITestOutputHelper output) : IDispo
         long lead = syn - connect.Nanoseconds;
         output.WriteLine($"CLOSE -> SYN_SENT {lead / 1e3:F1} us before the SYN");
         Assert.InRange(lead, 0, 10_000_000);
+
+        // The client's identity was written when it exec'd, before any snapshot could list it.
+        Assert.Contains(processes, p => p.Key.Pid == clientPid && p.FirstSeenNanoseconds <= connect.Nanoseconds && p.CmdlineText.Contains("tcp-client"));
 
         var lifetime = events.Where(e => e.Pid == childPid && e.Tid == childPid && e.Kind != KernelEventKind.Tracepoint).ToList();
         Assert.Contains(lifetime, e => e.Kind == KernelEventKind.Fork && e.ParentPid == Environment.ProcessId);
@@ -80,20 +83,22 @@ public sealed class KernelEventRecordingTests(ITestOutputHelper output) : IDispo
         Assert.DoesNotContain(records, r => r is KernelEventSourcesRecord or KernelEventBatchRecord);
     }
 
-    private (KernelEventSourcesRecord? Sources, List<KernelEvent> Events) ReadEvents()
+    private (KernelEventSourcesRecord? Sources, List<KernelEvent> Events, List<ProcessRecord> Processes) ReadEvents()
     {
         KernelEventSourcesRecord? sources = null;
         var events = new List<KernelEvent>();
+        var processes = new List<ProcessRecord>();
         using var sidecar = SidecarReader.Open(SidecarFraming.SidecarPathFor(_capture));
         foreach (var record in sidecar.ReadAll())
         {
             if (record is KernelEventSourcesRecord s) sources = s;
+            if (record is ProcessRecord p) processes.Add(p);
             if (record is not KernelEventBatchRecord batch) continue;
             var read = batch.Read();
             while (read.TryRead(out var e)) events.Add(e);
         }
         Assert.Empty(sidecar.Problems);
-        return (sources, events);
+        return (sources, events, processes);
     }
 
     private static ulong Field(KernelEvent e, TracepointFormat format, string name)
