@@ -27,23 +27,28 @@ public static partial class RealtimeClock
         return ts.Seconds * 1_000_000_000L + ts.Nanoseconds;
     }
 
+    public const int ClockMonotonic = 1;
+
+    private static long Now(int clock) => ClockGetTime(clock, out var ts) == 0 ? ts.Seconds * 1_000_000_000L + ts.Nanoseconds : 0;
+
     /// <summary>
-    /// CLOCK_REALTIME minus CLOCK_BOOTTIME, read back to back (the smaller of three tries' read gaps): a process's
-    /// start time in /proc/PID/stat is on the boot clock, so this places a fork event's realtime on it.
+    /// CLOCK_REALTIME minus another clock, in nanoseconds: the other clock read between two realtime reads, the
+    /// tightest of three tries. Perf stamps tracepoints on CLOCK_MONOTONIC (the kernel refuses REALTIME for them),
+    /// and /proc/PID/stat's start time is on CLOCK_BOOTTIME: this places either on the packets' clock.
     /// </summary>
-    public static long RealtimeMinusBoottimeNanoseconds()
+    public static long RealtimeMinus(int clock)
     {
-        long best = 0, bestGap = long.MaxValue;
+        long best = 0, bestWidth = long.MaxValue;
         for (int i = 0; i < 3; i++)
         {
-            if (ClockGetTime(ClockRealtime, out var a) != 0 || ClockGetTime(ClockBoottime, out var b) != 0 || ClockGetTime(ClockRealtime, out var c) != 0)
-                return 0;
-            long ra = a.Seconds * 1_000_000_000L + a.Nanoseconds, rc = c.Seconds * 1_000_000_000L + c.Nanoseconds;
-            long boot = b.Seconds * 1_000_000_000L + b.Nanoseconds;
-            if (rc - ra < bestGap) (bestGap, best) = (rc - ra, ra + (rc - ra) / 2 - boot);
+            long before = Now(ClockRealtime), other = Now(clock), after = Now(ClockRealtime);
+            if (before == 0 || other == 0 || after == 0) return 0;
+            if (after - before < bestWidth) (bestWidth, best) = (after - before, before + (after - before) / 2 - other);
         }
         return best;
     }
+
+    public static long RealtimeMinusBoottimeNanoseconds() => RealtimeMinus(ClockBoottime);
 
     public static DateTime ToDateTime(long unixNanoseconds) =>
         DateTime.UnixEpoch.AddTicks(unixNanoseconds / 100);

@@ -90,30 +90,10 @@ internal sealed unsafe class CtNetlinkSocket : IDisposable
             if (got == 0) return LibC.Eintr;
             var chunk = _receive.AsSpan(0, (int)got);
             scratch.Write(chunk);
-            int end = FindEnd(chunk, sequence);
+            int end = NetlinkDumpEnd.Find(chunk, sequence, out bool malformed);
+            if (malformed) return LibC.Eintr;
             if (end >= 0) return end;
         }
-    }
-
-    /// <summary>-1 while the dump goes on; 0 at NLMSG_DONE; the errno of an NLMSG_ERROR.</summary>
-    private static int FindEnd(ReadOnlySpan<byte> chunk, uint sequence)
-    {
-        while (chunk.Length >= SockDiagParser.NetlinkHeaderLength)
-        {
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(chunk);
-            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(chunk[4..]);
-            if (length < SockDiagParser.NetlinkHeaderLength || length > chunk.Length) return LibC.Eintr;
-            if (BinaryPrimitives.ReadUInt32LittleEndian(chunk[8..]) == sequence)
-            {
-                if (type == SockDiagParser.NlmsgDone) return 0;
-                // struct nlmsgerr starts with the negative errno.
-                if (type == SockDiagParser.NlmsgError && length >= 20) return -BinaryPrimitives.ReadInt32LittleEndian(chunk[16..]);
-            }
-            int aligned = (int)((length + 3) & ~3u);
-            if (aligned >= chunk.Length) break;
-            chunk = chunk[aligned..];
-        }
-        return -1;
     }
 
     /// <summary>

@@ -110,7 +110,7 @@ internal sealed class KernelEventSource : IDisposable
 
     private void DrainAll()
     {
-        _decoder.ClockOffset = MonotonicToRealtime.MeasureOffset();
+        _decoder.ClockOffset = RealtimeClock.RealtimeMinus(RealtimeClock.ClockMonotonic);
         foreach (var ring in _events.Rings)
         {
             ring.Drain(_decoder);

@@ -62,31 +62,10 @@ internal sealed unsafe class SockDiagClient : IDisposable
             if (got == 0) return null;
             var chunk = _receive.AsSpan(0, (int)got);
             scratch.Write(chunk);
-            var end = FindEnd(chunk, sequence);
-            if (end == DumpEnd.Error) return null;
-            if (end == DumpEnd.Done) return scratch.ToArray();
+            int end = NetlinkDumpEnd.Find(chunk, sequence, out bool malformed);
+            if (malformed || end > 0) return null;
+            if (end == 0) return scratch.ToArray();
         }
-    }
-
-    private enum DumpEnd { More, Done, Error }
-
-    private static DumpEnd FindEnd(ReadOnlySpan<byte> chunk, uint sequence)
-    {
-        while (chunk.Length >= SockDiagParser.NetlinkHeaderLength)
-        {
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(chunk);
-            ushort type = BinaryPrimitives.ReadUInt16LittleEndian(chunk[4..]);
-            if (length < SockDiagParser.NetlinkHeaderLength || length > chunk.Length) return DumpEnd.Error;
-            if (BinaryPrimitives.ReadUInt32LittleEndian(chunk[8..]) == sequence)
-            {
-                if (type == SockDiagParser.NlmsgDone) return DumpEnd.Done;
-                if (type == SockDiagParser.NlmsgError) return DumpEnd.Error;
-            }
-            int aligned = (int)((length + 3) & ~3u);
-            if (aligned >= chunk.Length) break;
-            chunk = chunk[aligned..];
-        }
-        return DumpEnd.More;
     }
 
     public void Dispose() => LibC.close(_fd);
