@@ -68,8 +68,9 @@ public sealed class SidecarReader : IDisposable
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
-            var body = new byte[length];
-            if (_stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
+            // A length past the end of the file is a cut record: said without first allocating up to 256 MB for it.
+            var body = length > _stream.Length - _stream.Position ? null : new byte[length];
+            if (body is null || _stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
             {
                 Truncated(offset, $"a {length}-byte record");
                 yield break;
