@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with afl++ and SharpFuzz (fuzz/README.md), as root or any user with dotnet:
 #   bash fuzz/run.sh [TARGET|all] [SECONDS]      default: all targets, 60 s each
+#   FUZZ_RESUME=1 bash fuzz/run.sh TARGET SECONDS    go on from the previous run's queue of TARGET
 # Installs afl++ (apt-get) and the sharpfuzz tool (NuGet) when missing, builds fuzz/Attribution.Fuzz into
-# fuzz/.work/bin, instruments Attribution.Core.dll and Attribution.Analyzer.dll there, and runs afl-fuzz from
+# fuzz/.work/bin.PID, instruments Attribution.Core.dll and Attribution.Analyzer.dll there, and runs afl-fuzz from
 # fuzz/corpus/TARGET. Prints executions, crashes and hangs per target; every crash or hang afl++ keeps is copied
 # to fuzz/crashes/TARGET/ (the test suite replays that folder: a new file there fails until the reader is fixed).
 set -euo pipefail
@@ -33,10 +34,15 @@ fi
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 for target in $targets; do
   out="$work/findings/$target"
-  rm -rf "$out"
+  input="$here/corpus/$target"
+  if [ "${FUZZ_RESUME:-}" = 1 ] && [ -d "$out/default/queue" ]; then
+    input=-   # FUZZ_RESUME=1: go on from the last run's queue (its executions are counted afresh)
+  else
+    rm -rf "$out"
+  fi
   mkdir -p "$out"
   echo "== $target: afl-fuzz for ${seconds}s" >&2
-  afl-fuzz -i "$here/corpus/$target" -o "$out" -t 3000 -m none -V "$seconds" \
+  afl-fuzz -i "$input" -o "$out" -t 3000 -m none -V "$seconds" \
     -- dotnet "$bin/Attribution.Fuzz.dll" afl "$target" >"$out/afl.log" 2>&1 || { tail -20 "$out/afl.log" >&2; exit 1; }
   stats="$out/default/fuzzer_stats"
   execs=$(awk -F' : ' '$1 ~ /execs_done/ {print $2}' "$stats")
