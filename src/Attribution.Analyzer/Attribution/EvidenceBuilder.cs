@@ -28,7 +28,7 @@ internal sealed class EvidenceBuilder
     {
         var builder = new EvidenceBuilder();
         var assembler = new SnapshotAssembler();
-        var kernel = new KernelEvidence.KernelEvidenceBuilder();
+        var kernel = new KernelEvidence.KernelEvidenceBuilder(sidecarPath);
         var nat = new NatEvidence.NatEvidenceBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
@@ -49,8 +49,8 @@ internal sealed class EvidenceBuilder
         foreach (var entry in builder._index.Processes.All)
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
         builder._index.CaptureStats = assembler.CaptureStats;
-        builder._index.Problems = reader.Problems;
-        builder._index.CorruptRecords = reader.CorruptRecords;
+        builder._index.Problems = [.. reader.Problems, .. kernel.Problems];
+        builder._index.CorruptRecords = reader.CorruptRecords + kernel.Problems.Count;
         return builder._index;
     }
 

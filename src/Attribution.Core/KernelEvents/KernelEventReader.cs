@@ -47,10 +47,11 @@ public struct KernelEventReader(ReadOnlyMemory<byte> data, int count)
 
     private ReadOnlyMemory<byte> Bytes()
     {
-        int length = checked((int)VarUInt());
-        if (length < 0 || _position + length > data.Length) throw Truncated();
-        var slice = data.Slice(_position, length);
-        _position += length;
+        // A length is a u64 on the wire: compared before narrowing, so a damaged one cannot overflow.
+        ulong length = VarUInt();
+        if (length > (ulong)(data.Length - _position)) throw Truncated();
+        var slice = data.Slice(_position, (int)length);
+        _position += (int)length;
         return slice;
     }
 

@@ -50,12 +50,17 @@ public sealed class TracepointFormat
         {
             var line = rawLine.Trim();
             if (line.StartsWith("name:", StringComparison.Ordinal)) name = line[5..].Trim();
-            else if (line.StartsWith("ID:", StringComparison.Ordinal)) id = int.Parse(line[3..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            else if (line.StartsWith("ID:", StringComparison.Ordinal)) id = Number(line[3..].Trim(), name, line);
             else if (line.StartsWith("field:", StringComparison.Ordinal) && TryParseField(line, out var field)) fields[field.Name] = field;
         }
         if (id < 0) throw new InvalidDataException($"tracepoint format {(name.Length > 0 ? name : "(unnamed)")} has no ID line");
         return new TracepointFormat(name, id, fields);
     }
+
+    /// <summary>A decimal, or the format is unusable: an InvalidDataException, never a FormatException or OverflowException.</summary>
+    private static int Number(string text, string name, string line) =>
+        int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int value) ? value
+        : throw new InvalidDataException($"tracepoint format {(name.Length > 0 ? name : "(unnamed)")}: '{line}' does not hold a number");
 
     private static bool TryParseField(string line, out TracepointField field)
     {
@@ -73,8 +78,8 @@ public sealed class TracepointFormat
         bool signed = false;
         foreach (var part in parts.Skip(1))
         {
-            if (part.StartsWith("offset:", StringComparison.Ordinal)) offset = int.Parse(part[7..], System.Globalization.CultureInfo.InvariantCulture);
-            else if (part.StartsWith("size:", StringComparison.Ordinal)) size = int.Parse(part[5..], System.Globalization.CultureInfo.InvariantCulture);
+            if (part.StartsWith("offset:", StringComparison.Ordinal)) offset = Number(part[7..], "", line);
+            else if (part.StartsWith("size:", StringComparison.Ordinal)) size = Number(part[5..], "", line);
             else if (part.StartsWith("signed:", StringComparison.Ordinal)) signed = part[7..] == "1";
         }
         if (fieldName.Length == 0 || offset < 0 || size <= 0) return false;

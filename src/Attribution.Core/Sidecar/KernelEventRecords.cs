@@ -19,8 +19,10 @@ public sealed record KernelEventSourcesRecord(
     /// The start time (clock ticks since boot, as /proc/PID/stat gives it) of a process forked at
     /// <paramref name="forkNs"/>; null when the recorder did not measure the clocks' offset.
     /// </summary>
+    /// <remarks>The rate comes from the sidecar's header: one above a tick per nanosecond is damage, and no tick is known then.</remarks>
     public ulong? StartTicksAt(long forkNs, int clockTicksPerSecond) =>
-        RealtimeMinusBoottimeNs == 0 ? null : (ulong)((forkNs - RealtimeMinusBoottimeNs) / (1_000_000_000L / Math.Max(1, clockTicksPerSecond)));
+        RealtimeMinusBoottimeNs == 0 || clockTicksPerSecond > 1_000_000_000 ? null
+        : (ulong)((forkNs - RealtimeMinusBoottimeNs) / (1_000_000_000L / Math.Max(1, clockTicksPerSecond)));
 }
 
 /// <summary>One tracepoint the recorder samples: its tracefs id, "system:name", and its format file as read.</summary>

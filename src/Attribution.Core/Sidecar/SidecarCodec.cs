@@ -102,9 +102,9 @@ internal static class SidecarCodec
             r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt()))),
         SidecarRecordType.Process => new ProcessRecord(
             ReadKey(r), r.Read7BitEncodedInt(), r.ReadUInt32(), r.ReadUInt32(), r.ReadString(), r.ReadString(),
-            r.ReadBytes(r.Read7BitEncodedInt()), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
+            ReadBytes(r), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
         SidecarRecordType.SocketTable => new SocketTableRecord(
-            r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), r.ReadBytes(r.Read7BitEncodedInt())),
+            r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), ReadBytes(r)),
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
         SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
             r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
@@ -113,7 +113,7 @@ internal static class SidecarCodec
             ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
             ReadList(r, r.ReadString), r.ReadInt64()),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
-            r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), r.ReadBytes(CheckedCount(r.Read7BitEncodedInt()))),
+            r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
@@ -130,9 +130,11 @@ internal static class SidecarCodec
         var changed = ReadList(r, () =>
         {
             var key = ReadKey(r);
-            var inodes = new ulong[CheckedCount(r.Read7BitEncodedInt())];
-            for (int i = 0; i < inodes.Length; i++) inodes[i] = (ulong)r.Read7BitEncodedInt64();
-            return new ProcessSockets(key, inodes);
+            // Grown as read, like ReadList: a damaged count must not allocate gigabytes before the payload runs out.
+            int count = CheckedCount(r.Read7BitEncodedInt());
+            var inodes = new List<ulong>(Math.Min(count, 4096));
+            for (int i = 0; i < count; i++) inodes.Add((ulong)r.Read7BitEncodedInt64());
+            return new ProcessSockets(key, inodes.ToArray());
         });
         var removed = ReadList(r, () => ReadKey(r));
         return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters);
@@ -153,6 +155,26 @@ internal static class SidecarCodec
         for (int i = 0; i < count; i++) list.Add(item());
         return list;
     }
+
+    /// <summary>
+    /// A varint byte count, then the bytes. BinaryReader.ReadBytes allocates the count before reading, so a damaged
+    /// count (2^31 − 1 in a 20-byte record) was an OutOfMemoryException: the count is checked against what the
+    /// payload still holds first, and an inflating payload, whose length is unknown, is read a megabyte at a time.
+    /// </summary>
+    internal static byte[] ReadBytes(BinaryReader r)
+    {
+        int count = CheckedCount(r.Read7BitEncodedInt());
+        var stream = r.BaseStream;
+        if (stream.CanSeek && count > stream.Length - stream.Position) throw PastEnd(count);
+        if (stream.CanSeek || count <= 1 << 20) return r.ReadBytes(count) is { } read && read.Length == count ? read : throw PastEnd(count);
+        using var bytes = new MemoryStream();
+        byte[] chunk;
+        do bytes.Write(chunk = r.ReadBytes((int)Math.Min(count - bytes.Length, 1 << 20)));
+        while (chunk.Length > 0 && bytes.Length < count);
+        return bytes.Length == count ? bytes.ToArray() : throw PastEnd(count);
+    }
+
+    private static EndOfStreamException PastEnd(int count) => new($"a field of {count} bytes runs past the end of its record");
 
     internal static int CheckedCount(int count) =>
         count is < 0 or > SidecarFraming.MaxPayloadLength ? throw new InvalidDataException($"implausible count {count}") : count;

@@ -24,6 +24,7 @@ public sealed class SidecarReader : IDisposable
     public IReadOnlyList<SidecarProblem> Problems => _problems;
     public int CorruptRecords { get; private set; }
     public long? TruncatedAt { get; private set; }
+    private long _resyncBudget = -1;
 
     public SidecarReader(Stream stream, string path)
     {
@@ -67,8 +68,9 @@ public sealed class SidecarReader : IDisposable
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
-            var body = new byte[length];
-            if (_stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
+            // A length past the end of the file is a cut record: said without first allocating up to 256 MB for it.
+            var body = length > _stream.Length - _stream.Position ? null : new byte[length];
+            if (body is null || _stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
             {
                 Truncated(offset, $"a {length}-byte record");
                 yield break;
@@ -109,9 +111,15 @@ public sealed class SidecarReader : IDisposable
         return crc.GetCurrentHashAsUInt32() == BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(8));
     }
 
-    /// <summary>Scans forward byte by byte for the next frame whose sync word, length and CRC all hold.</summary>
+    /// <summary>
+    /// Scans forward byte by byte for the next frame whose sync word, length and CRC all hold. Every candidate's
+    /// body is checksummed, so a file with a plausible frame header at every few bytes made this quadratic (a
+    /// 512 KB file took 20 s): the bytes checksummed while resynchronising are
+    /// bounded by a budget linear in the file's size, past which reading stops with a problem naming the offset.
+    /// </summary>
     private bool Resync(long from)
     {
+        if (_resyncBudget < 0) _resyncBudget = (64L << 20) + 8 * _stream.Length;
         var header = new byte[SidecarFraming.FrameHeaderLength];
         for (long at = from; at + header.Length <= _stream.Length; at++)
         {
@@ -120,6 +128,11 @@ public sealed class SidecarReader : IDisposable
             if (BinaryPrimitives.ReadUInt16LittleEndian(header) != SidecarFraming.Sync) continue;
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
             if (length > _stream.Length - at - header.Length) continue;
+            if ((_resyncBudget -= length) < 0)
+            {
+                _problems.Add(new SidecarProblem(_path, at, "too many damaged records to find the next good one; the rest of the file is not read"));
+                return false;
+            }
             var body = new byte[length];
             _stream.ReadExactly(body);
             if (!CrcMatches(header, body)) continue;

@@ -11,8 +11,9 @@ public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool
 /// identity is known, builds the TCP lives and UDP routes into the evidence index. Socket events are decoded
 /// as they are read (the raw batches are not kept) and sorted by time, because CPUs' rings interleave.
 /// </summary>
-internal sealed class KernelEvidenceBuilder
+internal sealed class KernelEvidenceBuilder(string sidecarPath = "")
 {
+    private readonly List<SidecarProblem> _problems = [];
     private SocketEventDecoder? _decoder;
     private KernelEventSourcesRecord? _sources;
     private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
@@ -30,21 +31,33 @@ internal sealed class KernelEvidenceBuilder
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
                 var reader = b.Read();
-                while (reader.TryRead(out var e))
+                try
                 {
-                    _events++;
-                    if (e.Kind == KernelEventKind.Tracepoint)
+                    while (reader.TryRead(out var e))
                     {
-                        if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
+                        _events++;
+                        if (e.Kind == KernelEventKind.Tracepoint)
+                        {
+                            if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
+                        }
+                        else
+                        {
+                            _processEvents.Add(e with { Raw = default, Comm = default }); // the batch's buffer need not stay alive
+                        }
                     }
-                    else
-                    {
-                        _processEvents.Add(e with { Raw = default, Comm = default }); // the batch's buffer need not stay alive
-                    }
+                }
+                catch (InvalidDataException e)
+                {
+                    // A batch whose CRC holds but whose events do not decode: the events before the damage are kept,
+                    // the rest of the batch is skipped, and the sidecar's other records still count.
+                    _problems.Add(new SidecarProblem(sidecarPath, b.Offset, $"undecodable kernel events record: {e.Message}; the rest of the batch is skipped"));
                 }
                 break;
         }
     }
+
+    /// <summary>Kernel event batches that did not decode, with their offsets (the reader's framing held).</summary>
+    public IReadOnlyList<SidecarProblem> Problems => _problems;
 
     public KernelEvidenceFacts? Facts => _sources is null ? null
         : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);

@@ -59,10 +59,12 @@ internal sealed class SocketEventDecoder
         if (!Has(f, "skaddr", "oldstate", "newstate", "sport", "dport", "family", "protocol", "saddr", "daddr", "saddr_v6", "daddr_v6")) return null;
         var (sk, old, @new, sport, dport, family, protocol) = (f.Get("skaddr"), f.Get("oldstate"), f.Get("newstate"), f.Get("sport"), f.Get("dport"), f.Get("family"), f.Get("protocol"));
         var (saddr, daddr, saddr6, daddr6) = (f.Get("saddr"), f.Get("daddr"), f.Get("saddr_v6"), f.Get("daddr_v6"));
+        // The format comes from the sidecar: an address of another size than its family's is not this tracepoint.
+        if (saddr.Size != 4 || daddr.Size != 4 || saddr6.Size != 16 || daddr6.Size != 16) return null;
         return e =>
         {
             var raw = e.Raw.Span;
-            if (!Fits(raw, daddr6) || !Fits(raw, sk)) return null;
+            if (!Fits(raw, [sk, old, @new, sport, dport, family, protocol, saddr, daddr, saddr6, daddr6])) return null;
             bool v4 = Unsigned(raw, family) == AfInet;
             return new SocketEvent(SocketEventKind.StateChange, e.Nanoseconds, e.Pid, InProcess(raw), Unsigned(raw, sk),
                 (byte)Unsigned(raw, old), (byte)Unsigned(raw, @new), (byte)Unsigned(raw, protocol), v4 ? AddressFamilyKind.V4 : AddressFamilyKind.V6,
@@ -91,10 +93,11 @@ internal sealed class SocketEventDecoder
     {
         if (!Has(f, "proto", "src", "dst", "sport", "dport", "err")) return null;
         var (proto, src, dst, sport, dport, err) = (f.Get("proto"), f.Get("src"), f.Get("dst"), f.Get("sport"), f.Get("dport"), f.Get("err"));
+        if (src.Size != (v6 ? 16 : 4) || dst.Size != src.Size) return null;
         return e =>
         {
             var raw = e.Raw.Span;
-            if (!Fits(raw, dst) || !Fits(raw, dport) || !Fits(raw, proto)) return null;
+            if (!Fits(raw, [proto, src, dst, sport, dport, err])) return null;
             if (Signed(raw, err) != 0) return null; // no route: nothing was sent
             return new SocketEvent(SocketEventKind.Route, e.Nanoseconds, e.Pid, InProcess(raw), 0, 0, 0, (byte)Unsigned(raw, proto),
                 v6 ? AddressFamilyKind.V6 : AddressFamilyKind.V4,
@@ -105,7 +108,15 @@ internal sealed class SocketEventDecoder
 
     private static bool Has(TracepointFormat f, params string[] names) => names.All(n => f.TryGet(n, out _));
 
-    private static bool Fits(ReadOnlySpan<byte> raw, TracepointField f) => f.Offset + f.Size <= raw.Length;
+    // In long: a damaged offset near int.MaxValue must not wrap into a fit.
+    private static bool Fits(ReadOnlySpan<byte> raw, TracepointField f) => (long)f.Offset + f.Size <= raw.Length;
+
+    /// <summary>Every field the decoder reads lies inside the sample: the format and the sample are both read from the sidecar.</summary>
+    private static bool Fits(ReadOnlySpan<byte> raw, ReadOnlySpan<TracepointField> fields)
+    {
+        foreach (var f in fields) if (!Fits(raw, f)) return false;
+        return true;
+    }
 
     private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> raw, TracepointField f) => raw.Slice(f.Offset, f.Size);
 
