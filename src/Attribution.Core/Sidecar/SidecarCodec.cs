@@ -174,7 +174,7 @@ internal static class SidecarCodec
         return bytes.Length == count ? bytes.ToArray() : throw PastEnd(count);
     }
 
-    private static EndOfStreamException PastEnd(int count) => new($"a field of {count} bytes runs past the end of its record");
+    private static EndOfStreamException PastEnd(int count) => new($"a field declares {count} bytes, past the end of its record");
 
     internal static int CheckedCount(int count) =>
         count is < 0 or > SidecarFraming.MaxPayloadLength ? throw new InvalidDataException($"implausible count {count}") : count;
