@@ -36,7 +36,7 @@ for target in $targets; do
   out="$work/findings/$target"
   input="$here/corpus/$target"
   if [ "${FUZZ_RESUME:-}" = 1 ] && [ -d "$out/default/queue" ]; then
-    input=-   # FUZZ_RESUME=1: go on from the last run's queue (its executions are counted afresh)
+    input=-   # FUZZ_RESUME=1: go on from the last run's queue (afl++ carries its counters on)
   else
     rm -rf "$out"
   fi
