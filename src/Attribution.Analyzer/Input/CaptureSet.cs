@@ -55,10 +55,12 @@ public static class CaptureSet
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; } // to be reported when read
     }
 
-    /// <summary>Orders the files by their first packet; each is opened once for it (a header and one packet).</summary>
+    /// <summary>
+    /// Orders the files by their first packet; each is opened once for it (a header and one packet), which also
+    /// refuses a file that is no capture before any output is created.
+    /// </summary>
     public static List<CaptureSetFile> Order(IReadOnlyList<string> paths)
     {
-        if (paths.Count == 1) return [new CaptureSetFile(1, paths[0], null)];
         var firsts = new List<(string Path, long? First)>();
         foreach (var path in paths)
         {

@@ -46,7 +46,8 @@ public static class AnalyzeCommand
             var captures = parse.GetValue(capture)!;
             return Run(new AnalyzeOptions
             {
-                CapturePath = captures[0],
+                // "ring/" names the output ring.db, as "ring" does.
+                CapturePath = captures.Length == 1 && Directory.Exists(captures[0]) ? Path.TrimEndingDirectorySeparator(captures[0]) : captures[0],
                 CapturePaths = captures,
                 OutputPath = parse.GetValue(output),
                 Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,

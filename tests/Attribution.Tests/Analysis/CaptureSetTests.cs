@@ -114,6 +114,26 @@ public sealed class CaptureSetTests : IDisposable
         Assert.Empty(s.Analyze().Cautions);
     }
 
+    [Fact]
+    public void Every_output_says_its_host_boot_and_capture_the_same_at_every_analysis()
+    {
+        using var s = new Scenario();
+        s.Local("10.0.0.1").Process(10, "srv").Snapshot(1, b => b.Listen("10.0.0.1:80", 5, 10))
+         .Tcp(1.5, "198.51.100.7:40000", "10.0.0.1:80", syn: true, ack: false);
+        s.Analyze();
+        var first = Db.Query(s.DatabasePath, "SELECT host, boot_id, capture_id, file_id, first_frame FROM capture").Single();
+        Assert.Equal(["host", "boot", 1L, 1L], new[] { first[0], first[1], first[3], first[4] });
+        Assert.Matches("^[0-9a-f]{16}$", (string)first[2]!);
+        var facts = Db.Query(s.DatabasePath, "SELECT key, value FROM analysis WHERE key IN ('host', 'boot_id', 'capture_id')").ToDictionary(r => (string)r[0]!, r => r[1]);
+        Assert.Equal(first[2], facts["capture_id"]);
+        var csv = Path.Combine(_dir, "csv");
+        s.Analyze(OutputFormat.Csv, csv); // again, and as CSV: the same identity
+        var header = File.ReadLines(Path.Combine(csv, "capture.csv")).First().Split(',');
+        var row = File.ReadLines(Path.Combine(csv, "capture.csv")).Skip(1).Single().Split(',');
+        Assert.Equal(first[2], row[Array.IndexOf(header, "capture_id")]);
+        Assert.Equal("host", row[Array.IndexOf(header, "host")]);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
