@@ -81,6 +81,23 @@ public sealed class CaptureSetTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_file_of_a_set_is_named_with_its_offset_and_the_others_are_read()
+    {
+        var (_, sidecar, parts) = Split("burst", 50);
+        var bytes = File.ReadAllBytes(parts[1]);
+        File.WriteAllBytes(parts[1], bytes[..(bytes.Length - 100)]); // the second file cut inside its last block
+        var db = Path.Combine(_dir, "damaged.db");
+        var r = AttributionCli.Run("analyze", Path.Combine(_dir, "parts"), "--snapshots", sidecar, "-o", db);
+        Assert.Equal(6, r.ExitCode); // written, from damaged input
+        Assert.Contains($"{parts[1]}: offset ", r.Stderr);
+        var files = Db.Query(db, "SELECT file_id, packets, truncated_at FROM capture ORDER BY file_id");
+        Assert.Equal(parts.Count, files.Count);
+        Assert.NotNull(files[1][2]);
+        Assert.True((long)files[1][1]! < 50);
+        Assert.All(files.Where((_, i) => i != 1 && i < files.Count - 1), f => Assert.Equal(50L, f[1]));
+    }
+
+    [Fact]
     public void Snapshots_of_another_time_are_said_not_to_overlap()
     {
         using var s = new Scenario();
