@@ -52,9 +52,10 @@ internal static class Schema
                CASE WHEN r.flow_id IS NULL THEN e.dst_addr WHEN r.reverse THEN f.src_addr ELSE f.dst_addr END AS dst_addr,
                CASE WHEN r.flow_id IS NULL THEN e.dst_port WHEN r.portless THEN NULL WHEN r.reverse THEN f.src_port ELSE f.dst_port END AS dst_port,
                r.length, r.captured_length, r.flow_id, r.src_process_id, r.dst_process_id, m.method, n.reason,
-               c.file_id, r.frame - c.first_frame + 1 AS file_frame
+               -- subqueries, not a join: a query that does not ask for them (the views below) does not pay for them
+               (SELECT c.file_id FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) AS file_id,
+               r.frame - (SELECT c.first_frame FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) + 1 AS file_frame
         FROM packet_rows r
-        LEFT JOIN capture c ON r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets
         LEFT JOIN flows f ON f.id = r.flow_id
         LEFT JOIN packet_endpoints e ON e.frame = r.frame AND r.flow_id IS NULL
         LEFT JOIN methods m ON m.code = r.method_code
