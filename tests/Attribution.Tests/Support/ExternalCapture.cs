@@ -22,9 +22,13 @@ public sealed class ExternalCapture : IDisposable
 
     public string ReadyLine { get; }
 
-    /// <summary>`tcpdump -w PATH ARGS` (as root: -Z root, so it can write anywhere the test can).</summary>
+    /// <summary>
+    /// `tcpdump -w PATH ARGS` (as root: -Z root, so it can write anywhere the test can). Immediate mode and
+    /// packet-buffered output: otherwise the packets of the last second can still sit in a TPACKET_V3 block
+    /// nobody reads when SIGINT arrives, and the file misses them.
+    /// </summary>
     public static ExternalCapture Tcpdump(string path, params string[] args) =>
-        Start("tcpdump", path, "listening on", ["-Z", "root", "-w", path, .. args]);
+        Start("tcpdump", path, "listening on", ["-Z", "root", "--immediate-mode", "-U", "-w", path, .. args]);
 
     /// <summary>`dumpcap -w PATH ARGS` (pcapng).</summary>
     public static ExternalCapture Dumpcap(string path, params string[] args) =>
