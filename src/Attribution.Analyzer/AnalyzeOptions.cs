@@ -8,6 +8,8 @@ public enum OutputFormat { Sqlite, Csv }
 public sealed record AnalyzeOptions
 {
     public required string CapturePath { get; init; }
+    /// <summary>Several captures (files, directories, globs) read as one timeline; null: <see cref="CapturePath"/> alone.</summary>
+    public IReadOnlyList<string>? CapturePaths { get; init; }
     /// <summary>The database file (SQLite) or directory (CSV); default: the capture's name with .db, or a directory named after it.</summary>
     public string? OutputPath { get; init; }
     public OutputFormat Format { get; init; } = OutputFormat.Sqlite;

@@ -3,7 +3,6 @@ using Attribution.Analyzer.Attribution;
 using Attribution.Analyzer.Attribution.NatEvidence;
 using Attribution.Analyzer.Input;
 using Attribution.Analyzer.Output;
-using Attribution.Core.Decoding;
 using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer;
@@ -17,51 +16,70 @@ public static class AnalyzeSession
     public static AnalyzeSummary Run(AnalyzeOptions options, Action<double>? progress = null)
     {
         var clock = Stopwatch.StartNew();
-        if (Directory.Exists(options.CapturePath))
-            throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{options.CapturePath} is a directory; give the capture file in it");
-        if (!File.Exists(options.CapturePath))
-            throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{options.CapturePath}: no such capture file");
-        string sidecar = options.ResolvedSnapshotsPath;
-        if (!options.NoSnapshots && !File.Exists(sidecar))
-            throw new AnalyzeError(AnalyzeFailure.InputMissing,
-                $"no socket snapshots at {sidecar}: attribution needs the sidecar `attribution record` writes beside its capture (pass --snapshots PATH if it is elsewhere, or --no-snapshots to load the packets unattributed)");
+        var files = Inputs(options);
+        var sidecars = Sidecars(options, files);
 
         EvidenceIndex evidence;
-        try { evidence = options.NoSnapshots ? new EvidenceIndex() : EvidenceBuilder.Build(sidecar); }
+        try { evidence = options.NoSnapshots ? new EvidenceIndex() : EvidenceBuilder.Build(sidecars); }
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {sidecar}: {IoText.Describe(e)}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {string.Join(", ", sidecars)}: {IoText.Describe(e)}"); }
 
-        CaptureFileReader reader;
-        try { reader = CaptureFileReader.Open(options.CapturePath); }
-        catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {options.CapturePath}: {IoText.Describe(e)}"); }
+        var totals = new TrafficTotals();
+        string output = options.ResolvedOutputPath;
+        var rows = CreateSink(options.Format, output, totals);
+        // With a row per packet, writing them is most of the work: it gets the second core.
+        using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
+        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
+        var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress);
+        tracker.Finish();
 
-        using (reader)
+        var header = evidence.Header;
+        sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
+        sink.WriteSnapshots(evidence.Snapshots);
+        var recording = RecordingIdentities.Of(evidence, replay.Files);
+        sink.WriteProvenance(replay.Files, recording, string.Join(" ", sidecars.Select(Path.GetFullPath)), evidence.CorruptRecords,
+            AnalysisFacts(options, evidence, tracker, recording, files.Count));
+        try { sink.Commit(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var totals = new TrafficTotals();
-            string output = options.ResolvedOutputPath;
-            var rows = CreateSink(options.Format, output, totals);
-            // With a row per packet, writing them is most of the work: it gets the second core.
-            using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
-            var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
-            var (first, last) = Replay(reader, tracker, progress);
-            tracker.Finish();
-
-            var header = evidence.Header;
-            sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
-            sink.WriteSnapshots(evidence.Snapshots);
-            sink.WriteProvenance(Provenance(reader, evidence, totals.Packets, first, last), Path.GetFullPath(sidecar), evidence.CorruptRecords,
-                AnalysisFacts(options, evidence, tracker));
-            try { sink.Commit(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
-            }
-            return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with
-            {
-                CaptureWarnings = [.. reader.Warnings.Lines(), .. Abrupt(options, evidence)],
-            };
+            throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
         }
+        var problem = replay.Problem is { } p ? (p.Offset, p.Message) : ((long, string)?)null;
+        return Summarize(output, totals, evidence, tracker, clock.Elapsed, problem) with
+        {
+            CaptureWarnings = [.. replay.Warnings, .. Abrupt(options, evidence)],
+            CaptureProblemPath = replay.Problem?.Path,
+            Files = files.Count,
+            Cautions = options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals).ToList(),
+        };
+    }
+
+    /// <summary>The capture files, checked to exist and ordered into one timeline (docs/SCHEMA.md, Several files).</summary>
+    private static List<CaptureSetFile> Inputs(AnalyzeOptions options)
+    {
+        var paths = CaptureSet.Expand(options.CapturePaths ?? [options.CapturePath]);
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+                throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{path} is a directory; give the capture file in it");
+            if (!File.Exists(path))
+                throw new AnalyzeError(AnalyzeFailure.InputMissing, $"{path}: no such capture file");
+        }
+        try { return CaptureSet.Order(paths); }
+        catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read the captures: {IoText.Describe(e)}"); }
+    }
+
+    /// <summary>--snapshots for the whole set, or each file's own FILE.snapshots (a set of recordings, a ring buffer of ours).</summary>
+    private static List<string> Sidecars(AnalyzeOptions options, List<CaptureSetFile> files)
+    {
+        if (options.NoSnapshots) return [];
+        var sidecars = options.SnapshotsPath is { } given ? [given] : files.Select(f => Core.Sidecar.SidecarFraming.SidecarPathFor(f.Path)).ToList();
+        foreach (var sidecar in sidecars)
+            if (!File.Exists(sidecar))
+                throw new AnalyzeError(AnalyzeFailure.InputMissing,
+                    $"no socket snapshots at {sidecar}: attribution needs the sidecar `attribution record` writes beside its capture (pass --snapshots PATH if it is elsewhere, for instance the file of `record --snapshots-only`, or --no-snapshots to load the packets unattributed)");
+        return sidecars;
     }
 
     private static IAnalysisSink CreateSink(OutputFormat format, string output, TrafficTotals totals)
@@ -76,40 +94,13 @@ public static class AnalyzeSession
         }
     }
 
-    /// <summary>The per-packet loop: one decode, one row struct, no allocation for the common packet.</summary>
-    private static (long? First, long? Last) Replay(CaptureFileReader reader, FlowTracker tracker, Action<double>? progress)
+    private static Dictionary<string, string> AnalysisFacts(AnalyzeOptions options, EvidenceIndex evidence, FlowTracker tracker,
+        RecordingIdentity recording, int files) => new()
     {
-        long? first = null, last = null;
-        long count = 0;
-        while (reader.TryRead(out var frame))
-        {
-            PacketDecoder.TryDecode(frame.LinkType, frame.Data, out var packet);
-            var row = new PacketRow
-            {
-                Frame = frame.Number, TimestampNs = frame.TimestampNanoseconds, InterfaceId = frame.InterfaceId,
-                IpVersion = packet.IpVersion, Protocol = packet.Protocol, Source = packet.Source, Destination = packet.Destination,
-                SourcePort = packet.SourcePort, DestinationPort = packet.DestinationPort, HasPorts = packet.HasPorts,
-                Length = frame.OriginalLength, CapturedLength = (uint)frame.Data.Length,
-            };
-            tracker.Add(ref row, packet);
-            first ??= frame.TimestampNanoseconds;
-            last = frame.TimestampNanoseconds;
-            if (progress is not null && ++count % 65536 == 0) progress((double)reader.Position / Math.Max(1, reader.Length));
-        }
-        return (first, last);
-    }
-
-    private static CaptureProvenance Provenance(CaptureFileReader reader, EvidenceIndex evidence, long packets, long? first, long? last)
-    {
-        ulong? drops = reader.Counters.Count > 0
-            ? (ulong)reader.Counters.Values.Sum(c => (decimal)(c.Dropped ?? 0))
-            : evidence.CaptureStats.Count > 0 ? (ulong)evidence.CaptureStats[^1].Interfaces.Sum(i => (decimal)(i.Dropped + i.InterfaceDropped)) : null;
-        return new CaptureProvenance(Path.GetFullPath(reader.Path), reader.Length, Convert.ToHexStringLower(reader.Sha256()), reader.Format,
-            first, last, packets, drops, reader.Problem?.Offset, reader.Problem?.Message);
-    }
-
-    private static Dictionary<string, string> AnalysisFacts(AnalyzeOptions options, EvidenceIndex evidence, FlowTracker tracker) => new()
-    {
+        ["host"] = recording.Host ?? "",
+        ["boot_id"] = recording.BootId ?? "",
+        ["capture_id"] = recording.CaptureId,
+        ["capture_files"] = files.ToString(),
         ["analyzer_version"] = typeof(AnalyzeSession).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
         ["format"] = options.Format.ToString().ToLowerInvariant(),

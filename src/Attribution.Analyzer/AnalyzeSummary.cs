@@ -24,6 +24,13 @@ public sealed record AnalyzeSummary(
     string Evidence,
     IReadOnlyList<string>? CaptureWarnings = null)
 {
+    /// <summary>The file <see cref="CaptureProblem"/> is in (a capture set has several).</summary>
+    public string? CaptureProblemPath { get; init; }
+    /// <summary>How many capture files were read as one timeline.</summary>
+    public int Files { get; init; } = 1;
+    /// <summary>Capture and snapshots that do not seem to belong together (time, host): said, but not damage.</summary>
+    public IReadOnlyList<string> Cautions { get; init; } = [];
+
     /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
     public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];
 

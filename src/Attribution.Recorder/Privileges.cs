@@ -9,14 +9,14 @@ public static class Privileges
     private const int CapNetRaw = 13, CapSysPtrace = 19, CapDacReadSearch = 2;
 
     /// <summary>The missing privileges, described for a person; empty when recording can proceed.</summary>
-    public static IReadOnlyList<string> Missing(string procRoot = ProcPaths.DefaultRoot)
+    public static IReadOnlyList<string> Missing(string procRoot = ProcPaths.DefaultRoot, bool capture = true)
     {
         var missing = new List<string>();
         ulong caps = 0;
         if (File.Exists($"{procRoot}/{ProcPaths.SelfStatus}"))
             ProcStatus.TryReadEffectiveCapabilities(File.ReadAllBytes($"{procRoot}/{ProcPaths.SelfStatus}"), out caps);
         bool Has(int cap) => (caps & (1UL << cap)) != 0;
-        if (!Has(CapNetRaw))
+        if (capture && !Has(CapNetRaw))
             missing.Add("CAP_NET_RAW (needed to capture packets)");
         if (!Has(CapSysPtrace))
             missing.Add("CAP_SYS_PTRACE (needed to read other processes' /proc/PID/fd and see which process owns a socket)");

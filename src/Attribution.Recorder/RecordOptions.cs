@@ -19,8 +19,10 @@ public sealed record RecordOptions
     public TimeSpan StatsEvery { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan FlushEvery { get; init; } = TimeSpan.FromSeconds(1);
     public string ProcRoot { get; init; } = Core.Linux.ProcPaths.DefaultRoot;
+    /// <summary>Companion mode: no capture; <see cref="OutputPath"/> is the sidecar itself (CompanionSession).</summary>
+    public bool SnapshotsOnly { get; init; }
 
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
 
-    public string SidecarPath => Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);
+    public string SidecarPath => SnapshotsOnly ? OutputPath : Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);
 }

@@ -19,6 +19,7 @@ public sealed class RecordSession
 
     public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null)
     {
+        if (options.SnapshotsOnly) return CompanionSession.Run(options, cancel, status);
         Validate(options);
         var missing = Privileges.Missing(options.ProcRoot);
         if (missing.Count > 0)
@@ -140,7 +141,7 @@ public sealed class RecordSession
     }
 
     /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
-    private static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
+    internal static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
     {
         problem = null;
         if (!options.KernelEvents) return null;
@@ -172,7 +173,7 @@ public sealed class RecordSession
         }
     }
 
-    private static FileStream CreateOwnerOnly(string path, List<string> created)
+    internal static FileStream CreateOwnerOnly(string path, List<string> created)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {

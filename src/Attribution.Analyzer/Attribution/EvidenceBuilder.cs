@@ -23,34 +23,61 @@ internal sealed class EvidenceBuilder
     private readonly HashSet<(ulong, ulong, ConnKey)> _present = new();
     private readonly HashSet<ulong> _readNamespaces = new();
     private readonly List<(ulong Netns, ulong Inode, ConnKey Key)> _gone = [];
+    private uint _snapshotBase; // snapshot ids of a later sidecar of a set follow the earlier ones'
 
-    public static EvidenceIndex Build(string sidecarPath)
+    public static EvidenceIndex Build(string sidecarPath) => Build([sidecarPath]);
+
+    /// <summary>
+    /// Several sidecars (one per file of a capture set) as one recording, in the order given (the files'
+    /// timeline): sockets still listed at the end of one stay open into the next; each file's snapshots are
+    /// assembled on their own (each starts with a keyframe) and renumbered after the previous file's.
+    /// Sidecars of different boots (hosts) are refused: loopback and namespaces would be confused.
+    /// </summary>
+    public static EvidenceIndex Build(IReadOnlyList<string> sidecarPaths)
     {
         var builder = new EvidenceBuilder();
-        var assembler = new SnapshotAssembler();
-        var kernel = new KernelEvidence.KernelEvidenceBuilder(sidecarPath);
+        var kernel = new KernelEvidence.KernelEvidenceBuilder();
         var nat = new NatEvidence.NatEvidenceBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
-        using var reader = SidecarReader.Open(sidecarPath);
-        foreach (var record in reader.ReadAll())
+        var stats = new List<CaptureStatsRecord>();
+        var problems = new List<SidecarProblem>();
+        int corrupt = 0;
+        foreach (var path in sidecarPaths)
         {
-            if (record is SidecarHeader h) builder._index.Header = h;
-            if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
-                records[p.Key] = p;
-            if (assembler.Add(record) is { } snapshot) builder.Add(snapshot);
-            kernel.Add(record);
-            nat.Add(record);
+            var assembler = new SnapshotAssembler();
+            builder._snapshotBase = builder._index.Snapshots.Count == 0 ? 0 : builder._index.Snapshots.Max(s => s.Id) + 1;
+            using var reader = SidecarReader.Open(path);
+            kernel.SidecarPath = path;
+            foreach (var record in reader.ReadAll())
+            {
+                if (record is SidecarHeader h)
+                {
+                    if (builder._index.Header is { } first && first.BootId != h.BootId)
+                        throw new AnalyzeError(AnalyzeFailure.InputUnreadable,
+                            $"{path} was recorded on {h.Hostname} (boot {h.BootId}), {sidecarPaths[0]} on {first.Hostname} (boot {first.BootId}): " +
+                            "analyse each host's captures on their own, then put the outputs side by side (docs/SCHEMA.md, Fleet)");
+                    builder._index.Header ??= h;
+                }
+                if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
+                    records[p.Key] = p;
+                if (assembler.Add(record) is { } snapshot) builder.Add(snapshot);
+                kernel.Add(record);
+                nat.Add(record);
+            }
+            stats.AddRange(assembler.CaptureStats);
+            problems.AddRange(reader.Problems);
+            corrupt += reader.CorruptRecords;
         }
         builder.Finish();
         kernel.Build(builder._index, records);
         nat.Build(builder._index);
         foreach (var entry in builder._index.Processes.All)
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
-        builder._index.CaptureStats = assembler.CaptureStats;
-        builder._index.Problems = [.. reader.Problems, .. kernel.Problems];
-        builder._index.CorruptRecords = reader.CorruptRecords + kernel.Problems.Count;
+        builder._index.CaptureStats = stats;
+        builder._index.Problems = [.. problems, .. kernel.Problems];
+        builder._index.CorruptRecords = corrupt + kernel.Problems.Count;
         return builder._index;
     }
 
@@ -121,7 +148,7 @@ internal sealed class EvidenceBuilder
         }
         foreach (var id in _gone) _open.Remove(id);
         foreach (var netns in readNamespaces) _lastSnapshotEndByNetns[netns] = snapshot.EndNanoseconds;
-        _index.Snapshots.Add(new SnapshotSummary(snapshot.Id, snapshot.Reason, snapshot.StartNanoseconds, snapshot.EndNanoseconds,
+        _index.Snapshots.Add(new SnapshotSummary(snapshot.Id + _snapshotBase, snapshot.Reason, snapshot.StartNanoseconds, snapshot.EndNanoseconds,
             snapshot.TriggerPacketNanoseconds, snapshot.Complete, sockets, snapshot.ProcessSockets.Count));
     }
 

@@ -17,8 +17,8 @@ internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals, bo
     public void WriteFlow(FlowRow flow) => inner.WriteFlow(flow);
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond) => inner.WriteProcesses(processes, bootTimeSeconds, clockTicksPerSecond);
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);
-    public void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) =>
-        inner.WriteProvenance(capture, snapshotsPath, corrupt, analysis);
+    public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) =>
+        inner.WriteProvenance(captures, recording, snapshotsPath, corrupt, analysis);
     public void Commit() => inner.Commit();
     public void Dispose() => inner.Dispose();
 }

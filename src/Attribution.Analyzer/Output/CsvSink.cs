@@ -39,7 +39,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public static readonly string[] PacketColumns =
         ["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length", "captured_length",
-         "flow_id", "src_process_id", "dst_process_id", "method", "reason"];
+         "flow_id", "src_process_id", "dst_process_id", "method", "reason", "file_id", "file_frame"];
 
     public CsvSink(string directory, TrafficTotals totals)
     {
@@ -92,6 +92,8 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(r.DestinationProcess == 0 ? null : (long?)r.DestinationProcess);
         w.Field(Utf8Words.Method(r.SourceMethod, r.DestinationMethod));
         w.Field(Utf8Words.Reason(r.Reason));
+        w.Field(r.FileId);
+        w.Field(r.FileFrame);
         w.EndRecord();
     }
 
@@ -178,15 +180,20 @@ public sealed class CsvSink : IAnalysisSink
         }
     }
 
-    public void WriteProvenance(CaptureProvenance c, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
+    public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
-        using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem", "snapshots_path", "corrupt_snapshot_records"], hostText: true))
+        using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem",
+                   "snapshots_path", "corrupt_snapshot_records", "file_id", "first_frame", "host", "boot_id", "capture_id"], hostText: true))
         {
-            w.Field(c.Path); w.Field(c.Size); w.Field(c.Sha256); w.Field(c.Format);
-            w.Time(c.FirstNs); w.Time(c.LastNs);
-            w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
-            w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
-            w.EndRecord();
+            foreach (var c in captures)
+            {
+                w.Field(c.Path); w.Field(c.Size); w.Field(c.Sha256); w.Field(c.Format);
+                w.Time(c.FirstNs); w.Time(c.LastNs);
+                w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
+                w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
+                w.Field(c.FileId); w.Field(c.FirstFrame); w.Field(recording.Host); w.Field(recording.BootId); w.Field(recording.CaptureId);
+                w.EndRecord();
+            }
         }
         using var a = Open("analysis", ["key", "value"], hostText: true);
         foreach (var (key, value) in analysis) { a.Field(key); a.Field(value); a.EndRecord(); }

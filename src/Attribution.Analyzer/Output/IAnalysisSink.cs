@@ -9,7 +9,7 @@ public interface IAnalysisSink : IDisposable
     void WriteFlow(FlowRow flow);
     void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond);
     void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots);
-    void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis);
+    void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis);
     /// <summary>Publishes the output atomically under its final name.</summary>
     void Commit();
 }

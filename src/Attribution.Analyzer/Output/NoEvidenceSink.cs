@@ -27,8 +27,8 @@ public sealed class NoEvidenceSink(IAnalysisSink inner) : IAnalysisSink
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);
 
-    public void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis) =>
-        inner.WriteProvenance(capture, snapshotsPath, corruptSnapshotRecords, analysis);
+    public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis) =>
+        inner.WriteProvenance(captures, recording, snapshotsPath, corruptSnapshotRecords, analysis);
 
     public void Commit() => inner.Commit();
 

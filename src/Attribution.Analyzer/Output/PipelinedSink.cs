@@ -114,10 +114,10 @@ internal sealed class PipelinedSink : IAnalysisSink
         _inner.WriteSnapshots(snapshots);
     }
 
-    public void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
+    public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
         Drain();
-        _inner.WriteProvenance(capture, snapshotsPath, corruptSnapshotRecords, analysis);
+        _inner.WriteProvenance(captures, recording, snapshotsPath, corruptSnapshotRecords, analysis);
     }
 
     public void Commit()

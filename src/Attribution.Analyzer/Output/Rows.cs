@@ -6,7 +6,9 @@ namespace Attribution.Analyzer.Output;
 /// <summary>One packet's row, filled in place per packet (a struct: nothing allocated on the hot path).</summary>
 public struct PacketRow
 {
-    public long Frame;
+    public long Frame;              // 1-based across the whole capture set
+    public int FileId;              // capture.file_id: which file of the set
+    public long FileFrame;          // 1-based position in that file
     public long TimestampNs;
     public int InterfaceId;
     public byte IpVersion;          // 0: not IP
@@ -48,7 +50,15 @@ public sealed class FlowRow
 
 /// <summary>A snapshot of the evidence, as the provenance lists it.</summary>
 public sealed record CaptureProvenance(string Path, long Size, string Sha256, string Format, long? FirstNs, long? LastNs,
-    long Packets, ulong? KernelDrops, long? TruncatedAt, string? Problem);
+    long Packets, ulong? KernelDrops, long? TruncatedAt, string? Problem)
+{
+    /// <summary>Position of the file in the set's timeline (1-based) and the set-wide frame number of its first packet.</summary>
+    public int FileId { get; init; } = 1;
+    public long FirstFrame { get; init; } = 1;
+}
+
+/// <summary>Who recorded it, so rows of several hosts' outputs can be told apart and joined (docs/SCHEMA.md, Fleet).</summary>
+public sealed record RecordingIdentity(string? Host, string? BootId, string CaptureId);
 
 public static class ProtocolNames
 {

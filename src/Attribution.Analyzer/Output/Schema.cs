@@ -34,7 +34,8 @@ internal static class Schema
             complete INTEGER NOT NULL, sockets INTEGER NOT NULL, processes INTEGER NOT NULL);
         CREATE TABLE capture (
             path TEXT, size INTEGER, sha256 TEXT, format TEXT, first_ts REAL, last_ts REAL, packets INTEGER,
-            kernel_drops INTEGER, truncated_at INTEGER, problem TEXT, snapshots_path TEXT, corrupt_snapshot_records INTEGER);
+            kernel_drops INTEGER, truncated_at INTEGER, problem TEXT, snapshots_path TEXT, corrupt_snapshot_records INTEGER,
+            file_id INTEGER, first_frame INTEGER, host TEXT, boot_id TEXT, capture_id TEXT);
         CREATE TABLE analysis (key TEXT PRIMARY KEY, value TEXT);
         """;
 
@@ -50,7 +51,10 @@ internal static class Schema
                CASE WHEN r.flow_id IS NULL THEN e.src_port WHEN r.portless THEN NULL WHEN r.reverse THEN f.dst_port ELSE f.src_port END AS src_port,
                CASE WHEN r.flow_id IS NULL THEN e.dst_addr WHEN r.reverse THEN f.src_addr ELSE f.dst_addr END AS dst_addr,
                CASE WHEN r.flow_id IS NULL THEN e.dst_port WHEN r.portless THEN NULL WHEN r.reverse THEN f.src_port ELSE f.dst_port END AS dst_port,
-               r.length, r.captured_length, r.flow_id, r.src_process_id, r.dst_process_id, m.method, n.reason
+               r.length, r.captured_length, r.flow_id, r.src_process_id, r.dst_process_id, m.method, n.reason,
+               -- subqueries, not a join: a query that does not ask for them (the views below) does not pay for them
+               (SELECT c.file_id FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) AS file_id,
+               r.frame - (SELECT c.first_frame FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) + 1 AS file_frame
         FROM packet_rows r
         LEFT JOIN flows f ON f.id = r.flow_id
         LEFT JOIN packet_endpoints e ON e.frame = r.frame AND r.flow_id IS NULL

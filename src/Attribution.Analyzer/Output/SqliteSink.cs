@@ -125,21 +125,28 @@ public sealed class SqliteSink : IAnalysisSink
         }
     }
 
-    public void WriteProvenance(CaptureProvenance c, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
+    public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
-        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt)"))
+        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt, $file, $first_frame, $host, $boot, $capture)"))
         {
             var p = insert.Parameters;
-            p[0].Value = c.Path; p[1].Value = c.Size; p[2].Value = c.Sha256; p[3].Value = c.Format;
-            p[4].Value = c.FirstNs is { } f ? f / 1e9 : DBNull.Value;
-            p[5].Value = c.LastNs is { } l ? l / 1e9 : DBNull.Value;
-            p[6].Value = c.Packets;
-            p[7].Value = c.KernelDrops is { } d ? (long)d : DBNull.Value;
-            p[8].Value = (object?)c.TruncatedAt ?? DBNull.Value;
-            p[9].Value = (object?)c.Problem ?? DBNull.Value;
-            p[10].Value = snapshotsPath;
-            p[11].Value = corruptSnapshotRecords;
-            insert.ExecuteNonQuery();
+            foreach (var c in captures)
+            {
+                p[0].Value = c.Path; p[1].Value = c.Size; p[2].Value = c.Sha256; p[3].Value = c.Format;
+                p[4].Value = c.FirstNs is { } f ? f / 1e9 : DBNull.Value;
+                p[5].Value = c.LastNs is { } l ? l / 1e9 : DBNull.Value;
+                p[6].Value = c.Packets;
+                p[7].Value = c.KernelDrops is { } d ? (long)d : DBNull.Value;
+                p[8].Value = (object?)c.TruncatedAt ?? DBNull.Value;
+                p[9].Value = (object?)c.Problem ?? DBNull.Value;
+                p[10].Value = snapshotsPath;
+                p[11].Value = corruptSnapshotRecords;
+                p[12].Value = c.FileId; p[13].Value = c.FirstFrame;
+                p[14].Value = (object?)recording.Host ?? DBNull.Value;
+                p[15].Value = (object?)recording.BootId ?? DBNull.Value;
+                p[16].Value = recording.CaptureId;
+                insert.ExecuteNonQuery();
+            }
         }
         using var option = Prepare("INSERT INTO analysis VALUES ($key, $value)");
         foreach (var (key, value) in analysis)

@@ -9,11 +9,20 @@ public static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var capture = new Argument<string>("capture") { Description = "The capture (pcapng or pcap); its snapshots are read from CAPTURE.snapshots" };
-        var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv) [default: CAPTURE with .db, or CAPTURE-csv/]" };
+        var capture = new Argument<string[]>("capture")
+        {
+            Description = "The capture (pcapng or pcap); its snapshots are read from CAPTURE.snapshots. Several files, a directory or a " +
+                          "quoted glob are one timeline (a ring buffer, a split capture), ordered by their first packets",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv) [default: the first CAPTURE with .db, or CAPTURE-csv/]" };
         var format = new Option<string>("--format", "-f") { Description = "sqlite or csv", DefaultValueFactory = _ => "sqlite" };
         format.AcceptOnlyFromAmong("sqlite", "csv");
-        var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
+        var snapshots = new Option<string?>("--snapshots")
+        {
+            Description = "The snapshot sidecar when it is not beside the capture: the file of `record --snapshots-only` recorded beside " +
+                          "tcpdump or dumpcap; one for all the files given",
+        };
         var noPacketRows = new Option<bool>("--no-packet-rows") { Description = "Write flows, processes and per-process totals, but no row per packet" };
         var noSnapshots = new Option<bool>("--no-snapshots") { Description = "Load a capture that has no sidecar (another tool's): every packet written unattributed, reason no-evidence" };
         var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
@@ -25,15 +34,21 @@ public static class AnalyzeCommand
             Examples:
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
+              attribution analyze tcpdump.pcap --snapshots host1.snapshots # beside record --snapshots-only
+              attribution analyze ring/ --snapshots host1.snapshots -o ring.db   # every capture file in ring/, one timeline
+              attribution analyze part1.pcapng part2.pcapng       # recordings of one host, each with its .snapshots
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
             """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout };
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
             if (parse.GetValue(udpTimeout) is { } udp) timeouts = timeouts with { UdpNs = (long)(udp.TotalSeconds * 1e9) };
+            var captures = parse.GetValue(capture)!;
             return Run(new AnalyzeOptions
             {
-                CapturePath = parse.GetValue(capture)!,
+                // "ring/" names the output ring.db, as "ring" does.
+                CapturePath = captures.Length == 1 && Directory.Exists(captures[0]) ? Path.TrimEndingDirectorySeparator(captures[0]) : captures[0],
+                CapturePaths = captures,
                 OutputPath = parse.GetValue(output),
                 Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
                 SnapshotsPath = parse.GetValue(snapshots),
@@ -56,8 +71,11 @@ public static class AnalyzeCommand
             if (options.NoSnapshots)
                 Console.Error.WriteLine("attribution analyze: note: --no-snapshots: no socket evidence was read; every packet is written unattributed (reason no-evidence)");
             if (summary.CaptureProblem is { } problem)
-                Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: offset {problem.Offset}: {problem.Message}; packets before it are analyzed");
-            foreach (var w in summary.CaptureWarningLines) Console.Error.WriteLine($"attribution analyze: warning: {options.CapturePath}: {w}");
+                Console.Error.WriteLine($"attribution analyze: warning: {summary.CaptureProblemPath ?? options.CapturePath}: offset {problem.Offset}: {problem.Message}; packets before it are analyzed");
+            // A set's warnings name their file already.
+            foreach (var w in summary.CaptureWarningLines)
+                Console.Error.WriteLine(summary.Files > 1 ? $"attribution analyze: warning: {w}" : $"attribution analyze: warning: {options.CapturePath}: {w}");
+            foreach (var c in summary.Cautions) Console.Error.WriteLine($"attribution analyze: warning: {c}");
             foreach (var p in summary.SnapshotProblems) Console.Error.WriteLine($"attribution analyze: warning: {p}");
             bool damaged = summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 || summary.SnapshotProblems.Count > 0;
             return damaged ? ExitCodes.DamagedInput : ExitCodes.Ok;

@@ -11,7 +11,7 @@ public static class RecordCommand
     {
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Capture file to write (pcapng); the snapshots go beside it as FILE.snapshots",
+            Description = "Capture file to write (pcapng); the snapshots go beside it as FILE.snapshots (with --snapshots-only: the snapshots file itself)",
             Required = true,
         };
         var interfaces = new Option<string[]>("--interface", "-i")
@@ -32,6 +32,11 @@ public static class RecordCommand
         {
             Description = "Do not record kernel events (perf: TCP state changes, UDP route lookups, fork/exec/exit); /proc snapshots only",
         };
+        var snapshotsOnly = new Option<bool>("--snapshots-only")
+        {
+            Description = "Capture no packets: record only the snapshots and kernel events to -o FILE, beside a capture made by " +
+                          "tcpdump -w or dumpcap; then: attribution analyze THEIR.pcap --snapshots FILE",
+        };
         var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
         var filter = new Argument<string[]>("filter")
         {
@@ -49,14 +54,21 @@ public static class RecordCommand
               attribution record -o incident.pcapng                       # until Ctrl-C
               attribution record -o incident.pcapng -i eth0 --duration 10m 'not port 22'
               attribution record -o lo.pcapng -i lo --packets 10000 --interval 200ms
+              attribution record --snapshots-only -o host1.snapshots      # beside: tcpdump -w host1.pcap
             """)
         {
-            output, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, force, filter,
+            output, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly, force, filter,
         };
         command.SetAction(parse =>
         {
             var ifaces = parse.GetValue(interfaces);
             var filterWords = parse.GetValue(filter) ?? [];
+            bool companion = parse.GetValue(snapshotsOnly);
+            if (companion && (ifaces is { Length: > 0 } || filterWords.Length > 0 || parse.GetValue(packets) is not null))
+            {
+                Console.Error.WriteLine("attribution record: --snapshots-only captures no packets: -i, --packets and a capture filter do not apply");
+                return ExitCodes.Usage;
+            }
             var options = new RecordOptions
             {
                 OutputPath = Path.GetFullPath(parse.GetValue(output)!),
@@ -69,6 +81,7 @@ public static class RecordCommand
                 UseSockDiag = !parse.GetValue(noSockDiag),
                 KernelEvents = !parse.GetValue(noKernelEvents),
                 Overwrite = parse.GetValue(force),
+                SnapshotsOnly = companion,
             };
             return Run(options);
         });

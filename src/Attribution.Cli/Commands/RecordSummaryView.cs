@@ -10,10 +10,13 @@ public static class RecordSummaryView
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var table = new Table().Border(TableBorder.Simple).AddColumn("recorded").AddColumn(new TableColumn("").RightAligned());
-        table.AddRow("packets", $"{s.Packets:N0}");
-        table.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
-        table.AddRow("dropped by the kernel", $"{s.KernelDrops:N0}");
-        table.AddRow("dropped by the interface", $"{s.InterfaceDrops:N0}");
+        if (!s.SnapshotsOnly)
+        {
+            table.AddRow("packets", $"{s.Packets:N0}");
+            table.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
+            table.AddRow("dropped by the kernel", $"{s.KernelDrops:N0}");
+            table.AddRow("dropped by the interface", $"{s.InterfaceDrops:N0}");
+        }
         table.AddRow("snapshots on timer", $"{s.TimerSnapshots:N0}");
         table.AddRow("snapshots on new flows", $"{s.TriggeredSnapshots:N0}");
         if (s.TriggerDelayPercentileMs(0.5) is { } median)
@@ -24,7 +27,7 @@ public static class RecordSummaryView
         table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
         console.Write(table);
         // Paths stay whole on their own lines: a table would wrap them at the terminal width.
-        Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
+        if (!s.SnapshotsOnly) Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
         Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
         if (s.KernelEventsProblem is not null) Console.Error.WriteLine($"kernel events: {s.KernelEventsProblem}");
     }

@@ -45,8 +45,9 @@ public static class SnapshotsCommand
             foreach (var record in reader.ReadAll())
             {
                 if (record is SidecarHeader h)
-                    Console.WriteLine($"host {h.Hostname}, kernel {h.KernelRelease}, recorder {h.RecorderVersion}, capture {h.CaptureFile}, " +
-                                      $"interfaces {string.Join(", ", h.Interfaces.Select(i => $"{i.Name} (linktype {i.LinkType})"))}");
+                    Console.WriteLine($"host {h.Hostname}, kernel {h.KernelRelease}, recorder {h.RecorderVersion}, " + (h.CaptureFile.Length == 0
+                        ? "no capture of its own (record --snapshots-only)"
+                        : $"capture {h.CaptureFile}, interfaces {string.Join(", ", h.Interfaces.Select(i => $"{i.Name} (linktype {i.LinkType})"))}"));
                 if (assembler.Add(record) is { } snapshot) Print(snapshot, assembler, listSockets);
                 if (record is KernelEventSourcesRecord sources)
                 {

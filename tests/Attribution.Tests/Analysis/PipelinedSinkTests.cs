@@ -70,7 +70,7 @@ public sealed class PipelinedSinkTests
         public void WriteFlow(FlowRow flow) => Events.Add($"f{flow.Id}");
         public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond) => Events.Add("processes");
         public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => Events.Add("snapshots");
-        public void WriteProvenance(CaptureProvenance capture, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) => Events.Add("provenance");
+        public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) => Events.Add("provenance");
         public void Commit() => Events.Add("commit");
         public void Dispose() => Disposed = true;
     }

@@ -49,11 +49,12 @@ public sealed class ForeignCaptureTests : IDisposable
     }
 
     [Fact]
-    public void A_directory_is_called_a_directory()
+    public void A_directory_without_captures_is_called_so()
     {
-        var r = AttributionCli.Run("analyze", _dir);
+        var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        var r = AttributionCli.Run("analyze", empty);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("is a directory", r.Stderr);
+        Assert.Contains("a directory with no pcap or pcapng file in it", r.Stderr);
     }
 
     [Theory]

@@ -18,7 +18,7 @@ public static class AttributionCli
             ["--bounding-set", drop, "--inh-caps", drop, "--", TestPeer.DotnetHost, Assembly, .. args]);
     }
 
-    /// <summary>Starts `attribution record ...` in the background and waits (at most 30 s) until it captures.</summary>
+    /// <summary>Starts `attribution record ...` in the background and waits (at most 30 s) until it records.</summary>
     public static Process StartRecording(params string[] args) => StartRecordingIn(null, args);
 
     /// <summary>As <see cref="StartRecording"/>, inside network namespace <paramref name="netns"/> (ip netns exec) if given.</summary>
@@ -29,7 +29,7 @@ public static class AttributionCli
         foreach (var a in new[] { Assembly, "record" }.Concat(args)) info.ArgumentList.Add(a);
         var process = System.Diagnostics.Process.Start(info)!;
         var line = process.StandardError.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result?.StartsWith("recording on") != true)
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result?.StartsWith("recording ") != true)
         {
             process.Kill(true);
             throw new InvalidOperationException($"recorder did not start: {line.Result}");

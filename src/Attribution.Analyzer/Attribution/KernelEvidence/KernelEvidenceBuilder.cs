@@ -11,9 +11,12 @@ public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool
 /// identity is known, builds the TCP lives and UDP routes into the evidence index. Socket events are decoded
 /// as they are read (the raw batches are not kept) and sorted by time, because CPUs' rings interleave.
 /// </summary>
-internal sealed class KernelEvidenceBuilder(string sidecarPath = "")
+internal sealed class KernelEvidenceBuilder
 {
     private readonly List<SidecarProblem> _problems = [];
+
+    /// <summary>The sidecar being read, to name in problems (a capture set has one per file).</summary>
+    public string SidecarPath { get; set; } = "";
     private SocketEventDecoder? _decoder;
     private KernelEventSourcesRecord? _sources;
     private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
@@ -50,7 +53,7 @@ internal sealed class KernelEvidenceBuilder(string sidecarPath = "")
                 {
                     // A batch whose CRC holds but whose events do not decode: the events before the damage are kept,
                     // the rest of the batch is skipped, and the sidecar's other records still count.
-                    _problems.Add(new SidecarProblem(sidecarPath, b.Offset, $"undecodable kernel events record: {e.Message}; the rest of the batch is skipped"));
+                    _problems.Add(new SidecarProblem(SidecarPath, b.Offset, $"undecodable kernel events record: {e.Message}; the rest of the batch is skipped"));
                 }
                 break;
         }

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+using Attribution.Recorder.Snapshots;
+
+namespace Attribution.Recorder;
+
+/// <summary>
+/// `record --snapshots-only`: the evidence without the packets, to run beside a capture someone else makes
+/// (tcpdump -w, dumpcap, an appliance). The same sidecar as a full recording, with no capture interfaces and
+/// an empty capture file name in its header. With no capture there is no new-flow trigger: snapshots come on
+/// the timer, and the kernel events (every TCP state change with the connecting process, UDP route lookups in
+/// the sender's context, fork/exec/exit with identities read at once) cover the connections that live between
+/// two of them (docs/RECORDING.md, Companion mode).
+/// </summary>
+internal static class CompanionSession
+{
+    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status)
+    {
+        if (options.Interval < RecordOptions.MinInterval)
+            throw new ArgumentException($"--interval must be at least {RecordOptions.MinInterval.TotalMilliseconds} ms");
+        var missing = Privileges.Missing(options.ProcRoot, capture: false);
+        if (missing.Count > 0)
+            throw new RecordError(RecordFailure.Privileges, "recording snapshots needs more privileges; missing: " + string.Join("; ", missing) +
+                ". Run as root (sudo attribution record --snapshots-only ...).");
+        if (File.Exists(options.SidecarPath) && !options.Overwrite)
+            throw new RecordError(RecordFailure.Output, $"{options.SidecarPath} already exists; choose another -o or pass --force to overwrite it");
+        try
+        {
+            return Record(options, cancel, status);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RecordError(RecordFailure.Output, $"cannot write the output: {e.Message}");
+        }
+    }
+
+    private static RecordSummary Record(RecordOptions options, CancellationToken cancel, Action<string>? status)
+    {
+        var clock = Stopwatch.StartNew();
+        var host = HostInfo.Read(options.ProcRoot);
+        var created = new List<string>();
+        using var sidecarFile = RecordSession.CreateOwnerOnly(options.SidecarPath, created);
+        var sidecar = new SidecarWriter(sidecarFile);
+        // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
+        sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
+            host.BootTimeSeconds, host.ClockTicksPerSecond, RealtimeClock.NowNanoseconds(), Environment.ProcessId, host.OwnNetns, "", []));
+
+        var identities = new ProcessIdentities();
+        using var kernelEvents = RecordSession.StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
+        using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
+        var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
+        scheduler.Start();
+        using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
+        status?.Invoke($"recording snapshots only (no packets) to {options.SidecarPath} " +
+                       $"(every {options.Interval.TotalMilliseconds} ms, and kernel events; Ctrl-C to stop)");
+        if (kernelEventsProblem is not null)
+            status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only: " +
+                           $"connections shorter than --interval will not be attributed");
+        if (conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
+
+        using var stop = new ManualResetEventSlim(false);
+        using var cancelled = cancel.Register(() => stop.Set());
+        var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
+        while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+        {
+            var wait = deadline == TimeSpan.MaxValue ? options.FlushEvery : deadline - clock.Elapsed;
+            stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.FlushEvery ? options.FlushEvery : wait);
+        }
+
+        string? writeError = null;
+        void Attempt(Action action)
+        {
+            try { action(); }
+            catch (IOException e) { writeError ??= $"cannot write the output: {e.Message}"; }
+        }
+        Attempt(scheduler.Stop);
+        kernelEvents?.Stop();
+        Attempt(conntrack.Stop);
+        if (conntrack.Unavailable is null) status?.Invoke(conntrack.Summary);
+        Attempt(sidecar.Dispose);
+        return new RecordSummary(0, 0, 0, 0, scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
+            "", 0, options.SidecarPath, new FileInfo(options.SidecarPath).Length, clock.Elapsed, taker.UsingSockDiag,
+            writeError ?? scheduler.Failure?.Message,
+            kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
+            SnapshotsOnly: true);
+    }
+}
