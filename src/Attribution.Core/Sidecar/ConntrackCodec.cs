@@ -26,7 +26,7 @@ internal static class ConntrackCodec
     public static SidecarRecord? Decode(SidecarRecordType type, BinaryReader r) => type switch
     {
         SidecarRecordType.ConntrackTable => new ConntrackTableRecord(r.ReadInt64(), r.ReadInt64(), r.ReadUInt64(),
-            (ConntrackTableKind)r.ReadByte(), r.ReadBoolean(), r.ReadUInt64(), r.ReadBytes(SidecarCodec.CheckedCount(r.Read7BitEncodedInt()))),
+            (ConntrackTableKind)r.ReadByte(), r.ReadBoolean(), r.ReadUInt64(), SidecarCodec.ReadCountedBytes(r)),
         SidecarRecordType.ConntrackEvents => DecodeEvents(r),
         _ => null,
     };
@@ -38,7 +38,7 @@ internal static class ConntrackCodec
         int count = SidecarCodec.CheckedCount(r.Read7BitEncodedInt());
         var events = new List<ConntrackEventMessage>(Math.Min(count, 4096));
         for (int i = 0; i < count; i++)
-            events.Add(new ConntrackEventMessage(r.ReadInt64(), r.ReadBytes(SidecarCodec.CheckedCount(r.Read7BitEncodedInt()))));
+            events.Add(new ConntrackEventMessage(r.ReadInt64(), SidecarCodec.ReadCountedBytes(r)));
         return new ConntrackEventBatchRecord(netns, overruns, events);
     }
 }

@@ -102,9 +102,9 @@ internal static class SidecarCodec
             r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt()))),
         SidecarRecordType.Process => new ProcessRecord(
             ReadKey(r), r.Read7BitEncodedInt(), r.ReadUInt32(), r.ReadUInt32(), r.ReadString(), r.ReadString(),
-            r.ReadBytes(r.Read7BitEncodedInt()), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
+            ReadCountedBytes(r), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
         SidecarRecordType.SocketTable => new SocketTableRecord(
-            r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), r.ReadBytes(r.Read7BitEncodedInt())),
+            r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), ReadCountedBytes(r)),
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
         SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
             r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
@@ -113,7 +113,7 @@ internal static class SidecarCodec
             ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
             ReadList(r, r.ReadString), r.ReadInt64()),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
-            r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), r.ReadBytes(CheckedCount(r.Read7BitEncodedInt()))),
+            r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadCountedBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
@@ -152,6 +152,17 @@ internal static class SidecarCodec
         var list = new List<T>(Math.Min(count, 4096));
         for (int i = 0; i < count; i++) list.Add(item());
         return list;
+    }
+
+    /// <summary>A varint byte count, then that many bytes. BinaryReader.ReadBytes returns fewer bytes without a
+    /// word when the payload ends first; a record shorter than the content it declares is damaged, not short.</summary>
+    internal static byte[] ReadCountedBytes(BinaryReader r)
+    {
+        int count = CheckedCount(r.Read7BitEncodedInt());
+        long remaining = r.BaseStream.Length - r.BaseStream.Position;
+        if (count > remaining)
+            throw new InvalidDataException($"a field declares {count} bytes but the record has only {remaining} left");
+        return r.ReadBytes(count);
     }
 
     internal static int CheckedCount(int count) =>
