@@ -119,12 +119,15 @@ public sealed class RecordSession
             Attempt(sidecar.Dispose);
             var captureError = writeError ?? scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
             var counters = final?.Interfaces ?? [];
+            long captureBytes = new FileInfo(options.OutputPath).Length;
+            // The writer's own count is what it handed on; after a failed write only what reached the file counts.
+            long written = captureError is null ? sink.TotalPackets : Math.Min(sink.TotalPackets, pcap.PacketsWithin(captureBytes));
             return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
                 (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-                options.OutputPath, new FileInfo(options.OutputPath).Length, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
+                options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError,
-                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem);
+                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem, written);
         }
         finally
         {

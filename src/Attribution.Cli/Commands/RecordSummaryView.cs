@@ -10,7 +10,12 @@ public static class RecordSummaryView
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var table = new Table().Border(TableBorder.Simple).AddColumn("recorded").AddColumn(new TableColumn("").RightAligned());
-        table.AddRow("packets", $"{s.Packets:N0}");
+        if (s.Written == s.Packets && s.CaptureError is null) table.AddRow("packets", $"{s.Packets:N0}");
+        else
+        {
+            table.AddRow("packets captured", $"{s.Packets:N0}");
+            table.AddRow("packets written to the capture", $"{s.Written:N0}");
+        }
         table.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
         table.AddRow("dropped by the kernel", $"{s.KernelDrops:N0}");
         table.AddRow("dropped by the interface", $"{s.InterfaceDrops:N0}");
