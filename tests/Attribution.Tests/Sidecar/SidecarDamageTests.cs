@@ -22,7 +22,7 @@ public class SidecarDamageTests
     }
 
     /// <summary>The sidecar magic, then one frame with a valid CRC around <paramref name="payload"/>.</summary>
-    private static byte[] File(SidecarRecordType type, byte flags, byte[] payload)
+    internal static byte[] File(SidecarRecordType type, byte flags, byte[] payload)
     {
         var header = new byte[SidecarFraming.FrameHeaderLength];
         BinaryPrimitives.WriteUInt16LittleEndian(header, SidecarFraming.Sync);
