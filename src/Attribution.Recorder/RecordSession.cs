@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
@@ -39,7 +40,7 @@ public sealed class RecordSession
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RecordError(RecordFailure.Output, $"cannot write the output: {e.Message}");
+            throw new RecordError(RecordFailure.Output, $"cannot write the output: {IoErrors.Describe(e)}");
         }
         finally
         {
@@ -176,6 +177,15 @@ public sealed class RecordSession
     }
 
     private static FileStream CreateOwnerOnly(string path, List<string> created)
+    {
+        try { return CreateOwnerOnlyFile(path, created); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RecordError(RecordFailure.Output, $"cannot create {path}: {IoErrors.Describe(e)}");
+        }
+    }
+
+    private static FileStream CreateOwnerOnlyFile(string path, List<string> created)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {
