@@ -78,6 +78,9 @@ public sealed class RecordSession
             SnapshotScheduler? scheduler = null;
             var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set());
             var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
+            // The section header and interfaces reach the file now, not at the first flush a second from now:
+            // a recorder killed within its first second leaves a readable capture, not an empty file.
+            sink.Flush();
             sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
                 host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
                 Path.GetFileName(options.OutputPath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList()));

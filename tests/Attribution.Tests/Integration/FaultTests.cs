@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Attribution.Tests.Integration;
 
@@ -13,10 +14,66 @@ namespace Attribution.Tests.Integration;
 /// AnalyzeDiskFullTests; signals: RecordSignalTests.)
 /// </summary>
 [Collection(RecordingCollection.Name)]
-public sealed class FaultTests : IDisposable
+public sealed class FaultTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("attr-fault-").FullName;
     private readonly List<string> _mounts = [];
+
+    [Fact]
+    public void A_recorder_killed_at_a_random_moment_leaves_both_files_readable_and_analyze_says_so()
+    {
+        int seed = Environment.TickCount;
+        var delay = TimeSpan.FromMilliseconds(300 + new Random(seed).Next(2200));
+        output.WriteLine($"seed {seed}: kill -9 after {delay.TotalMilliseconds} ms of traffic");
+        var capture = Path.Combine(_dir, "killed.pcapng");
+        int port = FreePort.Next();
+        var recorder = AttributionCli.StartPublishedRecording("-o", capture, "-i", "lo", "--interval", "200ms", $"udp dst port {port}");
+        var sent = new List<long>();
+        long killedAt;
+        using (var udp = new UdpClient(AddressFamily.InterNetwork))
+        {
+            for (var clock = Stopwatch.StartNew(); clock.Elapsed < delay;)
+            {
+                udp.Send(new byte[64], new IPEndPoint(IPAddress.Loopback, port));
+                sent.Add(RealtimeClock.NowNanoseconds());
+                Thread.Sleep(1); // pacing the traffic, not waiting for anything
+            }
+            killedAt = RealtimeClock.NowNanoseconds();
+            recorder.Kill(); // SIGKILL, with traffic still flowing
+        }
+        recorder.WaitForExit();
+
+        var contents = RecordingContents.Load(capture);
+        Assert.All(contents.Problems, p => Assert.Contains("file ends inside", p.Message)); // a cut tail at most
+        Assert.NotEmpty(contents.Snapshots);
+        // Packets arrive in order: what is missing is the newest ones, and they are at most about the flush period old.
+        int kept = contents.Packets.Count;
+        long lostSince = kept < sent.Count ? sent[kept] : killedAt;
+        output.WriteLine($"{kept} of {sent.Count} packets kept; lost the last {(killedAt - lostSince) / 1e6:F0} ms");
+        Assert.True(killedAt - lostSince <= 1_500_000_000L, $"lost {(killedAt - lostSince) / 1e6:F0} ms of packets (the file is flushed every second)");
+
+        var analyze = Run.Command(Published.Program, "analyze", capture);
+        Assert.Equal(6, analyze.ExitCode);
+        Assert.Contains("the recording ended abruptly", analyze.Stderr);
+        Assert.DoesNotContain("   at ", analyze.Stderr);
+        Assert.True(File.Exists(Path.Combine(_dir, "killed.db")));
+    }
+
+    /// <summary>Before the first flush (a second in): the capture once was an empty file that nothing could read.</summary>
+    [Fact]
+    public void A_recorder_killed_in_its_first_second_leaves_a_readable_capture()
+    {
+        var capture = Path.Combine(_dir, "early.pcapng");
+        var recorder = AttributionCli.StartPublishedRecording("-o", capture, "-i", "lo", "udp dst port 9");
+        recorder.Kill(); // SIGKILL, as soon as it says it records
+        recorder.WaitForExit();
+
+        var contents = RecordingContents.Load(capture); // libpcap opens it: header and interfaces are there
+        Assert.All(contents.Problems, p => Assert.Contains("file ends inside", p.Message));
+        var analyze = Run.Command(Published.Program, "analyze", capture);
+        Assert.Equal(6, analyze.ExitCode);
+        Assert.Contains("ended abruptly", analyze.Stderr);
+    }
 
     /// <summary>A directory no one may write to: read-only file system, or a mode that forbids it (root without CAP_DAC_OVERRIDE).</summary>
     private string Unwritable(string how)
