@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
@@ -40,7 +41,7 @@ public sealed class RecordSession
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RecordError(RecordFailure.Output, $"cannot write the output: {e.Message}");
+            throw new RecordError(RecordFailure.Output, $"cannot write the output: {IoErrors.Describe(e)}");
         }
         finally
         {
@@ -78,6 +79,9 @@ public sealed class RecordSession
             SnapshotScheduler? scheduler = null;
             var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set());
             var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
+            // The section header and interfaces reach the file now, not at the first flush a second from now:
+            // a recorder killed within its first second leaves a readable capture, not an empty file.
+            sink.Flush();
             sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
                 host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
                 Path.GetFileName(options.OutputPath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList()));
@@ -120,12 +124,15 @@ public sealed class RecordSession
             Attempt(sidecar.Dispose);
             var captureError = writeError ?? scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
             var counters = final?.Interfaces ?? [];
+            long captureBytes = new FileInfo(options.OutputPath).Length;
+            // The writer's own count is what it handed on; after a failed write only what reached the file counts.
+            long written = captureError is null ? sink.TotalPackets : Math.Min(sink.TotalPackets, pcap.PacketsWithin(captureBytes));
             return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
                 (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-                options.OutputPath, new FileInfo(options.OutputPath).Length, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
+                options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError,
-                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem);
+                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem, PacketsWritten: written);
         }
         finally
         {
@@ -174,6 +181,15 @@ public sealed class RecordSession
     }
 
     internal static FileStream CreateOwnerOnly(string path, List<string> created)
+    {
+        try { return CreateOwnerOnlyFile(path, created); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RecordError(RecordFailure.Output, $"cannot create {path}: {IoErrors.Describe(e)}");
+        }
+    }
+
+    private static FileStream CreateOwnerOnlyFile(string path, List<string> created)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {

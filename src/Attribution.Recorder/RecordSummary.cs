@@ -20,8 +20,12 @@ public sealed record RecordSummary(
     long KernelEvents = 0,
     long KernelEventsLost = 0,
     string? KernelEventsProblem = null,
-    bool SnapshotsOnly = false)
+    bool SnapshotsOnly = false,
+    long? PacketsWritten = null)
 {
+    /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
+    public long Written => PacketsWritten ?? Packets;
+
     public double? TriggerDelayPercentileMs(double p)
     {
         if (TriggerDelaysNanoseconds.Count == 0) return null;

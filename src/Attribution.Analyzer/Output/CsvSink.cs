@@ -128,7 +128,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -139,6 +139,7 @@ public sealed class CsvSink : IAnalysisSink
             w.Field((ulong?)r?.Netns); w.Field(container?.Id); w.Field(container?.Runtime); w.Field(container?.PodUid);
             w.Time(e.FirstSeen == long.MaxValue ? null : e.FirstSeen);
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
+            w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
             w.EndRecord();
         }
         WriteAggregates(processes);

@@ -83,7 +83,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -103,6 +103,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[11].Value = (object?)container?.PodUid ?? DBNull.Value;
             p[12].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
+            p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             insert.ExecuteNonQuery();
         }
     }

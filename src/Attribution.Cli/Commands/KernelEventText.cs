@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Attribution.Core.KernelEvents;
+using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 
@@ -94,15 +95,8 @@ public sealed class KernelEventText
         return value.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Printable ASCII as is; a backslash, a quote and every other byte as \xNN.</summary>
-    public static string Escape(ReadOnlySpan<byte> bytes)
-    {
-        var text = new StringBuilder(bytes.Length);
-        foreach (byte b in bytes)
-            if (b is >= 0x20 and < 0x7F and not (byte)'\\' and not (byte)'"') text.Append((char)b);
-            else text.Append(CultureInfo.InvariantCulture, $"\\x{b:x2}");
-        return text.ToString();
-    }
+    /// <summary>Printable ASCII as is; a backslash, a quote and every other byte as \xNN (<see cref="RawText.Printable(ReadOnlySpan{byte})"/>).</summary>
+    public static string Escape(ReadOnlySpan<byte> bytes) => RawText.Printable(bytes);
 
-    public static string Escape(string text) => Escape(Encoding.UTF8.GetBytes(text));
+    public static string Escape(string text) => RawText.Printable(text);
 }

@@ -12,7 +12,12 @@ public static class RecordSummaryView
         var table = new Table().Border(TableBorder.Simple).AddColumn("recorded").AddColumn(new TableColumn("").RightAligned());
         if (!s.SnapshotsOnly)
         {
-            table.AddRow("packets", $"{s.Packets:N0}");
+            if (s.Written == s.Packets && s.CaptureError is null) table.AddRow("packets", $"{s.Packets:N0}");
+            else
+            {
+                table.AddRow("packets captured", $"{s.Packets:N0}");
+                table.AddRow("packets written to the capture", $"{s.Written:N0}");
+            }
             table.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
             table.AddRow("dropped by the kernel", $"{s.KernelDrops:N0}");
             table.AddRow("dropped by the interface", $"{s.InterfaceDrops:N0}");

@@ -91,7 +91,7 @@ public static class SnapshotsCommand
             foreach (var entry in entries)
             {
                 var who = owners.TryGetValue(entry.Inode, out var keys)
-                    ? string.Join(", ", keys.Select(k => assembler.Processes.TryGetValue(k, out var p) ? $"{p.Comm}[{k.Pid}]" : $"[{k.Pid}]"))
+                    ? string.Join(", ", keys.Select(k => assembler.Processes.TryGetValue(k, out var p) ? $"{RawText.Printable(p.CommRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Comm))}[{k.Pid}]" : $"[{k.Pid}]"))
                     : "-";
                 Console.WriteLine($"  netns {table.Netns} {entry}  {who}");
             }

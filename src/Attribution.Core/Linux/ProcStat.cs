@@ -17,7 +17,7 @@ public readonly record struct ProcStat(int Pid, string Comm, int ParentPid, ulon
         int close = text.LastIndexOf((byte)')');
         if (open <= 0 || close < open) return false;
         if (!Utf8Parser.TryParse(text[..(open - 1)], out int pid, out _)) return false;
-        var comm = Encoding.UTF8.GetString(text[(open + 1)..close]);
+        var comm = RawText.Utf8OrEscaped(text[(open + 1)..close]);
         var rest = text[(close + 1)..];
         // rest starts with " S ppid ...": field 3 is the state, so field N is token N-3.
         int ppid = 0;
@@ -42,5 +42,13 @@ public readonly record struct ProcStat(int Pid, string Comm, int ParentPid, ulon
         if (!gotStart) return false;
         stat = new ProcStat(pid, comm, ppid, start);
         return true;
+    }
+
+    /// <summary>The comm of a stat line as the kernel wrote it (between the first '(' and the last ')'), empty if none.</summary>
+    public static ReadOnlySpan<byte> RawComm(ReadOnlySpan<byte> text)
+    {
+        int open = text.IndexOf((byte)'(');
+        int close = text.LastIndexOf((byte)')');
+        return open < 0 || close < open ? default : text[(open + 1)..close];
     }
 }

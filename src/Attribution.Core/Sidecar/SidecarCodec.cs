@@ -25,6 +25,8 @@ internal static class SidecarCodec
                 w.Write(p.Comm); w.Write(p.Exe);
                 w.Write7BitEncodedInt(p.Cmdline.Length); w.Write(p.Cmdline);
                 w.Write(p.Cgroup); w.Write(p.Netns); w.Write(p.FirstSeenNanoseconds);
+                WriteBytes(w, p.CommRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Comm));
+                WriteBytes(w, p.ExeRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Exe));
                 break;
             case SocketTableRecord t:
                 w.Write(t.Netns); w.Write((byte)t.Kind); w.Write(t.Hash);
@@ -100,9 +102,7 @@ internal static class SidecarCodec
             r.Read7BitEncodedInt(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(),
             r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadUInt64(),
             r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt()))),
-        SidecarRecordType.Process => new ProcessRecord(
-            ReadKey(r), r.Read7BitEncodedInt(), r.ReadUInt32(), r.ReadUInt32(), r.ReadString(), r.ReadString(),
-            ReadBytes(r), r.ReadString(), r.ReadUInt64(), r.ReadInt64()),
+        SidecarRecordType.Process => DecodeProcess(r),
         SidecarRecordType.SocketTable => new SocketTableRecord(
             r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), ReadBytes(r)),
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
@@ -117,6 +117,21 @@ internal static class SidecarCodec
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
+
+    private static ProcessRecord DecodeProcess(BinaryReader r)
+    {
+        var p = new ProcessRecord(ReadKey(r), r.Read7BitEncodedInt(), r.ReadUInt32(), r.ReadUInt32(), r.ReadString(), r.ReadString(),
+            ReadBytes(r), r.ReadString(), r.ReadUInt64(), r.ReadInt64());
+        // Older recorders ended the record here; newer ones add comm and exe as raw bytes (docs/FORMAT.md).
+        if (r.BaseStream.Position == r.BaseStream.Length) return p;
+        return p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
+    }
+
+    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    {
+        w.Write7BitEncodedInt(bytes.Length);
+        w.Write(bytes);
+    }
 
     private static SnapshotRecord DecodeSnapshot(BinaryReader r)
     {

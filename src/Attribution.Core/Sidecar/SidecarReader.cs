@@ -20,16 +20,21 @@ public sealed class SidecarReader : IDisposable
     private readonly Stream _stream;
     private readonly string _path;
     private readonly List<SidecarProblem> _problems = [];
+    private readonly int _maxInflatedLength;
 
     public IReadOnlyList<SidecarProblem> Problems => _problems;
     public int CorruptRecords { get; private set; }
     public long? TruncatedAt { get; private set; }
     private long _resyncBudget = -1;
 
-    public SidecarReader(Stream stream, string path)
+    /// <param name="maxInflatedLength">A compressed payload that inflates past this is refused as damaged: a
+    /// 1 MB record must not become 1 GiB of memory. The writer never stores a payload larger than
+    /// <see cref="SidecarFraming.MaxPayloadLength"/>.</param>
+    public SidecarReader(Stream stream, string path, int maxInflatedLength = SidecarFraming.MaxPayloadLength)
     {
         _stream = stream;
         _path = path;
+        _maxInflatedLength = maxInflatedLength;
     }
 
     public static SidecarReader Open(string path)
@@ -90,8 +95,7 @@ public sealed class SidecarReader : IDisposable
     {
         try
         {
-            Stream payload = new MemoryStream(body, writable: false);
-            if ((flags & SidecarFraming.FlagDeflate) != 0) payload = new DeflateStream(payload, CompressionMode.Decompress);
+            var payload = (flags & SidecarFraming.FlagDeflate) != 0 ? Inflate(body) : new MemoryStream(body, writable: false);
             using var reader = new BinaryReader(payload);
             var record = SidecarCodec.Decode(type, reader);
             return record is null ? null : record with { Offset = offset };
@@ -101,6 +105,24 @@ public sealed class SidecarReader : IDisposable
             Corrupt(offset, $"undecodable {type} record: {e.Message}");
             return null;
         }
+    }
+
+    /// <summary>Inflates a whole payload, at most <c>_maxInflatedLength</c> bytes; the decoder then knows how
+    /// many bytes remain, so a field longer than its record is caught rather than read short.</summary>
+    private MemoryStream Inflate(byte[] body)
+    {
+        using var deflate = new DeflateStream(new MemoryStream(body, writable: false), CompressionMode.Decompress);
+        var inflated = new MemoryStream(Math.Min(body.Length * 4, _maxInflatedLength));
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = deflate.Read(chunk)) > 0)
+        {
+            if (inflated.Length + n > _maxInflatedLength)
+                throw new InvalidDataException($"its {body.Length}-byte compressed payload inflates to more than {_maxInflatedLength} bytes");
+            inflated.Write(chunk, 0, n);
+        }
+        inflated.Position = 0;
+        return inflated;
     }
 
     private static bool CrcMatches(byte[] header, byte[] body)

@@ -56,7 +56,11 @@ public sealed record SidecarHeader(
         BootTimeSeconds * 1_000_000_000L + (long)(startTimeTicks * 1_000_000_000UL / (ulong)Math.Max(1, ClockTicksPerSecond));
 }
 
-/// <summary>Written once per process identity, the first time a snapshot sees it holding a socket.</summary>
+/// <summary>
+/// Written once per process identity, the first time a snapshot sees it holding a socket. <see cref="Comm"/> and
+/// <see cref="Exe"/> are text (<see cref="RawText.Utf8OrEscaped"/>); <see cref="CommRaw"/> and <see cref="ExeRaw"/>
+/// the bytes the kernel gave, null in files from older recorders (whose text turned invalid UTF-8 into U+FFFD).
+/// </summary>
 public sealed record ProcessRecord(
     ProcessKey Key,
     int ParentPid,
@@ -69,8 +73,23 @@ public sealed record ProcessRecord(
     ulong Netns,
     long FirstSeenNanoseconds) : SidecarRecord
 {
-    /// <summary>The NUL-separated argv the kernel keeps, joined with spaces for display.</summary>
-    public string CmdlineText => System.Text.Encoding.UTF8.GetString(Cmdline).TrimEnd('\0').Replace('\0', ' ');
+    public byte[]? CommRaw { get; init; }
+    public byte[]? ExeRaw { get; init; }
+
+    /// <summary>
+    /// The NUL-separated argv the kernel keeps, joined with spaces for display: the one NUL that ends the last
+    /// argument is dropped, so a trailing empty argument stays (a trailing space); bytes that are not UTF-8 are
+    /// \xNN. <see cref="Cmdline"/> is exact.
+    /// </summary>
+    public string CmdlineText
+    {
+        get
+        {
+            var argv = Cmdline.AsSpan();
+            if (!argv.IsEmpty && argv[^1] == 0) argv = argv[..^1];
+            return RawText.Utf8OrEscaped(argv).Replace('\0', ' ');
+        }
+    }
 }
 
 /// <summary>One socket table exactly as the kernel produced it, written only when its content changed.</summary>

@@ -21,6 +21,10 @@ public sealed class PcapNgWriter : IDisposable
 
     private readonly Stream _stream;
     private int _interfaces;
+    private long _offset;            // bytes handed to the stream: the file offset after the last block
+    private long _flushedPackets;    // packets in blocks the last successful Flush handed to the kernel
+    private long[] _unflushedEnds = new long[1024]; // end offset of each packet block written since then
+    private int _unflushed;
 
     public PcapNgWriter(Stream stream, string hardware, string os, string application, string? comment = null)
     {
@@ -60,6 +64,20 @@ public sealed class PcapNgWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], (uint)data.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], originalLength);
         WriteBlock(EnhancedPacketType, fixedPart, data, default);
+        if (_unflushed == _unflushedEnds.Length) Array.Resize(ref _unflushedEnds, _unflushed * 2);
+        _unflushedEnds[_unflushed++] = _offset;
+    }
+
+    /// <summary>
+    /// How many packets are whole in a file that ended up <paramref name="fileLength"/> bytes long: after a
+    /// failed write (disk full) some of the packets handed to the writer never reached the file, and a
+    /// summary must not count them as written.
+    /// </summary>
+    public long PacketsWithin(long fileLength)
+    {
+        long packets = _flushedPackets;
+        for (int i = 0; i < _unflushed && _unflushedEnds[i] <= fileLength; i++) packets++;
+        return packets;
     }
 
     /// <summary>
@@ -105,11 +123,17 @@ public sealed class PcapNgWriter : IDisposable
         if (padding > 0) _stream.Write(stackalloc byte[padding]);
         _stream.Write(options);
         _stream.Write(head[4..]);
+        _offset += total;
     }
 
     internal static int Pad(int length) => (length + 3) & ~3;
 
-    public void Flush() => _stream.Flush();
+    public void Flush()
+    {
+        _stream.Flush();
+        _flushedPackets += _unflushed;
+        _unflushed = 0;
+    }
 
     public void Dispose()
     {

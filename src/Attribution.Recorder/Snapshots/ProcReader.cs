@@ -43,11 +43,14 @@ internal sealed class ProcReader
         return LibC.ReadLink(LibC.NulTerminated(path, stackalloc byte[LibC.PathBufferLength(path)]), target);
     }
 
-    public static string? ReadLinkString(string path)
+    public static string? ReadLinkString(string path) => ReadLinkBytes(path) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+
+    /// <summary>A link's target as the kernel gave it: a path is bytes, not necessarily UTF-8.</summary>
+    public static byte[]? ReadLinkBytes(string path)
     {
         Span<byte> target = stackalloc byte[4096];
         int length = ReadLink(path, target);
-        return length < 0 ? null : Encoding.UTF8.GetString(target[..length]);
+        return length < 0 ? null : target[..length].ToArray();
     }
 
     /// <summary>Parses the inode out of link targets like "socket:[12345]" or "net:[4026531840]".</summary>

@@ -71,15 +71,20 @@ internal sealed class ProcessScanner(string procRoot)
     /// <summary>Reads the identity metadata written once per process (status, exe, cmdline, cgroup).</summary>
     public ProcessRecord? ReadIdentity(ProcessKey key, ulong netns, long seenNanoseconds)
     {
-        if (!TryReadStat(key.Pid, out var stat) || stat.StartTimeTicks != key.StartTimeTicks) return null;
+        if (!_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Stat), out var statText)
+            || !ProcStat.TryParse(statText, out var stat) || stat.StartTimeTicks != key.StartTimeTicks) return null;
+        var comm = ProcStat.RawComm(statText).ToArray();
         uint uid = 0, euid = 0;
         if (_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Status), out var status))
             ProcStatus.TryReadUids(status, out uid, out euid);
-        var exe = ProcReader.ReadLinkString(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe)) ?? "";
+        var exe = ProcReader.ReadLinkBytes(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe)) ?? [];
         var cmdline = _reader.TryReadFileCopy(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cmdline)) ?? [];
         var cgroup = _reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cgroup), out var cg)
             ? System.Text.Encoding.UTF8.GetString(cg) : "";
-        return new ProcessRecord(key, stat.ParentPid, uid, euid, stat.Comm, exe, cmdline, cgroup, netns, seenNanoseconds);
+        return new ProcessRecord(key, stat.ParentPid, uid, euid, stat.Comm, RawText.Utf8OrEscaped(exe), cmdline, cgroup, netns, seenNanoseconds)
+        {
+            CommRaw = comm, ExeRaw = exe,
+        };
     }
 
     private IEnumerable<int> EnumeratePids() =>

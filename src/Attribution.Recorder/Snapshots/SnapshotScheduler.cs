@@ -8,10 +8,14 @@ namespace Attribution.Recorder.Snapshots;
 /// meets a new flow. Triggers that arrive while a snapshot runs are coalesced into the next one, and
 /// triggered snapshots are spaced by at least a quarter of the previous one's duration (and <c>minGap</c>),
 /// so a flood of new flows costs at most about 80 % of a core (measured in docs/RECORDING.md: spacing
-/// by a whole duration lost more short connections).
+/// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
+/// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
+/// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
 /// </summary>
-internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap)
+internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap)
 {
+    public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap) : this(taker.Take, interval, minGap) { }
+
     private readonly AutoResetEvent _wake = new(false);
     private readonly List<long> _triggerDelays = [];
     private Thread? _thread;
@@ -34,7 +38,7 @@ internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, 
 
     public void Start()
     {
-        taker.Take(SnapshotReason.Initial, 0);
+        take(SnapshotReason.Initial, 0);
         _thread = new Thread(Run) { IsBackground = true, Name = "snapshots" };
         _thread.Start();
     }
@@ -43,27 +47,29 @@ internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, 
     {
         try
         {
-            long lastEnd = RealtimeClock.NowNanoseconds();
+            long lastEnd = RealtimeClock.NowNanoseconds(), lastTimerEnd = lastEnd;
             long lastDuration = 0;
             while (!_stopping)
             {
                 long now = RealtimeClock.NowNanoseconds();
-                long timerDue = lastEnd + interval.Ticks * 100;
+                long timerDue = lastTimerEnd + interval.Ticks * 100;
                 if (Volatile.Read(ref _pendingTriggerPacket) != 0)
                 {
                     long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
                     if (now < earliest) { Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1)); continue; }
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
-                    var s = taker.Take(SnapshotReason.Trigger, packet);
-                    TriggeredSnapshots++;
+                    bool timer = now >= timerDue;
+                    var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet);
+                    if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
+                    else TriggeredSnapshots++;
                     _triggerDelays.Add(s.EndNanoseconds - packet);
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
                 else if (now >= timerDue)
                 {
-                    var s = taker.Take(SnapshotReason.Timer, 0);
+                    var s = take(SnapshotReason.Timer, 0);
                     TimerSnapshots++;
-                    (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                    (lastEnd, lastTimerEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
                 else
                 {
@@ -83,6 +89,6 @@ internal sealed class SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, 
         _stopping = true;
         _wake.Set();
         _thread?.Join();
-        if (Failure is null) taker.Take(SnapshotReason.Final, 0);
+        if (Failure is null) take(SnapshotReason.Final, 0);
     }
 }

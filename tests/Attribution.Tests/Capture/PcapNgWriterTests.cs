@@ -98,5 +98,45 @@ public sealed class PcapNgWriterTests : IDisposable
         Assert.True(pcapng.AsSpan().IndexOf(new byte[] { 5, 0, 8, 0, 6, 0, 0, 0, 0, 0, 0, 0 }) > 0);
     }
 
+    [Fact]
+    public void After_a_failed_write_only_packets_whole_in_the_file_count_as_written()
+    {
+        var disk = new FillingStream(capacity: 2_000);
+        var writer = new PcapNgWriter(new BufferedStream(disk, 1 << 16), "cpu", "Linux", "test");
+        int lo = writer.AddInterface("lo", LinkType.Ethernet, 262144);
+        var frame = Frames.Ethernet(Frames.Ip("10.0.0.1", "10.0.0.2", Frames.Udp(1, 2, payload: 100)));
+        for (int i = 0; i < 5; i++) writer.WritePacket(lo, T0 + i, frame, (uint)frame.Length);
+        writer.Flush(); // fits
+        for (int i = 0; i < 20; i++) writer.WritePacket(lo, T0 + i, frame, (uint)frame.Length);
+        Assert.Throws<IOException>(writer.Flush); // the disk fills part way through the buffer
+
+        long written = writer.PacketsWithin(disk.Length);
+        var contents = disk.ToArray();
+        Assert.InRange(written, 6, 24);
+        // Exactly the packets whose blocks are whole in what reached the "disk".
+        long blocks = 0;
+        for (int at = 0; at + 8 <= contents.Length;)
+        {
+            int length = BitConverter.ToInt32(contents, at + 4);
+            if (at + length > contents.Length) break;
+            if (BitConverter.ToUInt32(contents, at) == 6) blocks++;
+            at += length;
+        }
+        Assert.Equal(blocks, written);
+    }
+
+    /// <summary>A disk of <c>capacity</c> bytes: a write that does not fit writes what fits, then fails as ENOSPC would.</summary>
+    private sealed class FillingStream(int capacity) : MemoryStream
+    {
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            int room = capacity - (int)Length;
+            base.Write(buffer, offset, Math.Min(room, count));
+            if (count > room) throw new IOException("No space left on device");
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
+    }
+
     public void Dispose() => File.Delete(_path);
 }

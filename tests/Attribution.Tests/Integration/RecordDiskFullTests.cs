@@ -40,6 +40,11 @@ public sealed class RecordDiskFullTests : IDisposable
 
         var contents = RecordingContents.Load(capture);
         Assert.NotEmpty(contents.Packets);
+        // The summary tells captured from written, and "written" is what the file holds.
+        var written = System.Text.RegularExpressions.Regex.Match(stderr, @"packets written[^\d\n]*([\d,]+)");
+        Assert.True(written.Success, stderr);
+        Assert.Equal(contents.Packets.Count, long.Parse(written.Groups[1].Value.Replace(",", "")));
+        Assert.Contains("packets captured", stderr);
         Assert.NotEmpty(contents.Snapshots);
         Assert.All(contents.Problems, p => Assert.Contains("file ends inside", p.Message));
     }

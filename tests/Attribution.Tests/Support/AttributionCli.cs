@@ -27,6 +27,19 @@ public static class AttributionCli
         var info = new ProcessStartInfo(netns is null ? TestPeer.DotnetHost : "ip") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
         if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, TestPeer.DotnetHost }) info.ArgumentList.Add(a);
         foreach (var a in new[] { Assembly, "record" }.Concat(args)) info.ArgumentList.Add(a);
+        return StartedRecorder(info);
+    }
+
+    /// <summary>As <see cref="StartRecording"/>, with dist/attribution, the single file a user runs.</summary>
+    public static Process StartPublishedRecording(params string[] args)
+    {
+        var info = new ProcessStartInfo(Published.Program) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "record" }.Concat(args)) info.ArgumentList.Add(a);
+        return StartedRecorder(info);
+    }
+
+    private static Process StartedRecorder(ProcessStartInfo info)
+    {
         var process = System.Diagnostics.Process.Start(info)!;
         var line = process.StandardError.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result?.StartsWith("recording ") != true)

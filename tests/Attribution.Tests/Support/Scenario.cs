@@ -51,6 +51,13 @@ public sealed class Scenario : IDisposable
         return this;
     }
 
+    /// <summary>A process record made by the test, for names and arguments the string overload cannot express.</summary>
+    public Scenario Process(ProcessRecord record)
+    {
+        _processes.Add(record);
+        return this;
+    }
+
     public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1, string? cmdline = null, string cgroup = "0::/user.slice\n")
     {
         _processes.Add(new ProcessRecord(new ProcessKey(pid, start), ppid, 1000, 1000, comm, $"/usr/bin/{comm}",

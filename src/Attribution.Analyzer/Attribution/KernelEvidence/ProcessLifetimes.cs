@@ -1,4 +1,5 @@
 using Attribution.Core.KernelEvents;
+using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 
 namespace Attribution.Analyzer.Attribution.KernelEvidence;
@@ -57,7 +58,11 @@ internal sealed class ProcessLifetimes
                     lastKey[e.Pid] = key;
                     // An exec the recorder could not follow with a read: the new comm, and nothing it did not see.
                     if (!records.ContainsKey(key) && Synthesized.TryGetValue(key, out var made))
-                        Synthesized[key] = made with { Comm = System.Text.Encoding.UTF8.GetString(e.Comm.Span), Exe = "", Cmdline = [], Netns = 0, FirstSeenNanoseconds = e.Nanoseconds };
+                        Synthesized[key] = made with
+                        {
+                            Comm = RawText.Utf8OrEscaped(e.Comm.Span), CommRaw = e.Comm.ToArray(), Exe = "", ExeRaw = [], Cmdline = [], Netns = 0,
+                            FirstSeenNanoseconds = e.Nanoseconds,
+                        };
                     break;
                 }
                 case KernelEventKind.Exit:
@@ -101,7 +106,10 @@ internal sealed class ProcessLifetimes
         if (lastKey.TryGetValue(parentPid, out var p)) records.TryGetValue(p, out parent);
         else if (records.Values.Where(r => r.Key.Pid == parentPid).Take(2).ToList() is [var only]) parent = only;
         return new ProcessRecord(key, fork.ParentPid, parent?.Uid ?? 0, parent?.EffectiveUid ?? 0, parent?.Comm ?? "", parent?.Exe ?? "",
-            parent?.Cmdline ?? [], parent?.Cgroup ?? "", parent?.Netns ?? 0, fork.Nanoseconds);
+            parent?.Cmdline ?? [], parent?.Cgroup ?? "", parent?.Netns ?? 0, fork.Nanoseconds)
+        {
+            CommRaw = parent?.CommRaw, ExeRaw = parent?.ExeRaw,
+        };
     }
 
     /// <summary>The identity that <paramref name="pid"/> named at <paramref name="ns"/>, if exactly one fits.</summary>

@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+using Attribution.Core.Linux;
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Tests.Sidecar;
+
+/// <summary>Records whose frame is sound (sync, length, CRC) but whose payload lies: reported with their offset, never read short or inflated without bound.</summary>
+public class SidecarDamageTests
+{
+    /// <summary>A socket-table payload whose content count says <paramref name="declared"/> but holds <paramref name="actual"/> bytes.</summary>
+    private static byte[] TablePayload(int declared, int actual)
+    {
+        var payload = new MemoryStream();
+        using (var w = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(4026531840UL); w.Write((byte)SocketTableKind.ProcTcp); w.Write(7UL);
+            w.Write7BitEncodedInt(declared); w.Write(new byte[actual]);
+        }
+        return payload.ToArray();
+    }
+
+    /// <summary>The sidecar magic, then one frame with a valid CRC around <paramref name="payload"/>.</summary>
+    internal static byte[] File(SidecarRecordType type, byte flags, byte[] payload)
+    {
+        var header = new byte[SidecarFraming.FrameHeaderLength];
+        BinaryPrimitives.WriteUInt16LittleEndian(header, SidecarFraming.Sync);
+        header[2] = (byte)type;
+        header[3] = flags;
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(4), (uint)payload.Length);
+        var crc = new Crc32();
+        crc.Append(header.AsSpan(2, 6));
+        crc.Append(payload);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), crc.GetCurrentHashAsUInt32());
+        return [.. SidecarFraming.FileMagic, .. header, .. payload];
+    }
+
+    [Fact]
+    public void A_record_shorter_than_its_declared_content_is_reported_with_its_offset()
+    {
+        var reader = new SidecarReader(new MemoryStream(File(SidecarRecordType.SocketTable, 0, TablePayload(100, 50))), "t.snapshots");
+        Assert.Empty(reader.ReadAll());
+        var problem = Assert.Single(reader.Problems);
+        Assert.Equal(8, problem.Offset);
+        Assert.Contains("declares 100 bytes", problem.Message);
+        Assert.Equal(1, reader.CorruptRecords);
+    }
+
+    [Fact]
+    public void A_sound_record_still_reads_whole()
+    {
+        var reader = new SidecarReader(new MemoryStream(File(SidecarRecordType.SocketTable, 0, TablePayload(50, 50))), "t");
+        Assert.Equal(50, Assert.IsType<SocketTableRecord>(Assert.Single(reader.ReadAll())).Content.Length);
+        Assert.Empty(reader.Problems);
+    }
+
+    [Fact]
+    public void A_payload_that_inflates_past_the_cap_is_refused_not_inflated()
+    {
+        var compressed = new MemoryStream();
+        using (var deflate = new DeflateStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            deflate.Write(TablePayload(8 << 20, 0));
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 8; i++) deflate.Write(zeros);
+        }
+        var bytes = File(SidecarRecordType.SocketTable, SidecarFraming.FlagDeflate, compressed.ToArray());
+        Assert.True(bytes.Length < 1 << 20);
+
+        var reader = new SidecarReader(new MemoryStream(bytes), "bomb.snapshots", maxInflatedLength: 1 << 20);
+        Assert.Empty(reader.ReadAll());
+        var problem = Assert.Single(reader.Problems);
+        Assert.Equal(8, problem.Offset);
+        Assert.Contains("inflates to more than 1048576 bytes", problem.Message);
+
+        // Under the default cap (the writer's own payload limit) the same record is whole again.
+        var sound = new SidecarReader(new MemoryStream(bytes), "t");
+        Assert.Equal(8 << 20, Assert.IsType<SocketTableRecord>(Assert.Single(sound.ReadAll())).Content.Length);
+    }
+}
