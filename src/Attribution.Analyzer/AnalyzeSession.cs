@@ -37,13 +37,16 @@ public static class AnalyzeSession
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {options.CapturePath}: {IoText.Describe(e)}"); }
 
         using (reader)
+        using (var annotation = options.Annotate || options.Extract is not null
+            ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, reader.Length, options.Extract) : null)
         {
             var totals = new TrafficTotals();
             string output = options.ResolvedOutputPath;
             var rows = CreateSink(options.Format, output, totals);
             // With a row per packet, writing them is most of the work: it gets the second core.
             using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
-            var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
+            IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
+            var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
             var (first, last) = Replay(reader, tracker, progress);
             tracker.Finish();
 
@@ -57,9 +60,11 @@ public static class AnalyzeSession
             {
                 throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
             }
+            annotation?.Write(options.CapturePath, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
             return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with
             {
                 CaptureWarnings = [.. reader.Warnings.Lines(), .. Abrupt(options, evidence)],
+                Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
             };
         }
     }

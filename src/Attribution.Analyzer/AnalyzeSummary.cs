@@ -24,6 +24,9 @@ public sealed record AnalyzeSummary(
     string Evidence,
     IReadOnlyList<string>? CaptureWarnings = null)
 {
+    /// <summary>The annotated copy (--annotate, extract): where, and how many packets it holds.</summary>
+    public (string Path, long Packets)? Annotated { get; init; }
+
     /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
     public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];
 

@@ -18,6 +18,13 @@ public static class AnalyzeCommand
         var noSnapshots = new Option<bool>("--no-snapshots") { Description = "Load a capture that has no sidecar (another tool's): every packet written unattributed, reason no-evidence" };
         var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
 
+        var annotate = new Option<string?>("--annotate")
+        {
+            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark [default: CAPTURE.annotated.pcapng]",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing annotated capture" };
+
         var command = new Command("analyze", """
             Attribute every packet of a capture to the process that sent or received it, from the snapshots
             recorded beside it, and write the result to SQLite (default) or CSV. Runs anywhere, unprivileged.
@@ -25,8 +32,9 @@ public static class AnalyzeCommand
             Examples:
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
+              attribution analyze incident.pcapng --annotate      # -> incident.db and incident.annotated.pcapng
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout };
+            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
@@ -40,6 +48,9 @@ public static class AnalyzeCommand
                 Timeouts = timeouts,
                 PacketRows = !parse.GetValue(noPacketRows),
                 NoSnapshots = parse.GetValue(noSnapshots),
+                Annotate = parse.GetResult(annotate) is not null,
+                AnnotatePath = parse.GetValue(annotate),
+                Force = parse.GetValue(force),
             });
         });
         return command;
@@ -53,6 +64,8 @@ public static class AnalyzeCommand
                 ? AnalyzeSession.Run(options)
                 : WithProgress(options);
             AnalyzeSummaryView.Print(summary);
+            if (summary.Annotated is { } annotated)
+                Console.WriteLine($"annotated: {annotated.Path} ({annotated.Packets:N0} packets)");
             if (options.NoSnapshots)
                 Console.Error.WriteLine("attribution analyze: note: --no-snapshots: no socket evidence was read; every packet is written unattributed (reason no-evidence)");
             if (summary.CaptureProblem is { } problem)
