@@ -93,12 +93,24 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         }
     }
 
+    /// <summary>
+    /// An interface block, its name and every option kept; its if_description gets where it was captured
+    /// (appended to the one it had, e.g. libpcap's "Pseudo-device that captures on all interfaces").
+    /// </summary>
     private void Interface(ReadOnlySpan<byte> b)
     {
-        var options = Options(b, 8);
-        if (interfaceDescription is null || options is null || Has(b, 8, IfDescription)) { Copy(InterfaceDescription, b); return; }
-        var w = Block(InterfaceDescription, b[..options.Value]);
-        w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(interfaceDescription));
+        var end = Options(b, 8);
+        if (interfaceDescription is null || end is null) { Copy(InterfaceDescription, b); return; }
+        var w = Block(InterfaceDescription, b[..8]);
+        string description = interfaceDescription;
+        for (int at = 8; at < end.Value;)
+        {
+            ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
+            if (code == IfDescription) description = System.Text.Encoding.UTF8.GetString(b.Slice(at + 4, length)) + "; " + interfaceDescription;
+            else w = Option(w, code, b.Slice(at + 4, length));
+            at += 4 + ((length + 3) & ~3);
+        }
+        w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(description));
         Finish(w);
     }
 
@@ -218,19 +230,6 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
             at += 4 + ((length + 3) & ~3);
         }
         return at <= b.Length ? Math.Min(at, b.Length) : null;
-    }
-
-    private bool Has(ReadOnlySpan<byte> b, int start, ushort wanted)
-    {
-        int at = start;
-        while (b.Length - at >= 4)
-        {
-            ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
-            if (code == 0) return false;
-            if (code == wanted) return true;
-            at += 4 + ((length + 3) & ~3);
-        }
-        return false;
     }
 
     // Building a block in _out: header, then body, then options, then opt_endofopt and the trailing length.
