@@ -23,6 +23,8 @@ public sealed record AnalyzeOptions
     public string? AnnotatePath { get; init; }
     /// <summary>Overwrite an existing annotated output (evidence is not clobbered otherwise).</summary>
     public bool Force { get; init; }
+    /// <summary>A tcpdump-style BPF filter: only the packets it matches are analysed (and annotated, and extracted).</summary>
+    public string? Filter { get; init; }
     /// <summary>For `extract`: only the flows and packets this selects go to the annotated output.</summary>
     public Annotation.ExtractCriteria? Extract { get; init; }
 
@@ -36,7 +38,7 @@ public sealed record AnalyzeOptions
         : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!, Path.GetFileNameWithoutExtension(CapturePath) + "-csv"));
 }
 
-public enum AnalyzeFailure { InputMissing, InputUnreadable, Output }
+public enum AnalyzeFailure { InputMissing, InputUnreadable, Output, Filter }
 
 /// <summary>A failure the user must act on: what, and where.</summary>
 public sealed class AnalyzeError(AnalyzeFailure kind, string message) : Exception(message)

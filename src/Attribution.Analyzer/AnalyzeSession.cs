@@ -36,9 +36,11 @@ public static class AnalyzeSession
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {options.CapturePath}: {IoText.Describe(e)}"); }
 
+        using var filter = options.Filter is { Length: > 0 } f ? new PacketFilter(f) : null;
+        foreach (var i in reader.Interfaces) filter?.Check(i.LinkType);
         using (reader)
         using (var annotation = options.Annotate || options.Extract is not null
-            ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, reader.Length, options.Extract) : null)
+            ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, reader.Length, options.Extract, filtered: filter is not null) : null)
         {
             var totals = new TrafficTotals();
             string output = options.ResolvedOutputPath;
@@ -47,7 +49,7 @@ public static class AnalyzeSession
             using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
             IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
             var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
-            var (first, last) = Replay(reader, tracker, progress);
+            var (first, last) = Replay(reader, tracker, filter, progress);
             tracker.Finish();
 
             var header = evidence.Header;
@@ -82,12 +84,13 @@ public static class AnalyzeSession
     }
 
     /// <summary>The per-packet loop: one decode, one row struct, no allocation for the common packet.</summary>
-    private static (long? First, long? Last) Replay(CaptureFileReader reader, FlowTracker tracker, Action<double>? progress)
+    private static (long? First, long? Last) Replay(CaptureFileReader reader, FlowTracker tracker, PacketFilter? filter, Action<double>? progress)
     {
         long? first = null, last = null;
         long count = 0;
         while (reader.TryRead(out var frame))
         {
+            if (filter is not null && !filter.Matches(frame.LinkType, frame.Data)) continue;
             PacketDecoder.TryDecode(frame.LinkType, frame.Data, out var packet);
             var row = new PacketRow
             {

@@ -21,8 +21,12 @@ public sealed class AnnotationRun : IDisposable
     public long Written { get; private set; }
     public string OutputPath => _output;
 
-    public AnnotationRun(string outputPath, bool force, long captureLength, ExtractCriteria? criteria)
+    private readonly bool _filtered;
+
+    /// <param name="filtered">A BPF filter narrowed the analysis: frames it left out have no result and are left out of the copy too.</param>
+    public AnnotationRun(string outputPath, bool force, long captureLength, ExtractCriteria? criteria, bool filtered = false)
     {
+        _filtered = filtered;
         _output = Path.GetFullPath(outputPath);
         if (!force && (File.Exists(_output) || Directory.Exists(_output)))
             throw new AnalyzeError(AnalyzeFailure.Output, $"{outputPath} exists; pass --force to overwrite it");
@@ -45,7 +49,7 @@ public sealed class AnnotationRun : IDisposable
     /// <summary>The second pass: the copy, annotated (and narrowed, for extract), published atomically.</summary>
     internal void Write(string capturePath, ProcessTable processes, string? interfaceDescription)
     {
-        var annotator = new CaptureAnnotator(_results, new AnnotationText(processes), processes, _selection, interfaceDescription);
+        var annotator = new CaptureAnnotator(_results, new AnnotationText(processes), processes, _selection, interfaceDescription, _filtered);
         try
         {
             PrivateFiles.CreateEmpty(_temporary);

@@ -13,7 +13,7 @@ namespace Attribution.Analyzer.Annotation;
 /// becomes one section with one interface, its timestamps kept in their own resolution. Frames are
 /// numbered exactly as <see cref="Input.CaptureFileReader"/> numbers them, so each finds its result.
 /// </summary>
-internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription)
+internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
 {
     private const uint SectionHeader = 0x0A0D0D0A, InterfaceDescription = 1, ObsoletePacket = 2, SimplePacket = 3, EnhancedPacket = 6;
     /// <summary>Apple's (legacy) Darwin process event block: a pid and its name (Wireshark: wiretap/pcapng-darwin-custom.c).</summary>
@@ -117,13 +117,13 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
     private void Packet(uint type, ReadOnlySpan<byte> b)
     {
         // The reader skips these (not frames): copied as they are.
-        if (b.Length < 20) { if (selection is null) Copy(type, b); return; }
+        if (b.Length < 20) { if (selection is null && !filtered) Copy(type, b); return; }
         uint id = type == EnhancedPacket ? U32(b) : U16(b);
         uint captured = U32(b[12..]);
-        if (id >= (uint)_linkTypes.Count || captured > b.Length - 20) { if (selection is null) Copy(type, b); return; }
+        if (id >= (uint)_linkTypes.Count || captured > b.Length - 20) { if (selection is null && !filtered) Copy(type, b); return; }
         long frame = ++_frame;
         var result = results.Read(frame);
-        if (selection is not null && !selection.Keeps(result)) return;
+        if (!Keeps(result)) return;
         int dataEnd = Math.Min(b.Length, 20 + (((int)captured + 3) & ~3));
         var end = Options(b, dataEnd);
         if (end is null) { Copy(type, b); Written++; return; } // options we cannot walk: kept untouched, not annotated
@@ -206,7 +206,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
             _in.AsSpan(20 + (int)captured, padded - (int)captured).Clear();
             long frame = ++_frame;
             var result = results.Read(frame);
-            if (selection is not null && !selection.Keeps(result)) continue;
+            if (!Keeps(result)) continue;
             ulong units = (ulong)P32(record) * (nano ? 1_000_000_000UL : 1_000_000UL) + P32(record[4..]);
             var fixedPart = _in.AsSpan(0, 20);
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, 0);
@@ -271,7 +271,10 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         _output.Write(_out, 0, b.Length + 12);
     }
 
-    private bool Keep(long frame) => selection is null || selection.Keeps(results.Read(frame));
+    private bool Keep(long frame) => Keeps(results.Read(frame));
+
+    /// <summary>A frame the filter left out has no result; one an extract does not select is left out too.</summary>
+    private bool Keeps(in FrameResult result) => (!filtered || result.Known) && (selection is null || selection.Keeps(result));
 
     private static bool Fill(Stream s, Span<byte> into) => s.ReadAtLeast(into, into.Length, throwOnEndOfStream: false) == into.Length;
     private static void Ensure(ref byte[] buffer, int length) { if (buffer.Length < length) Array.Resize(ref buffer, Math.Max(length, buffer.Length * 2)); }

@@ -20,10 +20,16 @@ public static class AnalyzeCommand
 
         var annotate = new Option<string?>("--annotate")
         {
-            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark [default: CAPTURE.annotated.pcapng]",
+            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark; PATH ends in .pcapng [default: CAPTURE.annotated.pcapng]",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing annotated capture" };
+
+        var filter = new Argument<string[]>("filter")
+        {
+            Description = "Optional BPF filter, as for tcpdump (e.g. 'port 443'): only the packets it matches are analysed",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
 
         var command = new Command("analyze", """
             Attribute every packet of a capture to the process that sent or received it, from the snapshots
@@ -33,8 +39,15 @@ public static class AnalyzeCommand
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
               attribution analyze incident.pcapng --annotate      # -> incident.db and incident.annotated.pcapng
+              attribution analyze incident.pcapng 'port 443'      # only the packets a tcpdump filter matches
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
+            """) { capture, filter, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
+        command.Validators.Add(result =>
+        {
+            // An optional value takes the next word: `--annotate 'port 443'` would name a file "port 443".
+            if (result.GetValue(annotate) is { } path && !path.EndsWith(".pcapng", StringComparison.OrdinalIgnoreCase))
+                result.AddError($"--annotate writes pcapng: give a PATH ending in .pcapng, not '{path}' (a filter goes before --annotate)");
+        });
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
@@ -42,6 +55,7 @@ public static class AnalyzeCommand
             return Run(new AnalyzeOptions
             {
                 CapturePath = parse.GetValue(capture)!,
+                Filter = parse.GetValue(filter) is { Length: > 0 } words ? string.Join(' ', words) : null,
                 OutputPath = parse.GetValue(output),
                 Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
                 SnapshotsPath = parse.GetValue(snapshots),
@@ -78,7 +92,7 @@ public static class AnalyzeCommand
         catch (AnalyzeError e)
         {
             Console.Error.WriteLine($"attribution analyze: {e.Message}");
-            return ExitCodes.InputOutput;
+            return e.Kind == AnalyzeFailure.Filter ? ExitCodes.Usage : ExitCodes.InputOutput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -19,6 +19,12 @@ public static class ExtractCommand
         var force = new Option<bool>("--force") { Description = "Overwrite an existing output" };
         var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
 
+        var filter = new Argument<string[]>("filter")
+        {
+            Description = "Optional BPF filter, as for tcpdump (e.g. 'port 443'): only the packets it matches are considered",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
         var command = new Command("extract", """
             Write only one process's traffic (whole flows, both directions), annotated with the processes
             as `analyze --annotate` does, as a pcapng that tcpdump, tshark and Wireshark read. The capture
@@ -28,7 +34,8 @@ public static class ExtractCommand
               attribution extract incident.pcapng --comm curl            # -> incident.curl.pcapng
               attribution extract incident.pcapng --pid 4242 -o malware.pcapng
               attribution extract incident.pcapng --unattributed
-            """) { capture, comm, pid, exe, container, unattributed, output, force, snapshots };
+              attribution extract incident.pcapng --comm curl 'port 443'
+            """) { capture, filter, comm, pid, exe, container, unattributed, output, force, snapshots };
         command.Validators.Add(result =>
         {
             int chosen = new Option[] { comm, pid, exe, container, unattributed }.Count(o => result.GetResult(o) is not null);
@@ -40,6 +47,7 @@ public static class ExtractCommand
             var options = new AnalyzeOptions
             {
                 CapturePath = parse.GetValue(capture)!,
+                Filter = parse.GetValue(filter) is { Length: > 0 } words ? string.Join(' ', words) : null,
                 SnapshotsPath = parse.GetValue(snapshots),
                 AnnotatePath = parse.GetValue(output),
                 Force = parse.GetValue(force),
@@ -63,7 +71,7 @@ public static class ExtractCommand
         catch (AnalyzeError e)
         {
             Console.Error.WriteLine($"attribution extract: {e.Message}");
-            return ExitCodes.InputOutput;
+            return e.Kind == AnalyzeFailure.Filter ? ExitCodes.Usage : ExitCodes.InputOutput;
         }
     }
 }

@@ -63,6 +63,29 @@ public sealed class AnnotatedCaptureTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, ".*")); // no temporary left behind
     }
 
+    [Theory]
+    [InlineData("tcp[tcpflags] & tcp-syn != 0")]
+    [InlineData("src port 47101")]
+    [InlineData("udp")]
+    public void A_bpf_filter_narrows_analysis_and_copy_to_what_tcpdump_selects(string filter)
+    {
+        var capture = Copy("recordings", "loopback.pcapng");
+        long expected = Run.Checked("tcpdump", "-nr", capture, filter).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture, Annotate = true, Filter = filter, Force = true });
+        Assert.Equal(expected, summary.Packets);
+        Assert.Equal(expected, summary.Annotated!.Value.Packets);
+        Assert.Equal(expected, Frames(summary.Annotated!.Value.Path).Count);
+    }
+
+    [Fact]
+    public void A_bad_filter_is_refused_naming_it()
+    {
+        var capture = Copy("recordings", "loopback.pcapng");
+        var e = Assert.Throws<AnalyzeError>(() => AnalyzeSession.Run(new AnalyzeOptions { CapturePath = capture, Filter = "port nonsense" }));
+        Assert.Equal(AnalyzeFailure.Filter, e.Kind);
+        Assert.Contains("port nonsense", e.Message);
+    }
+
     /// <summary>Each frame as our reader sees it: time, interface, wire length and a hash of its bytes.</summary>
     internal static List<string> Frames(string path)
     {
