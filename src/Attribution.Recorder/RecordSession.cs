@@ -124,7 +124,8 @@ public sealed class RecordSession
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
                 options.OutputPath, new FileInfo(options.OutputPath).Length, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError,
-                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem);
+                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
+                ReceivedByFilter: (ulong)counters.Sum(i => (decimal)i.Received));
         }
         finally
         {

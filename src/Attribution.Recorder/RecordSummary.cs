@@ -19,7 +19,8 @@ public sealed record RecordSummary(
     bool KernelEventsOn = false,
     long KernelEvents = 0,
     long KernelEventsLost = 0,
-    string? KernelEventsProblem = null)
+    string? KernelEventsProblem = null,
+    ulong ReceivedByFilter = 0)
 {
     public double? TriggerDelayPercentileMs(double p)
     {
