@@ -18,6 +18,7 @@ public static class ExtractCommand
         var output = new Option<string?>("--output", "-o") { Description = "The extract [default: CAPTURE.NAME.pcapng beside the capture]" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing output" };
         var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
+        var noSnapshots = new Option<bool>("--no-snapshots") { Description = "A capture that has no sidecar (another tool's): every packet unattributed, reason no-evidence" };
 
         var filter = new Argument<string[]>("filter")
         {
@@ -35,7 +36,7 @@ public static class ExtractCommand
               attribution extract incident.pcapng --pid 4242 -o malware.pcapng
               attribution extract incident.pcapng --unattributed
               attribution extract incident.pcapng --comm curl 'port 443'
-            """) { capture, filter, comm, pid, exe, container, unattributed, output, force, snapshots };
+            """) { capture, filter, comm, pid, exe, container, unattributed, output, force, snapshots, noSnapshots };
         command.Validators.Add(result =>
         {
             int chosen = new Option[] { comm, pid, exe, container, unattributed }.Count(o => result.GetResult(o) is not null);
@@ -49,6 +50,7 @@ public static class ExtractCommand
                 CapturePath = parse.GetValue(capture)!,
                 Filter = parse.GetValue(filter) is { Length: > 0 } words ? string.Join(' ', words) : null,
                 SnapshotsPath = parse.GetValue(snapshots),
+                NoSnapshots = parse.GetValue(noSnapshots),
                 AnnotatePath = parse.GetValue(output),
                 Force = parse.GetValue(force),
             };
@@ -64,6 +66,8 @@ public static class ExtractCommand
             var summary = ExtractSession.Run(options, criteria);
             var (path, packets) = summary.Annotated!.Value;
             Console.WriteLine($"extracted: {path}: {packets:N0} of {summary.Packets:N0} packets ({criteria.Describe()})");
+            if (options.NoSnapshots)
+                Console.Error.WriteLine("attribution extract: note: --no-snapshots: no socket evidence was read; every packet is unattributed (reason no-evidence)");
             if (packets == 0) Console.Error.WriteLine($"attribution extract: note: no packet matched {criteria.Describe()}");
             foreach (var w in summary.CaptureWarningLines) Console.Error.WriteLine($"attribution extract: warning: {options.CapturePath}: {w}");
             return summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
