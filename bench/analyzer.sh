@@ -38,7 +38,10 @@ measure() {
     rm -rf "$work/out.db" "$work/out-csv"
     local t0 t1
     t0=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$work/one" "$@" >/dev/null 2>&1 || { echo "$reader failed: $*" >&2; return 1; }
+    # Exit 6 is a written analysis that warns about its input: the synthetic sidecar has no final snapshot.
+    local rc=0
+    /usr/bin/time -f "%M" -o "$work/one" "$@" >/dev/null 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 6 ]; then echo "$reader failed ($rc): $*" >&2; return 1; fi
     t1=$(date +%s%N)
     echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$work/one")" >>"$work/times"
   done

@@ -51,6 +51,8 @@ public static class AnalyzeSession
             var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
             var (first, last) = Replay(reader, tracker, filter, progress);
             tracker.Finish();
+            // Every frame's result is known now: the copy is written on its own thread while the database commits.
+            annotation?.Start(options.CapturePath, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
 
             var header = evidence.Header;
             sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
@@ -62,7 +64,7 @@ public static class AnalyzeSession
             {
                 throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
             }
-            annotation?.Write(options.CapturePath, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
+            annotation?.Finish();
             return Summarize(output, totals, evidence, tracker, clock.Elapsed, reader.Problem) with
             {
                 CaptureWarnings = [.. reader.Warnings.Lines(), .. Abrupt(options, evidence)],

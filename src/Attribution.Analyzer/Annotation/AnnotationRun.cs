@@ -46,6 +46,15 @@ public sealed class AnnotationRun : IDisposable
         return new FrameResultsSink(inner, _results, _selection);
     }
 
+    private Task? _writing;
+
+    /// <summary>Starts the second pass on its own thread; <see cref="Finish"/> waits for it.</summary>
+    internal void Start(string capturePath, ProcessTable processes, string? interfaceDescription) =>
+        _writing = Task.Factory.StartNew(() => Write(capturePath, processes, interfaceDescription), TaskCreationOptions.LongRunning);
+
+    /// <summary>Waits for the copy; its failure (an <see cref="AnalyzeError"/>) is thrown here.</summary>
+    internal void Finish() => _writing?.GetAwaiter().GetResult();
+
     /// <summary>The second pass: the copy, annotated (and narrowed, for extract), published atomically.</summary>
     internal void Write(string capturePath, ProcessTable processes, string? interfaceDescription)
     {
@@ -74,6 +83,8 @@ public sealed class AnnotationRun : IDisposable
 
     public void Dispose()
     {
+        // The mapping must outlive the pass that reads it, even when the analysis failed meanwhile.
+        try { _writing?.Wait(); } catch (AggregateException) { }
         _results.Dispose();
         TryDelete(_temporary);
     }
