@@ -49,10 +49,10 @@ public static class AnalyzeSession
             using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
             IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
             var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
+            annotation?.Begin(options.CapturePath, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
             var (first, last) = Replay(reader, tracker, filter, progress);
             tracker.Finish();
-            // Every frame's result is known now: the copy is written on its own thread while the database commits.
-            annotation?.Start(options.CapturePath, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
+            annotation?.AnalysisDone(); // every frame's result is final: the copy finishes while the database commits
 
             var header = evidence.Header;
             sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);

@@ -47,10 +47,27 @@ public sealed class AnnotationRun : IDisposable
     }
 
     private Task? _writing;
+    private Action? _pending;
 
-    /// <summary>Starts the second pass on its own thread; <see cref="Finish"/> waits for it.</summary>
-    internal void Start(string capturePath, ProcessTable processes, string? interfaceDescription) =>
-        _writing = Task.Factory.StartNew(() => Write(capturePath, processes, interfaceDescription), TaskCreationOptions.LongRunning);
+    /// <summary>
+    /// Before the analysis: for a plain --annotate the copy starts at once on its own thread, following the
+    /// analysis frame by frame as results become final (it waits while a flow holds rows back). An extract
+    /// (flows are selected when they end) or a filtered run (frames without rows) starts it after the analysis.
+    /// </summary>
+    internal void Begin(string capturePath, ProcessTable processes, string? interfaceDescription)
+    {
+        Action write = () => Write(capturePath, processes, interfaceDescription);
+        if (_criteria is null && !_filtered) _writing = Task.Factory.StartNew(write, TaskCreationOptions.LongRunning);
+        else _pending = write;
+    }
+
+    /// <summary>After the analysis: every result is final; the copy runs on (or starts) while the database commits.</summary>
+    internal void AnalysisDone()
+    {
+        _results.Complete();
+        if (_pending is { } write) _writing = Task.Factory.StartNew(write, TaskCreationOptions.LongRunning);
+        _pending = null;
+    }
 
     /// <summary>Waits for the copy; its failure (an <see cref="AnalyzeError"/>) is thrown here.</summary>
     internal void Finish() => _writing?.GetAwaiter().GetResult();
@@ -66,6 +83,11 @@ public sealed class AnnotationRun : IDisposable
             using (var output = new FileStream(_temporary, FileMode.Truncate, FileAccess.Write, FileShare.None, 1 << 20))
                 annotator.Run(input, output);
             File.Move(_temporary, _output, overwrite: true);
+        }
+        catch (OperationCanceledException)
+        {
+            TryDelete(_temporary);
+            throw;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -84,6 +106,7 @@ public sealed class AnnotationRun : IDisposable
     public void Dispose()
     {
         // The mapping must outlive the pass that reads it, even when the analysis failed meanwhile.
+        _results.Abort(); // a pass still waiting for results means the analysis failed: it stops, publishing nothing
         try { _writing?.Wait(); } catch (AggregateException) { }
         _results.Dispose();
         TryDelete(_temporary);

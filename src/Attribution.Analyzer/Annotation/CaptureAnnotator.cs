@@ -122,7 +122,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         uint captured = U32(b[12..]);
         if (id >= (uint)_linkTypes.Count || captured > b.Length - 20) { if (selection is null && !filtered) Copy(type, b); return; }
         long frame = ++_frame;
-        var result = results.Read(frame);
+        var result = Result(frame);
         if (!Keeps(result)) return;
         int dataEnd = Math.Min(b.Length, 20 + (((int)captured + 3) & ~3));
         var end = Options(b, dataEnd);
@@ -205,7 +205,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
             if (!Fill(input, data)) return;
             _in.AsSpan(20 + (int)captured, padded - (int)captured).Clear();
             long frame = ++_frame;
-            var result = results.Read(frame);
+            var result = Result(frame);
             if (!Keeps(result)) continue;
             ulong units = (ulong)P32(record) * (nano ? 1_000_000_000UL : 1_000_000UL) + P32(record[4..]);
             var fixedPart = _in.AsSpan(0, 20);
@@ -271,7 +271,13 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         _output.Write(_out, 0, b.Length + 12);
     }
 
-    private bool Keep(long frame) => Keeps(results.Read(frame));
+    private bool Keep(long frame) => Keeps(Result(frame));
+
+    private FrameResult Result(long frame)
+    {
+        results.WaitFor(frame);
+        return results.Read(frame);
+    }
 
     /// <summary>A frame the filter left out has no result; one an extract does not select is left out too.</summary>
     private bool Keeps(in FrameResult result) => (!filtered || result.Known) && (selection is null || selection.Keeps(result));

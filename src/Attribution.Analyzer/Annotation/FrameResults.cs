@@ -47,8 +47,31 @@ public sealed unsafe class FrameResults : IDisposable
         _base = p + _view.PointerOffset;
     }
 
+    // The watermark: every frame up to it has its final result. Each frame gets exactly one row, so when
+    // as many rows have come as the highest frame number seen, frames 1..that number are all in.
+    private long _rows, _highest, _final;
+    private volatile bool _aborted;
+
+    /// <summary>No more rows will come: every slot is final.</summary>
+    public void Complete() => Volatile.Write(ref _final, long.MaxValue);
+
+    /// <summary>The analysis failed: a pass waiting for results stops (<see cref="OperationCanceledException"/>).</summary>
+    public void Abort() => _aborted = true;
+
+    /// <summary>Waits until <paramref name="frame"/>'s result is final (a second pass following the first one closely).</summary>
+    public void WaitFor(long frame)
+    {
+        while (Volatile.Read(ref _final) < frame)
+        {
+            if (_aborted) throw new OperationCanceledException("the analysis stopped");
+            Thread.Sleep(1);
+        }
+    }
+
     public void Write(in PacketRow row)
     {
+        if (row.Frame > _highest) _highest = row.Frame;
+        if (++_rows == _highest) Volatile.Write(ref _final, _highest);
         long index = row.Frame - 1;
         if ((ulong)index >= (ulong)_slots) return; // cannot happen for a frame of this capture
         ref var slot = ref ((FrameResult*)_base)[index];
