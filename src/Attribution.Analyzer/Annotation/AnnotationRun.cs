@@ -5,9 +5,9 @@ namespace Attribution.Analyzer.Annotation;
 
 /// <summary>
 /// The annotated copy of one analysis (`analyze --annotate`, `extract`): the per-frame results are
-/// tapped from the rows during the analysis, then a second pass over the capture writes the copy under a
-/// temporary name, published by rename. Measured on the 1 M-packet bench input, the second pass reads
-/// the capture from the page cache; docs/WIRESHARK.md has the figures.
+/// tapped from the rows during the analysis, and a second reader of the capture, on its own thread,
+/// writes the copy in frame order under a temporary name, published by rename (docs/FORMAT.md, the
+/// annotated capture; cost in docs/PERFORMANCE.md).
 /// </summary>
 public sealed class AnnotationRun : IDisposable
 {
