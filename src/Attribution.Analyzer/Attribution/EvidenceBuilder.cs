@@ -55,7 +55,7 @@ internal sealed class EvidenceBuilder
                 if (record is SidecarHeader h)
                 {
                     if (builder._index.Header is { } first && first.BootId != h.BootId)
-                        throw new AnalyzeError(AnalyzeFailure.InputUnreadable,
+                        throw new InvalidDataException(
                             $"{path} was recorded on {h.Hostname} (boot {h.BootId}), {sidecarPaths[0]} on {first.Hostname} (boot {first.BootId}): " +
                             "analyse each host's captures on their own, then put the outputs side by side (docs/SCHEMA.md, Fleet)");
                     builder._index.Header ??= h;
