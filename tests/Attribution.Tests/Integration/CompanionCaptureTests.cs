@@ -87,8 +87,8 @@ public sealed class CompanionCaptureTests : IDisposable
                 foreach (var row in rows)
                 {
                     bool fromServer = (long)row[2]! == 1;
-                    Assert.Equal((long)(fromServer ? server : client), row[0]);
-                    Assert.Equal((long)(fromServer ? client : server), row[1]);
+                    Assert.True((long?)row[0] == (fromServer ? server : client) && (long?)row[1] == (fromServer ? client : server),
+                        $"{file}, port {port}: a packet {(fromServer ? "from" : "to")} the server attributed to {row[0] ?? "nobody"} -> {row[1] ?? "nobody"}, expected {(fromServer ? server : client)} -> {(fromServer ? client : server)}");
                 }
             }
         }
