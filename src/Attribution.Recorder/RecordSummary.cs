@@ -21,8 +21,7 @@ public sealed record RecordSummary(
     long KernelEventsLost = 0,
     string? KernelEventsProblem = null,
     bool SnapshotsOnly = false,
-    long? PacketsWritten = null,
-    ulong ReceivedByFilter = 0)
+    long? PacketsWritten = null)
 {
     /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
     public long Written => PacketsWritten ?? Packets;
