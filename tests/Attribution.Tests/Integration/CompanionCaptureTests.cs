@@ -86,22 +86,22 @@ public sealed class CompanionCaptureTests : IDisposable
                 Assert.True(rows.Count >= 5, $"{file}: {rows.Count} packets on port {port}");
                 // Never a wrong pid; and nearly every end attributed (a quiet host left one packet's server end in a
                 // namespace unattributed in some runs, not yet explained: see the session note).
-                int ends = 0, right = 0;
+                int endCount = 0, right = 0;
                 foreach (var row in rows)
                 {
                     bool fromServer = (long)row[2]! == 1;
-                    long[] expected = fromServer ? [server, client] : [client, server];
+                    long[] owners = fromServer ? [server, client] : [client, server];
                     for (int end = 0; end < 2; end++)
                     {
-                        ends++;
+                        endCount++;
                         if (row[end] is long pid)
                         {
-                            Assert.True(pid == expected[end], $"{file}, port {port}: a packet {(fromServer ? "from" : "to")} the server has end {end} attributed to {pid}, expected {expected[end]}");
+                            Assert.True(pid == owners[end], $"{file}, port {port}: a packet {(fromServer ? "from" : "to")} the server has end {end} attributed to {pid}, expected {owners[end]}");
                             right++;
                         }
                     }
                 }
-                Assert.True(right >= 0.95 * ends, $"{file}, port {port}: only {right} of {ends} packet ends attributed");
+                Assert.True(right >= 0.95 * endCount, $"{file}, port {port}: only {right} of {endCount} packet ends attributed");
             }
         }
 
