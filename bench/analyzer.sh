@@ -34,7 +34,11 @@ measure() {
     rm -rf "$work/out.db" "$work/out-csv"
     local t0 t1
     t0=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$work/one" "$@" >/dev/null 2>&1 || { echo "$reader failed: $*" >&2; return 1; }
+    # Exit 6 is "written, but the input was incomplete": the synthetic sidecar has no final snapshot, so
+    # analyze says the recording ended abruptly. That is the input's doing, not a failure of the run.
+    local rc=0
+    /usr/bin/time -f "%M" -o "$work/one" "$@" >/dev/null 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 6 ]; then echo "$reader failed (exit $rc): $*" >&2; return 1; fi
     t1=$(date +%s%N)
     echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$work/one")" >>"$work/times"
   done
