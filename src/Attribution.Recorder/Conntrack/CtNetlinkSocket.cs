@@ -75,25 +75,7 @@ internal sealed unsafe class CtNetlinkSocket : IDisposable
         fixed (byte* r = request)
             if (LibC.send(_fd, r, RequestLength, 0) != RequestLength) return Marshal.GetLastPInvokeError();
 
-        scratch.SetLength(0);
-        while (true)
-        {
-            nint got;
-            fixed (byte* b = _receive)
-                got = LibC.recv(_fd, b, _receive.Length, 0);
-            if (got < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LibC.Eintr) continue;
-                return errno;
-            }
-            if (got == 0) return LibC.Eintr;
-            var chunk = _receive.AsSpan(0, (int)got);
-            scratch.Write(chunk);
-            int end = NetlinkDumpEnd.Find(chunk, sequence, out bool malformed);
-            if (malformed) return LibC.Eintr;
-            if (end >= 0) return end;
-        }
+        return NetlinkDumpReceiver.Receive(_fd, _receive, scratch, sequence);
     }
 
     /// <summary>

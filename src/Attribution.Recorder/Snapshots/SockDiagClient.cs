@@ -48,24 +48,7 @@ internal sealed unsafe class SockDiagClient : IDisposable
         fixed (byte* r = request)
             if (LibC.send(_fd, r, RequestLength, 0) != RequestLength) return null;
 
-        scratch.SetLength(0);
-        while (true)
-        {
-            nint got;
-            fixed (byte* b = _receive)
-                got = LibC.recv(_fd, b, _receive.Length, 0);
-            if (got < 0)
-            {
-                if (Marshal.GetLastPInvokeError() == LibC.Eintr) continue;
-                return null;
-            }
-            if (got == 0) return null;
-            var chunk = _receive.AsSpan(0, (int)got);
-            scratch.Write(chunk);
-            int end = NetlinkDumpEnd.Find(chunk, sequence, out bool malformed);
-            if (malformed || end > 0) return null;
-            if (end == 0) return scratch.ToArray();
-        }
+        return NetlinkDumpReceiver.Receive(_fd, _receive, scratch, sequence) == 0 ? scratch.ToArray() : null;
     }
 
     public void Dispose() => LibC.close(_fd);
