@@ -125,7 +125,7 @@ public static class AnalyzeSession
             {
                 var process = evidence.Processes[p.Key];
                 var container = process.Record is { } r ? ContainerIdentity.FromCgroup(r.Cgroup) : null;
-                return new ProcessShare(p.Key, process.Key.Pid, process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container);
+                return new ProcessShare(p.Key, process.Key.Pid, process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container) { CommRaw = process.Record?.CommRaw };
             })
             .ToList();
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,

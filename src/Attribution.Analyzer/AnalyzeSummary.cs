@@ -4,7 +4,11 @@ using Attribution.Core.Linux;
 namespace Attribution.Analyzer;
 
 /// <summary>One of the top processes: its container where its cgroup names one.</summary>
-public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container);
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container)
+{
+    /// <summary>The comm's bytes as the kernel gave them, where the recorder kept them (to print them escaped, not re-escaped).</summary>
+    public byte[]? CommRaw { get; init; }
+}
 
 /// <summary>What an analysis found, for the closing summary and for tests.</summary>
 public sealed record AnalyzeSummary(

@@ -1,5 +1,6 @@
 using Attribution.Analyzer;
 using Attribution.Analyzer.Attribution;
+using Attribution.Core.Linux;
 using Spectre.Console;
 
 namespace Attribution.Cli.Commands;
@@ -7,9 +8,11 @@ namespace Attribution.Cli.Commands;
 /// <summary>The closing summary of an analysis, on standard error.</summary>
 public static class AnalyzeSummaryView
 {
-    public static void Print(AnalyzeSummary s)
+    public static void Print(AnalyzeSummary s) => Print(s, Console.Error);
+
+    public static void Print(AnalyzeSummary s, TextWriter error)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
         var totals = new Table().Border(TableBorder.Simple).AddColumn("analyzed").AddColumn(new TableColumn("").RightAligned());
         totals.AddRow("packets", $"{s.Packets:N0}");
         totals.AddRow("bytes (on the wire)", $"{s.Bytes:N0}");
@@ -30,8 +33,11 @@ public static class AnalyzeSummaryView
             top.AddColumn(new TableColumn("bytes out").RightAligned()).AddColumn(new TableColumn("bytes in").RightAligned());
             foreach (var p in s.TopProcesses)
             {
-                string[] who = containers ? [Markup.Escape(p.Comm ?? "?"), p.Pid.ToString(), Markup.Escape(p.Container?.ToString() ?? "")]
-                    : [Markup.Escape(p.Comm ?? "?"), p.Pid.ToString()];
+                // A comm is whatever a process set with prctl: control bytes in it are escaped (RawText), so a
+                // process cannot forge lines or terminal sequences in the summary a responder reads.
+                string comm = Markup.Escape(p.CommRaw is { } raw ? RawText.Printable(raw) : RawText.Printable(p.Comm ?? "?"));
+                string[] who = containers ? [comm, p.Pid.ToString(), Markup.Escape(RawText.Printable(p.Container?.ToString() ?? ""))]
+                    : [comm, p.Pid.ToString()];
                 top.AddRow([.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"]);
             }
             console.Write(top);
@@ -44,7 +50,7 @@ public static class AnalyzeSummaryView
                 reasons.AddRow(reason.Name() ?? "?", $"{packets:N0}", $"{bytes:N0}");
             console.Write(reasons);
         }
-        Console.Error.WriteLine($"evidence: {s.Evidence}");
-        Console.Error.WriteLine($"written: {s.OutputPath}");
+        error.WriteLine($"evidence: {s.Evidence}");
+        error.WriteLine($"written: {s.OutputPath}");
     }
 }

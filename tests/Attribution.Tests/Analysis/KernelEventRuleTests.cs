@@ -192,6 +192,42 @@ public sealed class KernelEventRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_namespace_read_before_an_exec_is_not_evidence_after_it()
+    {
+        // `ip netns exec c getent`: the recorder read pid 400 as `ip`, in the host's namespace, at its exec; the process
+        // then entered the container's namespace and exec'd getent, which was gone before the recorder read it again.
+        const ulong Container = 0xC0;
+        _s.Local("198.18.7.2", Container);
+        _s.Process(new Attribution.Core.Sidecar.ProcessRecord(new(400, 1000), 1, 0, 0, "ip", "/usr/bin/ip", "ip\0netns\0exec\0c\0getent\0hosts\0x\0"u8.ToArray(),
+            "0::/user.slice\n", Scenario.HostNs, T(2.0)) { CommRaw = "ip"u8.ToArray() });
+        EmptySnapshots();
+        _s.Events.Fork(T(1.99), 400, 1000)
+          .Exec(T(2.0), 400, 1000, "ip")
+          .Exec(T(2.002), 400, 1000, "getent")
+          .Route(T(2.003), 400, "198.18.7.2:5353", "198.18.6.2:53")
+          .Exit(T(2.01), 400, 1000);
+        _s.Udp(2.004, "198.18.7.2:5353", "198.18.6.2:53");
+        _s.Analyze();
+        Assert.Equal([(400L, null, "udp-event/-", null)], _s.Rows());
+    }
+
+    [Fact]
+    public void A_process_gone_before_any_read_is_named_by_its_last_exec()
+    {
+        // Forked by bash (read), exec'd curl, exited before the recorder read it: the comm is the exec's, not the parent's.
+        _s.Process(500, "bash");
+        EmptySnapshots();
+        _s.Events.Fork(T(1.99), 501, 0, parent: 500)
+          .Exec(T(2.0), 501, 0, "curl")
+          .Route(T(2.003), 501, $"{Me}:5353", $"{Peer}:53")
+          .Exit(T(2.01), 501, 0);
+        _s.Udp(2.004, $"{Me}:5353", $"{Peer}:53");
+        _s.Analyze();
+        Assert.Equal([(501L, null, "udp-event/-", null)], _s.Rows());
+        Assert.Equal("curl", Db.Query(_s.DatabasePath, "SELECT comm FROM processes WHERE pid = 501").Single()[0]);
+    }
+
+    [Fact]
     public void Without_events_nothing_changes()
     {
         _s.Process(100, "curl");

@@ -93,6 +93,17 @@ public sealed class RawNameTests : IDisposable
         Assert.DoesNotContain(lines, l => l.StartsWith("rl", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void The_analyze_summary_escapes_a_comm_so_it_cannot_forge_a_line()
+    {
+        Record();
+        _s.Write();
+        var run = AttributionCli.Run("analyze", _s.CapturePath, "-o", Path.Combine(_dir, "summary.db"));
+        var lines = run.Stderr.Split('\n');
+        Assert.True(lines.Any(l => l.Contains("cu\\x0arl\\xff") && l.Contains(" 20 ")), run.Stderr);
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("rl", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         _s.Dispose();

@@ -36,7 +36,7 @@ public sealed class CompanionCaptureTests : IDisposable
             captures.Add(ExternalCapture.Tcpdump(P("any-sll2.pcap"), "-i", "any", "-y", "LINUX_SLL2", filter));                  // SLL2
             captures.Add(ExternalCapture.Tcpdump(P("veth.pcap"), "-i", _ns.HostLink, filter));                                   // Ethernet on a veth
             captures.Add(ExternalCapture.Dumpcap(P("multi.pcapng"), "-i", "lo", "-i", _ns.HostLink, "-f", filter));             // pcapng, two interfaces
-            captures.Add(ExternalCapture.Tcpdump(P("split.pcap"), "-i", "lo", "-C", "1", $"tcp port {splitPort}"));              // 1 MB files
+            captures.Add(ExternalCapture.Tcpdump(P("split.pcap"), "-i", "lo", "-B", "32768", "-C", "1", $"tcp port {splitPort}")); // 1 MB files; a 32 MB buffer, as 6 MB arrive within milliseconds
 
             using var loServer = TestPeer.Start(null, "tcp-server", "127.0.0.1", $"{loPort}");
             using var nsServer = TestPeer.Start(_ns.Name, "tcp-server", _ns.PeerAddress, $"{nsPort}");
@@ -126,6 +126,12 @@ public sealed class CompanionCaptureTests : IDisposable
     {
         SqliteConnection.ClearAllPools();
         _ns.Dispose();
+        // ATTR_KEEP=DIR keeps the captures, the companion's sidecar and the analyses, to look into a failure by hand.
+        if (Environment.GetEnvironmentVariable("ATTR_KEEP") is { } keep)
+        {
+            var copy = Directory.CreateDirectory(Path.Combine(keep, Path.GetFileName(_dir))).FullName;
+            foreach (var f in Directory.GetFiles(_dir)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)), true);
+        }
         Directory.Delete(_dir, true);
     }
 }

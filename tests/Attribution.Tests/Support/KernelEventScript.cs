@@ -43,6 +43,12 @@ public sealed class KernelEventScript
         return this;
     }
 
+    public KernelEventScript Exec(long ns, int pid, ulong startTicks, string comm)
+    {
+        _events.Add((ns, e => e.Exec(ns, 0, pid, pid, startTicks, System.Text.Encoding.ASCII.GetBytes(comm))));
+        return this;
+    }
+
     public KernelEventScript Exit(long ns, int pid, ulong startTicks)
     {
         _events.Add((ns, e => e.Exit(ns, 0, pid, pid, startTicks)));

@@ -45,7 +45,9 @@ internal sealed class KernelEvidenceBuilder
                         }
                         else
                         {
-                            _processEvents.Add(e with { Raw = default, Comm = default }); // the batch's buffer need not stay alive
+                            // The batch's buffer need not stay alive; an exec's comm is copied, as it names a process the
+                            // recorder may not have read.
+                            _processEvents.Add(e with { Raw = default, Comm = e.Kind == KernelEventKind.Exec ? e.Comm.ToArray() : default });
                         }
                     }
                 }

@@ -26,6 +26,10 @@ internal sealed class ProcessLifetimes
     /// <summary>Identities made from events for processes gone before the recorder could read them.</summary>
     public Dictionary<ProcessKey, ProcessRecord> Synthesized { get; } = new();
 
+    // Identities whose namespace, as read, stops being evidence at an exec the recorder did not follow with a read
+    // (see NetnsKnownAt).
+    private readonly Dictionary<ProcessKey, long> _netnsUnknownFrom = new();
+
     public ProcessLifetimes(IEnumerable<ProcessKey> known, IReadOnlyList<KernelEvent> processEvents, SidecarHeader? header,
         KernelEventSourcesRecord? sources, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
     {
@@ -56,6 +60,12 @@ internal sealed class ProcessLifetimes
                     if (key.Pid == 0) break;
                     keys.Add(key);
                     lastKey[e.Pid] = key;
+                    // A read made before this exec, of what the process was before it (another comm): its namespace is
+                    // not evidence after it. `ip netns exec`, nsenter and runc enter the namespace and then exec; on a
+                    // quiet host the recorder reads `ip` in the host's namespace and its getent is gone before the
+                    // second read. (A read that came late names the exec's comm: it is of the process after the exec.)
+                    if (records.TryGetValue(key, out var read) && read.FirstSeenNanoseconds < e.Nanoseconds && !SameComm(read, e.Comm.Span))
+                        _netnsUnknownFrom.TryAdd(key, e.Nanoseconds);
                     // An exec the recorder could not follow with a read: the new comm, and nothing it did not see.
                     if (!records.ContainsKey(key) && Synthesized.TryGetValue(key, out var made))
                         Synthesized[key] = made with
@@ -111,6 +121,15 @@ internal sealed class ProcessLifetimes
             CommRaw = parent?.CommRaw, ExeRaw = parent?.ExeRaw,
         };
     }
+
+    /// <summary>
+    /// Whether the namespace in the identity's record still says where the process was at <paramref name="ns"/>:
+    /// not after an exec that came after the record was read and made it another program.
+    /// </summary>
+    public bool NetnsKnownAt(ProcessKey key, long ns) => !_netnsUnknownFrom.TryGetValue(key, out long from) || ns < from;
+
+    private static bool SameComm(ProcessRecord read, ReadOnlySpan<byte> execComm) =>
+        read.CommRaw is { } raw ? raw.AsSpan().SequenceEqual(execComm) : read.Comm == RawText.Utf8OrEscaped(execComm);
 
     /// <summary>The identity that <paramref name="pid"/> named at <paramref name="ns"/>, if exactly one fits.</summary>
     public bool TryResolve(int pid, long ns, out ProcessKey key)

@@ -22,13 +22,14 @@ internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifet
 
     /// <summary>
     /// A sighting held by the known actors; its namespace is that of the first actor whose identity records
-    /// one (tracepoints do not say the namespace; the process that acted on the socket lives in it).
+    /// one still valid at the sighting's start (tracepoints do not say the namespace; the process that acted on
+    /// the socket lives in it, as far as a read of it made before any later exec says).
     /// </summary>
     public KernelSighting? Sighting(ActorSet actors, AddressFamilyKind family, long from, long until)
     {
         ulong netns = 0;
         foreach (var (id, _) in actors.Known)
-            if (records.TryGetValue(table[id].Key, out var record) && record.Netns != 0) { netns = record.Netns; break; }
+            if (records.TryGetValue(table[id].Key, out var record) && record.Netns != 0 && lifetimes.NetnsKnownAt(record.Key, from)) { netns = record.Netns; break; }
         var sighting = new SocketSighting { Netns = netns, Inode = 0, Family = family, TrustFrom = from, TrustUntil = until, FirstSeen = from, LastSeen = until };
         foreach (var (id, count) in actors.Known) sighting.AddHolder(id, count);
         return new KernelSighting(sighting, actors.HasUnknown);
