@@ -17,7 +17,9 @@ public sealed record RecordOptions
     public bool Overwrite { get; init; }
     public int KernelBufferBytes { get; init; } = 32 * 1024 * 1024;
     public TimeSpan StatsEvery { get; init; } = TimeSpan.FromSeconds(5);
-    public TimeSpan FlushEvery { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How much a recorder killed with -9 can lose (plus what the kernel's capture buffer held): half a second
+    /// keeps that under the second a responder is promised, for two write calls a second.</summary>
+    public TimeSpan FlushEvery { get; init; } = TimeSpan.FromMilliseconds(500);
     public string ProcRoot { get; init; } = Core.Linux.ProcPaths.DefaultRoot;
     /// <summary>Companion mode: no capture; <see cref="OutputPath"/> is the sidecar itself (CompanionSession).</summary>
     public bool SnapshotsOnly { get; init; }

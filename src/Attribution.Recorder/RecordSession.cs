@@ -161,7 +161,7 @@ public sealed class RecordSession
         return source;
     }
 
-    /// <summary>Flushes every second and writes statistics every few, until a stop, the deadline or a failure.</summary>
+    /// <summary>Flushes every FlushEvery (half a second) and writes statistics every few, until a stop, the deadline or a failure.</summary>
     private static void WaitForEnd(RecordOptions options, Stopwatch clock, ManualResetEventSlim stop, CaptureSink sink,
         SidecarWriter sidecar, List<CaptureSource> sources, SnapshotScheduler scheduler, long startNs)
     {
