@@ -314,9 +314,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
         }
         _container.Dispose();
         _remote.Dispose();
-        // ATTR_KEEP=DIR keeps a copy of the recording and its analysis, to look into a failure by hand.
-        if (Environment.GetEnvironmentVariable("ATTR_KEEP") is { } keep)
-            foreach (var f in new[] { _capture, _capture + ".snapshots", Path.ChangeExtension(_capture, ".db") }) if (File.Exists(f)) File.Copy(f, Path.Combine(keep, Path.GetFileName(f)), true);
-        Recording.DeleteOutputs(_capture);
+        Recording.DeleteOutputs(_capture); // ATTR_KEEP=DIR keeps a copy
+
     }
 }

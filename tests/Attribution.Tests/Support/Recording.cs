@@ -43,10 +43,18 @@ public sealed class Recording : IDisposable
     }
 
     /// <summary>Deletes what a recording and its analysis leave: the capture, its sidecar, its default database.</summary>
+    /// <summary>
+    /// Deletes a test's recording and analysis; with ATTR_KEEP=DIR set, copies them there first, to look into a
+    /// failure (or a figure below 100 %) by hand.
+    /// </summary>
     public static void DeleteOutputs(string capturePath)
     {
+        var keep = Environment.GetEnvironmentVariable("ATTR_KEEP");
         foreach (var path in new[] { capturePath, Core.Sidecar.SidecarFraming.SidecarPathFor(capturePath), Path.ChangeExtension(capturePath, ".db") })
+        {
+            if (keep is not null && File.Exists(path)) File.Copy(path, Path.Combine(keep, Path.GetFileName(path)), true);
             File.Delete(path);
+        }
     }
 
     public static string TempCapturePath(string name) =>
