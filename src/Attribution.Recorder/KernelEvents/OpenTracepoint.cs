@@ -22,6 +22,8 @@ internal sealed class OpenTracepoint
     public TracepointField Destination { get; }
     public TracepointField SourcePort { get; }
     public TracepointField DestinationPort { get; }
+    public TracepointField OldState { get; }
+    public TracepointField NewState { get; }
 
     private OpenTracepoint(TracepointSpec spec, TracepointFormat format, string text)
     {
@@ -31,6 +33,11 @@ internal sealed class OpenTracepoint
         CommonFlags = format.Get("common_flags");
         switch (spec.Role)
         {
+            case TracepointRole.StateChange:
+                Socket = format.Get("skaddr");
+                OldState = format.Get("oldstate");
+                NewState = format.Get("newstate");
+                break;
             case TracepointRole.SocketIo:
                 Socket = format.Get("sk");
                 Ret = format.Get("ret");

@@ -5,7 +5,9 @@ namespace Attribution.Recorder.KernelEvents;
 /// only in process context, where the reported pid really is the caller's: in hard or soft interrupt (and on
 /// loopback the receive path runs as softirq on the sender's CPU) the kernel reports whatever task it
 /// interrupted (bcc issue #2304). Of those, one sample per socket and process, or per process and UDP tuple,
-/// per second: enough to name the owner, without one event per send().
+/// per second: enough to name the owner, without one event per send(). A socket address the kernel reuses is a
+/// new socket: its first send or receive is kept even within the second (a server's accepted sockets come
+/// back at the same address many times a second, and each must name its owner).
 /// </summary>
 internal sealed class SampleFilter
 {
@@ -13,12 +15,14 @@ internal sealed class SampleFilter
     private const byte InterruptContext = 0x08 | 0x10 | 0x40;
     private const long Window = 1_000_000_000;
     private const int MaxRemembered = 65536;
+    private const ulong TcpClose = 7, TcpSynRecv = 3; // include/net/tcp_states.h
 
     private readonly record struct SocketKey(ulong Socket, int Tgid);
     private readonly record struct TupleKey(int Tgid, byte Protocol, UInt128 Source, ushort SourcePort, UInt128 Destination, ushort DestinationPort);
 
     private readonly Dictionary<SocketKey, long> _sockets = new();
     private readonly Dictionary<TupleKey, long> _tuples = new();
+    private readonly Dictionary<ulong, long> _born = new(); // socket address -> when its current socket was made
 
     public long Dropped { get; private set; }
 
@@ -29,7 +33,7 @@ internal sealed class SampleFilter
     {
         bool keep = tracepoint.Spec.Role switch
         {
-            TracepointRole.StateChange => true,
+            TracepointRole.StateChange => NoteBirth(tracepoint, raw, ns),
             TracepointRole.SocketIo => InProcessContext(tracepoint, raw) && KeepSocketIo(tracepoint, raw, tgid, ns),
             TracepointRole.RouteLookup => InProcessContext(tracepoint, raw) && KeepRouteLookup(tracepoint, raw, tgid, ns),
             _ => false,
@@ -38,11 +42,24 @@ internal sealed class SampleFilter
         return keep;
     }
 
+    /// <summary>Always keeps a state change; one that makes a socket (connect, listen, a handshake's child) starts its dedup anew.</summary>
+    private bool NoteBirth(OpenTracepoint tp, ReadOnlySpan<byte> raw, long ns)
+    {
+        if (OpenTracepoint.Read(raw, tp.OldState) == TcpClose || OpenTracepoint.Read(raw, tp.NewState) == TcpSynRecv)
+        {
+            if (_born.Count >= MaxRemembered) _born.Clear();
+            _born[OpenTracepoint.Read(raw, tp.Socket)] = ns;
+        }
+        return true;
+    }
+
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
         // The kernel filter normally did these two already; they are repeated for kernels that refused it.
         if (OpenTracepoint.Read(raw, tp.Protocol) != 6 || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
-        return FirstInWindow(_sockets, new SocketKey(OpenTracepoint.Read(raw, tp.Socket), tgid), ns);
+        ulong socket = OpenTracepoint.Read(raw, tp.Socket);
+        long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
+        return FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
     }
 
     private bool KeepRouteLookup(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
@@ -52,15 +69,16 @@ internal sealed class SampleFilter
         var key = new TupleKey(tgid, protocol,
             OpenTracepoint.ReadAddress(raw, tp.Source), (ushort)OpenTracepoint.Read(raw, tp.SourcePort),
             OpenTracepoint.ReadAddress(raw, tp.Destination), (ushort)OpenTracepoint.Read(raw, tp.DestinationPort));
-        return FirstInWindow(_tuples, key, ns);
+        return FirstInWindow(_tuples, key, ns, long.MinValue);
     }
 
-    private static bool FirstInWindow<TKey>(Dictionary<TKey, long> seen, TKey key, long ns) where TKey : notnull
+    /// <summary>Whether this is the key's first sample in the window, and since <paramref name="since"/> (the socket's birth).</summary>
+    private static bool FirstInWindow<TKey>(Dictionary<TKey, long> seen, TKey key, long ns, long since) where TKey : notnull
     {
         // Bounded: forgetting everything only means a few more samples get kept.
         if (seen.Count >= MaxRemembered) seen.Clear();
         ref long last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(seen, key, out bool existed);
-        if (existed && ns - last < Window && ns >= last) return false;
+        if (existed && ns - last < Window && ns >= last && last >= since) return false;
         last = ns;
         return true;
     }

@@ -134,6 +134,28 @@ public sealed class KernelEventRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_socket_address_reused_without_a_recorded_close_ends_the_life_before()
+    {
+        // The kernel frees a socket before it reuses its address: a birth on an address whose life saw no CLOSE
+        // means that CLOSE went unrecorded. Each connection keeps its own owner.
+        _s.Process(100, "first").Process(200, "second");
+        EmptySnapshots();
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:40000", $"{Peer}:443")
+          .State(T(2.0001), 100, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443")
+          .Send(T(2.001), 100, SkA)
+          .State(T(2.1), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443")
+          // no FIN_WAIT2 -> CLOSE recorded
+          .State(T(2.5), 200, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:40001", $"{Peer}:443")
+          .Send(T(2.501), 200, SkA)
+          .State(T(2.6), 200, SkA, KernelEventScript.Established, KernelEventScript.Close, $"{Me}:40001", $"{Peer}:443");
+        _s.Tcp(2.002, $"{Me}:40000", $"{Peer}:443", payload: 10)
+          .Tcp(2.502, $"{Me}:40001", $"{Peer}:443", payload: 10);
+        _s.Analyze();
+        Assert.Equal([(100L, null, "tcp-event/-", null), (200L, null, "tcp-event/-", null)], _s.Rows());
+    }
+
+    [Fact]
     public void A_reused_pid_is_resolved_to_the_process_alive_at_the_event()
     {
         // pid 100 first belongs to a process started at tick 1000 that exits at 1.5 s; a new pid 100 forks at 1.8 s.

@@ -23,6 +23,13 @@ public sealed class KernelEventScript
         return (TracepointFormat.Parse(text), text);
     });
     private readonly List<(long Ns, Action<KernelEventEncoder> Write)> _events = [];
+    private readonly List<(long Ns, int Pid, string Tracepoint, byte[] Raw)> _samples = [];
+
+    /// <summary>The tracepoint samples made so far, in the order made, as a recorder's filter would meet them.</summary>
+    public IReadOnlyList<(long Ns, int Pid, string Tracepoint, byte[] Raw)> Samples => _samples;
+
+    /// <summary>The tracefs format text of one of the script's tracepoints.</summary>
+    public string FormatText(string tracepoint) => _formats[tracepoint].Text;
 
     public KernelEventSourcesRecord Sources(long startNs) =>
         new(startNs, 2, "CLOCK_REALTIME", true, Names.Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), [],
@@ -117,8 +124,10 @@ public sealed class KernelEventScript
 
     private KernelEventScript Sample(long ns, int pid, byte[] raw)
     {
-        Put(raw, _formats.Values.First(v => v.Format.Id == BinaryPrimitives.ReadUInt16LittleEndian(raw)).Format, "common_pid", (ulong)pid);
+        var name = _formats.First(v => v.Value.Format.Id == BinaryPrimitives.ReadUInt16LittleEndian(raw)).Key;
+        Put(raw, _formats[name].Format, "common_pid", (ulong)pid);
         _events.Add((ns, e => e.Tracepoint(ns, 0, pid, pid, raw)));
+        _samples.Add((ns, pid, name, raw));
         return this;
     }
 
