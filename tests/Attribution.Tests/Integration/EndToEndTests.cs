@@ -79,11 +79,12 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     /// Short connections are the hard case for snapshots: the client sockets live about 6 ms, and a triggered
     /// snapshot completes 3–12 ms after the SYN (later on a loaded host), so many are gone before it lists them.
     /// Without kernel events this test measured 55–77 % of their end-bytes. With them (the recorder's default)
-    /// it measured 99.8–100 % on a loaded machine during the session that added them, but 91–98 % in three of
-    /// the last runs on a quiet one, after the day's other merges, never with a wrong byte: not yet explained.
-    /// The floor asserts what holds; the 99 % is asserted by KernelEventsEndToEndTests.
+    /// it measured 91–100 %, never with a wrong byte, until two causes were found in kept runs (ATTR_KEEP): a
+    /// socket address reused after a CLOSE the recording lacks merged two connections into one life with two
+    /// owners, and the recorder's per-second send/receive dedup swallowed the first receive of an accepted
+    /// socket at a reused address. Re-analysed, those runs are at 100 %; the floor is the 99 %.
     /// </summary>
-    private const double BurstFloor = 0.90;
+    private const double BurstFloor = 0.99;
 
     public void Dispose()
     {
