@@ -24,14 +24,23 @@ public static class AnalyzeSession
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {string.Join(", ", sidecars)}: {IoText.Describe(e)}"); }
 
+        bool annotating = options.Annotate || options.Extract is not null;
+        if (annotating && files.Count > 1)
+            throw new ArgumentException("--annotate and extract take one capture file; annotate each file of a set on its own");
+        using var filter = options.Filter is { Length: > 0 } f ? new PacketFilter(f) : null;
+        using var annotation = annotating
+            ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, new FileInfo(files[0].Path).Length, options.Extract, filtered: filter is not null) : null;
         var totals = new TrafficTotals();
         string output = options.ResolvedOutputPath;
         var rows = CreateSink(options.Format, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core.
         using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
-        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
-        var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress);
+        IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
+        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
+        annotation?.Begin(files[0].Path, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
+        var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress, filter);
         tracker.Finish();
+        annotation?.AnalysisDone(); // every frame's result is final: the copy finishes while the database commits
 
         var header = evidence.Header;
         sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
@@ -44,6 +53,7 @@ public static class AnalyzeSession
         {
             throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
         }
+        annotation?.Finish();
         var problem = replay.Problem is { } p ? (p.Offset, p.Message) : ((long, string)?)null;
         return Summarize(output, totals, evidence, tracker, clock.Elapsed, problem) with
         {
@@ -51,6 +61,7 @@ public static class AnalyzeSession
             CaptureProblemPath = replay.Problem?.Path,
             Files = files.Count,
             Cautions = options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals).ToList(),
+            Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
         };
     }
 

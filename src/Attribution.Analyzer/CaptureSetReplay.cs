@@ -24,7 +24,7 @@ internal sealed class CaptureSetReplay
     public long OutsideEvidence { get; private set; }
 
     public static CaptureSetReplay Run(IReadOnlyList<CaptureSetFile> files, FlowTracker tracker, EvidenceIndex evidence,
-        bool noSnapshots, Action<double>? progress)
+        bool noSnapshots, Action<double>? progress, Input.PacketFilter? filter = null)
     {
         var replay = new CaptureSetReplay();
         long totalBytes = Math.Max(1, files.Sum(f => new FileInfo(f.Path).Length)), doneBytes = 0;
@@ -37,6 +37,7 @@ internal sealed class CaptureSetReplay
             long? first = null, last = null;
             while (reader.TryRead(out var frame))
             {
+                if (filter is not null && !filter.Matches(frame.LinkType, frame.Data)) continue;
                 PacketDecoder.TryDecode(frame.LinkType, frame.Data, out var packet);
                 var row = new PacketRow
                 {
