@@ -68,20 +68,27 @@ public sealed unsafe class FrameResults : IDisposable
         }
     }
 
+    /// <summary>Called by the analysis thread only (one writer); the copy's thread reads behind the watermark.</summary>
     public void Write(in PacketRow row)
     {
+        long index = row.Frame - 1;
+        if ((ulong)index < (ulong)_slots) // always, for a frame of this capture
+        {
+            ref var slot = ref ((FrameResult*)_base)[index];
+            slot.SourceProcess = row.SourceProcess;
+            slot.DestinationProcess = row.DestinationProcess;
+            slot.SourceMethod = row.SourceMethod;
+            slot.DestinationMethod = row.DestinationMethod;
+            slot.SourceReason = row.SourceReason;
+            slot.DestinationReason = row.DestinationReason;
+            slot.FlowId = (uint)row.FlowId;
+        }
+        // The slot is filled before the watermark moves past it, and the volatile write keeps that order for
+        // the reader: raised first, the copy (which runs right behind the analysis, reading each frame as soon
+        // as the watermark admits it) could read the newest frame's slot still empty and annotate a packet of
+        // a process as nobody's, one frame short of the database.
         if (row.Frame > _highest) _highest = row.Frame;
         if (++_rows == _highest) Volatile.Write(ref _final, _highest);
-        long index = row.Frame - 1;
-        if ((ulong)index >= (ulong)_slots) return; // cannot happen for a frame of this capture
-        ref var slot = ref ((FrameResult*)_base)[index];
-        slot.SourceProcess = row.SourceProcess;
-        slot.DestinationProcess = row.DestinationProcess;
-        slot.SourceMethod = row.SourceMethod;
-        slot.DestinationMethod = row.DestinationMethod;
-        slot.SourceReason = row.SourceReason;
-        slot.DestinationReason = row.DestinationReason;
-        slot.FlowId = (uint)row.FlowId;
     }
 
     public FrameResult Read(long frame) =>
