@@ -17,6 +17,10 @@ public static class AnalyzeSession
     {
         var clock = Stopwatch.StartNew();
         var files = Inputs(options);
+        // The copy is of one file: its frames, blocks and options as they are there.
+        bool annotating = options.Annotate || options.Extract is not null;
+        if (annotating && files.Count > 1)
+            throw new AnalyzeError(AnalyzeFailure.Usage, $"--annotate and extract take one capture file, not {files.Count}; annotate or extract each file of the set on its own");
         var sidecars = Sidecars(options, files);
 
         EvidenceIndex evidence;
@@ -24,9 +28,6 @@ public static class AnalyzeSession
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {string.Join(", ", sidecars)}: {IoText.Describe(e)}"); }
 
-        bool annotating = options.Annotate || options.Extract is not null;
-        if (annotating && files.Count > 1)
-            throw new ArgumentException("--annotate and extract take one capture file; annotate each file of a set on its own");
         using var filter = options.Filter is { Length: > 0 } f ? new PacketFilter(f) : null;
         using var annotation = annotating
             ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, new FileInfo(files[0].Path).Length, options.Extract, filtered: filter is not null) : null;
@@ -116,6 +117,7 @@ public static class AnalyzeSession
         ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
         ["format"] = options.Format.ToString().ToLowerInvariant(),
         ["packet_rows"] = options.PacketRows ? "yes" : "no",
+        ["filter"] = options.Filter ?? "", // a filtered analysis holds only the packets it matched
         ["udp_idle_timeout_s"] = (options.Timeouts.UdpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["tcp_idle_timeout_s"] = (options.Timeouts.TcpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["recorder_version"] = evidence.Header?.RecorderVersion ?? "",

@@ -106,7 +106,7 @@ public static class AnalyzeCommand
         catch (AnalyzeError e)
         {
             Console.Error.WriteLine($"attribution analyze: {e.Message}");
-            return e.Kind == AnalyzeFailure.Filter ? ExitCodes.Usage : ExitCodes.InputOutput;
+            return e.Kind is AnalyzeFailure.Filter or AnalyzeFailure.Usage ? ExitCodes.Usage : ExitCodes.InputOutput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -133,10 +133,20 @@ public static class AnalyzeCommand
     /// The capture files, then a tcpdump-style filter: after the first word, a word that names no file, directory
     /// or glob starts the filter (System.CommandLine cannot split two open-ended positional lists itself).
     /// </summary>
-    private static (string[] Captures, string[] Filter) SplitFilter(string[] words)
+    internal static (string[] Captures, string[] Filter) SplitFilter(string[] words)
     {
         int n = 1;
-        while (n < words.Length && (File.Exists(words[n]) || Directory.Exists(words[n]) || words[n].IndexOfAny(['*', '?']) >= 0)) n++;
+        while (n < words.Length && (File.Exists(words[n]) || Directory.Exists(words[n]) || IsGlob(words[n]))) n++;
         return (words[..n], words[n..]);
+    }
+
+    /// <summary>
+    /// A quoted glob of capture files (`'ring/*.pcapng'`): a wildcard in its file name, in a directory that
+    /// exists, and no space. BPF has `*` too (`'len * 2 > 100'`), but there with spaces around it.
+    /// </summary>
+    private static bool IsGlob(string word)
+    {
+        if (word.Any(char.IsWhiteSpace) || Path.GetFileName(word).IndexOfAny(['*', '?']) < 0) return false;
+        return Directory.Exists(Path.GetDirectoryName(word) is { Length: > 0 } d ? d : ".");
     }
 }

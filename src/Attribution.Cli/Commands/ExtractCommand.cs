@@ -75,7 +75,7 @@ public static class ExtractCommand
         catch (AnalyzeError e)
         {
             Console.Error.WriteLine($"attribution extract: {e.Message}");
-            return e.Kind == AnalyzeFailure.Filter ? ExitCodes.Usage : ExitCodes.InputOutput;
+            return e.Kind is AnalyzeFailure.Filter or AnalyzeFailure.Usage ? ExitCodes.Usage : ExitCodes.InputOutput;
         }
     }
 }
