@@ -30,7 +30,7 @@ public static class AnalyzeCommand
 
         var annotate = new Option<string?>("--annotate")
         {
-            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark; PATH ends in .pcapng [default: CAPTURE.annotated.pcapng]",
+            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark; one capture file only; PATH ends in .pcapng [default: CAPTURE.annotated.pcapng]",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing annotated capture" };

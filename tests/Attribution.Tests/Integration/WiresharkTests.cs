@@ -2,6 +2,7 @@ using Attribution.Analyzer;
 using Attribution.Analyzer.Annotation;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Attribution.Tests.Integration;
 
@@ -12,7 +13,7 @@ namespace Attribution.Tests.Integration;
 /// packets as the SQL says the process's flows hold, and tcpdump and tshark read them.
 /// </summary>
 [Collection(RecordingCollection.Name)]
-public sealed class WiresharkTests : IDisposable
+public sealed class WiresharkTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _capture = Recording.TempCapturePath("wireshark");
     private static string Plugin => Path.Combine(RepoRoot(), "contrib", "wireshark", "attribution.lua");
@@ -48,17 +49,22 @@ public sealed class WiresharkTests : IDisposable
             // local ends, each its own comment, and must count once, as tshark's filter counts it.
             var expected = Frames(db, "select distinct frame from packets where src_process_id in (select id from processes where pid = $p) or dst_process_id in (select id from processes where pid = $p) order by frame", pid);
             Assert.True(expected.Count > 10, $"pid {pid}: only {expected.Count} packets attributed");
-            Assert.Equal(expected, TsharkFrames(annotated, $"attribution.pid == {pid}"));
+            var shown = TsharkFrames(annotated, $"attribution.pid == {pid}");
+            output.WriteLine($"pid {pid}: database {expected.Count} frames, plugin {shown.Count} frames (of {database.Count})");
+            Assert.Equal(expected, shown);
 
             var extract = ExtractSession.Run(new AnalyzeOptions { CapturePath = _capture, AnnotatePath = _capture + $".{pid}.pcapng" }, new ExtractCriteria(Pid: pid));
             long flowPackets = Frames(db, "select distinct frame from packets where flow_id in (select id from flows where src_process_id in (select id from processes where pid = $p) or dst_process_id in (select id from processes where pid = $p))", pid).Count;
+            output.WriteLine($"pid {pid}: extract {extract.Annotated!.Value.Packets} packets, the process's flows hold {flowPackets}");
             Assert.Equal(flowPackets, extract.Annotated!.Value.Packets);
             Assert.Equal(flowPackets, TsharkFrames(extract.Annotated!.Value.Path, "").Count);
             Assert.Equal(flowPackets, Run.Checked("tcpdump", "-nr", extract.Annotated!.Value.Path).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         }
         string comm = (string)Db.Query(db, "select comm from processes where pid = $p", ("$p", clientPid))[0][0]!;
         var byComm = Frames(db, "select distinct frame from packets where src_process_id in (select id from processes where comm = $c) or dst_process_id in (select id from processes where comm = $c) order by frame", comm);
-        Assert.Equal(byComm, TsharkFrames(annotated, $"attribution.comm == \"{comm}\""));
+        var shownByComm = TsharkFrames(annotated, $"attribution.comm == \"{comm}\"");
+        output.WriteLine($"comm {comm}: database {byComm.Count} frames, plugin {shownByComm.Count} frames");
+        Assert.Equal(byComm, shownByComm);
     }
 
     /// <summary>Frame numbers tshark shows (with the plugin, through <paramref name="filter"/> when one is given), in order.</summary>
