@@ -3,6 +3,7 @@
 # synthetic files (part 1 of bash bench/run.sh):
 #   bash bench/analyzer.sh           (1M and 10M packets; about 20 minutes)
 #   bash bench/analyzer.sh --smoke   (10k packets, one run: proves the bench runs)
+#   bash bench/analyzer.sh --annotate  (1M packets: analyze with and without --annotate, side by side)
 # Prints a table: packets/s (median of RUNS runs), ratio to the floor and to tshark, peak RSS (median).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,8 +13,11 @@ trap '[ -z "${BENCH_DIR:-}" ] && rm -rf "$work"' EXIT
 source "$root/bench/lib.sh"
 bench_needs time libpcap0.8-dev tcpdump tshark gcc
 
-if [ "${1:-}" = "--smoke" ]; then
+mode=${1:-full}
+if [ "$mode" = "--smoke" ]; then
   runs=1; inputs=("10000 100 sll2")
+elif [ "$mode" = "--annotate" ]; then
+  runs=${RUNS:-3}; inputs=("1000000 10000 sll2")
 else
   runs=${RUNS:-5}; inputs=("1000000 10000 sll2" "1000000 100000 ethernet" "10000000 10000 sll2")
   # INPUTS="1000000 100000 ethernet;..." runs only those (packets, flows, link type)
@@ -54,6 +58,15 @@ for input in "${inputs[@]}"; do
   file="$work/syn-$packets-$flows-$link.pcapng"
   $gen generate --packets "$packets" --flows "$flows" --link "$link" -o "$file"
   label="${packets}p/${flows}f/$link"
+  if [ "$mode" = "--annotate" ]; then
+    measure "$label" "attribution core (no packet rows)" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db"
+    measure "$label" "core + --annotate" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db" --force --annotate "$work/out.pcapng"
+    measure "$label" "attribution sqlite (row per packet)" "$packets" $attribution analyze "$file" -o "$work/out.db"
+    measure "$label" "sqlite + --annotate" "$packets" $attribution analyze "$file" -o "$work/out.db" --force --annotate "$work/out.pcapng"
+    measure "$label" "floor (C libpcap + flow table)" "$packets" "$work/floor" "$file"
+    rm -f "$file" "$file.snapshots" "$work/out.pcapng"
+    continue
+  fi
   measure "$label" "floor (C libpcap + flow table)" "$packets" "$work/floor" "$file"
   measure "$label" "attribution core (no packet rows)" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db"
   measure "$label" "attribution sqlite (row per packet)" "$packets" $attribution analyze "$file" -o "$work/out.db"

@@ -20,6 +20,19 @@ public sealed record AnalyzeOptions
     /// <summary>Load the capture without a sidecar: every packet unattributed, reason no-evidence.</summary>
     public bool NoSnapshots { get; init; }
 
+    /// <summary>--annotate: also write the capture annotated with each packet's processes (X.annotated.pcapng unless a path is given).</summary>
+    public bool Annotate { get; init; }
+    public string? AnnotatePath { get; init; }
+    /// <summary>Overwrite an existing annotated output (evidence is not clobbered otherwise).</summary>
+    public bool Force { get; init; }
+    /// <summary>A tcpdump-style BPF filter: only the packets it matches are analysed (and annotated, and extracted).</summary>
+    public string? Filter { get; init; }
+    /// <summary>For `extract`: only the flows and packets this selects go to the annotated output.</summary>
+    public Annotation.ExtractCriteria? Extract { get; init; }
+
+    public string ResolvedAnnotatePath => AnnotatePath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!,
+        Path.GetFileNameWithoutExtension(CapturePath) + ".annotated.pcapng");
+
     public string ResolvedSnapshotsPath => SnapshotsPath ?? Core.Sidecar.SidecarFraming.SidecarPathFor(CapturePath);
 
     public string ResolvedOutputPath => OutputPath ?? (Format == OutputFormat.Sqlite
@@ -27,7 +40,8 @@ public sealed record AnalyzeOptions
         : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!, Path.GetFileNameWithoutExtension(CapturePath) + "-csv"));
 }
 
-public enum AnalyzeFailure { InputMissing, InputUnreadable, Output }
+/// <summary>Filter and Usage: the command line must change (a usage error); the others are about the files.</summary>
+public enum AnalyzeFailure { InputMissing, InputUnreadable, Output, Filter, Usage }
 
 /// <summary>A failure the user must act on: what, and where.</summary>
 public sealed class AnalyzeError(AnalyzeFailure kind, string message) : Exception(message)

@@ -17,6 +17,10 @@ public static class AnalyzeSession
     {
         var clock = Stopwatch.StartNew();
         var files = Inputs(options);
+        // The copy is of one file: its frames, blocks and options as they are there.
+        bool annotating = options.Annotate || options.Extract is not null;
+        if (annotating && files.Count > 1)
+            throw new AnalyzeError(AnalyzeFailure.Usage, $"--annotate and extract take one capture file, not {files.Count}; annotate or extract each file of the set on its own");
         var sidecars = Sidecars(options, files);
 
         EvidenceIndex evidence;
@@ -24,14 +28,20 @@ public static class AnalyzeSession
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {string.Join(", ", sidecars)}: {IoText.Describe(e)}"); }
 
+        using var filter = options.Filter is { Length: > 0 } f ? new PacketFilter(f) : null;
+        using var annotation = annotating
+            ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, new FileInfo(files[0].Path).Length, options.Extract, filtered: filter is not null) : null;
         var totals = new TrafficTotals();
         string output = options.ResolvedOutputPath;
         var rows = CreateSink(options.Format, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core.
         using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
-        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
-        var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress);
+        IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
+        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
+        annotation?.Begin(files[0].Path, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
+        var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress, filter);
         tracker.Finish();
+        annotation?.AnalysisDone(); // every frame's result is final: the copy finishes while the database commits
 
         var header = evidence.Header;
         sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
@@ -44,6 +54,7 @@ public static class AnalyzeSession
         {
             throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
         }
+        annotation?.Finish();
         var problem = replay.Problem is { } p ? (p.Offset, p.Message) : ((long, string)?)null;
         return Summarize(output, totals, evidence, tracker, clock.Elapsed, problem) with
         {
@@ -51,6 +62,7 @@ public static class AnalyzeSession
             CaptureProblemPath = replay.Problem?.Path,
             Files = files.Count,
             Cautions = options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals).ToList(),
+            Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
         };
     }
 
@@ -105,6 +117,7 @@ public static class AnalyzeSession
         ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
         ["format"] = options.Format.ToString().ToLowerInvariant(),
         ["packet_rows"] = options.PacketRows ? "yes" : "no",
+        ["filter"] = options.Filter ?? "", // a filtered analysis holds only the packets it matched
         ["udp_idle_timeout_s"] = (options.Timeouts.UdpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["tcp_idle_timeout_s"] = (options.Timeouts.TcpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["recorder_version"] = evidence.Header?.RecorderVersion ?? "",

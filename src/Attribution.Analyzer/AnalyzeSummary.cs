@@ -34,6 +34,8 @@ public sealed record AnalyzeSummary(
     public int Files { get; init; } = 1;
     /// <summary>Capture and snapshots that do not seem to belong together (time, host): said, but not damage.</summary>
     public IReadOnlyList<string> Cautions { get; init; } = [];
+    /// <summary>The annotated copy (--annotate, extract): where, and how many packets it holds.</summary>
+    public (string Path, long Packets)? Annotated { get; init; }
 
     /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
     public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];

@@ -19,12 +19,15 @@ internal sealed class CaptureSetReplay
     public (string Path, long Offset, string Message)? Problem { get; private set; }
     public long? First { get; private set; }
     public long? Last { get; private set; }
+    /// <summary>Packets analysed (with a BPF filter, those it matched).</summary>
     public long Packets { get; private set; }
+    /// <summary>Frames read, matched or not: a filter leaves frame numbers as Wireshark's, so the next file's start after all of them.</summary>
+    public long Frames { get; private set; }
     /// <summary>Packets before the evidence began or after it ended (the snapshots' time span).</summary>
     public long OutsideEvidence { get; private set; }
 
     public static CaptureSetReplay Run(IReadOnlyList<CaptureSetFile> files, FlowTracker tracker, EvidenceIndex evidence,
-        bool noSnapshots, Action<double>? progress)
+        bool noSnapshots, Action<double>? progress, Input.PacketFilter? filter = null)
     {
         var replay = new CaptureSetReplay();
         long totalBytes = Math.Max(1, files.Sum(f => new FileInfo(f.Path).Length)), doneBytes = 0;
@@ -33,10 +36,12 @@ internal sealed class CaptureSetReplay
         foreach (var file in files)
         {
             using var reader = Open(file.Path);
-            long frameBase = replay.Packets, count = 0;
+            long frameBase = replay.Frames, count = 0;
             long? first = null, last = null;
             while (reader.TryRead(out var frame))
             {
+                replay.Frames = frameBase + frame.Number;
+                if (filter is not null && !filter.Matches(frame.LinkType, frame.Data)) continue;
                 PacketDecoder.TryDecode(frame.LinkType, frame.Data, out var packet);
                 var row = new PacketRow
                 {
@@ -61,7 +66,8 @@ internal sealed class CaptureSetReplay
 
     private void Add(CaptureSetFile file, CaptureFileReader reader, EvidenceIndex evidence, int fileCount, long frameBase, long? first, long? last)
     {
-        long packets = Packets - frameBase;
+        // The file's frame range (the packets view finds file_id and file_frame by it), filtered out or not.
+        long packets = Frames - frameBase;
         // Drop counters: the file's own statistics blocks; for a lone capture, the recorder's (it wrote both files).
         ulong? drops = reader.Counters.Count > 0
             ? (ulong)reader.Counters.Values.Sum(c => (decimal)(c.Dropped ?? 0))

@@ -15,6 +15,7 @@ var root = new RootCommand("""
 {
     RecordCommand.Create(),
     AnalyzeCommand.Create(),
+    ExtractCommand.Create(),
     SnapshotsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -132,7 +132,8 @@ public sealed class RecordSession
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
                 options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError,
-                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem, PacketsWritten: written);
+                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
+                PacketsWritten: written, ReceivedByFilter: (ulong)counters.Sum(i => (decimal)i.Received));
         }
         finally
         {

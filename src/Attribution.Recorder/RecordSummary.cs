@@ -21,7 +21,8 @@ public sealed record RecordSummary(
     long KernelEventsLost = 0,
     string? KernelEventsProblem = null,
     bool SnapshotsOnly = false,
-    long? PacketsWritten = null)
+    long? PacketsWritten = null,
+    ulong ReceivedByFilter = 0)
 {
     /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
     public long Written => PacketsWritten ?? Packets;

@@ -12,7 +12,8 @@ public static class AnalyzeCommand
         var capture = new Argument<string[]>("capture")
         {
             Description = "The capture (pcapng or pcap); its snapshots are read from CAPTURE.snapshots. Several files, a directory or a " +
-                          "quoted glob are one timeline (a ring buffer, a split capture), ordered by their first packets",
+                          "quoted glob are one timeline (a ring buffer, a split capture), ordered by their first packets. Words after the files " +
+                          "that name no file are a BPF filter, as for tcpdump (e.g. 'port 443'): only the packets it matches are analysed",
             Arity = ArgumentArity.OneOrMore,
         };
         var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv) [default: the first CAPTURE with .db, or CAPTURE-csv/]" };
@@ -27,6 +28,14 @@ public static class AnalyzeCommand
         var noSnapshots = new Option<bool>("--no-snapshots") { Description = "Load a capture that has no sidecar (another tool's): every packet written unattributed, reason no-evidence" };
         var udpTimeout = new Option<TimeSpan?>("--udp-timeout") { Description = "Idle time that ends a UDP flow [default: 120s]", CustomParser = DurationOption.Parse };
 
+        var annotate = new Option<string?>("--annotate")
+        {
+            Description = "Also write the capture with each packet's processes in its comments (and Apple's process blocks), for Wireshark; one capture file only; PATH ends in .pcapng [default: CAPTURE.annotated.pcapng]",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing annotated capture" };
+
+
         var command = new Command("analyze", """
             Attribute every packet of a capture to the process that sent or received it, from the snapshots
             recorded beside it, and write the result to SQLite (default) or CSV. Runs anywhere, unprivileged.
@@ -37,24 +46,36 @@ public static class AnalyzeCommand
               attribution analyze tcpdump.pcap --snapshots host1.snapshots # beside record --snapshots-only
               attribution analyze ring/ --snapshots host1.snapshots -o ring.db   # every capture file in ring/, one timeline
               attribution analyze part1.pcapng part2.pcapng       # recordings of one host, each with its .snapshots
+              attribution analyze incident.pcapng --annotate      # -> incident.db and incident.annotated.pcapng
+              attribution analyze incident.pcapng 'port 443'      # only the packets a tcpdump filter matches
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout };
+            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
+        command.Validators.Add(result =>
+        {
+            // An optional value takes the next word: `--annotate 'port 443'` would name a file "port 443".
+            if (result.GetValue(annotate) is { } path && !path.EndsWith(".pcapng", StringComparison.OrdinalIgnoreCase))
+                result.AddError($"--annotate writes pcapng: give a PATH ending in .pcapng, not '{path}' (a filter goes before --annotate)");
+        });
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
             if (parse.GetValue(udpTimeout) is { } udp) timeouts = timeouts with { UdpNs = (long)(udp.TotalSeconds * 1e9) };
-            var captures = parse.GetValue(capture)!;
+            var (captures, filterWords) = SplitFilter(parse.GetValue(capture)!);
             return Run(new AnalyzeOptions
             {
                 // "ring/" names the output ring.db, as "ring" does.
                 CapturePath = captures.Length == 1 && Directory.Exists(captures[0]) ? Path.TrimEndingDirectorySeparator(captures[0]) : captures[0],
                 CapturePaths = captures,
+                Filter = filterWords.Length > 0 ? string.Join(' ', filterWords) : null,
                 OutputPath = parse.GetValue(output),
                 Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
                 SnapshotsPath = parse.GetValue(snapshots),
                 Timeouts = timeouts,
                 PacketRows = !parse.GetValue(noPacketRows),
                 NoSnapshots = parse.GetValue(noSnapshots),
+                Annotate = parse.GetResult(annotate) is not null,
+                AnnotatePath = parse.GetValue(annotate),
+                Force = parse.GetValue(force),
             });
         });
         return command;
@@ -68,6 +89,8 @@ public static class AnalyzeCommand
                 ? AnalyzeSession.Run(options)
                 : WithProgress(options);
             AnalyzeSummaryView.Print(summary);
+            if (summary.Annotated is { } annotated)
+                Console.WriteLine($"annotated: {annotated.Path} ({annotated.Packets:N0} packets)");
             if (options.NoSnapshots)
                 Console.Error.WriteLine("attribution analyze: note: --no-snapshots: no socket evidence was read; every packet is written unattributed (reason no-evidence)");
             if (summary.CaptureProblem is { } problem)
@@ -83,7 +106,7 @@ public static class AnalyzeCommand
         catch (AnalyzeError e)
         {
             Console.Error.WriteLine($"attribution analyze: {e.Message}");
-            return ExitCodes.InputOutput;
+            return e.Kind is AnalyzeFailure.Filter or AnalyzeFailure.Usage ? ExitCodes.Usage : ExitCodes.InputOutput;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -104,5 +127,26 @@ public static class AnalyzeCommand
             task.Value = 1.0;
         });
         return summary!;
+    }
+
+    /// <summary>
+    /// The capture files, then a tcpdump-style filter: after the first word, a word that names no file, directory
+    /// or glob starts the filter (System.CommandLine cannot split two open-ended positional lists itself).
+    /// </summary>
+    internal static (string[] Captures, string[] Filter) SplitFilter(string[] words)
+    {
+        int n = 1;
+        while (n < words.Length && (File.Exists(words[n]) || Directory.Exists(words[n]) || IsGlob(words[n]))) n++;
+        return (words[..n], words[n..]);
+    }
+
+    /// <summary>
+    /// A quoted glob of capture files (`'ring/*.pcapng'`): a wildcard in its file name, in a directory that
+    /// exists, and no space. BPF has `*` too (`'len * 2 > 100'`), but there with spaces around it.
+    /// </summary>
+    private static bool IsGlob(string word)
+    {
+        if (word.Any(char.IsWhiteSpace) || Path.GetFileName(word).IndexOfAny(['*', '?']) < 0) return false;
+        return Directory.Exists(Path.GetDirectoryName(word) is { Length: > 0 } d ? d : ".");
     }
 }

@@ -9,11 +9,11 @@ public static class RecordCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--output", "-o")
+        var output = new Option<string?>("--output", "-o", "-w")
         {
-            Description = "Capture file to write (pcapng); the snapshots go beside it as FILE.snapshots (with --snapshots-only: the snapshots file itself)",
-            Required = true,
+            Description = "Capture file to write (pcapng); the snapshots go beside it as FILE.snapshots (-w as for tcpdump; with --snapshots-only: the snapshots file itself)",
         };
+        var list = new Option<bool>("--list-interfaces", "-D") { Description = "List the interfaces that can be captured on, as tcpdump -D does, and exit" };
         var interfaces = new Option<string[]>("--interface", "-i")
         {
             Description = "Interface to capture on; repeat for several [default: any, as Linux cooked SLL2]",
@@ -55,12 +55,18 @@ public static class RecordCommand
               attribution record -o incident.pcapng -i eth0 --duration 10m 'not port 22'
               attribution record -o lo.pcapng -i lo --packets 10000 --interval 200ms
               attribution record --snapshots-only -o host1.snapshots      # beside: tcpdump -w host1.pcap
+              attribution record -D                                        # the interfaces, as tcpdump -D
             """)
         {
-            output, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly, force, filter,
+            output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly, force, filter,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(list) is false && result.GetResult(output) is null) result.AddError("Option '--output' is required.");
+        });
         command.SetAction(parse =>
         {
+            if (parse.GetValue(list)) return ListInterfaces();
             var ifaces = parse.GetValue(interfaces);
             var filterWords = parse.GetValue(filter) ?? [];
             bool companion = parse.GetValue(snapshotsOnly);
@@ -88,6 +94,20 @@ public static class RecordCommand
         return command;
     }
 
+    private static int ListInterfaces()
+    {
+        try
+        {
+            foreach (var line in Attribution.Recorder.Capture.InterfaceList.Lines()) Console.WriteLine(line);
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is DllNotFoundException or SharpPcap.PcapException)
+        {
+            Console.Error.WriteLine($"attribution record: cannot list interfaces: {e.Message}");
+            return ExitCodes.Capture;
+        }
+    }
+
     private static int Run(RecordOptions options)
     {
         InheritedSignals.EnsureSigintHandled(); // started in the background by a script: SIGINT must still stop it
@@ -101,6 +121,10 @@ public static class RecordCommand
         {
             var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message));
             RecordSummaryView.Print(summary);
+            // tcpdump's own closing lines, for the habits and scripts that read them.
+            Console.Error.WriteLine($"{summary.Packets} packets captured");
+            Console.Error.WriteLine($"{summary.ReceivedByFilter} packets received by filter");
+            Console.Error.WriteLine($"{summary.KernelDrops} packets dropped by kernel");
             if (summary.CaptureError is not null)
             {
                 Console.Error.WriteLine($"attribution record: recording ended early: {summary.CaptureError}; everything written so far is kept");

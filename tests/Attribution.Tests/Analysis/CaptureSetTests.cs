@@ -80,6 +80,33 @@ public sealed class CaptureSetTests : IDisposable
         Assert.Equal(269L, Db.Query(db, "SELECT MAX(frame) FROM packets").Single()[0]);
     }
 
+    [Theory]
+    [InlineData("tcp[tcpflags] & tcp-syn != 0")]
+    [InlineData("tcp[tcpflags] & tcp-fin != 0")]
+    [InlineData("greater 200")]
+    public void A_filter_across_a_set_keeps_the_frame_numbers_of_the_set(string filter)
+    {
+        var (whole, sidecar, parts) = Split("burst", 50);
+        var allDb = Path.Combine(_dir, "all.db");
+        AnalyzeSession.Run(new AnalyzeOptions { CapturePath = parts[0], CapturePaths = parts, SnapshotsPath = sidecar, OutputPath = allDb });
+        var db = Path.Combine(_dir, "filtered.db");
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = parts[0], CapturePaths = parts, SnapshotsPath = sidecar, OutputPath = db, Filter = filter });
+
+        // As many packets as tcpdump's filter takes from the whole, some in later files.
+        long matched = Run.Checked("tcpdump", "-nr", whole, filter).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.True(matched > 0 && matched < 269, $"{matched}");
+        Assert.Equal(matched, summary.Packets);
+        // Each kept packet is the frame it is in the unfiltered set: same number, time, length, file and place in it.
+        const string Where = "SELECT frame, ts_ns, length, file_id, file_frame FROM packets";
+        var kept = Lines(db, $"{Where} ORDER BY frame");
+        Assert.Equal(matched, kept.Count);
+        Assert.Contains(kept, k => k.Split('|')[3] != "1");
+        var frames = string.Join(',', kept.Select(k => k.Split('|')[0]));
+        Assert.Equal(Lines(allDb, $"{Where} WHERE frame IN ({frames}) ORDER BY frame"), kept);
+        // The capture rows still span every frame of their file.
+        Assert.Equal(Lines(allDb, "SELECT file_id, packets, first_frame FROM capture ORDER BY file_id"), Lines(db, "SELECT file_id, packets, first_frame FROM capture ORDER BY file_id"));
+    }
+
     [Fact]
     public void A_damaged_file_of_a_set_is_named_with_its_offset_and_the_others_are_read()
     {

@@ -65,6 +65,57 @@ public sealed class AnalyzeCliTests : IDisposable
     }
 
     [Fact]
+    public void Words_after_the_files_are_a_bpf_filter_over_the_whole_set()
+    {
+        var capture = CopyFixture("burst");
+        var parts = Directory.CreateDirectory(Path.Combine(_dir, "parts")).FullName;
+        Run.Checked("editcap", "-c", "100", capture, Path.Combine(parts, "part.pcapng"));
+        var files = Directory.GetFiles(parts).Order(StringComparer.Ordinal).ToArray();
+        long port = Run.Checked("tcpdump", "-nr", capture, "tcp dst port 47301").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        long big = Run.Checked("tcpdump", "-nr", capture, "len * 2 > 400").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.True(port > 0 && big > 0 && port < 269 && big < 269);
+
+        // Files, then an unquoted filter; a quoted glob, then a quoted filter with a '*' of its own.
+        foreach (var (args, expected) in new (string[], long)[]
+        {
+            ([.. files, "tcp", "dst", "port", "47301"], port),
+            ([Path.Combine(parts, "*.pcapng"), "len * 2 > 400"], big),
+        })
+        {
+            var db = Path.Combine(_dir, "set.db");
+            var r = AttributionCli.Run(["analyze", .. args, "--snapshots", capture + ".snapshots", "-o", db]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(expected, (long)Db.Query(db, "SELECT COUNT(*) FROM packets").Single()[0]!);
+            Assert.Equal((long)files.Length, (long)Db.Query(db, "SELECT COUNT(*) FROM capture").Single()[0]!);
+            Assert.Equal(string.Join(' ', args.SkipWhile(a => File.Exists(a) || a.Contains("*.pcapng"))),
+                (string)Db.Query(db, "SELECT value FROM analysis WHERE key = 'filter'").Single()[0]!);
+            File.Delete(db);
+        }
+    }
+
+    [Fact]
+    public void Annotate_and_extract_take_one_file_and_say_so()
+    {
+        var capture = CopyFixture("burst");
+        var parts = Directory.CreateDirectory(Path.Combine(_dir, "parts")).FullName;
+        Run.Checked("editcap", "-c", "100", capture, Path.Combine(parts, "part.pcapng"));
+        var files = Directory.GetFiles(parts).Order(StringComparer.Ordinal).ToArray();
+        foreach (var r in new[]
+        {
+            AttributionCli.Run(["analyze", .. files, "--snapshots", capture + ".snapshots", "--annotate"]),
+            AttributionCli.Run("analyze", parts, "--snapshots", capture + ".snapshots", "--annotate", Path.Combine(_dir, "a.pcapng")),
+            AttributionCli.Run("extract", parts, "--snapshots", capture + ".snapshots", "--unattributed"),
+        })
+        {
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains($"take one capture file, not {files.Length}", r.Stderr);
+            Assert.DoesNotContain("   at ", r.Stderr);
+        }
+        Assert.Empty(Directory.GetFiles(_dir, "*.annotated.pcapng", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(_dir, "*.db", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public void Help_shows_examples()
     {
         var r = AttributionCli.Run("analyze", "--help");

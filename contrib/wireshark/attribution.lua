@@ -1,0 +1,74 @@
+-- Attribution for Wireshark: the processes `attribution analyze --annotate` (or `attribution extract`)
+-- wrote into each packet's comments, as fields you can filter on and show as columns:
+--
+--   attribution.pid  attribution.comm  attribution.exe  attribution.method  attribution.reason
+--   attribution.container  attribution.addr  (one set per local end: a loopback packet has two)
+--
+--   attribution.comm == "curl"          attribution.pid == 4242        attribution.reason == "time-wait"
+--
+-- Install: cp contrib/wireshark/attribution.lua ~/.local/lib/wireshark/plugins/
+-- Or for one run: tshark -X lua_script:contrib/wireshark/attribution.lua -r X.annotated.pcapng
+--
+-- The comment grammar (src/Attribution.Analyzer/Annotation/AnnotationText.cs):
+--   attribution: ADDR[:PORT] COMM[PID] EXE (method METHOD)[ container ID]
+--   attribution: ADDR[:PORT] unattributed (REASON)
+--   attribution: unattributed (REASON)
+
+local proto = Proto("attribution", "Attribution (process of each local end)")
+
+local f = {
+    pid       = ProtoField.uint32("attribution.pid", "PID"),
+    comm      = ProtoField.string("attribution.comm", "Command"),
+    exe       = ProtoField.string("attribution.exe", "Executable"),
+    method    = ProtoField.string("attribution.method", "Method"),
+    reason    = ProtoField.string("attribution.reason", "Unattributed because"),
+    container = ProtoField.string("attribution.container", "Container"),
+    addr      = ProtoField.string("attribution.addr", "Local end"),
+}
+proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.addr }
+
+local comment_field = Field.new("frame.comment")
+
+-- One comment into its parts, or nil when the comment is not ours.
+local function parse(text)
+    local body = text:match("^attribution: (.*)$")
+    if not body then return nil end
+    local e = {}
+    local rest = body
+    if not body:match("^unattributed %(") then
+        e.addr, rest = body:match("^(%S+) (.*)$")
+        if not rest then return nil end
+    end
+    e.reason = rest:match("^unattributed %(([^)]*)%)")
+    if e.reason then return e end
+    local comm, pid, exe, method, tail = rest:match("^(.-)%[(%d+)%] (.-) %(method ([^)]*)%)(.*)$")
+    if not comm then return nil end
+    e.comm, e.pid, e.exe, e.method = comm, tonumber(pid), exe, method
+    e.container = tail:match("container (%S+)")
+    return e
+end
+
+function proto.dissector(tvb, pinfo, tree)
+    local comments = { comment_field() }
+    if #comments == 0 then return end
+    local summary = {}
+    for _, fi in ipairs(comments) do
+        local e = parse(tostring(fi.value))
+        if e then
+            local label = e.comm and string.format("%s %s[%d] (%s)", e.addr or "", e.comm, e.pid, e.method)
+                or string.format("%s unattributed (%s)", e.addr or "", e.reason)
+            local sub = tree:add(proto, label)
+            if e.addr then sub:add(f.addr, e.addr) end
+            if e.pid then sub:add(f.pid, e.pid) end
+            if e.comm then sub:add(f.comm, e.comm) end
+            if e.exe then sub:add(f.exe, e.exe) end
+            if e.method then sub:add(f.method, e.method) end
+            if e.reason then sub:add(f.reason, e.reason) end
+            if e.container then sub:add(f.container, e.container) end
+            summary[#summary + 1] = e.comm and string.format("%s[%d]", e.comm, e.pid) or ("-" .. e.reason)
+        end
+    end
+    if #summary > 0 then pinfo.cols.info:prepend("[" .. table.concat(summary, " ") .. "] ") end
+end
+
+register_postdissector(proto)

@@ -1,0 +1,119 @@
+using System.Buffers.Text;
+using System.Text;
+using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Output;
+using Attribution.Core.Decoding;
+using Attribution.Core.Linux;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Annotation;
+
+/// <summary>
+/// The comment each local end of a packet gets, one line a person reads at a glance and the Wireshark
+/// plugin (contrib/wireshark/attribution.lua) parses back:
+/// <code>
+/// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container 3f2a9c1b7d0e
+/// attribution: 10.0.3.2:41822 unattributed (time-wait)
+/// attribution: unattributed (no-local-end)
+/// </code>
+/// Built as UTF-8 into a reused buffer; the per-process and per-address parts are cached.
+/// </summary>
+internal sealed class AnnotationText(ProcessTable processes)
+{
+    private static readonly byte[] Prefix = "attribution: "u8.ToArray(), NoWord = "none"u8.ToArray();
+    private readonly Dictionary<int, byte[]> _process = new();
+    private readonly AddressText _addresses = new();
+    private readonly byte[] _buffer = new byte[8192];
+
+    /// <summary>The text of one end: <paramref name="process"/> 0 for unattributed (then <paramref name="reason"/> says why).</summary>
+    public ReadOnlySpan<byte> End(in DecodedPacket packet, bool source, int process, Method method, Reason reason)
+    {
+        var w = new Writer(_buffer);
+        w.Put(Prefix);
+        if (packet.IsIp)
+        {
+            var address = source ? packet.Source : packet.Destination;
+            if (!address.IsV4Mapped && packet.HasPorts) w.Put("["u8);
+            w.Put(_addresses.Utf8(address));
+            if (packet.HasPorts)
+            {
+                if (!address.IsV4Mapped) w.Put("]"u8);
+                w.Put(":"u8);
+                w.Number(source ? packet.SourcePort : packet.DestinationPort);
+            }
+            w.Put(" "u8);
+        }
+        if (process != 0)
+        {
+            w.Put(ProcessText(process));
+            w.Put(" (method "u8);
+            w.Put(Utf8Words.Method(method) ?? NoWord);
+            w.Put(")"u8);
+            w.Put(ContainerText(process));
+        }
+        else
+        {
+            w.Put("unattributed ("u8);
+            w.Put(Utf8Words.Reason(reason) ?? NoWord);
+            w.Put(")"u8);
+        }
+        return w.Written;
+    }
+
+    /// <summary>For a packet with no local end at all (or not IP).</summary>
+    public ReadOnlySpan<byte> Nobody(Reason reason)
+    {
+        var w = new Writer(_buffer);
+        w.Put(Prefix);
+        w.Put("unattributed ("u8);
+        w.Put(Utf8Words.Reason(reason) ?? NoWord);
+        w.Put(")"u8);
+        return w.Written;
+    }
+
+    /// <summary>`comm[pid] exe`, cached per process.</summary>
+    private byte[] ProcessText(int process)
+    {
+        if (_process.TryGetValue(process, out var text)) return text;
+        var p = processes[process];
+        string comm = p.Record?.Comm is { Length: > 0 } c ? Clean(c) : "?";
+        string exe = p.Record?.Exe is { Length: > 0 } e ? Clean(e) : "?";
+        return _process[process] = Encoding.UTF8.GetBytes($"{comm}[{p.Key.Pid}] {exe}");
+    }
+
+    private readonly Dictionary<int, byte[]> _container = new();
+
+    private byte[] ContainerText(int process)
+    {
+        if (_container.TryGetValue(process, out var text)) return text;
+        var record = processes[process].Record;
+        var id = record is null ? null : ContainerIdentity.FromCgroup(record.Cgroup);
+        return _container[process] = id is null ? [] : Encoding.UTF8.GetBytes($" container {Clean(id.ShortId)}");
+    }
+
+    /// <summary>A comment is one line: control characters (a comm may hold anything) become '?'.</summary>
+    private static string Clean(string s) => string.Create(s.Length, s, (span, src) =>
+    {
+        for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+    });
+
+    private ref struct Writer(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        private int _at;
+
+        public void Put(ReadOnlySpan<byte> bytes)
+        {
+            int n = Math.Min(bytes.Length, _buffer.Length - _at);
+            bytes[..n].CopyTo(_buffer[_at..]);
+            _at += n;
+        }
+
+        public void Number(ushort value)
+        {
+            if (Utf8Formatter.TryFormat(value, _buffer[_at..], out int n)) _at += n;
+        }
+
+        public readonly ReadOnlySpan<byte> Written => _buffer[.._at];
+    }
+}

@@ -1,0 +1,291 @@
+using System.Buffers.Binary;
+using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Output;
+using Attribution.Core.Decoding;
+
+namespace Attribution.Analyzer.Annotation;
+
+/// <summary>
+/// The second pass of `analyze --annotate` and `extract`: copies the capture block by block into a
+/// pcapng, each packet block with its bytes, timestamp, interface and options as they were, plus an
+/// opt_comment per local end (<see cref="AnnotationText"/>) and Apple's process information (a Darwin
+/// process event block per process, and the packet option naming it; docs/FORMAT.md). A classic pcap
+/// becomes one section with one interface, its timestamps kept in their own resolution. Frames are
+/// numbered exactly as <see cref="Input.CaptureFileReader"/> numbers them, so each finds its result.
+/// </summary>
+internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
+{
+    private const uint SectionHeader = 0x0A0D0D0A, InterfaceDescription = 1, ObsoletePacket = 2, SimplePacket = 3, EnhancedPacket = 6;
+    /// <summary>Apple's (legacy) Darwin process event block: a pid and its name (Wireshark: wiretap/pcapng-darwin-custom.c).</summary>
+    internal const uint DarwinProcessEvent = 0x80000001;
+    /// <summary>Packet block option: the index, in file order, of the Darwin process event block of the process.</summary>
+    internal const ushort DarwinProcessIndex = 0x8001;
+    private const ushort OptComment = 1, IfDescription = 3, IfTsresol = 9, DarwinProcessName = 2;
+    private const int MaxBlock = 64 * 1024 * 1024;
+
+    private readonly Dictionary<int, uint> _darwinIndex = new();
+    private readonly List<int> _linkTypes = [];
+    private byte[] _in = new byte[256 * 1024];
+    private byte[] _out = new byte[256 * 1024];
+    private bool _big;
+    private long _frame;
+    private Stream _output = Stream.Null;
+
+    /// <summary>Frames read, and frames written (all, or those the selection keeps).</summary>
+    public long Frames => _frame;
+    public long Written { get; private set; }
+
+    public void Run(Stream input, Stream output)
+    {
+        _output = output;
+        Span<byte> magic = stackalloc byte[4];
+        if (input.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4) return;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == SectionHeader) Pcapng(input);
+        else Pcap(input, magic);
+    }
+
+    private void Pcapng(Stream input)
+    {
+        Span<byte> head = stackalloc byte[8];
+        bool first = true;
+        while (true)
+        {
+            if (first) { BinaryPrimitives.WriteUInt32LittleEndian(head, SectionHeader); if (!Fill(input, head[4..])) return; first = false; }
+            else if (!Fill(input, head)) return;
+            uint type = BinaryPrimitives.ReadUInt32LittleEndian(head);
+            int bodyStart = 0;
+            if (type == SectionHeader)
+            {
+                Ensure(ref _in, 4);
+                if (!Fill(input, _in.AsSpan(0, 4))) return;
+                _big = BinaryPrimitives.ReadUInt32LittleEndian(_in) != 0x1A2B3C4D;
+                bodyStart = 4;
+                _linkTypes.Clear();
+            }
+            else type = U32(head);
+            uint total = U32(head[4..]);
+            if (total < 12 || total % 4 != 0 || total > MaxBlock) return; // damage: the analysis reported it; the copy stops where it did
+            int body = (int)total - 8;
+            Ensure(ref _in, body);
+            if (!Fill(input, _in.AsSpan(bodyStart, body - bodyStart))) return;
+            if (U32(_in.AsSpan(body - 4)) != total) return;
+            var b = _in.AsSpan(0, body - 4);
+            switch (type)
+            {
+                case SectionHeader:
+                    Copy(SectionHeader, b, littleType: true);
+                    break;
+                case InterfaceDescription when b.Length >= 8:
+                    _linkTypes.Add(U16(b));
+                    Interface(b);
+                    break;
+                case EnhancedPacket or ObsoletePacket:
+                    Packet(type, b);
+                    break;
+                case SimplePacket:
+                    // No options, no timestamp: counted as the reader counts it, copied as it is.
+                    if (b.Length >= 4 && _linkTypes.Count > 0 && Keep(++_frame)) { Copy(type, b); Written++; }
+                    break;
+                default:
+                    if (selection is null || type != DarwinProcessEvent) Copy(type, b);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// An interface block, its name and every option kept; its if_description gets where it was captured
+    /// (appended to the one it had, e.g. libpcap's "Pseudo-device that captures on all interfaces").
+    /// </summary>
+    private void Interface(ReadOnlySpan<byte> b)
+    {
+        var end = Options(b, 8);
+        if (interfaceDescription is null || end is null) { Copy(InterfaceDescription, b); return; }
+        var w = Block(InterfaceDescription, b[..8]);
+        string description = interfaceDescription;
+        for (int at = 8; at < end.Value;)
+        {
+            ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
+            if (code == IfDescription) description = System.Text.Encoding.UTF8.GetString(b.Slice(at + 4, length)) + "; " + interfaceDescription;
+            else w = Option(w, code, b.Slice(at + 4, length));
+            at += 4 + ((length + 3) & ~3);
+        }
+        w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(description));
+        Finish(w);
+    }
+
+    private void Packet(uint type, ReadOnlySpan<byte> b)
+    {
+        // The reader skips these (not frames): copied as they are.
+        if (b.Length < 20) { if (selection is null && !filtered) Copy(type, b); return; }
+        uint id = type == EnhancedPacket ? U32(b) : U16(b);
+        uint captured = U32(b[12..]);
+        if (id >= (uint)_linkTypes.Count || captured > b.Length - 20) { if (selection is null && !filtered) Copy(type, b); return; }
+        long frame = ++_frame;
+        var result = Result(frame);
+        if (!Keeps(result)) return;
+        int dataEnd = Math.Min(b.Length, 20 + (((int)captured + 3) & ~3));
+        var end = Options(b, dataEnd);
+        if (end is null) { Copy(type, b); Written++; return; } // options we cannot walk: kept untouched, not annotated
+        Annotated(type, b[..end.Value], _linkTypes[(int)id], b.Slice(20, (int)captured), result);
+    }
+
+    /// <summary>Writes a packet block: <paramref name="kept"/> (header fields, data, original options), then ours.</summary>
+    private void Annotated(uint type, ReadOnlySpan<byte> kept, int linkType, ReadOnlySpan<byte> data, in FrameResult r)
+    {
+        PacketDecoder.TryDecode(linkType, data, out var packet);
+        int darwin = r.SourceProcess != 0 ? r.SourceProcess : r.DestinationProcess;
+        uint index = darwin != 0 ? DarwinIndex(darwin) : 0;
+        var w = Block(type, kept);
+        bool sourceLocal = r.SourceProcess != 0 || r.SourceReason is not (Reason.None or Reason.Remote);
+        bool destinationLocal = r.DestinationProcess != 0 || r.DestinationReason is not (Reason.None or Reason.Remote);
+        if (sourceLocal) w = Option(w, OptComment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason));
+        if (destinationLocal) w = Option(w, OptComment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason));
+        if (!sourceLocal && !destinationLocal) w = Option(w, OptComment, text.Nobody(packet.IsIp ? Reason.Remote : Reason.NonIp));
+        if (darwin != 0)
+        {
+            Span<byte> v = stackalloc byte[4];
+            W32(v, index);
+            w = Option(w, DarwinProcessIndex, v);
+        }
+        Finish(w);
+        Written++;
+    }
+
+    /// <summary>The index of the process's Darwin process event block, written before the first packet that names it.</summary>
+    private uint DarwinIndex(int process)
+    {
+        if (_darwinIndex.TryGetValue(process, out uint index)) return index;
+        index = (uint)_darwinIndex.Count;
+        _darwinIndex[process] = index;
+        var p = processes[process];
+        Span<byte> pid = stackalloc byte[4];
+        W32(pid, (uint)p.Key.Pid);
+        var w = Block(DarwinProcessEvent, pid);
+        var name = System.Text.Encoding.UTF8.GetBytes(p.Record?.Comm is { Length: > 0 } c ? c : "?");
+        w = Option(w, DarwinProcessName, name);
+        Finish(w);
+        return index;
+    }
+
+    private void Pcap(Stream input, ReadOnlySpan<byte> magic)
+    {
+        uint le = BinaryPrimitives.ReadUInt32LittleEndian(magic);
+        bool swapped = le is 0xD4C3B2A1 or 0x4D3CB2A1;
+        uint value = swapped ? BinaryPrimitives.ReadUInt32BigEndian(magic) : le;
+        bool nano = value == 0xA1B23C4D;
+        Span<byte> header = stackalloc byte[20];
+        if (!Fill(input, header)) return;
+        uint P32(ReadOnlySpan<byte> s) => swapped ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
+        int linkType = (int)(P32(header[16..]) & 0x0FFF_FFFF);
+        uint snaplen = P32(header[12..]);
+        _big = false;
+        // One little-endian section, one interface with the file's link type, snaplen and resolution.
+        Span<byte> shb = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb[4..], 1);
+        BinaryPrimitives.WriteInt64LittleEndian(shb[8..], -1);
+        Finish(Block(SectionHeader, shb));
+        Span<byte> idb = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt16LittleEndian(idb, (ushort)linkType);
+        BinaryPrimitives.WriteUInt32LittleEndian(idb[4..], snaplen);
+        var w = Block(InterfaceDescription, idb);
+        if (nano) w = Option(w, IfTsresol, [9]);
+        if (interfaceDescription is not null) w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(interfaceDescription));
+        Finish(w);
+
+        Span<byte> record = stackalloc byte[16];
+        while (Fill(input, record))
+        {
+            uint captured = P32(record[8..]), original = P32(record[12..]);
+            if (captured > MaxBlock) return;
+            int padded = ((int)captured + 3) & ~3;
+            Ensure(ref _in, 20 + padded);
+            var data = _in.AsSpan(20, (int)captured);
+            if (!Fill(input, data)) return;
+            _in.AsSpan(20 + (int)captured, padded - (int)captured).Clear();
+            long frame = ++_frame;
+            var result = Result(frame);
+            if (!Keeps(result)) continue;
+            ulong units = (ulong)P32(record) * (nano ? 1_000_000_000UL : 1_000_000UL) + P32(record[4..]);
+            var fixedPart = _in.AsSpan(0, 20);
+            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)(units >> 32));
+            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)units);
+            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], captured);
+            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], original);
+            Annotated(EnhancedPacket, _in.AsSpan(0, 20 + padded), linkType, data, result);
+        }
+    }
+
+    /// <summary>Where a block's options end (before opt_endofopt), or null when one runs past the block.</summary>
+    private int? Options(ReadOnlySpan<byte> b, int start)
+    {
+        int at = start;
+        while (b.Length - at >= 4)
+        {
+            ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
+            if (code == 0) return at;
+            if (b.Length - at - 4 < length) return null;
+            at += 4 + ((length + 3) & ~3);
+        }
+        return at <= b.Length ? Math.Min(at, b.Length) : null;
+    }
+
+    // Building a block in _out: header, then body, then options, then opt_endofopt and the trailing length.
+    private int Block(uint type, ReadOnlySpan<byte> body)
+    {
+        Ensure(ref _out, body.Length + 8 + 64 * 1024);
+        if (type == SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(_out, type); else W32(_out, type);
+        body.CopyTo(_out.AsSpan(8));
+        return 8 + body.Length;
+    }
+
+    private int Option(int at, ushort code, ReadOnlySpan<byte> value)
+    {
+        int length = Math.Min(value.Length, ushort.MaxValue - 3);
+        Ensure(ref _out, at + 8 + length + 8);
+        W16(_out.AsSpan(at), code);
+        W16(_out.AsSpan(at + 2), (ushort)length);
+        value[..length].CopyTo(_out.AsSpan(at + 4));
+        int padded = (length + 3) & ~3;
+        _out.AsSpan(at + 4 + length, padded - length).Clear();
+        return at + 4 + padded;
+    }
+
+    private void Finish(int at)
+    {
+        if (at > 8 + 0) { W32(_out.AsSpan(at), 0); at += 4; } // opt_endofopt
+        W32(_out.AsSpan(4), (uint)(at + 4));
+        W32(_out.AsSpan(at), (uint)(at + 4));
+        _output.Write(_out, 0, at + 4);
+    }
+
+    private void Copy(uint type, ReadOnlySpan<byte> b, bool littleType = false)
+    {
+        Ensure(ref _out, b.Length + 12);
+        if (littleType) BinaryPrimitives.WriteUInt32LittleEndian(_out, type); else W32(_out, type);
+        W32(_out.AsSpan(4), (uint)(b.Length + 12));
+        b.CopyTo(_out.AsSpan(8));
+        W32(_out.AsSpan(8 + b.Length), (uint)(b.Length + 12));
+        _output.Write(_out, 0, b.Length + 12);
+    }
+
+    private bool Keep(long frame) => Keeps(Result(frame));
+
+    private FrameResult Result(long frame)
+    {
+        results.WaitFor(frame);
+        return results.Read(frame);
+    }
+
+    /// <summary>A frame the filter left out has no result; one an extract does not select is left out too.</summary>
+    private bool Keeps(in FrameResult result) => (!filtered || result.Known) && (selection is null || selection.Keeps(result));
+
+    private static bool Fill(Stream s, Span<byte> into) => s.ReadAtLeast(into, into.Length, throwOnEndOfStream: false) == into.Length;
+    private static void Ensure(ref byte[] buffer, int length) { if (buffer.Length < length) Array.Resize(ref buffer, Math.Max(length, buffer.Length * 2)); }
+    private ushort U16(ReadOnlySpan<byte> b) => _big ? BinaryPrimitives.ReadUInt16BigEndian(b) : BinaryPrimitives.ReadUInt16LittleEndian(b);
+    private uint U32(ReadOnlySpan<byte> b) => _big ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b);
+    private void W16(Span<byte> b, ushort v) { if (_big) BinaryPrimitives.WriteUInt16BigEndian(b, v); else BinaryPrimitives.WriteUInt16LittleEndian(b, v); }
+    private void W32(Span<byte> b, uint v) { if (_big) BinaryPrimitives.WriteUInt32BigEndian(b, v); else BinaryPrimitives.WriteUInt32LittleEndian(b, v); }
+}

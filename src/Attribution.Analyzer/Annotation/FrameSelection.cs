@@ -1,0 +1,50 @@
+using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Output;
+using Attribution.Core.Linux;
+
+namespace Attribution.Analyzer.Annotation;
+
+/// <summary>What `attribution extract` keeps: one process criterion, or the unattributed traffic.</summary>
+public sealed record ExtractCriteria(string? Comm = null, int? Pid = null, string? Exe = null, string? Container = null, bool Unattributed = false)
+{
+    public string Describe() => Comm is not null ? $"comm {Comm}" : Pid is not null ? $"pid {Pid}" : Exe is not null ? $"exe {Exe}"
+        : Container is not null ? $"container {Container}" : "unattributed";
+}
+
+/// <summary>
+/// Decides which frames an extract keeps: whole flows (both directions) with a matching process at
+/// either end, and packets outside any flow whose own ends match. For --unattributed: flows, and
+/// flowless packets, with no process at either end. Memory follows the number of matching flows.
+/// </summary>
+public sealed class FrameSelection(ExtractCriteria criteria, ProcessTable processes)
+{
+    private readonly HashSet<uint> _flows = [];
+    private HashSet<int>? _matching;
+
+    public long FlowsSelected => _flows.Count;
+
+    private bool Matches(int process)
+    {
+        if (criteria.Unattributed) return false;
+        _matching ??= processes.All.Where(MatchesEntry).Select(p => p.Id).ToHashSet();
+        return process != 0 && _matching.Contains(process);
+    }
+
+    private bool MatchesEntry(ProcessTable.ProcessEntry p) =>
+        criteria.Pid is { } pid ? p.Key.Pid == pid
+        : criteria.Comm is { } comm ? p.Record?.Comm == comm
+        : criteria.Exe is { } exe ? p.Record?.Exe == exe
+        : criteria.Container is { } id && p.Record is { } r && ContainerIdentity.FromCgroup(r.Cgroup) is { } c
+          && (c.Id.StartsWith(id, StringComparison.OrdinalIgnoreCase) || c.ShortId == id);
+
+    private bool Selects(int source, int destination) =>
+        criteria.Unattributed ? source == 0 && destination == 0 : Matches(source) || Matches(destination);
+
+    internal void Consider(FlowRow flow)
+    {
+        if (Selects(flow.SourceProcess, flow.DestinationProcess)) _flows.Add((uint)flow.Id);
+    }
+
+    public bool Keeps(in FrameResult frame) =>
+        frame.FlowId != 0 ? _flows.Contains(frame.FlowId) : Selects(frame.SourceProcess, frame.DestinationProcess);
+}
