@@ -52,6 +52,11 @@ public static class AnalyzeCommand
             """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
         command.Validators.Add(result =>
         {
+            // Capture files and filter words share one open-ended argument, which would take a mistyped option as a
+            // file or a filter word; no capture we are given by name and no tcpdump filter word begins "-x" or "--".
+            foreach (var word in result.GetValue(capture) ?? [])
+                if (word.Length > 1 && word[0] == '-' && (word[1] == '-' || char.IsAsciiLetter(word[1])) && !File.Exists(word))
+                    result.AddError($"unknown option '{word}' (see attribution analyze --help)");
             // An optional value takes the next word: `--annotate 'port 443'` would name a file "port 443".
             if (result.GetValue(annotate) is { } path && !path.EndsWith(".pcapng", StringComparison.OrdinalIgnoreCase))
                 result.AddError($"--annotate writes pcapng: give a PATH ending in .pcapng, not '{path}' (a filter goes before --annotate)");

@@ -65,6 +65,22 @@ public sealed class AnalyzeCliTests : IDisposable
     }
 
     [Fact]
+    public void A_mistyped_option_is_named_not_taken_for_a_file_or_a_filter()
+    {
+        var capture = CopyFixture("loopback");
+        foreach (var args in new[] { new[] { "analyze", "--focre", capture }, ["analyze", capture, "--focre"], ["analyze", capture, "-x"] })
+        {
+            var r = AttributionCli.Run(args);
+            Assert.True(r.ExitCode is 1 or 2, $"{string.Join(' ', args)}: exit {r.ExitCode}");
+            Assert.Contains($"unknown option '{args.First(a => a.StartsWith('-'))}'", r.Stderr);
+            Assert.False(File.Exists(Path.Combine(_dir, "loopback.db")));
+        }
+        // A filter with a minus sign is still a filter.
+        var ok = AttributionCli.Run("analyze", capture, "len", "-", "4", ">", "0");
+        Assert.Equal(0, ok.ExitCode);
+    }
+
+    [Fact]
     public void Words_after_the_files_are_a_bpf_filter_over_the_whole_set()
     {
         var capture = CopyFixture("burst");
