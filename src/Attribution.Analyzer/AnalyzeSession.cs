@@ -26,7 +26,7 @@ public static class AnalyzeSession
 
         var totals = new TrafficTotals();
         string output = options.ResolvedOutputPath;
-        var rows = CreateSink(options.Format, output, totals);
+        var rows = CreateSink(options, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core.
         using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
         var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(sink) : sink, options.Timeouts);
@@ -82,11 +82,16 @@ public static class AnalyzeSession
         return sidecars;
     }
 
-    private static IAnalysisSink CreateSink(OutputFormat format, string output, TrafficTotals totals)
+    private static IAnalysisSink CreateSink(AnalyzeOptions options, string output, TrafficTotals totals)
     {
         try
         {
-            return format == OutputFormat.Sqlite ? new SqliteSink(output) : new CsvSink(output, totals);
+            return options.Format switch
+            {
+                OutputFormat.Csv => new CsvSink(output, totals),
+                OutputFormat.Parquet => new ParquetSink(output, totals, options.ParquetRowsPerGroup),
+                _ => new SqliteSink(output),
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
