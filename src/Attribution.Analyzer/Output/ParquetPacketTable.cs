@@ -13,11 +13,11 @@ internal sealed class ParquetPacketTable : IDisposable
 {
     private readonly ParquetTable _table;
     private readonly AddressText _text;
-    private readonly ParquetColumn<long> _frame = Integer("frame"), _tsNs = Integer("ts_ns"), _interface = Integer("interface_id"),
+    private readonly ParquetColumn<long> _frame = Ascending("frame"), _tsNs = Ascending("ts_ns"), _interface = Integer("interface_id"),
         _srcPort = Integer("src_port", nullable: true), _dstPort = Integer("dst_port", nullable: true),
         _length = Integer("length"), _captured = Integer("captured_length"), _flow = Integer("flow_id", nullable: true),
         _srcProcess = Integer("src_process_id", nullable: true), _dstProcess = Integer("dst_process_id", nullable: true),
-        _fileId = Integer("file_id"), _fileFrame = Integer("file_frame");
+        _fileId = Integer("file_id"), _fileFrame = Ascending("file_frame");
     private readonly ParquetColumn<double> _ts = Real("ts");
     private readonly ParquetColumn<ReadOnlyMemory<char>> _proto = Text("proto", nullable: false, dictionary: true),
         _srcAddr = Text("src_addr", dictionary: true), _dstAddr = Text("dst_addr", dictionary: true),
