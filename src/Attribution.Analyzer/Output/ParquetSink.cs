@@ -14,7 +14,8 @@ namespace Attribution.Analyzer.Output;
 public sealed class ParquetSink : IAnalysisSink
 {
     /// <summary>
-    /// Rows per row group of packets.parquet: about 14 MB of column buffers, so memory stays flat however long
+    /// Rows per row group of packets.parquet: about 14 MB of column buffers (twice: one set fills while the
+    /// other is encoded), so memory stays flat however long
     /// the capture, while row groups stay large enough for readers to skip and scan efficiently.
     /// </summary>
     public const int DefaultRowsPerGroup = 65536;
