@@ -30,12 +30,17 @@ gen="dotnet $root/bench/Attribution.Bench/bin/Release/net10.0/Attribution.Bench.
 attribution="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
 cc -O2 -o "$work/floor" "$root/bench/floor/floor.c" -lpcap
 
+# READERS=REGEX measures only the readers whose names match (the floor always runs: the ratios need it),
+# e.g. READERS='sqlite|parquet' to compare the two outputs without the minutes tshark takes.
+only=${READERS:-.}
+
 # measure INPUT READER PACKETS CMD...: runs CMD $runs times; records median wall seconds and peak RSS (KB)
 measure() {
   local input=$1 reader=$2 packets=$3; shift 3
+  if [[ ! "$reader" =~ ^floor && ! "$reader" =~ $only ]]; then return 0; fi
   : >"$work/times"
   for _ in $(seq "$runs"); do
-    rm -rf "$work/out.db" "$work/out-csv"
+    rm -rf "$work/out.db" "$work/out-csv" "$work/out-parquet"
     local t0 t1
     t0=$(date +%s%N)
     # Exit 6 is "written, but the input was incomplete": the synthetic sidecar has no final snapshot, so
@@ -71,6 +76,7 @@ for input in "${inputs[@]}"; do
   measure "$label" "attribution core (no packet rows)" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db"
   measure "$label" "attribution sqlite (row per packet)" "$packets" $attribution analyze "$file" -o "$work/out.db"
   measure "$label" "attribution csv (row per packet)" "$packets" $attribution analyze "$file" --format csv -o "$work/out-csv"
+  measure "$label" "attribution parquet (row per packet)" "$packets" $attribution analyze "$file" --format parquet -o "$work/out-parquet"
   measure "$label" "tcpdump -nn -q -r" "$packets" tcpdump -nn -q -r "$file"
   if [ "$packets" -le 1000000 ]; then  # tshark needs minutes and gigabytes beyond this
     measure "$label" "tshark -T fields" "$packets" tshark -r "$file" -T fields -e frame.number -e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport

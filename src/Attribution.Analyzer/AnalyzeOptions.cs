@@ -2,7 +2,7 @@ using Attribution.Analyzer.Attribution;
 
 namespace Attribution.Analyzer;
 
-public enum OutputFormat { Sqlite, Csv }
+public enum OutputFormat { Sqlite, Csv, Parquet }
 
 /// <summary>Everything `attribution analyze` can be told.</summary>
 public sealed record AnalyzeOptions
@@ -10,7 +10,7 @@ public sealed record AnalyzeOptions
     public required string CapturePath { get; init; }
     /// <summary>Several captures (files, directories, globs) read as one timeline; null: <see cref="CapturePath"/> alone.</summary>
     public IReadOnlyList<string>? CapturePaths { get; init; }
-    /// <summary>The database file (SQLite) or directory (CSV); default: the capture's name with .db, or a directory named after it.</summary>
+    /// <summary>The database file (SQLite) or directory (CSV, Parquet); default: the capture's name with .db, or a directory named after it (CAPTURE-csv, CAPTURE-parquet).</summary>
     public string? OutputPath { get; init; }
     public OutputFormat Format { get; init; } = OutputFormat.Sqlite;
     public string? SnapshotsPath { get; init; }
@@ -37,7 +37,10 @@ public sealed record AnalyzeOptions
 
     public string ResolvedOutputPath => OutputPath ?? (Format == OutputFormat.Sqlite
         ? Path.ChangeExtension(CapturePath, ".db")
-        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!, Path.GetFileNameWithoutExtension(CapturePath) + "-csv"));
+        : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(CapturePath))!, Path.GetFileNameWithoutExtension(CapturePath) + "-" + Format.ToString().ToLowerInvariant()));
+
+    /// <summary>Rows per Parquet row group; smaller only in tests, to cross row-group boundaries with a small capture.</summary>
+    internal int ParquetRowsPerGroup { get; init; } = Output.ParquetSink.DefaultRowsPerGroup;
 }
 
 /// <summary>Filter and Usage: the command line must change (a usage error); the others are about the files.</summary>

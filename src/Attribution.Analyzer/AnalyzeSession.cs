@@ -33,7 +33,7 @@ public static class AnalyzeSession
             ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, new FileInfo(files[0].Path).Length, options.Extract, filtered: filter is not null) : null;
         var totals = new TrafficTotals();
         string output = options.ResolvedOutputPath;
-        var rows = CreateSink(options.Format, output, totals);
+        var rows = CreateSink(options, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core.
         using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
@@ -94,11 +94,16 @@ public static class AnalyzeSession
         return sidecars;
     }
 
-    private static IAnalysisSink CreateSink(OutputFormat format, string output, TrafficTotals totals)
+    private static IAnalysisSink CreateSink(AnalyzeOptions options, string output, TrafficTotals totals)
     {
         try
         {
-            return format == OutputFormat.Sqlite ? new SqliteSink(output) : new CsvSink(output, totals);
+            return options.Format switch
+            {
+                OutputFormat.Csv => new CsvSink(output, totals),
+                OutputFormat.Parquet => new ParquetSink(output, totals, options.ParquetRowsPerGroup),
+                _ => new SqliteSink(output),
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {

@@ -30,4 +30,14 @@ public static class PrivateFiles
         System.IO.Directory.CreateDirectory(path, Directory);
         System.IO.File.SetUnixFileMode(path, Directory);
     }
+
+    /// <summary>Creates a new file for writing, readable by its owner only from its first byte; fails if it exists.</summary>
+    public static FileStream CreateNew(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 1 << 16 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = File;
+        var stream = new FileStream(path, options);
+        Restrict(path);
+        return stream;
+    }
 }

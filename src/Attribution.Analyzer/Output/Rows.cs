@@ -62,6 +62,12 @@ public sealed record RecordingIdentity(string? Host, string? BootId, string Capt
 
 public static class ProtocolNames
 {
+    private static readonly string[] Cached = Enumerable.Range(0, 256).Select(p => Name(4, (byte)p)).ToArray();
+    private static readonly string NonIp = Name(0, 0);
+
+    /// <summary>As <see cref="Name"/>, without allocating: the Parquet output writes it for every packet.</summary>
+    public static string Of(byte ipVersion, byte protocol) => ipVersion == 0 ? NonIp : Cached[protocol];
+
     public static string Name(byte ipVersion, byte protocol) => ipVersion == 0 ? "non-ip" : protocol switch
     {
         6 => "tcp",

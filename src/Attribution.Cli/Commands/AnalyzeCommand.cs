@@ -16,9 +16,9 @@ public static class AnalyzeCommand
                           "that name no file are a BPF filter, as for tcpdump (e.g. 'port 443'): only the packets it matches are analysed",
             Arity = ArgumentArity.OneOrMore,
         };
-        var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv) [default: the first CAPTURE with .db, or CAPTURE-csv/]" };
-        var format = new Option<string>("--format", "-f") { Description = "sqlite or csv", DefaultValueFactory = _ => "sqlite" };
-        format.AcceptOnlyFromAmong("sqlite", "csv");
+        var output = new Option<string?>("--output", "-o") { Description = "Database file (sqlite) or directory (csv, parquet) [default: the first CAPTURE with .db, or CAPTURE-csv/, CAPTURE-parquet/]" };
+        var format = new Option<string>("--format", "-f") { Description = "sqlite, csv, or parquet (one file per table, for DuckDB, Spark, pandas; docs/FLEET.md)", DefaultValueFactory = _ => "sqlite" };
+        format.AcceptOnlyFromAmong("sqlite", "csv", "parquet");
         var snapshots = new Option<string?>("--snapshots")
         {
             Description = "The snapshot sidecar when it is not beside the capture: the file of `record --snapshots-only` recorded beside " +
@@ -38,11 +38,12 @@ public static class AnalyzeCommand
 
         var command = new Command("analyze", """
             Attribute every packet of a capture to the process that sent or received it, from the snapshots
-            recorded beside it, and write the result to SQLite (default) or CSV. Runs anywhere, unprivileged.
+            recorded beside it, and write the result to SQLite (default), CSV or Parquet. Runs anywhere, unprivileged.
 
             Examples:
               attribution analyze incident.pcapng                 # -> incident.db
               attribution analyze incident.pcapng --format csv -o out/
+              attribution analyze incident.pcapng --format parquet -o web1/   # one .parquet per table
               attribution analyze tcpdump.pcap --snapshots host1.snapshots # beside record --snapshots-only
               attribution analyze ring/ --snapshots host1.snapshots -o ring.db   # every capture file in ring/, one timeline
               attribution analyze part1.pcapng part2.pcapng       # recordings of one host, each with its .snapshots
@@ -73,7 +74,7 @@ public static class AnalyzeCommand
                 CapturePaths = captures,
                 Filter = filterWords.Length > 0 ? string.Join(' ', filterWords) : null,
                 OutputPath = parse.GetValue(output),
-                Format = parse.GetValue(format) == "csv" ? OutputFormat.Csv : OutputFormat.Sqlite,
+                Format = parse.GetValue(format) switch { "csv" => OutputFormat.Csv, "parquet" => OutputFormat.Parquet, _ => OutputFormat.Sqlite },
                 SnapshotsPath = parse.GetValue(snapshots),
                 Timeouts = timeouts,
                 PacketRows = !parse.GetValue(noPacketRows),

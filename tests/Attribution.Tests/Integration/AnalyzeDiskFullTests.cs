@@ -54,6 +54,28 @@ public sealed class AnalyzeDiskFullTests : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_under_parquet_output_leaves_no_partial_folder()
+    {
+        // Parquet squeezes repeated values to a few bits: lengths at random (seeded) so a row group of packets
+        // cannot shrink below about 100 KB, with room left for little more than the ten empty files.
+        var filler = Path.Combine(_mount, "filler");
+        using (var f = File.Create(filler)) { try { f.Write(new byte[1024 * 1024 - 48 * 1024]); f.Flush(); } catch (IOException) { } }
+        _s.Local("10.0.0.1").Process(30, "sender").Snapshot(1, s => s.Udp("10.0.0.1:5000", 31, 30));
+        var random = new Random(12);
+        for (int i = 0; i < 100_000; i++)
+            _s.Packet(1 + i * 1e-5, Frames.Ethernet(Frames.Ip("10.0.0.1", "198.51.100.1", Frames.Udp(5000, 6000, payload: random.Next(1400)))));
+        _s.Write();
+
+        var output = Path.Combine(_mount, "parquet");
+        var result = AttributionCli.Run("analyze", _s.CapturePath, "--format", "parquet", "-o", output);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("full", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(output)); // no .partial-PID folder, no half-written table
+    }
+
+    [Fact]
     public void A_disk_too_full_for_the_empty_schema_leaves_no_partial_database()
     {
         var filler = Path.Combine(_mount, "filler");

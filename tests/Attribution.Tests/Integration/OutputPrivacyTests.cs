@@ -36,6 +36,18 @@ public sealed class OutputPrivacyTests : IDisposable
         Assert.All(files, f => Assert.Equal(PrivateMode, File.GetUnixFileMode(f)));
     }
 
+    [Fact]
+    public void Parquet_files_are_0600_and_their_new_folder_0700_under_umask_000()
+    {
+        var output = Path.Combine(_dir, "parquet");
+        var r = AnalyzeUnderUmask000("--format", "parquet", "-o", output);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(PrivateMode | UnixFileMode.UserExecute, File.GetUnixFileMode(output));
+        var files = Directory.GetFiles(output);
+        Assert.Equal(10, files.Length);
+        Assert.All(files, f => Assert.Equal(PrivateMode, File.GetUnixFileMode(f)));
+    }
+
     private const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public void Dispose() => Directory.Delete(_dir, true);

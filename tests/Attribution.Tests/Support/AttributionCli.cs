@@ -30,6 +30,19 @@ public static class AttributionCli
         return StartedRecorder(info);
     }
 
+    /// <summary>
+    /// As <see cref="StartRecording"/>, under another host name: in a UTS namespace of its own (unshare --uts,
+    /// which execs, so the process is the recorder itself), where `hostname` changes that namespace's name only.
+    /// The namespace ends with the recorder.
+    /// </summary>
+    public static Process StartRecordingAs(string hostname, params string[] args)
+    {
+        var info = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "--uts", "--", "sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname, TestPeer.DotnetHost, Assembly, "record" }.Concat(args))
+            info.ArgumentList.Add(a);
+        return StartedRecorder(info);
+    }
+
     /// <summary>As <see cref="StartRecording"/>, with dist/attribution, the single file a user runs.</summary>
     public static Process StartPublishedRecording(params string[] args)
     {
