@@ -11,6 +11,8 @@ namespace Attribution.Recorder.Snapshots;
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
 /// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
+/// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
+/// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
 internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap)
 {
@@ -21,6 +23,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
     private Thread? _thread;
     private volatile bool _stopping;
     private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
+
+    /// <summary>Run on the snapshot thread before each snapshot decision and before the final snapshot; true when it took snapshots.</summary>
+    public Func<bool>? BetweenSnapshots { get; init; }
 
     public int TimerSnapshots { get; private set; }
     public int TriggeredSnapshots { get; private set; }
@@ -35,6 +40,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
         Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0);
         _wake.Set();
     }
+
+    /// <summary>Wakes the thread to run <see cref="BetweenSnapshots"/> now.</summary>
+    public void Wake() => _wake.Set();
 
     public void Start()
     {
@@ -51,6 +59,12 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
             long lastDuration = 0;
             while (!_stopping)
             {
+                if (BetweenSnapshots?.Invoke() == true)
+                {
+                    // The rotation took full snapshots: they count as the timer's, and a trigger spaces from them.
+                    lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
+                    continue;
+                }
                 long now = RealtimeClock.NowNanoseconds();
                 long timerDue = lastTimerEnd + interval.Ticks * 100;
                 if (Volatile.Read(ref _pendingTriggerPacket) != 0)
@@ -89,6 +103,8 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
         _stopping = true;
         _wake.Set();
         _thread?.Join();
-        if (Failure is null) take(SnapshotReason.Final, 0);
+        if (Failure is not null) return;
+        BetweenSnapshots?.Invoke(); // a capture file opened just before the stop still gets its sidecar
+        take(SnapshotReason.Final, 0);
     }
 }

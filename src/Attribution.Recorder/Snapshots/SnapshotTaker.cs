@@ -32,7 +32,7 @@ internal sealed class SnapshotTaker : IDisposable
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null)
     {
-        _identitiesWritten = identities ?? new ProcessIdentities();
+        _identitiesWritten = identities ?? new ProcessIdentities(writer);
         _procRoot = procRoot;
         _writer = writer;
         _scanner = new ProcessScanner(procRoot);
@@ -42,6 +42,18 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     public bool UsingSockDiag => _diag is not null;
+
+    /// <summary>
+    /// The sidecar moved on to a new file (a ring buffer): the next snapshot is a keyframe numbered 0 that
+    /// writes every table and address table afresh, as a recording's first does, so the file reads on its own.
+    /// </summary>
+    public void StartNewFile()
+    {
+        _nextId = 0;
+        _lastTableHash.Clear();
+        _addressesRead.Clear();
+        _previous = new();
+    }
 
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
     {
@@ -69,8 +81,7 @@ internal sealed class SnapshotTaker : IDisposable
             if (_identitiesWritten.Contains(key)) continue;
             var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
             if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
-            _writer.Write(identity);
-            _identitiesWritten.Add(key);
+            _identitiesWritten.Add(key, _writer.Write(identity));
         }
         foreach (var table in pendingTables) _writer.Write(table);
 
