@@ -23,10 +23,13 @@ public sealed class SidecarWriter : IDisposable
     private readonly MemoryStream _compressed = new();
     private readonly BinaryWriter _payloadWriter;
 
-    public SidecarWriter(Stream stream)
+    public SidecarWriter(Stream stream) : this(stream, writeMagic: true) { }
+
+    private SidecarWriter(Stream stream, bool writeMagic)
     {
         _stream = stream;
         _payloadWriter = new BinaryWriter(_payload);
+        if (!writeMagic) return;
         _stream.Write(SidecarFraming.FileMagic);
         _stream.Flush();
     }
@@ -48,12 +51,13 @@ public sealed class SidecarWriter : IDisposable
     }
 
     /// <summary>
-    /// Closes the current file and goes on in <paramref name="next"/>: the magic, <paramref name="header"/>, then
-    /// the kernel event sources and the last conntrack table with content, as written before, so the new file
-    /// reads on its own. A record 8 written later as "unchanged" refers to that copy, which holds the same table.
-    /// Every record is in exactly one file: none is lost or doubled at the switch, except these copies.
+    /// Goes on in <paramref name="next"/>: the magic, <paramref name="header"/>, then the kernel event sources
+    /// and the last conntrack table with content, as written before, so the new file reads on its own. A record
+    /// 8 written later as "unchanged" refers to that copy, which holds the same table. Every record written
+    /// here goes to exactly one file: none is lost or doubled at the switch, except these copies. Returns a
+    /// writer for the previous file, for the snapshot that closes it; its caller disposes it.
     /// </summary>
-    public void SwitchTo(Stream next, SidecarHeader header)
+    public SidecarWriter SwitchTo(Stream next, SidecarHeader header)
     {
         lock (_gate)
         {
@@ -65,7 +69,7 @@ public sealed class SidecarWriter : IDisposable
             if (_lastSources is not null) WriteLocked(_lastSources);
             if (_lastConntrackTable is not null) WriteLocked(_lastConntrackTable);
             _stream.Flush();
-            previous.Dispose();
+            return new SidecarWriter(previous, writeMagic: false);
         }
     }
 

@@ -6,10 +6,13 @@ namespace Attribution.Recorder.Rotation;
 
 /// <summary>
 /// Gives each capture file of a ring buffer its own sidecar, on the snapshot thread, once the capture has
-/// moved on: a final snapshot closes the old sidecar (taken after the old file's last packet), the kernel
-/// events drained so far go into it, then the writer moves to the new sidecar (header, kernel event sources,
-/// conntrack table) and a keyframe snapshot with every process and table follows. Each file thus reads on
-/// its own, and the set reads as one recording. Then the oldest files beyond --rotate-files are deleted.
+/// moved on. The kernel events drained so far go into the old sidecar; the writer moves to the new one
+/// (header, kernel event sources, conntrack table), where a full keyframe snapshot with every identity and
+/// table begins it; the same snapshot, written into the old sidecar, closes it as its final one (taken after
+/// its file's last packet). Each file thus reads on its own, and the set reads as one recording. Then the
+/// oldest files beyond --rotate-files are deleted. One scan per call however many files the capture went
+/// through meanwhile (a file filled while a scan ran gets that scan as its initial and final snapshot), so the
+/// sidecars never fall further behind the capture than one scan.
 /// </summary>
 internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, SidecarHeader header, SnapshotTaker taker,
     KernelEventSource? kernelEvents, bool overwrite, Action<string>? status)
@@ -22,19 +25,29 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
     /// <summary>Opens the sidecars of the capture files opened since the last call, in order; true if there were any.</summary>
     public bool RunPending()
     {
-        bool any = false;
-        while (ring.TryTakeAwaitingSidecar(out var file))
+        if (!ring.TryTakeAwaitingSidecar(out var file)) return false;
+        kernelEvents?.WriteBatchNow(EventBatchWait); // the events up to the switch: the old file's
+        uint closingId = taker.NextId;
+        bool scanned = false;
+        while (true)
         {
-            taker.Take(SnapshotReason.Final, 0);
-            kernelEvents?.WriteBatchNow(EventBatchWait);
             var stream = RecordSession.CreateOwnerOnly(file.SidecarPath, [], overwrite);
-            sidecar.SwitchTo(stream, header with { CaptureFile = Path.GetFileName(file.CapturePath) });
-            taker.StartNewFile();
-            taker.Take(SnapshotReason.Initial, 0);
+            using (var closing = sidecar.SwitchTo(stream, header with { CaptureFile = Path.GetFileName(file.CapturePath) }))
+            {
+                if (!scanned)
+                {
+                    taker.BeginNewFile();
+                    taker.Take(SnapshotReason.Initial, 0);
+                    scanned = true;
+                }
+                else taker.Repeat(sidecar, SnapshotReason.Initial, 0);
+                taker.Repeat(closing, SnapshotReason.Final, closingId);
+            }
+            closingId = 1; // a file begun here holds its initial snapshot, 0
             Rotations++;
             foreach (var problem in ring.Retain(file.Sequence)) status?.Invoke(problem);
-            any = true;
+            if (!ring.TryTakeAwaitingSidecar(out var next)) return true;
+            file = next;
         }
-        return any;
     }
 }

@@ -59,18 +59,13 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
             long lastDuration = 0;
             while (!_stopping)
             {
-                if (BetweenSnapshots?.Invoke() == true)
-                {
-                    // The rotation took full snapshots: they count as the timer's, and a trigger spaces from them.
-                    lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
-                    continue;
-                }
                 long now = RealtimeClock.NowNanoseconds();
                 long timerDue = lastTimerEnd + interval.Ticks * 100;
-                if (Volatile.Read(ref _pendingTriggerPacket) != 0)
+                bool triggerPending = Volatile.Read(ref _pendingTriggerPacket) != 0;
+                long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
+                if (triggerPending && now >= earliest)
                 {
-                    long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
-                    if (now < earliest) { Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1)); continue; }
+                    // A new flow first: its snapshot races a short connection; a ring buffer's switch can wait a few ms.
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
                     bool timer = now >= timerDue;
                     var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet);
@@ -78,6 +73,15 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                     else TriggeredSnapshots++;
                     _triggerDelays.Add(s.EndNanoseconds - packet);
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else if (BetweenSnapshots?.Invoke() == true)
+                {
+                    // The rotation took a full snapshot: it counts as the timer's, and a trigger spaces from it.
+                    lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
+                }
+                else if (triggerPending)
+                {
+                    Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1));
                 }
                 else if (now >= timerDue)
                 {
