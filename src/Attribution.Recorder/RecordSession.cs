@@ -70,7 +70,7 @@ public sealed class RecordSession
         var stop = new ManualResetEventSlim(false);
         bool started = false;
         // A ring buffer writes numbered files instead of -o itself (dumpcap's names); each gets its own sidecar.
-        var ring = options.Rotation is { Rotates: true } policy ? new RingBuffer(options.OutputPath, policy) : null;
+        var ring = options.Rotation is { Rotates: true } policy ? new RingBuffer(options.OutputPath, policy, status) : null;
         var first = ring?.Next() ?? new RingFile(0, options.OutputPath, options.SidecarPath);
         bool exclusive = ring is not null && !options.Overwrite; // numbered names: refuse to clobber rather than check first
         FileStream? captureFile = null, sidecarFile = null;
@@ -103,7 +103,7 @@ public sealed class RecordSession
             // Before the first snapshot, so no process that starts from here on escapes both.
             using var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
             using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
-            var sidecarRotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, !exclusive, status);
+            var sidecarRotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, !exclusive);
             scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap) { BetweenSnapshots = sidecarRotation is null ? null : sidecarRotation.RunPending };
             scheduler.Start();
             using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);

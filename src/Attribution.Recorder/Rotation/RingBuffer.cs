@@ -8,63 +8,71 @@ public sealed record RingFile(int Sequence, string CapturePath, string SidecarPa
 
 /// <summary>
 /// The files of a ring buffer: names the next one, remembers those on disk (oldest first), hands each new
-/// capture file to the snapshot thread, which gives it its sidecar, and deletes the oldest beyond the limit.
-/// The capture side moves on first (exactly at the size), the sidecar follows within milliseconds.
+/// capture file to the snapshot thread, which gives it its sidecar, and deletes the oldest beyond
+/// --rotate-files as soon as the capture opens a new file, so the disk stays bounded even when the capture
+/// fills files faster than the snapshot thread follows (a file deleted before its sidecar was made gets none).
+/// The capture side moves on first (exactly at the size), the sidecar follows within a scan.
 /// </summary>
-internal sealed class RingBuffer(string outputPath, RotationPolicy policy)
+internal sealed class RingBuffer(string outputPath, RotationPolicy policy, Action<string>? report = null)
 {
+    private readonly object _gate = new();
     private readonly List<RingFile> _onDisk = [];
+    private readonly HashSet<int> _deleted = [];
     private readonly ConcurrentQueue<RingFile> _awaitingSidecar = new();
     private int _sequence;
 
     public RotationPolicy Policy => policy;
 
-    /// <summary>The next file's names (opened by the caller); counted as on disk from now.</summary>
+    /// <summary>The next file's names (opened by the caller); the oldest files beyond the limit are deleted now.</summary>
     public RingFile Next()
     {
         int sequence = Interlocked.Increment(ref _sequence);
         var capture = RingFileNames.CapturePath(outputPath, sequence, DateTime.Now);
         var file = new RingFile(sequence, capture, SidecarFraming.SidecarPathFor(capture));
-        lock (_onDisk) _onDisk.Add(file);
+        lock (_gate)
+        {
+            _onDisk.Add(file);
+            while (policy.Files is int keep && _onDisk.Count > keep)
+            {
+                var oldest = _onDisk[0];
+                _onDisk.RemoveAt(0);
+                _deleted.Add(oldest.Sequence);
+                // A sidecar still being written is unlinked too: its last records go to a file no one will read.
+                foreach (var path in new[] { oldest.CapturePath, oldest.SidecarPath })
+                {
+                    try { File.Delete(path); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        report?.Invoke($"ring buffer: cannot delete {path} ({e.Message}); recording goes on, the disk is no longer bounded by --rotate-files");
+                    }
+                }
+            }
+        }
         return file;
     }
 
     /// <summary>The capture went on into <paramref name="file"/>; its sidecar is to follow.</summary>
     public void CaptureMovedTo(RingFile file) => _awaitingSidecar.Enqueue(file);
 
-    public bool TryTakeAwaitingSidecar(out RingFile file) => _awaitingSidecar.TryDequeue(out file!);
-
-    public IReadOnlyList<RingFile> OnDisk
+    /// <summary>The next capture file waiting for its sidecar that is still on disk.</summary>
+    public bool TryTakeAwaitingSidecar(out RingFile file)
     {
-        get { lock (_onDisk) return _onDisk.ToList(); }
+        while (_awaitingSidecar.TryDequeue(out file!))
+            lock (_gate) if (!_deleted.Contains(file.Sequence)) return true;
+        return false;
     }
 
     /// <summary>
-    /// Deletes the oldest files, capture and sidecar together, while more than --rotate-files are on disk,
-    /// never <paramref name="current"/> or a newer one (still written). A file that cannot be deleted is
-    /// reported and forgotten: the recording goes on (dumpcap does the same).
+    /// Creates the sidecar of <paramref name="file"/> unless the file was deleted meanwhile (null then); under the
+    /// lock that deletion takes, so a sidecar is never made for a capture that is gone.
     /// </summary>
-    public List<string> Retain(int current)
+    public Stream? CreateSidecar(RingFile file, Func<string, Stream> create)
     {
-        var problems = new List<string>();
-        if (policy.Files is not int keep) return problems;
-        while (true)
-        {
-            RingFile oldest;
-            lock (_onDisk)
-            {
-                if (_onDisk.Count <= keep || _onDisk[0].Sequence >= current) return problems;
-                oldest = _onDisk[0];
-                _onDisk.RemoveAt(0);
-            }
-            foreach (var path in new[] { oldest.CapturePath, oldest.SidecarPath })
-            {
-                try { File.Delete(path); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    problems.Add($"ring buffer: cannot delete {path} ({e.Message}); recording goes on, the disk is no longer bounded by --rotate-files");
-                }
-            }
-        }
+        lock (_gate) return _deleted.Contains(file.Sequence) ? null : create(file.SidecarPath);
+    }
+
+    public IReadOnlyList<RingFile> OnDisk
+    {
+        get { lock (_gate) return _onDisk.ToList(); }
     }
 }

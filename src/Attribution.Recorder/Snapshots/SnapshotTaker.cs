@@ -53,23 +53,11 @@ internal sealed class SnapshotTaker : IDisposable
     public uint NextId => _nextId;
 
     /// <summary>
-    /// The sidecar moved on to a new file (a ring buffer): the next snapshot is its first, a keyframe numbered 0
-    /// that writes every identity, table and address table afresh, as a recording's first does.
-    /// </summary>
-    public void BeginNewFile()
-    {
-        _nextId = 0;
-        _lastTableHash.Clear();
-        _addressesRead.Clear();
-        _previous = new();
-    }
-
-    /// <summary>
     /// Writes the last snapshot again, with every identity and table it refers to, as a keyframe of
-    /// <paramref name="reason"/> numbered <paramref name="id"/>, into <paramref name="into"/>: the closing (final)
-    /// snapshot of the previous file of a ring buffer, taken after its last packet, or the initial one of a file
-    /// the capture filled while a scan ran. No second scan: on a host where one takes 200 ms, a ring of small
-    /// files keeps up. Readers accept an identity or table written twice in a file (the later one wins).
+    /// <paramref name="reason"/> numbered <paramref name="id"/>, into <paramref name="into"/>: the first snapshot of
+    /// a ring buffer's new file (later snapshots are deltas on it), or the closing (final) one of the previous
+    /// file. No second scan: on a host where one takes 200 ms, a ring of small files keeps up. Readers accept an
+    /// identity or table written twice in a file (the later one wins).
     /// </summary>
     public void Repeat(SidecarWriter into, SnapshotReason reason, uint id)
     {
