@@ -29,6 +29,7 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
         if (!ring.TryTakeAwaitingSidecar(out var file)) return false;
         kernelEvents?.WriteBatchNow(EventBatchWait); // the events up to the switch: the old file's
         bool scanned = false;
+        int scannedUpTo = int.MaxValue; // files opened after the scan ended get the next one: their packets are later than it
         while (true)
         {
             uint closingId = taker.NextId;
@@ -36,18 +37,22 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
             if (stream is null)
             {
                 // Deleted by --rotate-files before its sidecar was made: the next one, if any, takes its place.
-                if (!ring.TryTakeAwaitingSidecar(out file)) return true;
+                if (!ring.TryTakeAwaitingSidecar(out file, scannedUpTo)) return true;
                 continue;
             }
             using (var closing = sidecar.SwitchTo(stream, header with { CaptureFile = Path.GetFileName(file.CapturePath) }))
             {
                 taker.Repeat(sidecar, SnapshotReason.Initial, 0);
-                if (!scanned) taker.Take(SnapshotReason.Timer, 0);
-                scanned = true;
+                if (!scanned)
+                {
+                    taker.Take(SnapshotReason.Timer, 0);
+                    scannedUpTo = ring.Newest;
+                    scanned = true;
+                }
                 taker.Repeat(closing, SnapshotReason.Final, closingId);
             }
             Rotations++;
-            if (!ring.TryTakeAwaitingSidecar(out var next)) return true;
+            if (!ring.TryTakeAwaitingSidecar(out var next, scannedUpTo)) return true;
             file = next;
         }
     }
