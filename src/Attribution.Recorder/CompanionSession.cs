@@ -17,6 +17,8 @@ internal static class CompanionSession
 {
     public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status)
     {
+        if (options.Rotation is not null)
+            throw new ArgumentException("--rotate-size, --rotate-every and --rotate-files apply to a capture: with --snapshots-only, rotate the other tool's capture and keep one sidecar for the set");
         if (options.Interval < RecordOptions.MinInterval)
             throw new ArgumentException($"--interval must be at least {RecordOptions.MinInterval.TotalMilliseconds} ms");
         var missing = Privileges.Missing(options.ProcRoot, capture: false);
@@ -46,7 +48,7 @@ internal static class CompanionSession
         sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
             host.BootTimeSeconds, host.ClockTicksPerSecond, RealtimeClock.NowNanoseconds(), Environment.ProcessId, host.OwnNetns, "", []));
 
-        var identities = new ProcessIdentities();
+        var identities = new ProcessIdentities(sidecar);
         using var kernelEvents = RecordSession.StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
         using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
         var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);

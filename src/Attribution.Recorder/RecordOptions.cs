@@ -23,6 +23,8 @@ public sealed record RecordOptions
     public string ProcRoot { get; init; } = Core.Linux.ProcPaths.DefaultRoot;
     /// <summary>Companion mode: no capture; <see cref="OutputPath"/> is the sidecar itself (CompanionSession).</summary>
     public bool SnapshotsOnly { get; init; }
+    /// <summary>A ring buffer (--rotate-size, --rotate-every, --rotate-files); null: one capture file.</summary>
+    public Rotation.RotationPolicy? Rotation { get; init; }
 
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
 

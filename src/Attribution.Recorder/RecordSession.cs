@@ -4,6 +4,7 @@ using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
 using Attribution.Recorder.KernelEvents;
+using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
 using SharpPcap.LibPcap;
 
@@ -26,7 +27,9 @@ public sealed class RecordSession
         if (missing.Count > 0)
             throw new RecordError(RecordFailure.Privileges, "recording needs more privileges; missing: " + string.Join("; ", missing) +
                 ". Run as root (sudo attribution record ...).");
-        foreach (var path in new[] { options.OutputPath, options.SidecarPath })
+        options.Rotation?.Validate();
+        // A ring buffer's numbered files are refused one by one if they exist; -o itself is not written.
+        foreach (var path in options.Rotation is { Rotates: true } ? [] : new[] { options.OutputPath, options.SidecarPath })
             if (File.Exists(path) && !options.Overwrite)
                 throw new RecordError(RecordFailure.Output, $"{path} already exists; choose another -o or pass --force to overwrite it");
 
@@ -66,37 +69,49 @@ public sealed class RecordSession
         long startNs = RealtimeClock.NowNanoseconds();
         var stop = new ManualResetEventSlim(false);
         bool started = false;
+        // A ring buffer writes numbered files instead of -o itself (dumpcap's names); each gets its own sidecar.
+        var ring = options.Rotation is { Rotates: true } policy ? new RingBuffer(options.OutputPath, policy, status) : null;
+        var first = ring?.Next() ?? new RingFile(0, options.OutputPath, options.SidecarPath);
+        bool exclusive = ring is not null && !options.Overwrite; // numbered names: refuse to clobber rather than check first
         FileStream? captureFile = null, sidecarFile = null;
         try
         {
-            captureFile = CreateOwnerOnly(options.OutputPath, created);
-            sidecarFile = CreateOwnerOnly(options.SidecarPath, created);
-            var pcap = new PcapNgWriter(new BufferedStream(captureFile, 1 << 20), CpuModel(),
-                $"Linux {host.KernelRelease}", $"Attribution {Version}",
-                $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(options.SidecarPath)}");
+            captureFile = CreateOwnerOnly(first.CapturePath, created, !exclusive);
+            sidecarFile = CreateOwnerOnly(first.SidecarPath, created, !exclusive);
+            var pcap = NewCaptureWriter(captureFile, first, host);
             var sidecar = new SidecarWriter(sidecarFile);
 
             SnapshotScheduler? scheduler = null;
-            var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set());
+            var rotation = ring is null ? null : new CaptureRotation(ring,
+                file => NewCaptureWriter(CreateOwnerOnly(file.CapturePath, [], !exclusive), file, host),
+                file => { ring.CaptureMovedTo(file); scheduler?.Wake(); });
+            var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
+            {
+                StartNanoseconds = startNs,
+            };
             var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
+            sink.Sources = sources;
             // The section header and interfaces reach the file now, not at the first flush a second from now:
             // a recorder killed within its first second leaves a readable capture, not an empty file.
             sink.Flush();
-            sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
+            var header = new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
                 host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
-                Path.GetFileName(options.OutputPath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList()));
+                Path.GetFileName(first.CapturePath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
+            sidecar.Write(header);
 
-            var identities = new ProcessIdentities();
+            var identities = new ProcessIdentities(sidecar);
             // Before the first snapshot, so no process that starts from here on escapes both.
             using var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
             using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
-            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
+            var sidecarRotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, !exclusive);
+            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap) { BetweenSnapshots = sidecarRotation is null ? null : sidecarRotation.RunPending };
             scheduler.Start();
             using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;
-            status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to {options.OutputPath} " +
-                           $"(snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
+            status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to " +
+                           (ring is null ? options.OutputPath : $"a ring buffer {RingFileNames.CaptureGlob(options.OutputPath)} ({RingText(ring.Policy)})") +
+                           $" (snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
             if (kernelEventsProblem is not null)
                 status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only");
             if (conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
@@ -120,20 +135,26 @@ public sealed class RecordSession
             CaptureStatsRecord? final = null;
             Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
             if (final is not null) Attempt(() => sidecar.Write(final));
-            Attempt(pcap.Dispose);
+            Attempt(sink.Close);
             Attempt(sidecar.Dispose);
+            var files = ring?.OnDisk ?? [first];
+            var last = files[^1];
             var captureError = writeError ?? scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
             var counters = final?.Interfaces ?? [];
-            long captureBytes = new FileInfo(options.OutputPath).Length;
+            long captureBytes = new FileInfo(last.CapturePath).Length;
             // The writer's own count is what it handed on; after a failed write only what reached the file counts.
-            long written = captureError is null ? sink.TotalPackets : Math.Min(sink.TotalPackets, pcap.PacketsWithin(captureBytes));
+            long written = captureError is null ? sink.TotalPackets : Math.Min(sink.TotalPackets, sink.PacketsWithin(captureBytes));
             return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
                 (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
                 scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-                options.OutputPath, captureBytes, options.SidecarPath, new FileInfo(options.SidecarPath).Length,
+                last.CapturePath, captureBytes, last.SidecarPath, new FileInfo(last.SidecarPath).Length,
                 clock.Elapsed, taker.UsingSockDiag, captureError,
                 kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
-                PacketsWritten: written, ReceivedByFilter: (ulong)counters.Sum(i => (decimal)i.Received));
+                PacketsWritten: written, ReceivedByFilter: (ulong)counters.Sum(i => (decimal)i.Received))
+            {
+                RingFiles = ring is null ? null : files.Select(f => new RecordedFile(f.CapturePath, SizeOf(f.CapturePath), f.SidecarPath, SizeOf(f.SidecarPath))).ToList(),
+                FilesWritten = sink.FilesClosed + 1,
+            };
         }
         finally
         {
@@ -147,6 +168,19 @@ public sealed class RecordSession
             }
         }
     }
+
+    private static PcapNgWriter NewCaptureWriter(FileStream file, RingFile names, HostInfo host) =>
+        new(new BufferedStream(file, 1 << 20), CpuModel(), $"Linux {host.KernelRelease}", $"Attribution {Version}",
+            $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(names.SidecarPath)}");
+
+    private static long SizeOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    private static string RingText(RotationPolicy p) => string.Join(", ", new[]
+    {
+        p.SizeBytes is long size ? $"a new file every {size:N0} bytes" : null,
+        p.Every is { } every ? $"every {every}" : null,
+        p.Files is int files ? $"keeping the newest {files}" : "keeping all",
+    }.Where(x => x is not null));
 
     /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
     internal static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
@@ -162,16 +196,23 @@ public sealed class RecordSession
         return source;
     }
 
-    /// <summary>Flushes every FlushEvery (half a second) and writes statistics every few, until a stop, the deadline or a failure.</summary>
+    /// <summary>
+    /// Flushes every FlushEvery (half a second), writes statistics every few and moves a ring buffer on when its
+    /// file is due by age, until a stop, the deadline or a failure.
+    /// </summary>
     private static void WaitForEnd(RecordOptions options, Stopwatch clock, ManualResetEventSlim stop, CaptureSink sink,
         SidecarWriter sidecar, List<CaptureSource> sources, SnapshotScheduler scheduler, long startNs)
     {
         var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
         var nextStats = clock.Elapsed + options.StatsEvery;
+        var untilRotation = sink.RotateIfDue(RealtimeClock.NowNanoseconds());
         while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
         {
             var wait = Min(options.FlushEvery, deadline - clock.Elapsed);
+            if (untilRotation is { } due) wait = Min(wait, due);
             stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+            if (stop.IsSet || clock.Elapsed >= deadline) break; // the last file ends with the recording, not with an empty successor
+            untilRotation = sink.RotateIfDue(RealtimeClock.NowNanoseconds());
             sink.Flush();
             if (clock.Elapsed >= nextStats)
             {
@@ -181,20 +222,22 @@ public sealed class RecordSession
         }
     }
 
-    internal static FileStream CreateOwnerOnly(string path, List<string> created)
+    internal static FileStream CreateOwnerOnly(string path, List<string> created, bool overwrite = true)
     {
-        try { return CreateOwnerOnlyFile(path, created); }
+        try { return CreateOwnerOnlyFile(path, created, overwrite); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new RecordError(RecordFailure.Output, $"cannot create {path}: {IoErrors.Describe(e)}");
         }
     }
 
-    private static FileStream CreateOwnerOnlyFile(string path, List<string> created)
+    private static FileStream CreateOwnerOnlyFile(string path, List<string> created, bool overwrite)
     {
+        if (!overwrite && File.Exists(path))
+            throw new RecordError(RecordFailure.Output, $"{path} already exists; choose another -o or pass --force to overwrite it");
         var stream = new FileStream(path, new FileStreamOptions
         {
-            Mode = FileMode.Create,
+            Mode = overwrite ? FileMode.Create : FileMode.CreateNew,
             Access = FileAccess.Write,
             Share = FileShare.Read,
             UnixCreateMode = OwnerOnly,

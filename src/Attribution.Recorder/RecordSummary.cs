@@ -24,6 +24,11 @@ public sealed record RecordSummary(
     long? PacketsWritten = null,
     ulong ReceivedByFilter = 0)
 {
+    /// <summary>With a ring buffer: the files left on disk, oldest first (older ones deleted by --rotate-files); null otherwise.</summary>
+    public IReadOnlyList<RecordedFile>? RingFiles { get; init; }
+    /// <summary>Capture files written in all, deleted ones included.</summary>
+    public int FilesWritten { get; init; } = 1;
+
     /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
     public long Written => PacketsWritten ?? Packets;
 
@@ -34,3 +39,6 @@ public sealed record RecordSummary(
         return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))] / 1e6;
     }
 }
+
+/// <summary>One capture file of a ring buffer and its sidecar, with their sizes at the end of the recording.</summary>
+public sealed record RecordedFile(string CapturePath, long CaptureBytes, string SidecarPath, long SidecarBytes);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Attribution.Recorder;
+using Attribution.Recorder.Rotation;
 
 namespace Attribution.Cli.Commands;
 
@@ -37,6 +38,21 @@ public static class RecordCommand
             Description = "Capture no packets: record only the snapshots and kernel events to -o FILE, beside a capture made by " +
                           "tcpdump -w or dumpcap; then: attribution analyze THEIR.pcap --snapshots FILE",
         };
+        var rotateSize = new Option<long?>("--rotate-size")
+        {
+            Description = "Ring buffer: start a new capture file (and its own sidecar) once a file reaches this size, as dumpcap -b filesize " +
+                          "(64kB, 100MB, 2GB; 1 kB = 1000 bytes). Files are named as dumpcap's: OUT_00001_YYYYMMDDhhmmss.pcapng",
+            CustomParser = SizeParser.ParseOption,
+        };
+        var rotateEvery = new Option<TimeSpan?>("--rotate-every")
+        {
+            Description = "Ring buffer: start a new capture file once a file has been open this long, at least 1s (30s, 10m, 1h), as dumpcap -b duration",
+            CustomParser = DurationOption.Parse,
+        };
+        var rotateFiles = new Option<int?>("--rotate-files")
+        {
+            Description = "Ring buffer: keep only the newest N files, deleting the oldest with its sidecar, as dumpcap -b files; needs --rotate-size or --rotate-every",
+        };
         var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
         var filter = new Argument<string[]>("filter")
         {
@@ -54,11 +70,17 @@ public static class RecordCommand
               attribution record -o incident.pcapng                       # until Ctrl-C
               attribution record -o incident.pcapng -i eth0 --duration 10m 'not port 22'
               attribution record -o lo.pcapng -i lo --packets 10000 --interval 200ms
+              attribution record -o ring/out.pcapng --rotate-size 100MB --rotate-files 10
+                                                                          # ring/out_00001_<time>.pcapng, ... the newest 10 kept
               attribution record --snapshots-only -o host1.snapshots      # beside: tcpdump -w host1.pcap
               attribution record -D                                        # the interfaces, as tcpdump -D
+
+            With --rotate-size or --rotate-every every capture file has its own sidecar that starts with a full
+            snapshot, so each file analyses on its own; `attribution analyze ring/` reads the set as one timeline.
             """)
         {
-            output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly, force, filter,
+            output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly,
+            rotateSize, rotateEvery, rotateFiles, force, filter,
         };
         command.Validators.Add(result =>
         {
@@ -75,6 +97,9 @@ public static class RecordCommand
                 Console.Error.WriteLine("attribution record: --snapshots-only captures no packets: -i, --packets and a capture filter do not apply");
                 return ExitCodes.Usage;
             }
+            long? size = parse.GetValue(rotateSize);
+            TimeSpan? every = parse.GetValue(rotateEvery);
+            int? files = parse.GetValue(rotateFiles);
             var options = new RecordOptions
             {
                 OutputPath = Path.GetFullPath(parse.GetValue(output)!),
@@ -88,6 +113,7 @@ public static class RecordCommand
                 KernelEvents = !parse.GetValue(noKernelEvents),
                 Overwrite = parse.GetValue(force),
                 SnapshotsOnly = companion,
+                Rotation = size is null && every is null && files is null ? null : new RotationPolicy(size, every, files),
             };
             return Run(options);
         });

@@ -32,8 +32,19 @@ public static class RecordSummaryView
         table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
         console.Write(table);
         // Paths stay whole on their own lines: a table would wrap them at the terminal width.
-        if (!s.SnapshotsOnly) Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
-        Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
+        if (s.RingFiles is { } ring)
+        {
+            int deleted = s.FilesWritten - ring.Count;
+            Console.Error.WriteLine($"ring buffer: {s.FilesWritten:N0} capture files written, {ring.Count:N0} kept" +
+                                    (deleted > 0 ? $" ({deleted:N0} oldest deleted with their sidecars)" : "") + ":");
+            foreach (var f in ring)
+                Console.Error.WriteLine($"capture:   {f.CapturePath} ({f.CaptureBytes:N0} bytes), snapshots {f.SidecarBytes:N0} bytes");
+        }
+        else
+        {
+            if (!s.SnapshotsOnly) Console.Error.WriteLine($"capture:   {s.CapturePath} ({s.CaptureBytes:N0} bytes)");
+            Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
+        }
         if (s.KernelEventsProblem is not null) Console.Error.WriteLine($"kernel events: {s.KernelEventsProblem}");
     }
 }

@@ -8,27 +8,76 @@ namespace Attribution.Core.Sidecar;
 /// Appends framed records to the sidecar. Every record is handed to the kernel (Flush) as soon as it is
 /// written: a recorder killed with SIGKILL loses nothing that was written, and a record cut short by a
 /// crash fails its CRC and is dropped by the reader without touching the records before it.
+/// A ring buffer moves it on to a new file (<see cref="SwitchTo"/>) between two records; each file then
+/// begins with the records a reader needs before any other: the header, the kernel event sources and the
+/// last conntrack table written.
 /// </summary>
 public sealed class SidecarWriter : IDisposable
 {
-    private readonly Stream _stream;
+    private Stream _stream;
+    private KernelEventSourcesRecord? _lastSources;
+    private ConntrackTableRecord? _lastConntrackTable;
+    private volatile int _generation;
     private readonly object _gate = new();
     private readonly MemoryStream _payload = new();
     private readonly MemoryStream _compressed = new();
     private readonly BinaryWriter _payloadWriter;
 
-    public SidecarWriter(Stream stream)
+    public SidecarWriter(Stream stream) : this(stream, writeMagic: true) { }
+
+    private SidecarWriter(Stream stream, bool writeMagic)
     {
         _stream = stream;
         _payloadWriter = new BinaryWriter(_payload);
+        if (!writeMagic) return;
         _stream.Write(SidecarFraming.FileMagic);
         _stream.Flush();
     }
 
-    public void Write(SidecarRecord record)
+    /// <summary>
+    /// Which file records go to now: 0 for the first, one more at each <see cref="SwitchTo"/>. Writers that
+    /// skip what is already on record (process identities) compare it with the generation they wrote into.
+    /// </summary>
+    public int Generation => _generation;
+
+    /// <summary>Appends the record; returns the generation (file) it went into.</summary>
+    public int Write(SidecarRecord record)
     {
         lock (_gate)
         {
+            WriteLocked(record);
+            return _generation;
+        }
+    }
+
+    /// <summary>
+    /// Goes on in <paramref name="next"/>: the magic, <paramref name="header"/>, then the kernel event sources
+    /// and the last conntrack table with content, as written before, so the new file reads on its own. A record
+    /// 8 written later as "unchanged" refers to that copy, which holds the same table. Every record written
+    /// here goes to exactly one file: none is lost or doubled at the switch, except these copies. Returns a
+    /// writer for the previous file, for the snapshot that closes it; its caller disposes it.
+    /// </summary>
+    public SidecarWriter SwitchTo(Stream next, SidecarHeader header)
+    {
+        lock (_gate)
+        {
+            var previous = _stream;
+            _stream = next;
+            _generation++;
+            _stream.Write(SidecarFraming.FileMagic);
+            WriteLocked(header);
+            if (_lastSources is not null) WriteLocked(_lastSources);
+            if (_lastConntrackTable is not null) WriteLocked(_lastConntrackTable);
+            _stream.Flush();
+            return new SidecarWriter(previous, writeMagic: false);
+        }
+    }
+
+    private void WriteLocked(SidecarRecord record)
+    {
+        {
+            if (record is KernelEventSourcesRecord sources) _lastSources = sources;
+            if (record is ConntrackTableRecord { Unchanged: false } table) _lastConntrackTable = table;
             _payload.SetLength(0);
             SidecarCodec.Encode(_payloadWriter, record);
             _payloadWriter.Flush();

@@ -4,23 +4,33 @@ namespace Attribution.Recorder.Capture;
 
 /// <summary>
 /// Where every capture thread delivers packets: the pcapng writer, the per-interface counters and the
-/// new-flow trigger, behind one lock (one writer, several interfaces).
+/// new-flow trigger, behind one lock (one writer, several interfaces). With a ring buffer it moves the
+/// capture on to the next file under that lock, between two packets, so none is lost or written twice.
 /// </summary>
-internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, long packetLimit, Action onPacketLimit)
+internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, long packetLimit, Action onPacketLimit,
+    CaptureRotation? rotation = null)
 {
     private readonly object _gate = new();
     private readonly NewFlowDetector _flows = new();
+    private readonly List<(string Name, int LinkType, int Snaplen, string Description)> _interfaces = [];
+    private PcapNgWriter _writer = writer;
     private ulong[] _packets = [];
     private ulong[] _bytes = [];
+    private long _packetsInClosedFiles;
 
     public long TotalPackets { get; private set; }
     public long TotalBytes { get; private set; }
+    /// <summary>The capture sources, for the statistics blocks that close a file of a ring buffer.</summary>
+    public IReadOnlyList<CaptureSource> Sources { get; set; } = [];
+    public long StartNanoseconds { get; init; }
+    public int FilesClosed { get; private set; }
 
     public int AddInterface(string name, int linkType, int snaplen, string description)
     {
         lock (_gate)
         {
-            int id = writer.AddInterface(name, linkType, snaplen, description);
+            int id = _writer.AddInterface(name, linkType, snaplen, description);
+            _interfaces.Add((name, linkType, snaplen, description));
             Array.Resize(ref _packets, id + 1);
             Array.Resize(ref _bytes, id + 1);
             return id;
@@ -33,13 +43,14 @@ internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, l
         lock (_gate)
         {
             if (TotalPackets >= packetLimit) return;
-            writer.WritePacket(interfaceId, timestampNanoseconds, data, originalLength);
+            _writer.WritePacket(interfaceId, timestampNanoseconds, data, originalLength);
             _packets[interfaceId]++;
             _bytes[interfaceId] += originalLength;
             TotalPackets++;
             TotalBytes += originalLength;
             isNew = _flows.IsNew(linkType, data);
             limitReached = TotalPackets == packetLimit;
+            if (rotation is not null && !limitReached && rotation.IsFull(_writer)) RotateLocked(timestampNanoseconds);
         }
         if (isNew) onNewFlow(timestampNanoseconds);
         if (limitReached) onPacketLimit();
@@ -48,23 +59,74 @@ internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, l
     /// <summary>Writes statistics blocks for each source and returns them for the sidecar.</summary>
     public CaptureStatsRecord WriteStatistics(IReadOnlyList<CaptureSource> sources, long nowNanoseconds, long startNanoseconds)
     {
+        lock (_gate) return WriteStatisticsLocked(sources, nowNanoseconds, startNanoseconds);
+    }
+
+    private CaptureStatsRecord WriteStatisticsLocked(IReadOnlyList<CaptureSource> sources, long nowNanoseconds, long startNanoseconds)
+    {
         var stats = new List<InterfaceStats>(sources.Count);
-        lock (_gate)
+        foreach (var source in sources)
         {
-            foreach (var source in sources)
-            {
-                var (received, dropped, ifDropped) = source.ReadKernelCounters();
-                int id = source.InterfaceId;
-                writer.WriteStatistics(id, nowNanoseconds, startNanoseconds, received, dropped, ifDropped, _packets[id]);
-                stats.Add(new InterfaceStats(id, received, dropped, ifDropped, _packets[id], _bytes[id]));
-            }
-            writer.Flush();
+            var (received, dropped, ifDropped) = source.ReadKernelCounters();
+            int id = source.InterfaceId;
+            _writer.WriteStatistics(id, nowNanoseconds, startNanoseconds, received, dropped, ifDropped, _packets[id]);
+            stats.Add(new InterfaceStats(id, received, dropped, ifDropped, _packets[id], _bytes[id]));
         }
+        _writer.Flush();
         return new CaptureStatsRecord(nowNanoseconds, stats);
+    }
+
+    /// <summary>
+    /// Moves on to the next file if the current one has been open --rotate-every (called by the session's
+    /// loop); returns how long until the next file is due, or null when files rotate by size only.
+    /// </summary>
+    public TimeSpan? RotateIfDue(long nowNanoseconds)
+    {
+        if (rotation?.UntilDue is not { } until) return null;
+        if (until > TimeSpan.Zero) return until;
+        lock (_gate) RotateLocked(nowNanoseconds);
+        return rotation.UntilDue;
+    }
+
+    /// <summary>
+    /// Opens the next file (section header, the same interfaces), closes the current one with its statistics
+    /// blocks (counting, as every statistics block here, from the recording's start), then tells the snapshot
+    /// thread. If the next file cannot be opened the current one stays and the error ends the recording.
+    /// </summary>
+    private void RotateLocked(long nowNanoseconds)
+    {
+        var next = rotation!.OpenNext(out var file);
+        foreach (var (name, linkType, snaplen, description) in _interfaces) next.AddInterface(name, linkType, snaplen, description);
+        next.Flush();
+        WriteStatisticsLocked(Sources, Math.Max(nowNanoseconds, StartNanoseconds), StartNanoseconds);
+        var previous = _writer;
+        _writer = next;
+        _packetsInClosedFiles = TotalPackets;
+        FilesClosed++;
+        previous.Dispose();
+        rotation.Moved(file);
+    }
+
+    /// <summary>Packets whole on disk when the current file is <paramref name="fileLength"/> bytes long (after a failed write).</summary>
+    public long PacketsWithin(long fileLength)
+    {
+        lock (_gate) return _packetsInClosedFiles + _writer.PacketsWithin(fileLength);
+    }
+
+    /// <summary>Packets in the file being written now.</summary>
+    public long PacketsInCurrentFile
+    {
+        get { lock (_gate) return TotalPackets - _packetsInClosedFiles; }
     }
 
     public void Flush()
     {
-        lock (_gate) writer.Flush();
+        lock (_gate) _writer.Flush();
+    }
+
+    /// <summary>Flushes and closes the file being written (the last one).</summary>
+    public void Close()
+    {
+        lock (_gate) _writer.Dispose();
     }
 }

@@ -40,6 +40,9 @@ public sealed class PcapNgWriter : IDisposable
         WriteBlock(SectionHeaderType, fixedPart, default, options.Build());
     }
 
+    /// <summary>Bytes written so far (handed to the stream): the file's size once flushed.</summary>
+    public long Length => _offset;
+
     /// <summary>Adds an interface; packets refer to it by the returned id (0, 1, ... in order of addition).</summary>
     public int AddInterface(string name, int linkType, int snaplen, string? description = null)
     {

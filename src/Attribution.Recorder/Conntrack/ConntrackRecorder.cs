@@ -35,6 +35,7 @@ internal sealed class ConntrackRecorder : IDisposable
     private ulong? _lastHash;
     private long _overrunsSinceBatch;
     private bool _eventsSinceDump;
+    private int _dumpedGeneration; // the sidecar file the last dump went to: a ring buffer's new file gets one of its own at once
 
     /// <summary>Why conntrack is not recorded, or null when it is.</summary>
     public string? Unavailable { get; private set; }
@@ -100,7 +101,7 @@ internal sealed class ConntrackRecorder : IDisposable
                 // buckets here, 15-40 ms per dump even when this namespace has no entry). With events, the
                 // table is dumped only when they say it changed (at most every 10 s), so a host
                 // without NAT traffic pays nothing; without events, on every interval.
-                if (now >= nextDump && (_events is null || _eventsSinceDump))
+                if (_writer.Generation != _dumpedGeneration || (now >= nextDump && (_events is null || _eventsSinceDump)))
                 {
                     Dump();
                     var every = _events is null ? _interval : DumpEveryWithEvents > _interval ? DumpEveryWithEvents : _interval;
@@ -159,6 +160,7 @@ internal sealed class ConntrackRecorder : IDisposable
 
     private void Dump()
     {
+        _dumpedGeneration = _writer.Generation; // tried for this file: a failed dump is not retried at once
         long start = RealtimeClock.NowNanoseconds();
         byte[]? content;
         ConntrackTableKind kind;
@@ -177,7 +179,7 @@ internal sealed class ConntrackRecorder : IDisposable
         long end = RealtimeClock.NowNanoseconds();
         ulong hash = XxHash64.HashToUInt64(content);
         bool unchanged = _lastHash == hash;
-        _writer.Write(new ConntrackTableRecord(start, end, _netns, kind, unchanged, hash, unchanged ? [] : content));
+        _dumpedGeneration = _writer.Write(new ConntrackTableRecord(start, end, _netns, kind, unchanged, hash, unchanged ? [] : content));
         _lastHash = hash;
         _eventsSinceDump = false;
         Dumps++;

@@ -32,6 +32,8 @@ internal sealed class KernelEventSource : IDisposable
     private readonly ProcessTracker _processes;
     private Thread? _thread;
     private volatile bool _stopping;
+    private volatile bool _batchRequested;
+    private readonly ManualResetEventSlim _batchWritten = new(false);
     private long _lostWritten;
 
     public KernelEventSourcesRecord Sources { get; }
@@ -96,10 +98,12 @@ internal sealed class KernelEventSource : IDisposable
                 fixed (Perf.PollFd* p = fds) Perf.poll(p, (nuint)fds.Length, PollTimeoutMs);
                 DrainAll();
                 long now = RealtimeClock.NowNanoseconds();
-                if (_encoder.Length >= BatchBytes || now >= nextBatch)
+                bool requested = _batchRequested;
+                if (requested || _encoder.Length >= BatchBytes || now >= nextBatch)
                 {
                     WriteBatch();
                     nextBatch = now + BatchEvery.Ticks * 100;
+                    if (requested) { _batchRequested = false; _batchWritten.Set(); }
                 }
             }
             DrainAll();
@@ -109,6 +113,23 @@ internal sealed class KernelEventSource : IDisposable
         {
             Failure = $"kernel events stopped: {e.Message}";
         }
+        finally
+        {
+            _batchWritten.Set(); // nobody waits for a thread that is gone
+        }
+    }
+
+    /// <summary>
+    /// Drains the rings and writes what they held now, from the event thread, and waits for it (at most
+    /// <paramref name="timeout"/>): a ring buffer calls it before the sidecar moves on to the next file, so
+    /// the events up to the switch are in the file whose packets they explain.
+    /// </summary>
+    public void WriteBatchNow(TimeSpan timeout)
+    {
+        if (_thread is not { IsAlive: true }) return;
+        _batchWritten.Reset();
+        _batchRequested = true;
+        _batchWritten.Wait(timeout);
     }
 
     private void DrainAll()
@@ -143,5 +164,6 @@ internal sealed class KernelEventSource : IDisposable
     {
         if (_thread is { IsAlive: true }) Stop();
         _events.Dispose();
+        _batchWritten.Dispose();
     }
 }

@@ -16,6 +16,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     private readonly ProcessScanner _scanner = new(procRoot);
     private readonly Dictionary<int, ulong> _startTicks = new();
     private readonly HashSet<int> _named = new();
+    private int _namedGeneration; // the sidecar file _named speaks for: a ring buffer's next file names them all again
 
     public long IdentitiesWritten { get; private set; }
 
@@ -48,6 +49,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     /// <summary>A network event in this process's context: make sure its identity is on record.</summary>
     public void OnActivity(int tgid, long ns)
     {
+        if (writer.Generation != _namedGeneration) { _named.Clear(); _namedGeneration = writer.Generation; }
         if (tgid <= 0 || _named.Contains(tgid)) return;
         if (_named.Count >= MaxTracked) _named.Clear();
         _named.Add(tgid);
@@ -62,8 +64,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return;
         var record = _scanner.ReadIdentity(key, netns, ns);
         if (record is null) return; // gone already, or the pid was reused since
-        writer.Write(record);
-        identities.Add(key);
+        identities.Add(key, writer.Write(record));
         IdentitiesWritten++;
     }
 

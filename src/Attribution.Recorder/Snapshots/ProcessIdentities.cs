@@ -3,21 +3,35 @@ using Attribution.Core.Sidecar;
 namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
-/// The process identities whose record (sidecar type 2) is already written, shared by the snapshot thread and
-/// the kernel event thread so each identity is normally written once. A race between them writes it twice,
-/// which readers accept (the later record wins).
+/// The process identities whose record (sidecar type 2) is already in the sidecar file being written, shared by
+/// the snapshot thread and the kernel event thread so each identity is normally written once per file. A race
+/// between them writes it twice, which readers accept (the later record wins). Each identity remembers the
+/// file (the writer's generation) it went into: after a ring buffer moves on to a new file, none counts as
+/// written, so the new file names every process again and reads on its own.
 /// </summary>
-internal sealed class ProcessIdentities
+internal sealed class ProcessIdentities(SidecarWriter writer)
 {
-    private readonly HashSet<ProcessKey> _written = new();
+    private readonly Dictionary<ProcessKey, int> _written = new();
+    private int _prunedGeneration;
 
     public bool Contains(ProcessKey key)
     {
-        lock (_written) return _written.Contains(key);
+        int current = writer.Generation;
+        lock (_written) return _written.TryGetValue(key, out int generation) && generation == current;
     }
 
-    public void Add(ProcessKey key)
+    /// <summary>Marks the identity written into the file of <paramref name="generation"/> (what SidecarWriter.Write returned).</summary>
+    public void Add(ProcessKey key, int generation)
     {
-        lock (_written) _written.Add(key);
+        lock (_written)
+        {
+            // Entries of earlier files only cost memory: dropped once per file, so a long ring buffer does not keep every pid it ever saw.
+            if (generation > _prunedGeneration)
+            {
+                foreach (var old in _written.Where(e => e.Value < generation).Select(e => e.Key).ToList()) _written.Remove(old);
+                _prunedGeneration = generation;
+            }
+            _written[key] = generation;
+        }
     }
 }

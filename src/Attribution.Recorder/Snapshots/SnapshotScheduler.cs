@@ -11,6 +11,8 @@ namespace Attribution.Recorder.Snapshots;
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
 /// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
+/// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
+/// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
 internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap)
 {
@@ -21,6 +23,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
     private Thread? _thread;
     private volatile bool _stopping;
     private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
+
+    /// <summary>Run on the snapshot thread before each snapshot decision and before the final snapshot; true when it took snapshots.</summary>
+    public Func<bool>? BetweenSnapshots { get; init; }
 
     public int TimerSnapshots { get; private set; }
     public int TriggeredSnapshots { get; private set; }
@@ -35,6 +40,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
         Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0);
         _wake.Set();
     }
+
+    /// <summary>Wakes the thread to run <see cref="BetweenSnapshots"/> now.</summary>
+    public void Wake() => _wake.Set();
 
     public void Start()
     {
@@ -53,10 +61,11 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
             {
                 long now = RealtimeClock.NowNanoseconds();
                 long timerDue = lastTimerEnd + interval.Ticks * 100;
-                if (Volatile.Read(ref _pendingTriggerPacket) != 0)
+                bool triggerPending = Volatile.Read(ref _pendingTriggerPacket) != 0;
+                long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
+                if (triggerPending && now >= earliest)
                 {
-                    long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
-                    if (now < earliest) { Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1)); continue; }
+                    // A new flow first: its snapshot races a short connection; a ring buffer's switch can wait a few ms.
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
                     bool timer = now >= timerDue;
                     var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet);
@@ -64,6 +73,15 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                     else TriggeredSnapshots++;
                     _triggerDelays.Add(s.EndNanoseconds - packet);
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else if (BetweenSnapshots?.Invoke() == true)
+                {
+                    // The rotation took a full snapshot: it counts as the timer's, and a trigger spaces from it.
+                    lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
+                }
+                else if (triggerPending)
+                {
+                    Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1));
                 }
                 else if (now >= timerDue)
                 {
@@ -89,6 +107,8 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
         _stopping = true;
         _wake.Set();
         _thread?.Join();
-        if (Failure is null) take(SnapshotReason.Final, 0);
+        if (Failure is not null) return;
+        BetweenSnapshots?.Invoke(); // a capture file opened just before the stop still gets its sidecar
+        take(SnapshotReason.Final, 0);
     }
 }

@@ -28,11 +28,17 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly HashSet<int> _recentlyChanged = new();
     private Dictionary<ulong, List<int>> _lastPidsByNetns = new();
     private readonly HashSet<ulong> _addressesRead = new();
+    // What the last snapshot referred to, kept so a ring buffer's next file can begin with it (RepeatInNewFile)
+    // without a second scan: the identities this taker read and the content of every table it referenced.
+    private Dictionary<ProcessKey, ProcessRecord> _identityOf = new();
+    private readonly Dictionary<(ulong, SocketTableKind), SocketTableRecord> _tableContent = new();
+    private Dictionary<ProcessKey, ulong> _netnsOf = new();
+    private SnapshotRecord? _last;
     private uint _nextId;
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null)
     {
-        _identitiesWritten = identities ?? new ProcessIdentities();
+        _identitiesWritten = identities ?? new ProcessIdentities(writer);
         _procRoot = procRoot;
         _writer = writer;
         _scanner = new ProcessScanner(procRoot);
@@ -42,6 +48,44 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     public bool UsingSockDiag => _diag is not null;
+
+    /// <summary>The id the next snapshot gets in the current file.</summary>
+    public uint NextId => _nextId;
+
+    /// <summary>
+    /// Writes the last snapshot again, with every identity and table it refers to, as a keyframe of
+    /// <paramref name="reason"/> numbered <paramref name="id"/>, into <paramref name="into"/>: the first snapshot of
+    /// a ring buffer's new file (later snapshots are deltas on it), or the closing (final) one of the previous
+    /// file. No second scan: on a host where one takes 200 ms, a ring of small files keeps up. Readers accept an
+    /// identity or table written twice in a file (the later one wins).
+    /// </summary>
+    public void Repeat(SidecarWriter into, SnapshotReason reason, uint id)
+    {
+        if (_last is null) return;
+        bool current = ReferenceEquals(into, _writer);
+        foreach (var key in _previous.Keys)
+        {
+            var identity = _identityOf.GetValueOrDefault(key) ?? _scanner.ReadIdentity(key, _netnsOf.GetValueOrDefault(key), _last.EndNanoseconds);
+            if (identity is null) continue; // written by the kernel event thread and gone since: its sockets stay listed
+            _identityOf[key] = identity;
+            int generation = into.Write(identity);
+            if (current) _identitiesWritten.Add(key, generation);
+        }
+        if (current) _lastTableHash.Clear(); // only what this file holds can be referred to as unchanged
+        foreach (var ns in _last.Namespaces)
+            foreach (var table in ns.Tables)
+                if (_tableContent.TryGetValue((ns.Netns, table.Kind), out var content))
+                {
+                    into.Write(content);
+                    if (current) _lastTableHash[(ns.Netns, table.Kind)] = content.Hash;
+                }
+        into.Write(_last with
+        {
+            Id = id, Reason = reason, Keyframe = true, TriggerPacketNanoseconds = 0, Removed = [],
+            Changed = _previous.Select(p => new ProcessSockets(p.Key, p.Value)).ToList(),
+        });
+        if (current) _nextId = id + 1;
+    }
 
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
     {
@@ -69,9 +113,13 @@ internal sealed class SnapshotTaker : IDisposable
             if (_identitiesWritten.Contains(key)) continue;
             var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
             if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
-            _writer.Write(identity);
-            _identitiesWritten.Add(key);
+            _identitiesWritten.Add(key, _writer.Write(identity));
+            _identityOf[key] = identity;
         }
+        // Only the current socket holders' identities are kept for a ring buffer's next file.
+        if (_identityOf.Count > 2 * scan.Sockets.Count + 64)
+            _identityOf = _identityOf.Where(e => scan.Sockets.ContainsKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+        _netnsOf = scan.NetnsOf;
         foreach (var table in pendingTables) _writer.Write(table);
 
         bool keyframe = _nextId % KeyframeEvery == 0;
@@ -91,6 +139,7 @@ internal sealed class SnapshotTaker : IDisposable
         var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces));
         _writer.Write(record);
+        _last = record;
         return record;
     }
 
@@ -168,8 +217,10 @@ internal sealed class SnapshotTaker : IDisposable
         ulong hash = XxHash64.HashToUInt64(content);
         if (!_lastTableHash.TryGetValue((netns, kind), out ulong last) || last != hash)
         {
-            pending.Add(new SocketTableRecord(netns, kind, hash, content));
+            var record = new SocketTableRecord(netns, kind, hash, content);
+            pending.Add(record);
             _lastTableHash[(netns, kind)] = hash;
+            _tableContent[(netns, kind)] = record;
         }
         return new TableRef(kind, hash);
     }

@@ -1,0 +1,59 @@
+using Attribution.Core.Sidecar;
+using Attribution.Recorder.KernelEvents;
+using Attribution.Recorder.Snapshots;
+
+namespace Attribution.Recorder.Rotation;
+
+/// <summary>
+/// Gives each capture file of a ring buffer its own sidecar, on the snapshot thread, once the capture has
+/// moved on. The kernel events drained so far go into the old sidecar; the writer moves to the new one
+/// (header, kernel event sources, conntrack table), which begins with the last snapshot taken before the
+/// switch, written again as a keyframe with every identity and table it refers to (a connection that began
+/// in the old file and ends early in the new one keeps its owner there), then a fresh scan. That scan, also
+/// written into the old sidecar as a keyframe, closes it as its final snapshot (taken after its file's last
+/// packet). Each file thus reads on its own, and the set reads as one recording. One scan per call however many files the capture went through meanwhile (a
+/// file filled while the thread was busy gets that scan as its initial and final snapshot), so the sidecars
+/// never fall further behind the capture than one scan.
+/// </summary>
+internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, SidecarHeader header, SnapshotTaker taker,
+    KernelEventSource? kernelEvents, bool overwrite)
+{
+    /// <summary>How long the switch waits for the event thread's last batch for the old file (it polls every 5 ms).</summary>
+    private static readonly TimeSpan EventBatchWait = TimeSpan.FromMilliseconds(500);
+
+    public int Rotations { get; private set; }
+
+    /// <summary>Opens the sidecars of the capture files opened since the last call, in order; true if there were any.</summary>
+    public bool RunPending()
+    {
+        if (!ring.TryTakeAwaitingSidecar(out var file)) return false;
+        kernelEvents?.WriteBatchNow(EventBatchWait); // the events up to the switch: the old file's
+        bool scanned = false;
+        int scannedUpTo = int.MaxValue; // files opened after the scan ended get the next one: their packets are later than it
+        while (true)
+        {
+            uint closingId = taker.NextId;
+            var stream = ring.CreateSidecar(file, path => RecordSession.CreateOwnerOnly(path, [], overwrite));
+            if (stream is null)
+            {
+                // Deleted by --rotate-files before its sidecar was made: the next one, if any, takes its place.
+                if (!ring.TryTakeAwaitingSidecar(out file, scannedUpTo)) return true;
+                continue;
+            }
+            using (var closing = sidecar.SwitchTo(stream, header with { CaptureFile = Path.GetFileName(file.CapturePath) }))
+            {
+                taker.Repeat(sidecar, SnapshotReason.Initial, 0);
+                if (!scanned)
+                {
+                    taker.Take(SnapshotReason.Timer, 0);
+                    scannedUpTo = ring.Newest;
+                    scanned = true;
+                }
+                taker.Repeat(closing, SnapshotReason.Final, closingId);
+            }
+            Rotations++;
+            if (!ring.TryTakeAwaitingSidecar(out var next, scannedUpTo)) return true;
+            file = next;
+        }
+    }
+}
