@@ -135,9 +135,17 @@ internal sealed class KernelEventSource : IDisposable
     private void DrainAll()
     {
         _decoder.ClockOffset = RealtimeClock.RealtimeMinus(RealtimeClock.ClockMonotonic);
-        foreach (var ring in _events.Rings)
+        // The rings are drained one CPU after another, so a socket's birth on one CPU can be read after a receive
+        // on another that it should have let through the dedup (SampleFilter). Every ring is first looked over up
+        // to a head read now, for births only; then each is drained up to that same head.
+        int n = _events.Rings.Count;
+        Span<ulong> heads = n <= 256 ? stackalloc ulong[n] : new ulong[n];
+        for (int i = 0; i < n; i++) heads[i] = _events.Rings[i].Head;
+        for (int i = 0; i < n; i++) _events.Rings[i].Peek(_decoder.Births, heads[i]);
+        for (int i = 0; i < n; i++)
         {
-            ring.Drain(_decoder);
+            var ring = _events.Rings[i];
+            ring.Drain(_decoder, heads[i]);
             if (_encoder.Length >= BatchBytes) WriteBatch();
         }
     }

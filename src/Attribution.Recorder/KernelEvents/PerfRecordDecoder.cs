@@ -30,6 +30,25 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         _encoder = encoder;
         _processes = processes;
         foreach (var t in tracepoints) _byId[t.Id] = t;
+        Births = new BirthScan(this);
+    }
+
+    /// <summary>A look-ahead handler: notes the sockets born in the records it is shown, and nothing else.</summary>
+    public IPerfRecordHandler Births { get; }
+
+    private sealed class BirthScan(PerfRecordDecoder decoder) : IPerfRecordHandler
+    {
+        public void Handle(ReadOnlySpan<byte> record)
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Perf.RecordSample || record.Length < HeaderLength + 28) return;
+            var body = record[HeaderLength..];
+            long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + decoder.ClockOffset;
+            int rawSize = BinaryPrimitives.ReadInt32LittleEndian(body[24..]);
+            if (rawSize < 8 || 28 + rawSize > body.Length) return;
+            var raw = body.Slice(28, rawSize);
+            if (decoder._byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tp) && tp.Spec.Role == TracepointRole.StateChange)
+                decoder._filter.NoteBirth(tp, raw, ns);
+        }
     }
 
     public void Handle(ReadOnlySpan<byte> record)

@@ -55,11 +55,20 @@ internal sealed unsafe class PerfRing : IDisposable
         return new PerfRing(fd, cpu, address, length);
     }
 
+    /// <summary>Where the kernel has written up to (acquire: the records below it are complete).</summary>
+    public ulong Head => Volatile.Read(ref *(ulong*)(_base + DataHeadOffset));
+
     /// <summary>Hands every complete record to the handler, then frees their space; returns how many.</summary>
-    public int Drain(IPerfRecordHandler handler)
+    public int Drain(IPerfRecordHandler handler) => Drain(handler, Head);
+
+    /// <summary>Hands the records below <paramref name="head"/> (a <see cref="Head"/> read earlier) to the handler, then frees their space.</summary>
+    public int Drain(IPerfRecordHandler handler, ulong head) => Walk(handler, head, consume: true);
+
+    /// <summary>Shows the records below <paramref name="head"/> to the handler without freeing them (a look ahead before draining).</summary>
+    public int Peek(IPerfRecordHandler handler, ulong head) => Walk(handler, head, consume: false);
+
+    private int Walk(IPerfRecordHandler handler, ulong head, bool consume)
     {
-        // Acquire: the records below data_head are fully written once we see it.
-        ulong head = Volatile.Read(ref *(ulong*)(_base + DataHeadOffset));
         ulong tail = *(ulong*)(_base + DataTailOffset);
         int count = 0;
         while (tail < head)
@@ -82,7 +91,7 @@ internal sealed unsafe class PerfRing : IDisposable
             count++;
         }
         // Release: the kernel may overwrite the space only after we are done reading it.
-        Volatile.Write(ref *(ulong*)(_base + DataTailOffset), tail);
+        if (consume) Volatile.Write(ref *(ulong*)(_base + DataTailOffset), tail);
         return count;
     }
 

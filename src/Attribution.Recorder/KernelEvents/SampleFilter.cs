@@ -43,7 +43,7 @@ internal sealed class SampleFilter
     }
 
     /// <summary>Always keeps a state change; one that makes a socket (connect, listen, a handshake's child) starts its dedup anew.</summary>
-    private bool NoteBirth(OpenTracepoint tp, ReadOnlySpan<byte> raw, long ns)
+    public bool NoteBirth(OpenTracepoint tp, ReadOnlySpan<byte> raw, long ns)
     {
         if (OpenTracepoint.Read(raw, tp.OldState) == TcpClose || OpenTracepoint.Read(raw, tp.NewState) == TcpSynRecv)
         {
