@@ -33,7 +33,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   for n in h c1 c2 c3 c4 c5; do ip netns del "$p$n" 2>/dev/null || true; done
-  rm -rf "$work"
+  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 cc -O2 -o "$work/holder" "$root/bench/busy/holder.c"
@@ -78,8 +78,8 @@ ss_sample() { # one round: ss -tuanp in each namespace the recorder reads, timed
   done
   echo "sum $total" >>"$work/ss.$load"
 }
-pctl() { # p: percentile of the numbers on stdin (nearest rank)
-  sort -g | awk -v p="$1" '{a[NR]=$1} END {if (NR==0) {print "n/a"; exit} i=int(p*NR+0.999999); if (i<1) i=1; if (i>NR) i=NR; printf "%.2f", a[i]}'
+pctl() { # p: percentile of the numbers on stdin (nearest rank); n/a when there are none
+  grep . | sort -g | awk -v p="$1" '{a[NR]=$1} END {if (NR==0) {print "n/a"; exit} i=int(p*NR+0.999999); if (i<1) i=1; if (i>NR) i=NR; printf "%.2f", a[i]}'
 }
 
 : >"$work/results"
@@ -100,7 +100,7 @@ for load in $loads; do
   t0=$(ticks "$rec"); w0=$EPOCHREALTIME
   sleep "$half"
   t1=$(ticks "$rec"); w1=$EPOCHREALTIME
-  end=$(awk -v s="$EPOCHREALTIME" -v h="$((seconds - half))" 'BEGIN {print s + h}')
+  end=$(awk -v s="$EPOCHREALTIME" -v h="$((seconds - half))" 'BEGIN {printf "%.6f", s + h}')
   for _ in $(seq 20); do  # ss rounds in the second half, at most 20
     ss_sample
     [ "$(awk -v s="$EPOCHREALTIME" -v e="$end" 'BEGIN {print (s + 1 < e)}')" = 1 ] || break
@@ -113,24 +113,25 @@ for load in $loads; do
   cpu=$(awk -v a="$t0" -v b="$t1" -v s="$w0" -v e="$w1" -v hz="$hz" 'BEGIN {printf "%.2f", 100 * (b - a) / hz / (e - s)}')
   drops=$(awk '/dropped by the kernel/ {print $NF}' "$work/r$load.err" | tr -d ,)
   lost=$(awk '/kernel events lost/ {print $NF}' "$work/r$load.err" | tr -d ,)
-  "$cli" analyze "$out" --no-packet-rows -o "$work/r$load.db" >/dev/null 2>&1 || true
+  "$cli" analyze "$out" --no-packet-rows -o "$work/r$load.db" >"$work/a$load.out" 2>&1 || true
   q() { sqlite3 -separator ' ' "$work/r$load.db" "$1"; }
   timer=$(q "select (end_ts - start_ts) * 1000 from snapshots where reason = 'timer'")
   trig=$(q "select (end_ts - trigger_ts) * 1000 from snapshots where trigger_ts is not null and trigger_ts > 0")
   ntrig=$(q "select count(*) from snapshots where reason = 'trigger'")
   read -r flows both ev < <(q "select count(*), sum(src_process_id is not null and dst_process_id is not null),
-      sum(src_method like '%event%' or dst_method like '%event%') from flows where dst_port = 47000 and proto = 6")
+      sum(src_method not like '%event%') from flows where dst_port = 47000 and proto = 'tcp'")
   echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
   echo "   ss -tuanp per namespace, median ms (load $load/s): $(for n in root h c1 c2 c3 c4 c5; do printf "%s %s  " $n "$(awk -v n=$n '$1==n {print $2}' "$work/ss.$load" | pctl 0.5)"; done)"
-  rm -f "$out" "$out.snapshots"
+  [ -n "${KEEP:-}" ] || rm -f "$out" "$out.snapshots"
 done
 
 echo
-printf "%-7s %-7s %-19s %-19s %-9s %-22s %-9s %-8s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "stream flows: both/ev" "CPU %" drops "ev lost" "sum ss -tuanp med/p99"
+printf "%-7s %-7s %-19s %-19s %-9s %-22s %-9s %-8s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "flows: both/by snap" "CPU %" drops "ev lost" "sum ss -tuanp med/p99"
 while IFS='|' read -r load made tm tp gm gp nt fl both ev cpu drops lost sm sp; do
   printf "%-7s %-7s %-19s %-19s %-9s %-22s %-9s %-8s %-8s %-20s\n" "$load" "$made" "$tm / $tp" "$gm / $gp" "$nt" "$fl: $both / $ev" "$cpu" "$drops" "$lost" "$sm / $sp"
 done <"$work/results"
 echo "timer: median and p99 of the timer snapshots' own duration; trigger: new flow's first packet -> end of the snapshot"
 echo "that served it (median, p99); triggered: snapshots taken for new flows (made - triggered were coalesced into them);"
-echo "stream flows: TCP flows of the load in the capture, how many have both ends attributed, and by a kernel-event rule;"
+echo "flows: TCP flows of the load in the capture, how many have both ends attributed, and how many have their client";
+echo "end attributed by a socket seen in a snapshot (the rest by kernel events, docs/ATTRIBUTION.md);"
 echo "CPU: recorder utime+stime over the first half of the load, % of one core; ss: sum over the 7 namespaces read."
