@@ -108,6 +108,7 @@ for load in $loads; do
   done
   for c in "${clients[@]}"; do wait "$c" || true; done
   while [ "$(awk -v s="$EPOCHREALTIME" -v e="$end" 'BEGIN {print (s < e)}')" = 1 ]; do sleep 0.2; done
+  t2=$(ticks "$rec")  # the whole run's CPU, for CPU per snapshot (faster snapshots are taken more often)
   kill -TERM "$rec"; wait "$rec" || true; rec=""
   made=0; [ "$load" != 0 ] && made=$(cat "$work"/client*."$load" | awk '{n += $1} END {print n + 0}')
   cpu=$(awk -v a="$t0" -v b="$t1" -v s="$w0" -v e="$w1" -v hz="$hz" 'BEGIN {printf "%.2f", 100 * (b - a) / hz / (e - s)}')
@@ -118,20 +119,22 @@ for load in $loads; do
   timer=$(q "select (end_ts - start_ts) * 1000 from snapshots where reason = 'timer'")
   trig=$(q "select (end_ts - trigger_ts) * 1000 from snapshots where trigger_ts is not null and trigger_ts > 0")
   ntrig=$(q "select count(*) from snapshots where reason = 'trigger'")
+  per=$(awk -v t="$t2" -v n="$(q "select count(*) from snapshots")" -v hz="$hz" 'BEGIN {printf "%.1f", 1000 * t / hz / n}')
   read -r flows both ev < <(q "select count(*), sum(src_process_id is not null and dst_process_id is not null),
       sum(src_method not like '%event%') from flows where dst_port = 47000 and proto = 'tcp'")
-  echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
+  echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu ($per)|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
   echo "   ss -tuanp per namespace, median ms (load $load/s): $(for n in root h c1 c2 c3 c4 c5; do printf "%s %s  " $n "$(awk -v n=$n '$1==n {print $2}' "$work/ss.$load" | pctl 0.5)"; done)"
   [ -n "${KEEP:-}" ] || rm -f "$out" "$out.snapshots"
 done
 
 echo
-printf "%-7s %-7s %-19s %-19s %-9s %-22s %-9s %-8s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "flows: both/by snap" "CPU %" drops "ev lost" "sum ss -tuanp med/p99"
+printf "%-7s %-7s %-19s %-19s %-9s %-22s %-16s %-6s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "flows: both/by snap" "CPU % (ms/snap)" drops "ev lost" "sum ss -tuanp med/p99"
 while IFS='|' read -r load made tm tp gm gp nt fl both ev cpu drops lost sm sp; do
-  printf "%-7s %-7s %-19s %-19s %-9s %-22s %-9s %-8s %-8s %-20s\n" "$load" "$made" "$tm / $tp" "$gm / $gp" "$nt" "$fl: $both / $ev" "$cpu" "$drops" "$lost" "$sm / $sp"
+  printf "%-7s %-7s %-19s %-19s %-9s %-22s %-16s %-6s %-8s %-20s\n" "$load" "$made" "$tm / $tp" "$gm / $gp" "$nt" "$fl: $both / $ev" "$cpu" "$drops" "$lost" "$sm / $sp"
 done <"$work/results"
 echo "timer: median and p99 of the timer snapshots' own duration; trigger: new flow's first packet -> end of the snapshot"
 echo "that served it (median, p99); triggered: snapshots taken for new flows (made - triggered were coalesced into them);"
 echo "flows: TCP flows of the load in the capture, how many have both ends attributed, and how many have their client";
 echo "end attributed by a socket seen in a snapshot (the rest by kernel events, docs/ATTRIBUTION.md);"
-echo "CPU: recorder utime+stime over the first half of the load, % of one core; ss: sum over the 7 namespaces read."
+echo "CPU: recorder utime+stime over the first half of the load, % of one core (and over the whole run per snapshot,"
+echo "start-up included); ss: sum over the 7 namespaces read, median and p99 of the rounds."
