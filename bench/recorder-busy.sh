@@ -57,7 +57,7 @@ for i in 1 2 3 4 5; do
   grep -q ready "$work/holder$i.out" || { echo "holder in c$i did not get ready: $(cat "$work/holder$i.out")" >&2; exit 1; }
 done
 for i in 1 2 3 4 5; do  # the stream's servers, up for the whole bench
-  ip netns exec ${p}c$i "$work/connect" 47000 0 100000 10.78.$i.2 & pids+=($!)
+  ip netns exec ${p}c$i "$work/connect" 7000 0 100000 10.78.$i.2 & pids+=($!)
 done
 sockets=0
 for i in 1 2 3 4 5; do sockets=$((sockets + $(ip netns exec ${p}c$i ss -tuan | tail -n +2 | wc -l))); done
@@ -92,7 +92,7 @@ for load in $loads; do
   clients=()
   if [ "$load" != 0 ]; then
     for i in 1 2 3 4 5; do
-      ip netns exec ${p}c$i "$work/connect" 47000 "$(awk -v r="$load" 'BEGIN {print r / 5}')" "$seconds" 10.78.$(( i % 5 + 1 )).2 \
+      ip netns exec ${p}c$i "$work/connect" 7000 "$(awk -v r="$load" 'BEGIN {print r / 5}')" "$seconds" 10.78.$(( i % 5 + 1 )).2 \
         >"$work/client$i.$load" & clients+=($!); pids+=($!)
     done
   fi
@@ -121,7 +121,7 @@ for load in $loads; do
   ntrig=$(q "select count(*) from snapshots where reason = 'trigger'")
   per=$(awk -v t="$t2" -v n="$(q "select count(*) from snapshots")" -v hz="$hz" 'BEGIN {printf "%.1f", 1000 * t / hz / n}')
   read -r flows both ev < <(q "select count(*), sum(src_process_id is not null and dst_process_id is not null),
-      sum(src_method not like '%event%') from flows where dst_port = 47000 and proto = 'tcp'")
+      sum(src_method not like '%event%') from flows where dst_port = 7000 and proto = 'tcp'")
   echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu ($per)|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
   echo "   ss -tuanp per namespace, median ms (load $load/s): $(for n in root h c1 c2 c3 c4 c5; do printf "%s %s  " $n "$(awk -v n=$n '$1==n {print $2}' "$work/ss.$load" | pctl 0.5)"; done)"
   [ -n "${KEEP:-}" ] || rm -f "$out" "$out.snapshots"
