@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
-if [ $smoke = 1 ]; then seconds=4; loads="0 100"; per_ns=20; else seconds=${1:-20}; loads=${2:-0 10 100 1000}; per_ns=100; fi
+if [ $smoke = 1 ]; then seconds=4; loads="0 100"; per_ns=20; warm=2; else seconds=${1:-20}; loads=${2:-0 10 100 1000}; per_ns=100; warm=5; fi
 source "$root/bench/lib.sh"
 bench_needs iproute2 gcc libc6-dev sqlite3
 cli=${ATTRIBUTION:-$root/dist/attribution}
@@ -66,6 +66,11 @@ echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on 
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+thread_ticks() { # pid comm: CPU ticks of the recorder's thread of that name (snapshots, kernel-events)
+  local t=0 task
+  for task in /proc/"$1"/task/*; do [ "$(cat "$task/comm" 2>/dev/null)" = "$2" ] && t=$(awk '{print $14 + $15}' "$task/stat"); done
+  echo "$t"
+}
 nsname() { [ "$1" = root ] && echo "" || echo "$p$1"; }
 ss_sample() { # one round: ss -tuanp in each namespace the recorder reads, timed by bash in that namespace (no fork in the timing)
   local total=0 t
@@ -88,7 +93,7 @@ for load in $loads; do
   out="$work/r$load.pcapng"
   ip netns exec ${p}h "$cli" record -o "$out" --force -i any 2>"$work/r$load.err" & rec=$!
   for _ in $(seq 300); do grep -q "recording on" "$work/r$load.err" && break; sleep 0.1; done
-  sleep 2  # past the first snapshots and the runtime's warm-up
+  sleep "$warm"  # past the first snapshots and the runtime's warm-up (tier-1 recompilation runs in the first seconds)
   clients=()
   if [ "$load" != 0 ]; then
     for i in 1 2 3 4 5; do
@@ -97,9 +102,9 @@ for load in $loads; do
     done
   fi
   half=$((seconds / 2))
-  t0=$(ticks "$rec"); w0=$EPOCHREALTIME
+  t0=$(ticks "$rec"); s0=$(thread_ticks "$rec" snapshots); e0=$(thread_ticks "$rec" kernel-events); w0=$EPOCHREALTIME
   sleep "$half"
-  t1=$(ticks "$rec"); w1=$EPOCHREALTIME
+  t1=$(ticks "$rec"); s1=$(thread_ticks "$rec" snapshots); e1=$(thread_ticks "$rec" kernel-events); w1=$EPOCHREALTIME
   end=$(awk -v s="$EPOCHREALTIME" -v h="$((seconds - half))" 'BEGIN {printf "%.6f", s + h}')
   for _ in $(seq 20); do  # ss rounds in the second half, at most 20
     ss_sample
@@ -111,7 +116,8 @@ for load in $loads; do
   t2=$(ticks "$rec")  # the whole run's CPU, for CPU per snapshot (faster snapshots are taken more often)
   kill -TERM "$rec"; wait "$rec" || true; rec=""
   made=0; [ "$load" != 0 ] && made=$(cat "$work"/client*."$load" | awk '{n += $1} END {print n + 0}')
-  cpu=$(awk -v a="$t0" -v b="$t1" -v s="$w0" -v e="$w1" -v hz="$hz" 'BEGIN {printf "%.2f", 100 * (b - a) / hz / (e - s)}')
+  share() { awk -v a="$1" -v b="$2" -v s="$w0" -v e="$w1" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / (e - s)}'; }
+  cpu="$(share "$t0" "$t1") [$(share "$s0" "$s1")/$(share "$e0" "$e1")]"
   drops=$(awk '/dropped by the kernel/ {print $NF}' "$work/r$load.err" | tr -d ,)
   lost=$(awk '/kernel events lost/ {print $NF}' "$work/r$load.err" | tr -d ,)
   "$cli" analyze "$out" --no-packet-rows -o "$work/r$load.db" >"$work/a$load.out" 2>&1 || true
@@ -122,19 +128,19 @@ for load in $loads; do
   per=$(awk -v t="$t2" -v n="$(q "select count(*) from snapshots")" -v hz="$hz" 'BEGIN {printf "%.1f", 1000 * t / hz / n}')
   read -r flows both ev < <(q "select count(*), sum(src_process_id is not null and dst_process_id is not null),
       sum(src_method not like '%event%') from flows where dst_port = 7000 and proto = 'tcp'")
-  echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu ($per)|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
+  echo "$load|$made|$(pctl 0.5 <<<"$timer")|$(pctl 0.99 <<<"$timer")|$(pctl 0.5 <<<"$trig")|$(pctl 0.99 <<<"$trig")|$ntrig|$flows|${both:-0}|${ev:-0}|$cpu $per|$drops|$lost|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.5)|$(awk '$1=="sum" {print $2}' "$work/ss.$load" | pctl 0.99)" >>"$work/results"
   echo "   ss -tuanp per namespace, median ms (load $load/s): $(for n in root h c1 c2 c3 c4 c5; do printf "%s %s  " $n "$(awk -v n=$n '$1==n {print $2}' "$work/ss.$load" | pctl 0.5)"; done)"
   [ -n "${KEEP:-}" ] || rm -f "$out" "$out.snapshots"
 done
 
 echo
-printf "%-7s %-7s %-19s %-19s %-9s %-22s %-16s %-6s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "flows: both/by snap" "CPU % (ms/snap)" drops "ev lost" "sum ss -tuanp med/p99"
+printf "%-7s %-7s %-19s %-19s %-9s %-22s %-24s %-6s %-8s %-20s\n" "load/s" made "timer ms med/p99" "trigger ms med/p99" triggered "flows: both/by snap" "CPU% [snap/ev] ms/snap" drops "ev lost" "sum ss -tuanp med/p99"
 while IFS='|' read -r load made tm tp gm gp nt fl both ev cpu drops lost sm sp; do
-  printf "%-7s %-7s %-19s %-19s %-9s %-22s %-16s %-6s %-8s %-20s\n" "$load" "$made" "$tm / $tp" "$gm / $gp" "$nt" "$fl: $both / $ev" "$cpu" "$drops" "$lost" "$sm / $sp"
+  printf "%-7s %-7s %-19s %-19s %-9s %-22s %-24s %-6s %-8s %-20s\n" "$load" "$made" "$tm / $tp" "$gm / $gp" "$nt" "$fl: $both / $ev" "$cpu" "$drops" "$lost" "$sm / $sp"
 done <"$work/results"
 echo "timer: median and p99 of the timer snapshots' own duration; trigger: new flow's first packet -> end of the snapshot"
 echo "that served it (median, p99); triggered: snapshots taken for new flows (made - triggered were coalesced into them);"
 echo "flows: TCP flows of the load in the capture, how many have both ends attributed, and how many have their client";
 echo "end attributed by a socket seen in a snapshot (the rest by kernel events, docs/ATTRIBUTION.md);"
-echo "CPU: recorder utime+stime over the first half of the load, % of one core (and over the whole run per snapshot,"
-echo "start-up included); ss: sum over the 7 namespaces read, median and p99 of the rounds."
+echo "CPU: recorder utime+stime over the first half of the load, % of one core, [of it the snapshot thread / the kernel"
+echo "event thread], and the whole run's CPU per snapshot in ms (start-up included); ss: sum over the 7 namespaces read, median and p99 of the rounds."
