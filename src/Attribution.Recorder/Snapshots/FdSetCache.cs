@@ -48,22 +48,24 @@ internal sealed class FdSetCache(string procRoot)
     }
 
     /// <summary>
-    /// True, with the process's key and inodes, when its fds cannot have changed since they were read. Otherwise
+    /// True, with the process's key, inodes and network namespace, when its fds (and so its namespace, which only its
+    /// own setns or unshare changes) cannot have changed since they were read. Otherwise
     /// <paramref name="before"/> is what to pass to <see cref="Remember"/> once the fds are read.
     /// </summary>
-    public bool TryReuse(int pid, ulong netns, out ProcessKey key, out ulong[] inodes, out Before before)
+    public bool TryReuse(int pid, out ProcessKey key, out ulong[] inodes, out ulong netns, out Before before)
     {
         key = default;
         inodes = [];
+        netns = 0;
         before = default;
         if (!ReadStat(pid, out byte state, out int threads, out ulong start)) return false;
         key = new ProcessKey(pid, start);
         if (threads != 1 || state == (byte)'R' || !ReadSchedStat(pid, out ulong run, out ulong slices)) return false;
         before = new Before(true, start, run, slices);
-        if (!_entries.TryGetValue(pid, out var e) || e.StartTicks != start || e.Netns != netns ||
-            e.RunNanoseconds != run || e.Timeslices != slices) return false;
+        if (!_entries.TryGetValue(pid, out var e) || e.StartTicks != start || e.RunNanoseconds != run || e.Timeslices != slices) return false;
         _entries[pid] = e with { Scan = _scan };
         inodes = e.Inodes;
+        netns = e.Netns;
         return true;
     }
 

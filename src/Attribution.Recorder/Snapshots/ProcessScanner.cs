@@ -47,18 +47,19 @@ internal sealed class ProcessScanner(string procRoot)
         foreach (int pid in order)
         {
             scan.Scanned++;
-            if (!TryReadNetns(pid, out ulong netns)) { scan.Vanished++; continue; }
-            if (!scan.PidsByNetns.TryGetValue(netns, out var pids)) scan.PidsByNetns[netns] = pids = [];
-            pids.Add(pid);
-
-            if (_unchanged.TryReuse(pid, netns, out var key, out var carried, out var before))
+            // A process that has not run since its fds were read has not changed its namespace either (setns and
+            // unshare are its own system calls): its namespace is carried with its fds, one readlink less.
+            if (_unchanged.TryReuse(pid, out var key, out var carried, out ulong netns, out var before))
             {
                 scan.FdsCarried++;
+                AddToNamespace(scan, netns, pid);
                 if (carried.Length == 0) continue;
                 scan.Sockets[key] = carried;
                 scan.NetnsOf[key] = netns;
                 continue;
             }
+            if (!TryReadNetns(pid, out netns)) { scan.Vanished++; continue; }
+            AddToNamespace(scan, netns, pid);
             _inodes.Clear();
             if (!TryCollectSocketInodes(pid, _inodes)) { scan.FdsUnreadable++; continue; }
             ulong[] inodes = [];
@@ -82,6 +83,12 @@ internal sealed class ProcessScanner(string procRoot)
         }
         _unchanged.EndScan();
         return scan;
+    }
+
+    private static void AddToNamespace(ProcessScan scan, ulong netns, int pid)
+    {
+        if (!scan.PidsByNetns.TryGetValue(netns, out var pids)) scan.PidsByNetns[netns] = pids = [];
+        pids.Add(pid);
     }
 
     public bool TryReadStat(int pid, out ProcStat stat)
