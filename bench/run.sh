@@ -7,6 +7,8 @@
 #   4. conntrack: one dump of 10 000 NATed entries, events at 1 000 new NATed flows/s (bench/recorder-conntrack.sh)
 #   5. kernel events: recorder CPU and lost events at ~1k and ~10k new TCP connections/s, with and without
 #      events; sidecar bytes per 10k connections; idle CPU (bench/recorder-events.sh)
+#   6. a busy host: 5 container namespaces, 500 processes, 5 000 sockets, 0/10/100/1 000 new connections/s:
+#      snapshot times, new flow -> snapshot, CPU, drops, against ss -tuanp in each namespace (bench/recorder-busy.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,10 +18,12 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-drops.sh" 20000 2
   bash "$here/recorder-conntrack.sh" 500 200 2
   bash "$here/recorder-events.sh" 2 1000
+  bash "$here/recorder-busy.sh" --smoke
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
   bash "$here/recorder-drops.sh"
   bash "$here/recorder-conntrack.sh"
   bash "$here/recorder-events.sh" 20
+  bash "$here/recorder-busy.sh"
 fi

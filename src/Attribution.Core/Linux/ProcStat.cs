@@ -44,6 +44,29 @@ public readonly record struct ProcStat(int Pid, string Comm, int ParentPid, ulon
         return true;
     }
 
+    /// <summary>
+    /// State (field 3), thread count (field 20) and start time (field 22) without allocating: the recorder reads
+    /// them for every process at every snapshot to know whether its fds can have changed.
+    /// </summary>
+    public static bool TryParseRunState(ReadOnlySpan<byte> text, out byte state, out int threads, out ulong startTicks)
+    {
+        state = 0; threads = 0; startTicks = 0;
+        int close = text.LastIndexOf((byte)')');
+        if (close < 0) return false;
+        var rest = text[(close + 1)..];
+        for (int token = 0; token <= 19 && !rest.IsEmpty; token++)
+        {
+            rest = rest.TrimStart((byte)' ');
+            int space = rest.IndexOf((byte)' ');
+            var field = space < 0 ? rest : rest[..space];
+            rest = space < 0 ? default : rest[space..];
+            if (token == 0) state = field.IsEmpty ? (byte)0 : field[0];
+            else if (token == 17 && !Utf8Parser.TryParse(field, out threads, out _)) return false;
+            else if (token == 19) return Utf8Parser.TryParse(field, out startTicks, out _);
+        }
+        return false;
+    }
+
     /// <summary>The comm of a stat line as the kernel wrote it (between the first '(' and the last ')'), empty if none.</summary>
     public static ReadOnlySpan<byte> RawComm(ReadOnlySpan<byte> text)
     {

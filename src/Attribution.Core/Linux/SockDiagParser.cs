@@ -15,6 +15,12 @@ public static class SockDiagParser
     public const ushort NlmsgError = 2;
     public const ushort SockDiagByFamily = 20;
 
+    /// <summary>
+    /// The original inet_diag request type, whose dump covers both families in one walk of the kernel's table;
+    /// its answers carry this type and the same struct inet_diag_msg (recorders since issue 14 use it for TCP).
+    /// </summary>
+    public const ushort TcpDiagGetSock = 18;
+
     // struct inet_diag_msg: family, state, timer, retrans (4 x u8); inet_diag_sockid (48 bytes:
     // sport be16, dport be16, src[16], dst[16], if u32, cookie[2] u32); expires, rqueue, wqueue, uid, inode (u32 each).
     public const int InetDiagMsgLength = 72;
@@ -30,7 +36,7 @@ public static class SockDiagParser
             if (length < NetlinkHeaderLength || length > dump.Length) { malformed++; break; }
             var body = dump.Slice(NetlinkHeaderLength, (int)length - NetlinkHeaderLength);
             if (type == NlmsgDone || type == NlmsgError) break;
-            if (type == SockDiagByFamily && body.Length >= InetDiagMsgLength) into.Add(ParseMessage(body, protocol));
+            if ((type is SockDiagByFamily or TcpDiagGetSock) && body.Length >= InetDiagMsgLength) into.Add(ParseMessage(body, protocol));
             else malformed++;
             int aligned = (int)((length + 3) & ~3u);
             dump = aligned >= dump.Length ? default : dump[aligned..];

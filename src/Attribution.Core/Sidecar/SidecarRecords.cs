@@ -101,8 +101,12 @@ public sealed record NamespaceTables(ulong Netns, int ReadThroughPid, IReadOnlyL
 
 public sealed record ProcessSockets(ProcessKey Key, ulong[] Inodes);
 
-/// <summary>What a scan met that it had to skip: normal races, counted so a reader can judge completeness.</summary>
-public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVanished, int FdsUnreadable, int NamespacesUnreadable);
+/// <summary>
+/// What a scan met that it had to skip: normal races, counted so a reader can judge completeness; and how many
+/// processes' fds were not read again because they cannot have changed since they were last read (their only
+/// thread has not run since: docs/RECORDING.md, Incremental fd scans). 0 in files from older recorders.
+/// </summary>
+public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVanished, int FdsUnreadable, int NamespacesUnreadable, int FdsCarried = 0);
 
 /// <summary>
 /// One snapshot. A keyframe lists every process holding sockets; a delta lists only processes whose socket

@@ -10,7 +10,7 @@ internal sealed class ProcessScan
     public Dictionary<ProcessKey, ulong[]> Sockets { get; } = new();
     public Dictionary<ProcessKey, ulong> NetnsOf { get; } = new();
     public Dictionary<ulong, List<int>> PidsByNetns { get; } = new();
-    public int Scanned, Vanished, FdsUnreadable;
+    public int Scanned, Vanished, FdsUnreadable, FdsCarried;
 }
 
 /// <summary>
@@ -30,36 +30,65 @@ internal sealed class ProcessScanner(string procRoot)
     private readonly ProcReader _reader = new();
     private readonly List<ulong> _inodes = new();
     private readonly FdSocketScanner _fds = new();
+    private readonly FdSetCache _unchanged = new(procRoot);
 
     /// <summary>
     /// Scans every process; those in <paramref name="first"/> (whose sockets changed lately) go first, so a
-    /// short-lived connection's owner is read as soon after its first packet as possible.
+    /// short-lived connection's owner is read as soon after its first packet as possible. The fds of a process
+    /// that cannot have changed them since the last scan are not read again (<see cref="FdSetCache"/>), unless
+    /// <paramref name="readAllFds"/>.
     /// </summary>
-    public ProcessScan Scan(IReadOnlySet<int>? first = null)
+    public ProcessScan Scan(IReadOnlySet<int>? first = null, bool readAllFds = true)
     {
         var scan = new ProcessScan();
         var order = EnumeratePids().ToList();
         if (first is { Count: > 0 }) order.Sort((a, b) => first.Contains(b).CompareTo(first.Contains(a)));
+        _unchanged.BeginScan(readAllFds);
         foreach (int pid in order)
         {
             scan.Scanned++;
-            if (!TryReadNetns(pid, out ulong netns)) { scan.Vanished++; continue; }
-            if (!scan.PidsByNetns.TryGetValue(netns, out var pids)) scan.PidsByNetns[netns] = pids = [];
-            pids.Add(pid);
-
+            // A process that has not run since its fds were read has not changed its namespace either (setns and
+            // unshare are its own system calls): its namespace is carried with its fds, one readlink less.
+            if (_unchanged.TryReuse(pid, out var key, out var carried, out ulong netns, out var before))
+            {
+                scan.FdsCarried++;
+                AddToNamespace(scan, netns, pid);
+                if (carried.Length == 0) continue;
+                scan.Sockets[key] = carried;
+                scan.NetnsOf[key] = netns;
+                continue;
+            }
+            if (!TryReadNetns(pid, out netns)) { scan.Vanished++; continue; }
+            AddToNamespace(scan, netns, pid);
             _inodes.Clear();
             if (!TryCollectSocketInodes(pid, _inodes)) { scan.FdsUnreadable++; continue; }
-            if (_inodes.Count == 0) continue;
-            // stat is read after the fd scan. Between the two the pid could in principle die and be reused,
-            // but only after the kernel cycles through all of pid_max; we accept that over a second stat read.
-            if (!TryReadStat(pid, out var stat)) { scan.Vanished++; continue; }
-            var key = new ProcessKey(pid, stat.StartTimeTicks);
-            var inodes = _inodes.ToArray();
-            Array.Sort(inodes);
+            ulong[] inodes = [];
+            if (_inodes.Count > 0)
+            {
+                inodes = _inodes.ToArray();
+                Array.Sort(inodes);
+            }
+            _unchanged.Remember(pid, netns, before, inodes);
+            if (inodes.Length == 0) continue;
+            // The start time comes from the stat read just before the fds (TryReuse), else from one read now. Between
+            // the two the pid could in principle die and be reused, but only after the kernel cycles through all of
+            // pid_max; we accept that over a second stat read.
+            if (key.Pid != pid)
+            {
+                if (!TryReadStat(pid, out var stat)) { scan.Vanished++; continue; }
+                key = new ProcessKey(pid, stat.StartTimeTicks);
+            }
             scan.Sockets[key] = inodes;
             scan.NetnsOf[key] = netns;
         }
+        _unchanged.EndScan();
         return scan;
+    }
+
+    private static void AddToNamespace(ProcessScan scan, ulong netns, int pid)
+    {
+        if (!scan.PidsByNetns.TryGetValue(netns, out var pids)) scan.PidsByNetns[netns] = pids = [];
+        pids.Add(pid);
     }
 
     public bool TryReadStat(int pid, out ProcStat stat)

@@ -21,7 +21,7 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly ulong _ownNetns;
     private readonly SockDiagClient? _diag;
     private readonly NamespaceSockDiag? _foreignDiag;
-    private readonly MemoryStream _diagScratch = new();
+    private readonly MemoryStream _diagScratch = new(), _tcp4 = new(), _tcp6 = new();
     private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
     private readonly ProcessIdentities _identitiesWritten;
     private Dictionary<ProcessKey, ulong[]> _previous = new();
@@ -98,7 +98,8 @@ internal sealed class SnapshotTaker : IDisposable
         // closes before its process's fds are read is kept without an owner; never with a wrong one.)
         foreach (var (netns, pids) in _lastPidsByNetns)
             if (ReadNamespace(netns, pids, reason, namespaces, pendingTables)) read.Add(netns);
-        var scan = _scanner.Scan(_recentlyChanged);
+        // Every keyframe reads every process's fds afresh; between them, only those that may have changed.
+        var scan = _scanner.Scan(_recentlyChanged, readAllFds: _nextId % KeyframeEvery == 0);
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
             if (!read.Contains(netns) && !ReadNamespace(netns, pids, reason, namespaces, pendingTables)) unreadableNamespaces++;
@@ -137,7 +138,7 @@ internal sealed class SnapshotTaker : IDisposable
         _previous = scan.Sockets;
 
         var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
-            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces));
+            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried));
         _writer.Write(record);
         _last = record;
         return record;
@@ -171,11 +172,17 @@ internal sealed class SnapshotTaker : IDisposable
         if (diag is not null)
         {
             var refs = new List<TableRef>(4);
+            bool tcpDone = diag.TryDumpTcp(_diagScratch, _tcp4, _tcp6);
+            if (tcpDone)
+            {
+                refs.Add(Remember(netns, SocketTableKind.DiagTcp, Content(_tcp4), pending));
+                refs.Add(Remember(netns, SocketTableKind.DiagTcp6, Content(_tcp6), pending));
+            }
             foreach (var kind in SocketTableKinds.Diag)
             {
-                var dump = diag.TryDump(kind, _diagScratch);
-                if (dump is null) { refs = null; break; }
-                refs.Add(Remember(netns, kind, dump, pending));
+                if (tcpDone && (kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6)) continue;
+                if (!diag.TryDump(kind, _diagScratch)) { refs = null; break; }
+                refs.Add(Remember(netns, kind, Content(_diagScratch), pending));
             }
             if (refs is not null) { readThrough = netns == _ownNetns ? Environment.ProcessId : pids[0]; return refs; }
         }
@@ -184,8 +191,7 @@ internal sealed class SnapshotTaker : IDisposable
             var refs = new List<TableRef>(4);
             foreach (var kind in SocketTableKinds.Proc)
             {
-                var content = _reader.TryReadFileCopy(ProcPaths.Process(_procRoot, pid, kind.ProcFile()));
-                if (content is null) { refs = null; break; }
+                if (!_reader.TryReadFile(ProcPaths.Process(_procRoot, pid, kind.ProcFile()), out var content)) { refs = null; break; }
                 refs.Add(Remember(netns, kind, content, pending));
             }
             if (refs is not null) { readThrough = pid; return refs; }
@@ -203,8 +209,7 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var kind in SocketTableKinds.Addresses)
             foreach (int pid in pids)
             {
-                var content = _reader.TryReadFileCopy(ProcPaths.Process(_procRoot, pid, kind.ProcFile()));
-                if (content is null) continue;
+                if (!_reader.TryReadFile(ProcPaths.Process(_procRoot, pid, kind.ProcFile()), out var content)) continue;
                 into.Add(Remember(netns, kind, content, pending));
                 any = true;
                 break;
@@ -212,12 +217,15 @@ internal sealed class SnapshotTaker : IDisposable
         return any;
     }
 
-    private TableRef Remember(ulong netns, SocketTableKind kind, byte[] content, List<SocketTableRecord> pending)
+    private static ReadOnlySpan<byte> Content(MemoryStream dump) => dump.GetBuffer().AsSpan(0, (int)dump.Length);
+
+    /// <summary>A reference to the table; its bytes are copied (to be written) only when they changed since the last read.</summary>
+    private TableRef Remember(ulong netns, SocketTableKind kind, ReadOnlySpan<byte> content, List<SocketTableRecord> pending)
     {
         ulong hash = XxHash64.HashToUInt64(content);
         if (!_lastTableHash.TryGetValue((netns, kind), out ulong last) || last != hash)
         {
-            var record = new SocketTableRecord(netns, kind, hash, content);
+            var record = new SocketTableRecord(netns, kind, hash, content.ToArray());
             pending.Add(record);
             _lastTableHash[(netns, kind)] = hash;
             _tableContent[(netns, kind)] = record;

@@ -62,6 +62,20 @@ public class SidecarRoundTripTests
     }
 
     [Fact]
+    public void Carried_fd_sets_are_counted_and_older_snapshot_records_read_as_none_carried()
+    {
+        var record = new SnapshotRecord(0, SnapshotReason.Trigger, 300, 400, 290, true, [], [], [], new ScanCounters(10, 0, 0, 0, 7));
+        var back = new SidecarReader(new MemoryStream(Write([Header, record])), "t").ReadAll().OfType<SnapshotRecord>().Single();
+        Assert.Equal(record.Counters, back.Counters);
+
+        // A recording by an older recorder, whose snapshot records end after the removed list.
+        using var older = File.OpenRead(Support.Fixtures.Path("recordings", "burst.pcapng.snapshots"));
+        var snapshots = new SidecarReader(older, "burst").ReadAll().OfType<SnapshotRecord>().ToList();
+        Assert.NotEmpty(snapshots);
+        Assert.All(snapshots, s => Assert.Equal(0, s.Counters.FdsCarried));
+    }
+
+    [Fact]
     public void Deltas_and_table_references_rebuild_full_snapshots()
     {
         var (snapshots, assembler, _) = Read(Write(Sample()));
