@@ -8,6 +8,7 @@ namespace Attribution.Tests.Integration;
 /// its own), analysed to Parquet by the published single file and to SQLite; the query of docs/FLEET.md,
 /// run by DuckDB over both Parquet folders, gives per host the totals the SQLite outputs give.
 /// </summary>
+[Collection(RecordingCollection.Name)] // it records real traffic: not beside another recording test
 public sealed class FleetTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("attr-fleet-").FullName;
