@@ -101,7 +101,13 @@ public sealed class CompanionCaptureTests : IDisposable
                         }
                     }
                 }
-                Assert.True(right == endCount, $"{file}, port {port}: only {right} of {endCount} packet ends attributed");
+                if (right != endCount)
+                {
+                    // What the flows say of their ends, to tell a client end from a server end and see the reason.
+                    var flows = Db.Query(db, $"SELECT src_port, dst_port, packets, src_method, dst_method, src_reason, dst_reason FROM flows WHERE src_port = {port} OR dst_port = {port}")
+                        .Select(f => string.Join('|', f));
+                    Assert.Fail($"{file}, port {port} (client {client}, server {server}): only {right} of {endCount} packet ends attributed; flows: {string.Join("; ", flows)}");
+                }
             }
         }
 
