@@ -106,7 +106,10 @@ public sealed class CompanionCaptureTests : IDisposable
                     // What the flows say of their ends, to tell a client end from a server end and see the reason.
                     var flows = Db.Query(db, $"SELECT src_port, dst_port, packets, src_method, dst_method, src_reason, dst_reason FROM flows WHERE src_port = {port} OR dst_port = {port}")
                         .Select(f => string.Join('|', f));
-                    Assert.Fail($"{file}, port {port} (client {client}, server {server}): only {right} of {endCount} packet ends attributed; flows: {string.Join("; ", flows)}");
+                    // Not yet explained (one full-suite run in several): the recording is kept for whoever looks next.
+                    var kept = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"attr-failed-companion-{DateTime.UtcNow:yyyyMMddHHmmss}")).FullName;
+                    foreach (var f in Directory.GetFiles(_dir)) File.Copy(f, Path.Combine(kept, Path.GetFileName(f)), true);
+                    Assert.Fail($"{file}, port {port} (client {client}, server {server}): only {right} of {endCount} packet ends attributed; flows: {string.Join("; ", flows)}; recording kept in {kept}");
                 }
             }
         }
