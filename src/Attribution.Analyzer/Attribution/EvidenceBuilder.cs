@@ -72,6 +72,10 @@ internal sealed class EvidenceBuilder
         }
         builder.Finish();
         kernel.Build(builder._index, records);
+        // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
+        // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
+        // snapshots is never read).
+        builder._index.SocketAddresses.Learn(builder._index);
         nat.Build(builder._index);
         foreach (var entry in builder._index.Processes.All)
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
@@ -181,6 +185,5 @@ internal sealed class EvidenceBuilder
     private void Finish()
     {
         _open.Clear(); // still open at the last snapshot: trusted until the end (TrustUntil stays max)
-        _index.SocketAddresses.Learn(_index);
     }
 }

@@ -7,7 +7,9 @@ namespace Attribution.Analyzer.Attribution;
 /// table with a specific local address (connected, or bound or listening on that address, not a
 /// wildcard) proves the address was that namespace's for as long as the socket was trusted. This is what
 /// makes a namespace's ends local when its fib_trie/if_inet6 were never recorded (an older recorder, or a
-/// namespace only triggered snapshots saw: issue 10). Loopback is never learned: it is every namespace's.
+/// namespace only triggered snapshots saw: issue 10). So does a socket the kernel events saw with that local
+/// address (a TCP life, a UDP route lookup in its sender's context), for its life. Loopback is never learned:
+/// it is every namespace's.
 /// </summary>
 internal sealed class SocketAddresses
 {
@@ -30,6 +32,7 @@ internal sealed class SocketAddresses
         }
         foreach (var (key, sightings) in index.Connected) Add(key.Local, sightings);
         foreach (var (key, sightings) in index.Bound) Add(key.Local, sightings);
+        foreach (var (key, sightings) in index.KernelConnected) Add(key.Local, sightings.Select(k => k.Sighting).ToList());
         foreach (var (address, list) in windows) _spans[address] = Merge(list);
     }
 

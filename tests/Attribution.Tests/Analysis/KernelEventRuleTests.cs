@@ -250,6 +250,24 @@ public sealed class KernelEventRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_namespace_no_snapshot_read_is_local_where_the_events_saw_its_socket()
+    {
+        // A container's server lived between two timer snapshots (a companion takes no triggered ones): no
+        // snapshot read its namespace's addresses, but the events saw its accepted socket on 10.9.0.2.
+        _s.Process(600, "server", netns: Scenario.OtherNs);
+        EmptySnapshots();
+        _s.Events.Fork(T(1.5), 600, 1000)
+          .State(T(2.0), 4242, SkB, KernelEventScript.Listen, KernelEventScript.SynRecv, "10.9.0.2:8080", $"{Me}:40000", softirq: true)
+          .State(T(2.0001), 4242, SkB, KernelEventScript.SynRecv, KernelEventScript.Established, "10.9.0.2:8080", $"{Me}:40000", softirq: true)
+          .Send(T(2.001), 600, SkB, name: "sock:sock_recv_length")
+          .State(T(2.1), 600, SkB, KernelEventScript.CloseWait, KernelEventScript.LastAck, "10.9.0.2:8080", $"{Me}:40000")
+          .State(T(2.2), 4242, SkB, KernelEventScript.LastAck, KernelEventScript.Close, "10.9.0.2:8080", $"{Me}:40000", softirq: true);
+        _s.Tcp(2.0005, $"{Me}:40000", "10.9.0.2:8080", payload: 100);
+        _s.Analyze();
+        Assert.Equal(600L, Assert.Single(_s.Rows()).DstPid);
+    }
+
+    [Fact]
     public void Without_events_nothing_changes()
     {
         _s.Process(100, "curl");
