@@ -28,8 +28,6 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
     {
         if (!ring.TryTakeAwaitingSidecar(out var file)) return false;
         kernelEvents?.WriteBatchNow(EventBatchWait); // the events up to the switch: the old file's
-        bool scanned = false;
-        int scannedUpTo = int.MaxValue; // files opened after the scan ended get the next one: their packets are later than it
         while (true)
         {
             uint closingId = taker.NextId;
@@ -37,22 +35,21 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
             if (stream is null)
             {
                 // Deleted by --rotate-files before its sidecar was made: the next one, if any, takes its place.
-                if (!ring.TryTakeAwaitingSidecar(out file, scannedUpTo)) return true;
+                if (!ring.TryTakeAwaitingSidecar(out file)) return true;
                 continue;
             }
             using (var closing = sidecar.SwitchTo(stream, header with { CaptureFile = Path.GetFileName(file.CapturePath) }))
             {
+                // A fresh scan for every file: the closing file was closed before it began, so as the closing
+                // file's final snapshot it is later than all its packets. (One scan shared by the files a burst
+                // filled during it left the later files' last packets after their final snapshot: "N packets lie
+                // outside the snapshots' time" when such a file was analysed alone.)
                 taker.Repeat(sidecar, SnapshotReason.Initial, 0);
-                if (!scanned)
-                {
-                    taker.Take(SnapshotReason.Timer, 0);
-                    scannedUpTo = ring.Newest;
-                    scanned = true;
-                }
+                taker.Take(SnapshotReason.Timer, 0);
                 taker.Repeat(closing, SnapshotReason.Final, closingId);
             }
             Rotations++;
-            if (!ring.TryTakeAwaitingSidecar(out var next, scannedUpTo)) return true;
+            if (!ring.TryTakeAwaitingSidecar(out var next)) return true;
             file = next;
         }
     }
