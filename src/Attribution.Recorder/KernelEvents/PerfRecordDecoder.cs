@@ -40,14 +40,9 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
     {
         public void Handle(ReadOnlySpan<byte> record)
         {
-            if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Perf.RecordSample || record.Length < HeaderLength + 28) return;
-            var body = record[HeaderLength..];
-            long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + decoder.ClockOffset;
-            int rawSize = BinaryPrimitives.ReadInt32LittleEndian(body[24..]);
-            if (rawSize < 8 || 28 + rawSize > body.Length) return;
-            var raw = body.Slice(28, rawSize);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Perf.RecordSample || !TrySplitSample(record, out var body, out var raw)) return;
             if (decoder._byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tp) && tp.Spec.Role == TracepointRole.StateChange)
-                decoder._filter.NoteBirth(tp, raw, ns);
+                decoder._filter.NoteBirth(tp, raw, BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + decoder.ClockOffset);
         }
     }
 
@@ -69,19 +64,26 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
 
     private void Sample(ReadOnlySpan<byte> record)
     {
-        // pid, tid | time | cpu, res | raw size | raw
-        if (record.Length < HeaderLength + 28) { Malformed++; return; }
-        var body = record[HeaderLength..];
+        if (!TrySplitSample(record, out var body, out var raw)) { Malformed++; return; }
         int pid = BinaryPrimitives.ReadInt32LittleEndian(body), tid = BinaryPrimitives.ReadInt32LittleEndian(body[4..]);
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + ClockOffset;
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
-        int rawSize = BinaryPrimitives.ReadInt32LittleEndian(body[24..]);
-        if (rawSize < 8 || 28 + rawSize > body.Length) { Malformed++; return; }
-        var raw = body.Slice(28, rawSize);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);
+    }
+
+    /// <summary>A sample's body (pid, tid | time | cpu, res | raw size | raw) and its raw tracepoint record; false if they do not fit.</summary>
+    private static bool TrySplitSample(ReadOnlySpan<byte> record, out ReadOnlySpan<byte> body, out ReadOnlySpan<byte> raw)
+    {
+        body = raw = default;
+        if (record.Length < HeaderLength + 28) return false;
+        body = record[HeaderLength..];
+        int rawSize = BinaryPrimitives.ReadInt32LittleEndian(body[24..]);
+        if (rawSize < 8 || 28 + rawSize > body.Length) return false;
+        raw = body.Slice(28, rawSize);
+        return true;
     }
 
     private void Task(ReadOnlySpan<byte> record, bool fork)

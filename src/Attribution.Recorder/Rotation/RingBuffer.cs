@@ -54,18 +54,11 @@ internal sealed class RingBuffer(string outputPath, RotationPolicy policy, Actio
     /// <summary>The capture went on into <paramref name="file"/>; its sidecar is to follow.</summary>
     public void CaptureMovedTo(RingFile file) => _awaitingSidecar.Enqueue(file);
 
-    /// <summary>The sequence number of the newest capture file opened.</summary>
-    public int Newest => Volatile.Read(ref _sequence);
-
-    /// <summary>
-    /// The next capture file waiting for its sidecar that is still on disk, if its number is at most
-    /// <paramref name="upTo"/> (a file opened after a scan ended waits for the next scan). One taker: the snapshot thread.
-    /// </summary>
-    public bool TryTakeAwaitingSidecar(out RingFile file, int upTo = int.MaxValue)
+    /// <summary>The next capture file waiting for its sidecar that is still on disk. One taker: the snapshot thread.</summary>
+    public bool TryTakeAwaitingSidecar(out RingFile file)
     {
-        while (_awaitingSidecar.TryPeek(out file!) && file.Sequence <= upTo)
+        while (_awaitingSidecar.TryDequeue(out file!))
         {
-            _awaitingSidecar.TryDequeue(out _);
             lock (_gate) if (!_deleted.Contains(file.Sequence)) return true;
         }
         return false;

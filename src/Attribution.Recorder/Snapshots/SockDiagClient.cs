@@ -38,16 +38,11 @@ internal sealed unsafe class SockDiagClient : IDisposable
         byte protocol = kind.Protocol() == Core.Sockets.TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[RequestLength];
-        request.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(request, RequestLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[4..], SockDiagParser.SockDiagByFamily);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], NlmFRequest | NlmFDump);
-        BinaryPrimitives.WriteUInt32LittleEndian(request[8..], sequence);
+        DumpHeader(request, SockDiagParser.SockDiagByFamily, sequence);
         request[16] = family;
         request[17] = protocol;
         BinaryPrimitives.WriteUInt32LittleEndian(request[20..], 0xFFFF_FFFF); // every state, TIME_WAIT included
-        fixed (byte* r = request)
-            if (LibC.send(_fd, r, RequestLength, 0) != RequestLength) return false;
+        if (!Send(request)) return false;
 
         return NetlinkDumpReceiver.Receive(_fd, _receive, scratch, sequence) == 0;
     }
@@ -64,15 +59,10 @@ internal sealed unsafe class SockDiagClient : IDisposable
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[CompatRequestLength];
-        request.Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(request, CompatRequestLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[4..], SockDiagParser.TcpDiagGetSock);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], NlmFRequest | NlmFDump);
-        BinaryPrimitives.WriteUInt32LittleEndian(request[8..], sequence);
+        DumpHeader(request, SockDiagParser.TcpDiagGetSock, sequence);
         // struct inet_diag_req: family (ignored: the kernel dumps every family), src_len, dst_len, ext, sockid (48), states, dbs.
         BinaryPrimitives.WriteUInt32LittleEndian(request[(16 + 52)..], 0xFFFF_FFFF); // every state, TIME_WAIT included
-        fixed (byte* r = request)
-            if (LibC.send(_fd, r, CompatRequestLength, 0) != CompatRequestLength) return false;
+        if (!Send(request)) return false;
         if (NetlinkDumpReceiver.Receive(_fd, _receive, scratch, sequence) != 0) return false;
         v4.SetLength(0);
         v6.SetLength(0);
@@ -90,6 +80,22 @@ internal sealed unsafe class SockDiagClient : IDisposable
             dump = dump[aligned..];
         }
         return true;
+    }
+
+    /// <summary>Clears the request and writes its nlmsghdr: the whole length, the type, a dump request, the sequence.</summary>
+    private static void DumpHeader(Span<byte> request, ushort type, uint sequence)
+    {
+        request.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(request[4..], type);
+        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], NlmFRequest | NlmFDump);
+        BinaryPrimitives.WriteUInt32LittleEndian(request[8..], sequence);
+    }
+
+    private bool Send(ReadOnlySpan<byte> request)
+    {
+        fixed (byte* r = request)
+            return LibC.send(_fd, r, request.Length, 0) == request.Length;
     }
 
     public void Dispose() => LibC.close(_fd);
