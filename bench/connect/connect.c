@@ -13,17 +13,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
 static void *serve(void *arg) {
-    int listener = *(int *)arg;
+    int listener = (int)(intptr_t)arg; /* by value: the listener's variable ends with its block in main */
     char b;
     for (;;) {
         int c = accept(listener, NULL, NULL);
@@ -50,7 +52,7 @@ int main(int argc, char **argv) {
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (bind(listener, (struct sockaddr *)&to, sizeof to) || listen(listener, 4096)) { perror("listen"); return 1; }
         pthread_t server;
-        pthread_create(&server, NULL, serve, &listener);
+        pthread_create(&server, NULL, serve, (void *)(intptr_t)listener);
         if (rate <= 0) { sleep_until(now() + seconds); return 0; }
     }
     struct linger reset = { .l_onoff = 1, .l_linger = 0 };
@@ -64,6 +66,9 @@ int main(int argc, char **argv) {
         if (apart) sleep_until(due);
         else while (now() < due) { }
         int c = socket(AF_INET, SOCK_STREAM, 0);
+        /* Bounded: a reply that never comes ends this attempt after a second, not the run. */
+        struct timeval limit = { .tv_sec = 1 };
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
         if (connect(c, (struct sockaddr *)&to, sizeof to) == 0 && write(c, &b, 1) == 1 && read(c, &b, 1) == 1) made++;
         setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
         close(c);
