@@ -4,7 +4,7 @@
 #     with 2 000 extra TCP sockets held by 50 processes on loopback (made here, removed after);
 #   - the delay from a new flow's first packet to the end of the snapshot it triggers;
 #   - sidecar bytes per minute, idle and busy (the 2 000 sockets plus a stream of short connections);
-#   - the recorder's CPU on an idle host at the default interval.
+#   - the recorder's CPU on an idle host at the default interval, and the companion's (--snapshots-only).
 # Usage: bash bench/recorder-snapshots.sh [seconds per sidecar run, default 60]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,12 +52,17 @@ echo "attribution snapshot (median ms): $(snapshot_ms)"
 echo "ss -tuanp (median ms):            $(ss_ms -tuanp)"
 echo "ss -tuan  (median ms):            $(ss_ms -tuan)"
 echo "sidecar bytes/minute:             $(sidecar_rate)"
-$cli record -o "$work/c.pcapng" --force --duration "${seconds}s" "port 9" 2>/dev/null & cpu_rec=$!
-sleep 2
-ticks() { awk '{print $14 + $15}' "/proc/$cpu_rec/stat"; }
-t0=$(ticks); sleep $((seconds - 4)); t1=$(ticks)
-wait $cpu_rec
-echo "recorder CPU, default interval:   $(awk -v t="$((t1 - t0))" -v s="$((seconds - 4))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %% of a core\n", 100 * t / hz / s}')"
+idle_cpu() { # label, record arguments: the recorder's utime + stime over the idle middle of a recording
+  local label=$1; shift
+  $cli record "$@" --force --duration "${seconds}s" 2>/dev/null & local cpu_rec=$!
+  sleep 2
+  local t0 t1; t0=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat"); sleep $((seconds - 4)); t1=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat")
+  wait $cpu_rec
+  printf '%-34s%s\n' "$label:" "$(awk -v t="$((t1 - t0))" -v s="$((seconds - 4))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %% of a core\n", 100 * t / hz / s}')"
+}
+idle_cpu "recorder CPU, default interval" -o "$work/c.pcapng" "port 9"
+idle_cpu "companion (--snapshots-only) CPU" --snapshots-only -o "$work/c.snapshots"
+idle_cpu "companion, --no-kernel-events" --snapshots-only --no-kernel-events -o "$work/c.snapshots"
 
 echo "== trigger delay (100 short connections, 10 ms apart, idle host)"
 mkfifo "$work/srv"; $peer tcp-server 127.0.0.1 47901 <"$work/srv" >"$work/srv.out" & pids+=($!); exec {fd}>"$work/srv"

@@ -58,7 +58,7 @@ internal sealed class PerfEventSet : IDisposable
         var opened = new List<int>(Rings.Count);
         foreach (var ring in Rings)
         {
-            var attr = TracepointAttr(tracepoint.Id);
+            var attr = TracepointAttr(tracepoint.Id, tracepoint.Spec.WakesReader);
             int fd = Perf.Open(attr, -1, ring.Cpu, -1, out int errno);
             if (fd >= 0) opened.Add(fd);
             if (fd < 0 || Perf.ioctl(fd, Perf.IocSetOutput, ring.Fd) != 0)
@@ -89,8 +89,9 @@ internal sealed class PerfEventSet : IDisposable
 
     // sample_id_all and the leader's sample_type, so a PERF_RECORD_LOST written on behalf of a tracepoint
     // event has the same trailer as every other non-sample record in the ring.
-    private static Perf.EventAttr TracepointAttr(int id) => new()
+    private static Perf.EventAttr TracepointAttr(int id, bool wakes) => new()
     {
+        WakeupEvents = wakes ? 1u : 0u, // 0: only the ring's watermark (half full) wakes the reader
         Type = Perf.TypeTracepoint,
         Size = Perf.EventAttr.AttrSize,
         Config = (ulong)id,

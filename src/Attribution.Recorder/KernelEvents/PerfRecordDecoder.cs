@@ -69,6 +69,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + ClockOffset;
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
+        if (!tracepoint.Spec.IsEvidence) return;
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);

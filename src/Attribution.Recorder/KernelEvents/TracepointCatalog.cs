@@ -9,10 +9,25 @@ internal enum TracepointRole
     SocketIo,
     /// <summary>fib / fib6 route lookups: a UDP sender's full tuple in its own context; deduplicated.</summary>
     RouteLookup,
+    /// <summary>sched_process_fork / sched_process_exec: recorded nowhere (the leader's task and comm records say
+    /// it all); each sample only wakes the reader, so a new process is read while it lives.</summary>
+    Wake,
 }
 
 /// <summary>A tracepoint the recorder asks for, and the kernel filters to try on it, best first.</summary>
-internal sealed record TracepointSpec(string Name, TracepointRole Role, string[] Filters);
+internal sealed record TracepointSpec(string Name, TracepointRole Role, string[] Filters)
+{
+    /// <summary>
+    /// Whether each sample wakes the reader at once (perf wakeup_events = 1). The rest wait for the reader's
+    /// next round: what is late-sensitive is a new process (its identity must be read before it exits) and a TCP
+    /// state change (in connect(), a process's first network event, which names it); sends, receives and route
+    /// lookups come by the thousand and would only add wake-ups.
+    /// </summary>
+    public bool WakesReader => Role is TracepointRole.Wake or TracepointRole.StateChange;
+
+    /// <summary>Whether its samples are evidence written to the sidecar (and its format listed there).</summary>
+    public bool IsEvidence => Role != TracepointRole.Wake;
+}
 
 /// <summary>The tracepoints of a recording; each is optional, since kernels differ in which they have.</summary>
 internal static class TracepointCatalog
@@ -28,5 +43,9 @@ internal static class TracepointCatalog
         // tuple; TCP's lookups are left out (inet_sock_set_state says more about TCP).
         new("fib:fib_table_lookup", TracepointRole.RouteLookup, ["proto == 17"]),
         new("fib6:fib6_table_lookup", TracepointRole.RouteLookup, ["proto == 17"]),
+        // The leader's fork and comm records do not count toward wakeup_events; these tracepoints fire at the same
+        // moments and do. Without them the reader polls every few milliseconds to catch a 20 ms process.
+        new("sched:sched_process_fork", TracepointRole.Wake, []),
+        new("sched:sched_process_exec", TracepointRole.Wake, []),
     ];
 }

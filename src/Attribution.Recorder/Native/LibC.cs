@@ -43,6 +43,17 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    public const int EfdCloexec = 0x80000, EfdNonblock = 0x800;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nint count);
+
     [LibraryImport("libc")]
     public static partial uint geteuid();
 
