@@ -50,7 +50,7 @@ internal static class CompanionSession
 
         var identities = new ProcessIdentities(sidecar);
         using var kernelEvents = RecordSession.StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
-        using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
+        using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
         var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
         scheduler.Start();
         using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);

@@ -77,7 +77,10 @@ public static class SnapshotsCommand
     {
         Console.WriteLine($"snapshot {s.Id} {s.Reason.ToString().ToLowerInvariant()} {RealtimeClock.Format(s.StartNanoseconds)} " +
                           $"took {(s.EndNanoseconds - s.StartNanoseconds) / 1e6:F2} ms, {s.ProcessSockets.Count} processes with sockets, " +
-                          $"{s.Tables.Select(t => t.Netns).Distinct().Count()} namespaces{(s.Complete ? "" : ", INCOMPLETE")}");
+                          $"{s.Tables.Select(t => t.Netns).Distinct().Count()} namespaces" +
+                          (s.Counters.FdsCarried > 0 ? $", fds of {s.Counters.FdsCarried} processes carried" : "") +
+                          (s.Counters.TcpTablesCarried > 0 ? $", TCP tables of {s.Counters.TcpTablesCarried} namespaces carried" : "") +
+                          (s.Complete ? "" : ", INCOMPLETE"));
         if (!listSockets) return;
         var owners = new Dictionary<ulong, List<ProcessKey>>();
         foreach (var (key, inodes) in s.ProcessSockets)

@@ -53,6 +53,7 @@ internal static class SidecarCodec
                 w.Write7BitEncodedInt(s.Removed.Count);
                 foreach (var k in s.Removed) WriteKey(w, k);
                 w.Write7BitEncodedInt(s.Counters.FdsCarried); // added after the first format: older readers stop before it
+                w.Write7BitEncodedInt(s.Counters.TcpTablesCarried); // added later still, likewise
                 break;
             case CaptureStatsRecord c:
                 w.Write(c.TimestampNanoseconds); w.Write7BitEncodedInt(c.Interfaces.Count);
@@ -155,6 +156,7 @@ internal static class SidecarCodec
         var removed = ReadList(r, () => ReadKey(r));
         // Older recorders ended the record here; newer ones add how many processes' fds were carried, not re-read.
         if (r.BaseStream.Position < r.BaseStream.Length) counters = counters with { FdsCarried = r.Read7BitEncodedInt() };
+        if (r.BaseStream.Position < r.BaseStream.Length) counters = counters with { TcpTablesCarried = r.Read7BitEncodedInt() };
         return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters);
     }
 

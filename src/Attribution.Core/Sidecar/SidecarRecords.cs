@@ -106,7 +106,7 @@ public sealed record ProcessSockets(ProcessKey Key, ulong[] Inodes);
 /// processes' fds were not read again because they cannot have changed since they were last read (their only
 /// thread has not run since: docs/RECORDING.md, Incremental fd scans). 0 in files from older recorders.
 /// </summary>
-public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVanished, int FdsUnreadable, int NamespacesUnreadable, int FdsCarried = 0);
+public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVanished, int FdsUnreadable, int NamespacesUnreadable, int FdsCarried = 0, int TcpTablesCarried = 0);
 
 /// <summary>
 /// One snapshot. A keyframe lists every process holding sockets; a delta lists only processes whose socket

@@ -12,7 +12,7 @@ namespace Attribution.Recorder.KernelEvents;
 /// batch passes <see cref="BatchBytes"/>. Nothing here may end a recording: a failure stops the events and
 /// is reported in the summary.
 /// </summary>
-internal sealed class KernelEventSource : IDisposable
+internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
 {
     // Per-CPU ring size. At ~6k new loopback connections/s (~80k events/s on 2 CPUs) a 1 MB ring lost events
     // whenever the reader was not scheduled for ~200 ms on a busy host; 4 MB did not (docs/RECORDING.md).
@@ -42,6 +42,9 @@ internal sealed class KernelEventSource : IDisposable
     private long _lostWritten;
     private readonly int _wake = LibC.eventfd(0, LibC.EfdCloexec | LibC.EfdNonblock); // Stop and WriteBatchNow: wake the poll
     private readonly int _idleDrainMs;
+    private readonly bool _seesTcpStates;
+    private long _markRequested, _markServed;
+    private readonly ManualResetEventSlim _markDone = new(false);
 
     public KernelEventSourcesRecord Sources { get; }
     public long EventsWritten { get; private set; }
@@ -60,6 +63,7 @@ internal sealed class KernelEventSource : IDisposable
         bool wakes = TracepointCatalog.All.Where(s => s.Role == TracepointRole.Wake)
             .All(s => events.Tracepoints.Any(t => t.Spec == s));
         _idleDrainMs = wakes && _wake >= 0 ? IdleDrainMs : FallbackDrainMs;
+        _seesTcpStates = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.StateChange);
     }
 
     /// <summary>Opens and starts the events; null, with the reason, when this host gives none (no tracefs is not fatal, no perf is).</summary>
@@ -109,7 +113,9 @@ internal sealed class KernelEventSource : IDisposable
                 fixed (Perf.PollFd* p = fds) Perf.poll(p, (nuint)fds.Length, _idleDrainMs);
                 if (_wake >= 0 && fds[^1].Revents != 0) ClearWake();
                 long drainStart = Environment.TickCount64;
+                long markRequest = Volatile.Read(ref _markRequested); // read before the heads: what was written before the request is drained now
                 DrainAll();
+                if (markRequest != _markServed) { Volatile.Write(ref _markServed, markRequest); _markDone.Set(); }
                 long now = RealtimeClock.NowNanoseconds();
                 bool requested = _batchRequested;
                 if (requested || _encoder.Length >= BatchBytes || now >= nextBatch)
@@ -119,7 +125,7 @@ internal sealed class KernelEventSource : IDisposable
                     if (requested) { _batchRequested = false; _batchWritten.Set(); }
                 }
                 int rest = MinDrainGapMs - (int)(Environment.TickCount64 - drainStart);
-                if (rest > 0 && !_stopping && !_batchRequested) Thread.Sleep(rest);
+                if (rest > 0 && !_stopping && !_batchRequested && Volatile.Read(ref _markRequested) == _markServed) Thread.Sleep(rest);
             }
             DrainAll();
             WriteBatch();
@@ -132,6 +138,30 @@ internal sealed class KernelEventSource : IDisposable
         {
             _batchWritten.Set(); // nobody waits for a thread that is gone
         }
+    }
+
+    /// <summary>
+    /// The count of TCP state changes (and lost events) up to now: every ring is drained up to the moment of the call
+    /// first, by the event thread. Null when the events cannot vouch: no state-change tracepoint, the thread stopped,
+    /// or the drain took longer than <paramref name="timeout"/>. Two equal marks mean no TCP socket of any namespace
+    /// was made, changed state or closed between them (<see cref="ITcpStateWitness"/>).
+    /// </summary>
+    public long? TcpStateMark(TimeSpan timeout)
+    {
+        if (!_seesTcpStates || _stopping || Failure is not null || _thread is not { IsAlive: true }) return null;
+        _markDone.Reset();
+        long request = Interlocked.Increment(ref _markRequested);
+        Wake();
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (Volatile.Read(ref _markServed) < request)
+        {
+            long left = deadline - Environment.TickCount64;
+            if (left <= 0 || !_markDone.Wait(TimeSpan.FromMilliseconds(left))) return null;
+            _markDone.Reset();
+        }
+        if (Failure is not null) return null;
+        // Lost events might have been state changes: a loss moves the mark as a change would.
+        return _decoder.StateChanges + _decoder.Lost + _decoder.Malformed;
     }
 
     private unsafe void Wake()
@@ -203,6 +233,7 @@ internal sealed class KernelEventSource : IDisposable
         if (_thread is { IsAlive: true }) Stop();
         _events.Dispose();
         _batchWritten.Dispose();
+        _markDone.Dispose();
         if (_wake >= 0) LibC.close(_wake);
     }
 }

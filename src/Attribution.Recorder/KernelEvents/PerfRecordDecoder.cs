@@ -23,6 +23,8 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
 
     public long Lost { get; private set; }
     public long Malformed { get; private set; }
+    /// <summary>TCP state changes decoded, kept or not: what <see cref="KernelEventSource.TcpStateMark"/> counts.</summary>
+    public long StateChanges { get; private set; }
     public long Filtered => _filter.Dropped;
 
     public PerfRecordDecoder(KernelEventEncoder encoder, ProcessTracker processes, IEnumerable<OpenTracepoint> tracepoints)
@@ -70,6 +72,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
         if (!tracepoint.Spec.IsEvidence) return;
+        if (tracepoint.Spec.Role == TracepointRole.StateChange) StateChanges++;
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);

@@ -35,9 +35,19 @@ internal sealed class SnapshotTaker : IDisposable
     private Dictionary<ProcessKey, ulong> _netnsOf = new();
     private SnapshotRecord? _last;
     private uint _nextId;
+    // TCP tables carried while the kernel events saw no TCP state change (ITcpStateWitness): the witness's mark at
+    // each namespace's last TCP dump, and this snapshot's.
+    private static readonly TimeSpan TcpMarkTimeout = TimeSpan.FromMilliseconds(10);
+    private readonly ITcpStateWitness? _tcpWitness;
+    private readonly Dictionary<ulong, long> _tcpMarkOf = new();
+    private long? _tcpMark;
+    private bool _keyframe;
+    private int _tcpCarried;
 
-    public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null)
+    public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null,
+        ITcpStateWitness? tcpWitness = null)
     {
+        _tcpWitness = tcpWitness;
         _identitiesWritten = identities ?? new ProcessIdentities(writer);
         _procRoot = procRoot;
         _writer = writer;
@@ -90,6 +100,9 @@ internal sealed class SnapshotTaker : IDisposable
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
     {
         long start = RealtimeClock.NowNanoseconds();
+        _keyframe = _nextId % KeyframeEvery == 0;
+        _tcpMark = _tcpWitness?.TcpStateMark(TcpMarkTimeout);
+        _tcpCarried = 0;
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
         var read = new HashSet<ulong>();
@@ -123,7 +136,7 @@ internal sealed class SnapshotTaker : IDisposable
         _netnsOf = scan.NetnsOf;
         foreach (var table in pendingTables) _writer.Write(table);
 
-        bool keyframe = _nextId % KeyframeEvery == 0;
+        bool keyframe = _keyframe;
         var changed = new List<ProcessSockets>();
         var removed = new List<ProcessKey>();
         foreach (var (key, inodes) in scan.Sockets)
@@ -138,7 +151,7 @@ internal sealed class SnapshotTaker : IDisposable
         _previous = scan.Sockets;
 
         var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
-            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried));
+            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried, _tcpCarried));
         _writer.Write(record);
         _last = record;
         return record;
@@ -172,12 +185,15 @@ internal sealed class SnapshotTaker : IDisposable
         if (diag is not null)
         {
             var refs = new List<TableRef>(4);
-            bool tcpDone = diag.TryDumpTcp(_diagScratch, _tcp4, _tcp6);
-            if (tcpDone)
+            bool tcpDone = TryCarryTcp(netns, refs, pending);
+            if (tcpDone) _tcpCarried++;
+            else if (tcpDone = diag.TryDumpTcp(_diagScratch, _tcp4, _tcp6))
             {
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp, Content(_tcp4), pending));
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp6, Content(_tcp6), pending));
+                if (_tcpMark is long mark) _tcpMarkOf[netns] = mark;
             }
+            if (!tcpDone) _tcpMarkOf.Remove(netns);
             foreach (var kind in SocketTableKinds.Diag)
             {
                 if (tcpDone && (kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6)) continue;
@@ -197,6 +213,21 @@ internal sealed class SnapshotTaker : IDisposable
             if (refs is not null) { readThrough = pid; return refs; }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The namespace's TCP tables as its last dump read them, when the kernel events vouch that no TCP socket changed
+    /// state anywhere since (equal marks). Never in a keyframe: every keyframe dumps afresh, so what no state change
+    /// shows (queue sizes, timers; a TIME_WAIT entry's expiry) is at most KeyframeEvery snapshots old.
+    /// </summary>
+    private bool TryCarryTcp(ulong netns, List<TableRef> refs, List<SocketTableRecord> pending)
+    {
+        if (_keyframe || _tcpMark is not long mark || !_tcpMarkOf.TryGetValue(netns, out long last) || last != mark ||
+            !_tableContent.TryGetValue((netns, SocketTableKind.DiagTcp), out var tcp4) ||
+            !_tableContent.TryGetValue((netns, SocketTableKind.DiagTcp6), out var tcp6)) return false;
+        refs.Add(Remember(netns, SocketTableKind.DiagTcp, tcp4.Content, pending));
+        refs.Add(Remember(netns, SocketTableKind.DiagTcp6, tcp6.Content, pending));
+        return true;
     }
 
     /// <summary>
