@@ -102,9 +102,9 @@ public sealed class RecordSession
             var identities = new ProcessIdentities(sidecar);
             // Before the first snapshot, so no process that starts from here on escapes both.
             using var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
-            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities);
+            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
             var sidecarRotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, !exclusive);
-            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap) { BetweenSnapshots = sidecarRotation is null ? null : sidecarRotation.RunPending };
+            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap, kernelEvents is null ? null : TriggerBudget.WithKernelEvents()) { BetweenSnapshots = sidecarRotation is null ? null : sidecarRotation.RunPending };
             scheduler.Start();
             using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
             foreach (var source in sources) source.Start(_ => stop.Set());

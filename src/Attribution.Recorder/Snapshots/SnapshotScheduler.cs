@@ -11,12 +11,17 @@ namespace Attribution.Recorder.Snapshots;
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
 /// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
+/// With kernel events on, triggered snapshots also live within a CPU budget (<see cref="TriggerBudget"/>): under a flood
+/// of new flows the events, not snapshots, name each connection's process, and a recorder that took ~75 % of a core
+/// at 1 000 new connections a second on a busy host (docs/PERFORMANCE.md) would be a burden on the host it examines.
 /// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
 /// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
-internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap)
+internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap,
+    TriggerBudget? budget = null)
 {
-    public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap) : this(taker.Take, interval, minGap) { }
+    public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
+        : this(taker.Take, interval, minGap, budget) { }
 
     private readonly AutoResetEvent _wake = new(false);
     private readonly List<long> _triggerDelays = [];
@@ -63,6 +68,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                 long timerDue = lastTimerEnd + interval.Ticks * 100;
                 bool triggerPending = Volatile.Read(ref _pendingTriggerPacket) != 0;
                 long earliest = lastEnd + Math.Max(minGap.Ticks * 100, lastDuration / 4);
+                if (budget is not null) earliest = Math.Max(earliest, budget.AvailableAt(now));
                 if (triggerPending && now >= earliest)
                 {
                     // A new flow first: its snapshot races a short connection; a ring buffer's switch can wait a few ms.
@@ -70,7 +76,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                     bool timer = now >= timerDue;
                     var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet);
                     if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
-                    else TriggeredSnapshots++;
+                    else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds); }
                     _triggerDelays.Add(s.EndNanoseconds - packet);
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }

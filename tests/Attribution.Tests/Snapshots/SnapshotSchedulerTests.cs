@@ -39,4 +39,48 @@ public class SnapshotSchedulerTests
         Assert.Equal(scheduler.TriggerDelays.Count, taken.Count(t => t.Packet != 0));
         Assert.Equal(SnapshotReason.Final, taken.Last().Reason);
     }
+
+    [Fact]
+    public void A_trigger_budget_holds_a_flood_of_new_flows_to_its_share_of_a_core()
+    {
+        // Snapshots of ~10 ms, a new flow every millisecond for a second: without a budget about 80 snapshots
+        // (spaced by a quarter of their duration); with 20 % of a core and a 50 ms burst, at most ~25.
+        var taken = new ConcurrentQueue<(SnapshotReason Reason, long Packet)>();
+        SnapshotRecord Slow(SnapshotReason reason, long packet)
+        {
+            long start = RealtimeClock.NowNanoseconds();
+            Thread.Sleep(10);
+            taken.Enqueue((reason, packet));
+            return new SnapshotRecord((uint)taken.Count, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default);
+        }
+        var budget = new TriggerBudget(0.2, TimeSpan.FromMilliseconds(50));
+        var scheduler = new SnapshotScheduler(Slow, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(2), budget);
+        scheduler.Start();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            scheduler.Trigger(RealtimeClock.NowNanoseconds());
+            Thread.Sleep(1);
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        scheduler.Stop();
+        int triggered = scheduler.TriggeredSnapshots;
+        // The first snapshot comes at once (a full bucket); the rest within 20 % of the elapsed time plus the burst,
+        // each ~10-11 ms (a loaded host may make them longer, which only lowers the count).
+        Assert.InRange(triggered, 3, (int)((0.2 * seconds + 0.05) / 0.010) + 2);
+        Assert.Equal(0, scheduler.TimerSnapshots);
+    }
+
+    [Fact]
+    public void The_budget_fills_at_its_share_up_to_its_burst()
+    {
+        const long Ms = 1_000_000;
+        var budget = new TriggerBudget(0.1, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(1_000 * Ms, budget.AvailableAt(1_000 * Ms)); // full at first
+        budget.Spend(1_000 * Ms, 150 * Ms);                       // 100 - 150 = -50 ms
+        Assert.Equal(1_500 * Ms, budget.AvailableAt(1_000 * Ms)); // 50 ms at 10 % of a core: 500 ms later
+        Assert.Equal(1_600 * Ms, budget.AvailableAt(1_600 * Ms));
+        budget.Spend(100_000 * Ms, 180 * Ms);                     // refilled only to the 100 ms burst: -80 ms
+        Assert.Equal(100_800 * Ms, budget.AvailableAt(100_000 * Ms));
+    }
 }
