@@ -54,6 +54,9 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buffer, nint count);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint pread(int fd, byte* buffer, nint count, long offset);
+
     [LibraryImport("libc")]
     public static partial uint geteuid();
 

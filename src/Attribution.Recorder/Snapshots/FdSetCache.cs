@@ -19,7 +19,7 @@ namespace Attribution.Recorder.Snapshots;
 /// show, and a thread made in the microseconds between T1 and S1 that changes fds and ends before T2.
 /// Multi-threaded processes are read every time (their main thread's counters do not speak for the others).
 /// </summary>
-internal sealed class FdSetCache(string procRoot)
+internal sealed class FdSetCache(string procRoot) : IDisposable
 {
     private readonly record struct Entry(ulong StartTicks, ulong Netns, ulong RunNanoseconds, ulong Timeslices, ulong[] Inodes, uint Scan);
 
@@ -28,13 +28,14 @@ internal sealed class FdSetCache(string procRoot)
 
     private readonly Dictionary<int, Entry> _entries = new();
     private readonly List<int> _stale = new();
-    private readonly ProcReader _reader = new();
+    private readonly ProcStatFiles _files = new(procRoot);
     private uint _scan;
 
     /// <summary>Starts a scan; <paramref name="readAll"/> forgets everything, so every process is read afresh.</summary>
     public void BeginScan(bool readAll)
     {
         _scan++;
+        _files.BeginScan();
         if (readAll) _entries.Clear();
     }
 
@@ -45,6 +46,7 @@ internal sealed class FdSetCache(string procRoot)
         foreach (var (pid, entry) in _entries)
             if (entry.Scan != _scan) _stale.Add(pid);
         foreach (int pid in _stale) _entries.Remove(pid);
+        _files.EndScan();
     }
 
     /// <summary>
@@ -81,14 +83,14 @@ internal sealed class FdSetCache(string procRoot)
     private bool ReadStat(int pid, out byte state, out int threads, out ulong start)
     {
         state = 0; threads = 0; start = 0;
-        return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, ProcPaths.Stat), out var text) &&
-               ProcStat.TryParseRunState(text, out state, out threads, out start);
+        return _files.TryRead(pid, schedStat: false, out var text) && ProcStat.TryParseRunState(text, out state, out threads, out start);
     }
 
     private bool ReadSchedStat(int pid, out ulong run, out ulong slices)
     {
         run = 0; slices = 0;
-        return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, ProcSchedStat.Path), out var text) &&
-               ProcSchedStat.TryParse(text, out run, out slices);
+        return _files.TryRead(pid, schedStat: true, out var text) && ProcSchedStat.TryParse(text, out run, out slices);
     }
+
+    public void Dispose() => _files.Dispose();
 }

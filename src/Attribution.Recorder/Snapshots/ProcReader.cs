@@ -14,25 +14,35 @@ internal sealed class ProcReader
     /// <summary>Reads a whole file; the span is valid until the next call. False if it is gone or unreadable.</summary>
     public bool TryReadFile(string path, out ReadOnlySpan<byte> content)
     {
+        // open(2) and pread(2) directly: File.OpenHandle adds an fstat and a flock per file and throws for a
+        // process that vanished, which on a busy host is every snapshot (perf, docs/PERFORMANCE.md).
         content = default;
-        try
+        int fd = LibC.Open(path, LibC.ORdonly | LibC.OCloexec);
+        if (fd < 0) return false;
+        try { return TryReadAll(fd, out content); }
+        finally { LibC.close(fd); }
+    }
+
+    /// <summary>Reads an open file from its start to EOF (pread at 0 makes /proc generate it afresh); the span is valid until the next call.</summary>
+    public unsafe bool TryReadAll(int fd, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        int total = 0;
+        while (true)
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            int total = 0;
-            while (true)
+            if (total == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            nint read;
+            fixed (byte* b = _buffer) read = LibC.pread(fd, b + total, _buffer.Length - total, total);
+            if (read < 0)
             {
-                if (total == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-                int read = RandomAccess.Read(handle, _buffer.AsSpan(total), total);
-                if (read == 0) break;
-                total += read;
+                if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == LibC.Eintr) continue;
+                return false;
             }
-            content = _buffer.AsSpan(0, total);
-            return true;
+            if (read == 0) break;
+            total += (int)read;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
+        content = _buffer.AsSpan(0, total);
+        return true;
     }
 
     public byte[]? TryReadFileCopy(string path) => TryReadFile(path, out var content) ? content.ToArray() : null;

@@ -17,7 +17,7 @@ internal sealed class ProcessScan
 /// Walks /proc/PID for every process: its network namespace (ns/net link), the socket inodes among its
 /// fds (fd/N links of the form "socket:[inode]") and, for socket holders, its identity from stat.
 /// </summary>
-internal sealed class ProcessScanner(string procRoot)
+internal sealed class ProcessScanner(string procRoot) : IDisposable
 {
     private static readonly EnumerationOptions Options = new()
     {
@@ -129,6 +129,8 @@ internal sealed class ProcessScanner(string procRoot)
         int length = ProcReader.ReadLink(ProcPaths.Process(procRoot, pid, ProcPaths.NetNamespace).AsSpan(), target);
         return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
     }
+
+    public void Dispose() => _unchanged.Dispose();
 
     private bool TryCollectSocketInodes(int pid, List<ulong> into) =>
         _fds.TryCollect(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), into);

@@ -266,6 +266,7 @@ internal sealed class SnapshotTaker : IDisposable
 
     public void Dispose()
     {
+        _scanner.Dispose();
         _diag?.Dispose();
         _foreignDiag?.Dispose();
     }

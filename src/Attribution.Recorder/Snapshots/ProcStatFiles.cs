@@ -1,0 +1,87 @@
+using Attribution.Core.Linux;
+using Attribution.Recorder.Native;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// /proc/PID/stat and /proc/PID/schedstat kept open per process and read again with pread at offset 0, which makes
+/// the kernel generate them afresh. Every snapshot reads both for every process to decide whose fds to carry
+/// (<see cref="FdSetCache"/>); on the busy bench, opening and closing them cost more than reading them (perf,
+/// docs/PERFORMANCE.md). A kept file answers ESRCH once its process has gone, even when the pid has been reused,
+/// so it never reads another process's file: the pid's files are then opened afresh. Files of processes a scan did
+/// not meet are closed at its end; past <see cref="MaxProcesses"/> processes the rest are opened and closed each time.
+/// </summary>
+internal sealed class ProcStatFiles(string procRoot) : IDisposable
+{
+    public const int MaxProcesses = 4096; // two fds each, within the usual 20k-1M hard limit that .NET raises the soft limit to
+
+    private struct Files
+    {
+        public int Stat, SchedStat;
+        public uint Scan;
+    }
+
+    private readonly Dictionary<int, Files> _open = new();
+    private readonly List<int> _stale = new();
+    private readonly ProcReader _reader = new();
+    private uint _scan;
+
+    public void BeginScan() => _scan++;
+
+    /// <summary>Closes the files of processes this scan did not meet: they have exited.</summary>
+    public void EndScan()
+    {
+        _stale.Clear();
+        foreach (var (pid, files) in _open)
+            if (files.Scan != _scan) _stale.Add(pid);
+        foreach (int pid in _stale)
+        {
+            Close(_open[pid]);
+            _open.Remove(pid);
+        }
+    }
+
+    /// <summary>The process's stat (or schedstat) as of now; the span is valid until the next call. False if it is gone.</summary>
+    public bool TryRead(int pid, bool schedStat, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        if (!_open.TryGetValue(pid, out var files))
+        {
+            if (_open.Count >= MaxProcesses || !TryOpen(pid, out files))
+                return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, schedStat ? ProcSchedStat.Path : ProcPaths.Stat), out content);
+        }
+        files.Scan = _scan;
+        _open[pid] = files;
+        int fd = schedStat ? files.SchedStat : files.Stat;
+        if (fd >= 0 && _reader.TryReadAll(fd, out content)) return true;
+        // Gone, or the pid now names another process: its files are opened afresh, once.
+        Close(files);
+        _open.Remove(pid);
+        if (!TryOpen(pid, out files)) return false;
+        files.Scan = _scan;
+        _open[pid] = files;
+        fd = schedStat ? files.SchedStat : files.Stat;
+        return fd >= 0 && _reader.TryReadAll(fd, out content);
+    }
+
+    private bool TryOpen(int pid, out Files files)
+    {
+        files = default;
+        files.Stat = LibC.Open(ProcPaths.Process(procRoot, pid, ProcPaths.Stat), LibC.ORdonly | LibC.OCloexec);
+        if (files.Stat < 0) return false;
+        files.SchedStat = LibC.Open(ProcPaths.Process(procRoot, pid, ProcSchedStat.Path), LibC.ORdonly | LibC.OCloexec); // -1 without CONFIG_SCHED_INFO
+        return true;
+    }
+
+    private static void Close(Files files)
+    {
+        if (files.Stat >= 0) LibC.close(files.Stat);
+        if (files.SchedStat >= 0) LibC.close(files.SchedStat);
+    }
+
+    public void Dispose()
+    {
+        foreach (var files in _open.Values) Close(files);
+        _open.Clear();
+    }
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using Attribution.Core.Linux;
+using Attribution.Recorder.Snapshots;
+
+namespace Attribution.Tests.Snapshots;
+
+/// <summary>
+/// Kept-open stat and schedstat files: a second read sees the process's counters of now, not of the first read; a
+/// process that has exited reads as gone; and a scan that no longer meets a process closes its files.
+/// </summary>
+public sealed class ProcStatFilesTests
+{
+    [Fact]
+    public void Kept_files_read_afresh_read_as_gone_after_exit_and_close_when_not_met()
+    {
+        // A busy single-threaded child: its time on CPU grows between two reads.
+        using var child = Process.Start("python3", ["-c", "import time\nwhile True:\n  sum(range(200000)); time.sleep(0.005)"])!;
+        using var files = new ProcStatFiles("/proc");
+        try
+        {
+            files.BeginScan();
+            Assert.True(files.TryRead(child.Id, schedStat: true, out var first));
+            Assert.True(ProcSchedStat.TryParse(first, out ulong runBefore, out _));
+            Thread.Sleep(300);
+            Assert.True(files.TryRead(child.Id, schedStat: true, out var second));
+            Assert.True(ProcSchedStat.TryParse(second, out ulong runAfter, out _));
+            Assert.True(runAfter > runBefore, $"{runBefore} -> {runAfter}");
+            Assert.True(files.TryRead(child.Id, schedStat: false, out var stat));
+            Assert.True(ProcStat.TryParseRunState(stat, out _, out int threads, out _));
+            Assert.Equal(1, threads);
+            files.EndScan();
+            int fdsKept = Directory.GetFiles("/proc/self/fd").Length;
+            files.BeginScan(); // a scan that does not meet the child closes its two files
+            files.EndScan();
+            Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fdsKept - 2, "the files of a process not met are closed");
+
+            files.BeginScan();
+            Assert.True(files.TryRead(child.Id, schedStat: false, out _)); // opened again
+            child.Kill();
+            child.WaitForExit(); // reaped: the kept files answer ESRCH, and the pid's files are gone
+            Assert.False(files.TryRead(child.Id, schedStat: false, out _));
+            Assert.False(files.TryRead(child.Id, schedStat: true, out _));
+            files.EndScan();
+        }
+        finally
+        {
+            if (!child.HasExited) { child.Kill(); child.WaitForExit(); }
+        }
+    }
+}
