@@ -1,5 +1,6 @@
 using Attribution.Core.KernelEvents;
 using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
 using Attribution.Core.Time;
 using Attribution.Recorder.Native;
 using Attribution.Recorder.Snapshots;
@@ -43,7 +44,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     private readonly int _wake = LibC.eventfd(0, LibC.EfdCloexec | LibC.EfdNonblock); // Stop and WriteBatchNow: wake the poll
     private readonly int _idleDrainMs;
     private readonly bool _seesTcpStates;
-    private long _markRequested, _markServed;
+    private long _markRequested, _markServed, _damagedAtLastTake;
     private readonly ManualResetEventSlim _markDone = new(false);
 
     public KernelEventSourcesRecord Sources { get; }
@@ -141,14 +142,15 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     }
 
     /// <summary>
-    /// The count of TCP state changes (and lost events) up to now: every ring is drained up to the moment of the call
-    /// first, by the event thread. Null when the events cannot vouch: no state-change tracepoint, the thread stopped,
-    /// or the drain took longer than <paramref name="timeout"/>. Two equal marks mean no TCP socket of any namespace
-    /// was made, changed state or closed between them (<see cref="ITcpStateWitness"/>).
+    /// <see cref="ITcpStateWitness.TryTakeChanges"/>: the event thread first drains every ring up to the moment of the
+    /// call, so every state change before it has been noted. False when the events cannot vouch: no state-change
+    /// tracepoint, the thread stopped, events lost or malformed since the previous call, or the drain took longer
+    /// than <paramref name="timeout"/>.
     /// </summary>
-    public long? TcpStateMark(TimeSpan timeout)
+    public bool TryTakeChanges(TimeSpan timeout, HashSet<IpAddr> changed, out bool unknown)
     {
-        if (!_seesTcpStates || _stopping || Failure is not null || _thread is not { IsAlive: true }) return null;
+        unknown = true;
+        if (!_seesTcpStates || _stopping || Failure is not null || _thread is not { IsAlive: true }) return false;
         _markDone.Reset();
         long request = Interlocked.Increment(ref _markRequested);
         Wake();
@@ -156,12 +158,15 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         while (Volatile.Read(ref _markServed) < request)
         {
             long left = deadline - Environment.TickCount64;
-            if (left <= 0 || !_markDone.Wait(TimeSpan.FromMilliseconds(left))) return null;
+            if (left <= 0 || !_markDone.Wait(TimeSpan.FromMilliseconds(left))) return false;
             _markDone.Reset();
         }
-        if (Failure is not null) return null;
-        // Lost events might have been state changes: a loss moves the mark as a change would.
-        return _decoder.StateChanges + _decoder.Lost + _decoder.Malformed;
+        unknown = _decoder.TcpChanges.TakeInto(changed);
+        // A lost event might have been a state change anywhere: nothing since the previous call is vouched for.
+        long damaged = _decoder.Lost + _decoder.Malformed;
+        bool vouched = damaged == _damagedAtLastTake && Failure is null;
+        _damagedAtLastTake = damaged;
+        return vouched;
     }
 
     private unsafe void Wake()

@@ -24,6 +24,8 @@ internal sealed class OpenTracepoint
     public TracepointField DestinationPort { get; }
     public TracepointField OldState { get; }
     public TracepointField NewState { get; }
+    /// <summary>inet_sock_set_state's local address as IPv6 (IPv4 v4-mapped); null on a kernel whose format lacks it.</summary>
+    public TracepointField? LocalV6 { get; }
 
     private OpenTracepoint(TracepointSpec spec, TracepointFormat format, string text)
     {
@@ -37,6 +39,7 @@ internal sealed class OpenTracepoint
                 Socket = format.Get("skaddr");
                 OldState = format.Get("oldstate");
                 NewState = format.Get("newstate");
+                if (format.TryGet("saddr_v6", out var local) && local.Size == 16) LocalV6 = local;
                 break;
             case TracepointRole.SocketIo:
                 Socket = format.Get("sk");

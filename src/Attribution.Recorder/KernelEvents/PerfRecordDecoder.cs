@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Attribution.Core.KernelEvents;
+using Attribution.Core.Sockets;
 using Attribution.Recorder.Native;
 
 namespace Attribution.Recorder.KernelEvents;
@@ -23,9 +24,10 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
 
     public long Lost { get; private set; }
     public long Malformed { get; private set; }
-    /// <summary>TCP state changes decoded, kept or not: what <see cref="KernelEventSource.TcpStateMark"/> counts.</summary>
-    public long StateChanges { get; private set; }
     public long Filtered => _filter.Dropped;
+
+    /// <summary>Where every TCP state change's local address goes, for the snapshots' carried TCP tables.</summary>
+    public TcpChangeLog TcpChanges { get; } = new();
 
     public PerfRecordDecoder(KernelEventEncoder encoder, ProcessTracker processes, IEnumerable<OpenTracepoint> tracepoints)
     {
@@ -72,7 +74,8 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
         if (!tracepoint.Spec.IsEvidence) return;
-        if (tracepoint.Spec.Role == TracepointRole.StateChange) StateChanges++;
+        if (tracepoint.Spec.Role == TracepointRole.StateChange) // every one, kept or not
+            TcpChanges.Note(tracepoint.LocalV6 is { } local && local.Offset + 16 <= raw.Length ? IpAddr.FromV6(raw.Slice(local.Offset, 16)) : null);
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);

@@ -1,14 +1,22 @@
+using Attribution.Core.Sockets;
+
 namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
 /// Something that sees every TCP state change of the host, in every namespace: the kernel events'
 /// inet_sock_set_state. A TCP socket enters the kernel's tables (listen, connect, a passive open's child) and
-/// leaves them (close) only through a state change, so while none happens the TCP tables list the same sockets
-/// with the same tuples, states, owners' uids and inodes, and a snapshot need not walk the kernel's TCP hash
-/// table again (one walk per namespace: the biggest share of an idle busy host's snapshot, docs/PERFORMANCE.md).
+/// leaves them (close) only through a state change, so while none happens in a namespace its TCP tables list the
+/// same sockets with the same tuples, states, owners' uids and inodes, and a snapshot need not walk the kernel's TCP
+/// hash table for it again (one walk per namespace: the biggest share of an idle busy host's snapshot,
+/// docs/PERFORMANCE.md).
 /// </summary>
 internal interface ITcpStateWitness
 {
-    /// <summary>A mark for now (equal marks: no TCP state change between them), or null when it cannot vouch.</summary>
-    long? TcpStateMark(TimeSpan timeout);
+    /// <summary>
+    /// Adds to <paramref name="changed"/> the local address of every TCP socket that changed state since the previous
+    /// call, up to now; <paramref name="unknown"/> when a change's address is not known (or there were too many to list).
+    /// False when it cannot vouch for the time since the previous call (events lost, the event thread stopped or late):
+    /// then every namespace must be read afresh.
+    /// </summary>
+    bool TryTakeChanges(TimeSpan timeout, HashSet<IpAddr> changed, out bool unknown);
 }

@@ -35,19 +35,14 @@ internal sealed class SnapshotTaker : IDisposable
     private Dictionary<ProcessKey, ulong> _netnsOf = new();
     private SnapshotRecord? _last;
     private uint _nextId;
-    // TCP tables carried while the kernel events saw no TCP state change (ITcpStateWitness): the witness's mark at
-    // each namespace's last TCP dump, and this snapshot's.
-    private static readonly TimeSpan TcpMarkTimeout = TimeSpan.FromMilliseconds(10);
-    private readonly ITcpStateWitness? _tcpWitness;
-    private readonly Dictionary<ulong, long> _tcpMarkOf = new();
-    private long? _tcpMark;
+    private readonly TcpTableCarry? _tcpCarry; // with kernel events: TCP tables of namespaces where no TCP socket changed state
     private bool _keyframe;
     private int _tcpCarried;
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null,
         ITcpStateWitness? tcpWitness = null)
     {
-        _tcpWitness = tcpWitness;
+        _tcpCarry = tcpWitness is null ? null : new TcpTableCarry(tcpWitness);
         _identitiesWritten = identities ?? new ProcessIdentities(writer);
         _procRoot = procRoot;
         _writer = writer;
@@ -101,7 +96,7 @@ internal sealed class SnapshotTaker : IDisposable
     {
         long start = RealtimeClock.NowNanoseconds();
         _keyframe = _nextId % KeyframeEvery == 0;
-        _tcpMark = _tcpWitness?.TcpStateMark(TcpMarkTimeout);
+        _tcpCarry?.BeginSnapshot(_keyframe);
         _tcpCarried = 0;
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
@@ -121,6 +116,7 @@ internal sealed class SnapshotTaker : IDisposable
         _addressesRead.RemoveWhere(n => !scan.PidsByNetns.ContainsKey(n));
         long end = RealtimeClock.NowNanoseconds();
         _foreignDiag?.Prune(scan.PidsByNetns);
+        _tcpCarry?.EndSnapshot();
 
         foreach (var (key, inodes) in scan.Sockets)
         {
@@ -185,15 +181,14 @@ internal sealed class SnapshotTaker : IDisposable
         if (diag is not null)
         {
             var refs = new List<TableRef>(4);
-            bool tcpDone = TryCarryTcp(netns, refs, pending);
+            bool tcpDone = _tcpCarry?.CanCarry(netns) == true && TryCarryTcp(netns, refs, pending);
             if (tcpDone) _tcpCarried++;
             else if (tcpDone = diag.TryDumpTcp(_diagScratch, _tcp4, _tcp6))
             {
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp, Content(_tcp4), pending));
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp6, Content(_tcp6), pending));
-                if (_tcpMark is long mark) _tcpMarkOf[netns] = mark;
             }
-            if (!tcpDone) _tcpMarkOf.Remove(netns);
+            if (tcpDone) _tcpCarry?.Read(netns);
             foreach (var kind in SocketTableKinds.Diag)
             {
                 if (tcpDone && (kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6)) continue;
@@ -216,14 +211,12 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     /// <summary>
-    /// The namespace's TCP tables as its last dump read them, when the kernel events vouch that no TCP socket changed
-    /// state anywhere since (equal marks). Never in a keyframe: every keyframe dumps afresh, so what no state change
-    /// shows (queue sizes, timers; a TIME_WAIT entry's expiry) is at most KeyframeEvery snapshots old.
+    /// The namespace's TCP tables as its last read found them, referred to again (<see cref="TcpTableCarry"/> decided
+    /// they still hold); false if this taker has no such content.
     /// </summary>
     private bool TryCarryTcp(ulong netns, List<TableRef> refs, List<SocketTableRecord> pending)
     {
-        if (_keyframe || _tcpMark is not long mark || !_tcpMarkOf.TryGetValue(netns, out long last) || last != mark ||
-            !_tableContent.TryGetValue((netns, SocketTableKind.DiagTcp), out var tcp4) ||
+        if (!_tableContent.TryGetValue((netns, SocketTableKind.DiagTcp), out var tcp4) ||
             !_tableContent.TryGetValue((netns, SocketTableKind.DiagTcp6), out var tcp6)) return false;
         refs.Add(Remember(netns, SocketTableKind.DiagTcp, tcp4.Content, pending));
         refs.Add(Remember(netns, SocketTableKind.DiagTcp6, tcp6.Content, pending));
@@ -242,6 +235,7 @@ internal sealed class SnapshotTaker : IDisposable
             {
                 if (!_reader.TryReadFile(ProcPaths.Process(_procRoot, pid, kind.ProcFile()), out var content)) continue;
                 into.Add(Remember(netns, kind, content, pending));
+                _tcpCarry?.Addresses(netns, kind, content);
                 any = true;
                 break;
             }
