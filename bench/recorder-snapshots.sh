@@ -13,7 +13,9 @@ source "$root/bench/lib.sh"
 bench_needs iproute2 procps
 dotnet build -v q -nologo -c Release "$root/src/Attribution.Cli" >/dev/null
 dotnet build -v q -nologo -c Release "$root/tests/Attribution.TestPeer" >/dev/null
-cli="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
+# The program a user runs (scripts/setup.sh's single file) where it is built, else the JIT build of the tree.
+cli=${ATTRIBUTION:-$root/dist/attribution}
+[ -x "$cli" ] || cli="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
 peer="dotnet $root/tests/Attribution.TestPeer/bin/Release/net10.0/Attribution.TestPeer.dll"
 work=$(mktemp -d)
 pids=()
@@ -52,13 +54,16 @@ echo "attribution snapshot (median ms): $(snapshot_ms)"
 echo "ss -tuanp (median ms):            $(ss_ms -tuanp)"
 echo "ss -tuan  (median ms):            $(ss_ms -tuan)"
 echo "sidecar bytes/minute:             $(sidecar_rate)"
-idle_cpu() { # label, record arguments: the recorder's utime + stime over the idle middle of a recording
+idle_cpu() { # label, record arguments: the recorder's utime + stime over the idle part of a recording, after a warm-up
+  # (a third of the run, at most 20 s: the JIT build recompiles hot methods for tens of seconds after its start)
   local label=$1; shift
+  local warm=$(( seconds / 3 < 20 ? seconds / 3 : 20 )); [ $warm -lt 2 ] && warm=2
+  local window=$(( seconds - warm - 2 ))
   $cli record "$@" --force --duration "${seconds}s" 2>/dev/null & local cpu_rec=$!
-  sleep 2
-  local t0 t1; t0=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat"); sleep $((seconds - 4)); t1=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat")
+  sleep $warm
+  local t0 t1; t0=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat"); sleep $window; t1=$(awk '{print $14 + $15}' "/proc/$cpu_rec/stat")
   wait $cpu_rec
-  printf '%-34s%s\n' "$label:" "$(awk -v t="$((t1 - t0))" -v s="$((seconds - 4))" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %% of a core\n", 100 * t / hz / s}')"
+  printf '%-34s%s\n' "$label:" "$(awk -v t="$((t1 - t0))" -v s="$window" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f %% of a core\n", 100 * t / hz / s}')"
 }
 idle_cpu "recorder CPU, default interval" -o "$work/c.pcapng" "port 9"
 idle_cpu "companion (--snapshots-only) CPU" --snapshots-only -o "$work/c.snapshots"
