@@ -16,9 +16,9 @@ internal sealed class HashingStream : Stream
 {
     private const int ChunkSize = 1 << 20, Chunks = 4;
 
-    private sealed class Chunk
+    private sealed class Chunk(int size)
     {
-        public readonly byte[] Data = new byte[ChunkSize];
+        public readonly byte[] Data = new byte[size];
         public int Length;
         public int Users; // the parser and the hasher: reused when both let go
     }
@@ -28,6 +28,8 @@ internal sealed class HashingStream : Stream
     private readonly BlockingCollection<Chunk> _toHash = new(Chunks);
     private readonly BlockingCollection<Chunk> _free = new(Chunks);
     private readonly Thread _hasher;
+    private readonly int _chunkSize;
+    private int _chunks;
     private ExceptionDispatchInfo? _failure;
     private Chunk? _current;
     private int _at;
@@ -37,7 +39,9 @@ internal sealed class HashingStream : Stream
     {
         _file = file;
         _hash = hash;
-        for (int i = 0; i < Chunks; i++) _free.Add(new Chunk());
+        // Made as reading needs them, no larger than the file: opening a small capture (and CaptureSet opens each
+        // file once more to order a set) should not allocate and zero 4 MiB (perf, 1 000 packets: 4 % of the run).
+        _chunkSize = (int)Math.Clamp(file.Length, 4096, ChunkSize);
         _hasher = new Thread(HashChunks) { Name = "attribution hash", IsBackground = true };
         _hasher.Start();
     }
@@ -68,8 +72,12 @@ internal sealed class HashingStream : Stream
         if (_current is not null) Release(_current);
         _current = null;
         if (_ended) return false;
-        var chunk = _free.Take();
-        chunk.Length = _file.ReadAtLeast(chunk.Data, ChunkSize, throwOnEndOfStream: false);
+        if (!_free.TryTake(out var chunk))
+        {
+            if (_chunks < Chunks) (chunk, _chunks) = (new Chunk(_chunkSize), _chunks + 1);
+            else chunk = _free.Take();
+        }
+        chunk.Length = _file.ReadAtLeast(chunk.Data, chunk.Data.Length, throwOnEndOfStream: false);
         if (chunk.Length == 0)
         {
             _free.Add(chunk);
