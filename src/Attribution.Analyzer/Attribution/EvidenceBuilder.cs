@@ -180,7 +180,6 @@ internal sealed class EvidenceBuilder
     {
         var entries = parsed.Entries;
         var sightings = parsed.Sightings ??= new SocketSighting?[entries.Length];
-        _open.EnsureCapacity(_open.Count + entries.Length);
         for (int i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];
