@@ -4,7 +4,10 @@
 #   bash bench/analyzer.sh           (1M and 10M packets; about 20 minutes)
 #   bash bench/analyzer.sh --smoke   (10k packets, one run: proves the bench runs)
 #   bash bench/analyzer.sh --annotate  (1M packets: analyze with and without --annotate, side by side)
+#   bash bench/analyzer.sh --small     (1 000 packets: `--version`, analyze and `tshark -r`, wall time; also first in a full run)
 # Prints a table: packets/s (median of RUNS runs), ratio to the floor and to tshark, peak RSS (median).
+# It measures the program a user runs: the NativeAOT single file, published from this tree as scripts/setup.sh does.
+# ATTRIBUTION="CMD" measures another build instead (e.g. "dotnet src/Attribution.Cli/bin/Release/net10.0/attribution.dll").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-$(mktemp -d /tmp/attr-bench.XXXXXX)}
@@ -16,6 +19,8 @@ bench_needs time libpcap0.8-dev tcpdump tshark gcc
 mode=${1:-full}
 if [ "$mode" = "--smoke" ]; then
   runs=1; inputs=("10000 100 sll2")
+elif [ "$mode" = "--small" ]; then
+  runs=${RUNS:-11}; inputs=()
 elif [ "$mode" = "--annotate" ]; then
   runs=${RUNS:-3}; inputs=("1000000 10000 sll2")
 else
@@ -25,9 +30,14 @@ else
 fi
 
 dotnet build -v q -nologo -c Release "$root/bench/Attribution.Bench" >/dev/null
-dotnet build -v q -nologo -c Release "$root/src/Attribution.Cli" >/dev/null
 gen="dotnet $root/bench/Attribution.Bench/bin/Release/net10.0/Attribution.Bench.dll"
-attribution="dotnet $root/src/Attribution.Cli/bin/Release/net10.0/attribution.dll"
+if [ -n "${ATTRIBUTION:-}" ]; then
+  attribution=$ATTRIBUTION
+else
+  dotnet publish "$root/src/Attribution.Cli/Attribution.Cli.csproj" -c Release -r linux-x64 --self-contained \
+    -p:PublishAot=true -p:DebugType=none -o "$work/bin" -v quiet -nologo >/dev/null
+  attribution="$work/bin/attribution"
+fi
 cc -O2 -o "$work/floor" "$root/bench/floor/floor.c" -lpcap
 
 # READERS=REGEX measures only the readers whose names match (the floor always runs: the ratios need it),
@@ -54,8 +64,36 @@ measure() {
   local us kb
   us=$(awk '{print $1}' "$work/times" | median)
   kb=$(awk '{print $2}' "$work/times" | median)
-  echo "$input|$reader|$packets|$us|$kb" >>"$work/results"
+  echo "$input|$reader|$packets|$us|$kb|$(cut -d' ' -f1 /proc/loadavg)" >>"$work/results"
 }
+
+# small: the fixed cost (issue 14): a 1 000-packet capture, wall time in ms of each command, median of $runs,
+# alternating the commands so that a change in the machine's load falls on all of them alike.
+small() {
+  local file="$work/small.pcapng"
+  $gen generate --packets 1000 --flows 100 --link sll2 -o "$file" >/dev/null
+  local names=("attribution --version" "attribution analyze (sqlite)" "attribution analyze --no-packet-rows" "tshark -r")
+  local cmds=("$attribution --version" "$attribution analyze $file -o $work/small.db"
+              "$attribution analyze $file --no-packet-rows -o $work/small.db" "tshark -r $file")
+  : >"$work/small"
+  for _ in $(seq "$runs"); do
+    for i in "${!cmds[@]}"; do
+      rm -f "$work/small.db"
+      local t0 t1; t0=$(date +%s%N)
+      ${cmds[$i]} >/dev/null 2>&1 || true
+      t1=$(date +%s%N)
+      echo "$i $(( (t1 - t0) / 1000 ))" >>"$work/small"
+    done
+  done
+  echo "1 000 packets, median of $runs (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  for i in "${!cmds[@]}"; do
+    printf "  %-40s %8.1f ms\n" "${names[$i]}" "$(awk -v i="$i" '$1 == i {print $2 / 1000}' "$work/small" | median)"
+  done
+  rm -f "$file" "$file.snapshots"
+}
+if [ "$mode" = "--small" ]; then small; exit 0; fi
+if [ "$mode" = "full" ] && [ -z "${INPUTS:-}" ]; then (runs=${RUNS:-11}; small); fi
+if [ "$mode" = "--smoke" ]; then small; fi
 
 : >"$work/results"
 for input in "${inputs[@]}"; do
@@ -86,11 +124,11 @@ done
 
 echo
 awk -F'|' '
-  { input[NR] = $1; reader[NR] = $2; rate[NR] = $3 / ($4 / 1e6); rss[NR] = $5
+  { input[NR] = $1; reader[NR] = $2; rate[NR] = $3 / ($4 / 1e6); rss[NR] = $5; load[NR] = $6
     if ($2 ~ /^floor/) floor[$1] = rate[NR]; if ($2 ~ /^tshark/) tshark[$1] = rate[NR] }
   END {
-    printf "%-26s %-38s %12s %9s %10s %10s\n", "input", "reader", "packets/s", "vs floor", "vs tshark", "peak RSS"
+    printf "%-26s %-38s %12s %9s %10s %10s %6s\n", "input", "reader", "packets/s", "vs floor", "vs tshark", "peak RSS", "load"
     for (i = 1; i <= NR; i++)
-      printf "%-26s %-38s %12.0f %9.2f %10s %7d MB\n", input[i], reader[i], rate[i], rate[i] / floor[input[i]],
-             (input[i] in tshark) ? sprintf("%.1fx", rate[i] / tshark[input[i]]) : "n/a", rss[i] / 1024
+      printf "%-26s %-38s %12.0f %9.2f %10s %7d MB %6s\n", input[i], reader[i], rate[i], rate[i] / floor[input[i]],
+             (input[i] in tshark) ? sprintf("%.1fx", rate[i] / tshark[input[i]]) : "n/a", rss[i] / 1024, load[i]
   }' "$work/results"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Set-up: installs the system packages Attribution needs (libpcap to capture; tshark, tcpdump, iproute2
 # and sqlite3 for the tests and for checking recordings; nftables for the NAT test, which sets its rules
-# only inside namespaces of its own) and publishes the self-contained single-file program
-# dist/attribution for linux-x64, which runs on a host without .NET. It is compiled ahead of time (ReadyToRun)
-# so that a small analysis does not wait for the JIT (docs/PERFORMANCE.md, "Start-up").
+# only inside namespaces of its own; clang to link the native program) and publishes the self-contained single-file program
+# dist/attribution for linux-x64, which runs on a host without .NET. It is compiled to native code (NativeAOT,
+# which links with clang) so that nothing waits for a runtime to start or a JIT (docs/PERFORMANCE.md, "Start-up").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,5 +26,5 @@ if ! command -v dotnet >/dev/null; then
 fi
 
 dotnet publish src/Attribution.Cli/Attribution.Cli.csproj -c Release -r linux-x64 --self-contained \
-  -p:PublishSingleFile=true -p:PublishReadyToRun=true -p:DebugType=none -o dist -v quiet -nologo
+  -p:PublishAot=true -p:DebugType=none -o dist -v quiet -nologo
 echo "built $(pwd)/dist/attribution"

@@ -16,6 +16,7 @@ public static class AnalyzeSession
     public static AnalyzeSummary Run(AnalyzeOptions options, Action<double>? progress = null)
     {
         var clock = Stopwatch.StartNew();
+        var timings = PhaseTimes.FromEnvironment();
         var files = Inputs(options);
         // The copy is of one file: its frames, blocks and options as they are there.
         bool annotating = options.Annotate || options.Extract is not null;
@@ -28,6 +29,8 @@ public static class AnalyzeSession
         catch (InvalidDataException e) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, e.Message); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AnalyzeError(AnalyzeFailure.InputUnreadable, $"cannot read {string.Join(", ", sidecars)}: {IoText.Describe(e)}"); }
 
+        timings?.Mark("sidecar read and indexed");
+
         using var filter = options.Filter is { Length: > 0 } f ? new PacketFilter(f) : null;
         using var annotation = annotating
             ? new Annotation.AnnotationRun(options.ResolvedAnnotatePath, options.Force, new FileInfo(files[0].Path).Length, options.Extract, filtered: filter is not null) : null;
@@ -39,22 +42,29 @@ public static class AnalyzeSession
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
         var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
         annotation?.Begin(files[0].Path, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
+        timings?.Mark("output created");
         var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress, filter);
+        timings?.Mark("packets (and file hash)");
         tracker.Finish();
+        timings?.Mark("open flows ended");
         annotation?.AnalysisDone(); // every frame's result is final: the copy finishes while the database commits
 
         var header = evidence.Header;
         sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
+        timings?.Mark("rows drained, processes");
         sink.WriteSnapshots(evidence.Snapshots);
         var recording = RecordingIdentities.Of(evidence, replay.Files);
         sink.WriteProvenance(replay.Files, recording, string.Join(" ", sidecars.Select(Path.GetFullPath)), evidence.CorruptRecords,
             AnalysisFacts(options, evidence, tracker, recording, files.Count));
+        timings?.Mark("snapshots, provenance");
         try { sink.Commit(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new AnalyzeError(AnalyzeFailure.Output, $"cannot write {output}: {IoText.Describe(e)}");
         }
+        timings?.Mark("commit (indexes, rename)");
         annotation?.Finish();
+        timings?.Print(Console.Error);
         var problem = replay.Problem is { } p ? (p.Offset, p.Message) : ((long, string)?)null;
         return Summarize(output, totals, evidence, tracker, clock.Elapsed, problem) with
         {

@@ -14,14 +14,15 @@ internal sealed class EvidenceBuilder
     private readonly EvidenceIndex _index = new();
     private readonly Dictionary<(ulong Netns, ulong Inode, ConnKey Key), SocketSighting> _open = new();
     private readonly Dictionary<ulong, long> _lastSnapshotEndByNetns = new();
-    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), (byte[] Content, SocketEntry[] Entries)> _parsed = new();
+    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), ParsedTable> _parsed = new();
     private readonly List<SocketEntry> _scratch = [];
     // Per-snapshot working sets, reused: a snapshot of a busy host lists 100k sockets, and fresh ones each
     // time were most of the garbage (and so of the peak memory) of reading the evidence.
     private readonly Dictionary<ulong, int> _owner = new();
     private readonly Dictionary<ulong, List<int>> _coOwners = new();
-    private readonly HashSet<(ulong, ulong, ConnKey)> _present = new();
+    private IReadOnlyDictionary<ProcessKey, ulong[]>? _ownedBefore;
     private readonly HashSet<ulong> _readNamespaces = new();
+    private int _snapshots; // sequence number of the snapshot being added: SocketSighting.ListedIn
     private readonly List<(ulong Netns, ulong Inode, ConnKey Key)> _gone = [];
     private uint _snapshotBase; // snapshot ids of a later sidecar of a set follow the earlier ones'
 
@@ -87,23 +88,10 @@ internal sealed class EvidenceBuilder
 
     private void Add(Snapshot snapshot)
     {
-        _owner.Clear();
-        _coOwners.Clear();
-        foreach (var (key, inodes) in snapshot.ProcessSockets)
-        {
-            int id = _index.Processes.IdOf(key);
-            _index.Processes.Seen(id, snapshot.StartNanoseconds, snapshot.EndNanoseconds);
-            foreach (var inode in inodes)
-            {
-                if (_owner.TryAdd(inode, id)) continue;
-                if (!_coOwners.TryGetValue(inode, out var more)) _coOwners[inode] = more = [];
-                more.Add(id);
-            }
-        }
+        int listed = ++_snapshots;
+        Owners(snapshot);
 
-        var present = _present;
         var readNamespaces = _readNamespaces;
-        present.Clear();
         readNamespaces.Clear();
         int sockets = 0;
         foreach (var table in snapshot.Tables)
@@ -116,26 +104,20 @@ internal sealed class EvidenceBuilder
                 _index.AllLocalAddresses.UnionWith(addresses);
                 continue;
             }
-            foreach (var entry in Parse(table))
+            var parsed = Parse(table);
+            sockets += parsed.Entries.Length;
+            if (!parsed.StillOpen()) Resolve(table.Netns, parsed, snapshot.EndNanoseconds);
+            var entries = parsed.Entries;
+            var sightings = parsed.Sightings!;
+            for (int i = 0; i < sightings.Length; i++)
             {
-                sockets++;
-                var key = new ConnKey((byte)entry.Protocol, entry.LocalAddress, entry.LocalPort, entry.RemoteAddress, entry.RemotePort);
-                if (entry.Inode == 0) { _index.Orphaned.Add(key); continue; }
-                var id = (table.Netns, entry.Inode, key);
-                if (!present.Add(id)) continue;
-                if (!_open.TryGetValue(id, out var sighting))
-                {
-                    sighting = new SocketSighting
-                    {
-                        Netns = table.Netns, Inode = entry.Inode, Family = entry.Family, FirstSeen = snapshot.EndNanoseconds,
-                        TrustFrom = _lastSnapshotEndByNetns.TryGetValue(table.Netns, out long before) ? before : long.MinValue,
-                    };
-                    _open[id] = sighting;
-                    IndexSighting(entry, key, sighting);
-                }
+                var sighting = sightings[i];
+                if (sighting is null || sighting.ListedIn == listed) continue; // inode 0, or listed twice in this snapshot
+                sighting.ListedIn = listed;
                 sighting.LastSeen = snapshot.EndNanoseconds;
-                if (_owner.TryGetValue(entry.Inode, out int owner)) sighting.AddHolder(owner);
-                if (_coOwners.TryGetValue(entry.Inode, out var coOwners))
+                ulong inode = entries[i].Inode;
+                if (_owner.TryGetValue(inode, out int owner)) sighting.AddHolder(owner);
+                if (_coOwners.Count > 0 && _coOwners.TryGetValue(inode, out var coOwners))
                     foreach (int holder in coOwners) sighting.AddHolder(holder);
             }
         }
@@ -145,7 +127,7 @@ internal sealed class EvidenceBuilder
         _gone.Clear();
         foreach (var (id, sighting) in _open)
         {
-            if (present.Contains(id)) continue;
+            if (sighting.ListedIn == listed) continue;
             if (!readNamespaces.Contains(id.Netns) && snapshot.Counters.NamespacesUnreadable > 0) continue;
             sighting.TrustUntil = snapshot.StartNanoseconds;
             _gone.Add(id);
@@ -154,6 +136,68 @@ internal sealed class EvidenceBuilder
         foreach (var netns in readNamespaces) _lastSnapshotEndByNetns[netns] = snapshot.EndNanoseconds;
         _index.Snapshots.Add(new SnapshotSummary(snapshot.Id + _snapshotBase, snapshot.Reason, snapshot.StartNanoseconds, snapshot.EndNanoseconds,
             snapshot.TriggerPacketNanoseconds, snapshot.Complete, sockets, snapshot.ProcessSockets.Count));
+    }
+
+    /// <summary>
+    /// Which process holds which inode. Processes whose socket lists did not change since the last snapshot keep
+    /// the very same arrays (SnapshotAssembler applies deltas): then the maps built for it still hold, and a
+    /// busy host's 100k inodes are not added again.
+    /// </summary>
+    private void Owners(Snapshot snapshot)
+    {
+        foreach (var key in snapshot.ProcessSockets.Keys)
+        {
+            int id = _index.Processes.IdOf(key);
+            _index.Processes.Seen(id, snapshot.StartNanoseconds, snapshot.EndNanoseconds);
+        }
+        if (SameOwners(_ownedBefore, snapshot.ProcessSockets)) return;
+        _ownedBefore = snapshot.ProcessSockets;
+        _owner.Clear();
+        _coOwners.Clear();
+        foreach (var (key, inodes) in snapshot.ProcessSockets)
+        {
+            int id = _index.Processes.IdOf(key);
+            _owner.EnsureCapacity(_owner.Count + inodes.Length);
+            foreach (var inode in inodes)
+            {
+                if (_owner.TryAdd(inode, id)) continue;
+                if (!_coOwners.TryGetValue(inode, out var more)) _coOwners[inode] = more = [];
+                more.Add(id);
+            }
+        }
+    }
+
+    private static bool SameOwners(IReadOnlyDictionary<ProcessKey, ulong[]>? before, IReadOnlyDictionary<ProcessKey, ulong[]> now)
+    {
+        if (before is null || before.Count != now.Count) return false;
+        foreach (var (key, inodes) in now)
+            if (!before.TryGetValue(key, out var old) || !ReferenceEquals(old, inodes)) return false;
+        return true;
+    }
+
+    /// <summary>Finds or opens the sighting of every entry of a table that was parsed anew, or whose sockets were not all still open.</summary>
+    private void Resolve(ulong netns, ParsedTable parsed, long snapshotEnd)
+    {
+        var entries = parsed.Entries;
+        var sightings = parsed.Sightings ??= new SocketSighting?[entries.Length];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            var key = new ConnKey((byte)entry.Protocol, entry.LocalAddress, entry.LocalPort, entry.RemoteAddress, entry.RemotePort);
+            if (entry.Inode == 0) { _index.Orphaned.Add(key); sightings[i] = null; continue; }
+            var id = (netns, entry.Inode, key);
+            if (!_open.TryGetValue(id, out var sighting))
+            {
+                sighting = new SocketSighting
+                {
+                    Netns = netns, Inode = entry.Inode, Family = entry.Family, FirstSeen = snapshotEnd,
+                    TrustFrom = _lastSnapshotEndByNetns.TryGetValue(netns, out long before) ? before : long.MinValue,
+                };
+                _open[id] = sighting;
+                IndexSighting(entry, key, sighting);
+            }
+            sightings[i] = sighting;
+        }
     }
 
     private void IndexSighting(SocketEntry entry, ConnKey key, SocketSighting sighting)
@@ -168,18 +212,38 @@ internal sealed class EvidenceBuilder
     }
 
     /// <summary>
-    /// A table unchanged since the last snapshot is the same byte array: it is parsed once. Only the latest
-    /// table of each namespace and kind is kept, so memory follows the host's sockets, not the recording's length.
+    /// A table unchanged since the last snapshot is the same byte array: it is parsed once, and its entries'
+    /// sightings are found once (while they all stay open). Only the latest table of each namespace and kind is
+    /// kept, so memory follows the host's sockets, not the recording's length. Measured (1M packets over 100k
+    /// flows, 4 snapshots of 100k sockets, NativeAOT): indexing the sidecar took 450-900 ms, most of it hashing
+    /// each entry's (namespace, inode, tuple) into a set and a dictionary at every snapshot.
     /// </summary>
-    private SocketEntry[] Parse(StoredTable table)
+    private ParsedTable Parse(StoredTable table)
     {
         var key = (table.Netns, table.Kind);
-        if (_parsed.TryGetValue(key, out var last) && ReferenceEquals(last.Content, table.Content)) return last.Entries;
+        if (_parsed.TryGetValue(key, out var last) && ReferenceEquals(last.Content, table.Content)) return last;
         _scratch.Clear();
         SocketTableParser.Parse(table.Content, table.Kind, _scratch);
-        var entries = _scratch.ToArray();
-        _parsed[key] = (table.Content, entries);
-        return entries;
+        var parsed = new ParsedTable(table.Content, _scratch.ToArray());
+        _parsed[key] = parsed;
+        return parsed;
+    }
+
+    private sealed class ParsedTable(byte[] content, SocketEntry[] entries)
+    {
+        public byte[] Content { get; } = content;
+        public SocketEntry[] Entries { get; } = entries;
+        /// <summary>Each entry's sighting (null for inode 0), once resolved.</summary>
+        public SocketSighting?[]? Sightings;
+
+        /// <summary>Whether the sightings found last time are all still open: a gone one has its end set (and a new one would be opened).</summary>
+        public bool StillOpen()
+        {
+            if (Sightings is null) return false;
+            foreach (var s in Sightings)
+                if (s is not null && s.TrustUntil != long.MaxValue) return false;
+            return true;
+        }
     }
 
     private void Finish()

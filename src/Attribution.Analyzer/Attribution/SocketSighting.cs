@@ -16,6 +16,8 @@ internal sealed class SocketSighting
     public long TrustUntil { get; set; } = long.MaxValue;
     public long FirstSeen { get; init; }
     public long LastSeen { get; set; }
+    /// <summary>EvidenceBuilder's bookkeeping: the last snapshot (its sequence number there) that listed the socket.</summary>
+    internal int ListedIn;
 
     // Nearly every socket has one holder: it is kept inline, and a dictionary is made only for a second
     // (at 100k sockets a dictionary each was about 15 MB of the analyzer's peak).

@@ -18,7 +18,7 @@ public sealed class CaptureFileReader : IDisposable
     private const uint PcapMicro = 0xA1B2C3D4, PcapNano = 0xA1B23C4D;
     private const int MaxBlock = 64 * 1024 * 1024;
 
-    private readonly Stream _stream;
+    private readonly HashingStream _stream;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly List<CaptureInterfaceInfo> _interfaces = [];
     private readonly Dictionary<int, InterfaceCounters> _counters = new();
@@ -50,7 +50,7 @@ public sealed class CaptureFileReader : IDisposable
     {
         Path = path;
         Length = file.Length;
-        _stream = new BufferedStream(new HashingStream(file, _sha256), 1 << 20);
+        _stream = new HashingStream(file, _sha256); // reads in 1 MiB chunks: no BufferedStream on top
     }
 
     /// <summary>Opens a capture; throws <see cref="InvalidDataException"/> naming the file when it is neither pcapng nor pcap.</summary>
@@ -371,12 +371,7 @@ public sealed class CaptureFileReader : IDisposable
     private ulong U64(ReadOnlySpan<byte> b) => _bigEndian ? BinaryPrimitives.ReadUInt64BigEndian(b) : BinaryPrimitives.ReadUInt64LittleEndian(b);
 
     /// <summary>SHA-256 of the whole file: reads on from where analysis stopped (a damaged tail is evidence too).</summary>
-    public byte[] Sha256()
-    {
-        var rest = new byte[1 << 20];
-        while (_stream.Read(rest) > 0) { }
-        return _sha256.GetHashAndReset();
-    }
+    public byte[] Sha256() => _stream.HashToEnd();
 
     public void Dispose()
     {

@@ -30,6 +30,7 @@ public sealed class SqliteSink : IAnalysisSink
         _temporary = $"{path}.partial-{Environment.ProcessId}";
         File.Delete(_temporary);
         PrivateFiles.CreateEmpty(_temporary); // 0600 before a byte is written; SQLite takes an empty file as a new database
+        SqliteThreading.Configure();
         _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _temporary, Pooling = false }.ToString());
         try
         {
