@@ -92,5 +92,8 @@ internal sealed class FdSetCache(string procRoot) : IDisposable
         return _files.TryRead(pid, schedStat: true, out var text) && ProcSchedStat.TryParse(text, out run, out slices);
     }
 
+    /// <summary>The fds of the kept /proc files: the recorder's own, and not sockets.</summary>
+    public IReadOnlySet<int> OwnFiles => _files.Fds;
+
     public void Dispose() => _files.Dispose();
 }

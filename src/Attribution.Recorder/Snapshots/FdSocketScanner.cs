@@ -14,8 +14,12 @@ internal sealed unsafe class FdSocketScanner
 {
     private readonly byte[] _entries = new byte[32 * 1024];
 
-    /// <summary>Appends the socket inodes; false if the directory cannot be opened (process gone, or no permission).</summary>
-    public bool TryCollect(ReadOnlySpan<char> fdDirectory, List<ulong> into)
+    /// <summary>
+    /// Appends the socket inodes; false if the directory cannot be opened (process gone, or no permission). Fds in
+    /// <paramref name="notSockets"/> are known not to be sockets and are not resolved: the recorder's own kept
+    /// /proc files (<see cref="ProcStatFiles"/>), two per process of the host, when it scans itself.
+    /// </summary>
+    public bool TryCollect(ReadOnlySpan<char> fdDirectory, List<ulong> into, IReadOnlySet<int>? notSockets = null)
     {
         int dir = LibC.Open(fdDirectory, LibC.ORdonly | LibC.ODirectory | LibC.OCloexec);
         if (dir < 0) return false;
@@ -36,6 +40,7 @@ internal sealed unsafe class FdSocketScanner
                         byte* name = entries + offset + 19;
                         offset += recordLength;
                         if (name[0] is < (byte)'0' or > (byte)'9') continue; // "." and ".."
+                        if (notSockets is { Count: > 0 } && notSockets.Contains(ParseFd(name))) continue;
                         int n = (int)LibC.readlinkat(dir, name, t, target.Length);
                         if (n > 0 && ProcReader.TryParseBracketedInode(target[..n], "socket:"u8, out ulong inode)) into.Add(inode);
                     }
@@ -46,5 +51,12 @@ internal sealed unsafe class FdSocketScanner
         {
             LibC.close(dir);
         }
+    }
+
+    private static int ParseFd(byte* name)
+    {
+        int fd = 0;
+        for (; *name is >= (byte)'0' and <= (byte)'9'; name++) fd = fd * 10 + (*name - '0');
+        return fd;
     }
 }

@@ -22,6 +22,10 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
     }
 
     private readonly Dictionary<int, Files> _open = new();
+    private readonly HashSet<int> _fds = new();
+
+    /// <summary>The fds this holds open: none is a socket, so a scan of the recorder's own fds need not resolve them.</summary>
+    public IReadOnlySet<int> Fds => _fds;
     private readonly List<int> _stale = new();
     private readonly ProcReader _reader = new();
     private uint _scan;
@@ -70,13 +74,15 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
         files.Stat = LibC.Open(ProcPaths.Process(procRoot, pid, ProcPaths.Stat), LibC.ORdonly | LibC.OCloexec);
         if (files.Stat < 0) return false;
         files.SchedStat = LibC.Open(ProcPaths.Process(procRoot, pid, ProcSchedStat.Path), LibC.ORdonly | LibC.OCloexec); // -1 without CONFIG_SCHED_INFO
+        _fds.Add(files.Stat);
+        if (files.SchedStat >= 0) _fds.Add(files.SchedStat);
         return true;
     }
 
-    private static void Close(Files files)
+    private void Close(Files files)
     {
-        if (files.Stat >= 0) LibC.close(files.Stat);
-        if (files.SchedStat >= 0) LibC.close(files.SchedStat);
+        if (files.Stat >= 0) { _fds.Remove(files.Stat); LibC.close(files.Stat); }
+        if (files.SchedStat >= 0) { _fds.Remove(files.SchedStat); LibC.close(files.SchedStat); }
     }
 
     public void Dispose()

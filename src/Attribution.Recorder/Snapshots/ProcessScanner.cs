@@ -133,5 +133,5 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     public void Dispose() => _unchanged.Dispose();
 
     private bool TryCollectSocketInodes(int pid, List<ulong> into) =>
-        _fds.TryCollect(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), into);
+        _fds.TryCollect(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), into, pid == Environment.ProcessId ? _unchanged.OwnFiles : null);
 }

@@ -47,4 +47,24 @@ public sealed class ProcStatFilesTests
             if (!child.HasExited) { child.Kill(); child.WaitForExit(); }
         }
     }
+
+    [Fact]
+    public void The_recorders_own_kept_files_are_skipped_and_its_sockets_still_found()
+    {
+        using var files = new ProcStatFiles("/proc");
+        files.BeginScan();
+        foreach (var dir in Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Take(50))
+            files.TryRead(int.Parse(dir!), schedStat: false, out _);
+        Assert.NotEmpty(files.Fds);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var all = new List<ulong>();
+        var skipping = new List<ulong>();
+        var scanner = new FdSocketScanner();
+        Assert.True(scanner.TryCollect($"/proc/{Environment.ProcessId}/fd", all));
+        Assert.True(scanner.TryCollect($"/proc/{Environment.ProcessId}/fd", skipping, files.Fds));
+        Assert.NotEmpty(skipping);
+        Assert.Equal(all.Order(), skipping.Order()); // the kept files are not sockets: skipping them loses none
+        foreach (int fd in files.Fds) Assert.StartsWith("/proc/", File.ResolveLinkTarget($"/proc/self/fd/{fd}", false)!.ToString());
+    }
 }
