@@ -13,9 +13,10 @@ using Xunit.Abstractions;
 namespace Attribution.Tests.Snapshots;
 
 /// <summary>
-/// TCP tables carried while the kernel events saw no TCP state change: the snapshot taker carries a namespace's
-/// TCP tables only while the witness's mark stays the same, and never in a keyframe; the kernel events' mark moves
-/// at a listen(); and in a real recording every snapshot taken after a listener opened lists it.
+/// TCP tables carried while the kernel events saw no TCP state change in a namespace: the snapshot taker carries a
+/// namespace's TCP tables only while the witness vouches and no change's address is that namespace's (or anyone's),
+/// and never in a keyframe; the kernel events hand over a listen()'s address; and in real recordings every snapshot
+/// taken after a listener opened lists it, also while another namespace is busy.
 /// </summary>
 [Collection(RecordingCollection.Name)]
 public sealed class TcpTableCarryTests(ITestOutputHelper output)
