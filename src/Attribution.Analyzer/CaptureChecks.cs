@@ -39,7 +39,7 @@ internal static class CaptureChecks
         long ip = totals.Packets - nonIp.Packets;
         if (ip > 0 && remote.Packets >= ip * ForeignShare)
         {
-            var addresses = evidence.AllLocalAddresses.Where(a => !EvidenceIndex.IsLoopback(a)).Select(a => a.ToString()).Order().Take(8).ToList();
+            var addresses = evidence.AllLocalAddresses.Where(a => !a.IsLoopback).Select(a => a.ToString()).Order().Take(8).ToList();
             yield return $"{remote.Packets:N0} of {ip:N0} IP packets ({100.0 * remote.Packets / ip:F0} %) have no end at an address {host} had " +
                          $"({(addresses.Count == 0 ? "loopback only" : string.Join(", ", addresses) + (evidence.AllLocalAddresses.Count > addresses.Count + 1 ? ", ..." : ""))}): " +
                          "was the capture made on another host, or were these snapshots recorded elsewhere?";

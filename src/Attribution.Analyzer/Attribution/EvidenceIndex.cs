@@ -56,7 +56,7 @@ internal sealed class EvidenceIndex
     /// table (an older recording) every address might be local.
     /// </summary>
     public bool IsLocal(IpAddr address) =>
-        IsLoopback(address) || AllLocalAddresses.Contains(address) || SocketAddresses.Contains(address) || LocalAddresses.Count == 0;
+        address.IsLoopback || AllLocalAddresses.Contains(address) || SocketAddresses.Contains(address) || LocalAddresses.Count == 0;
 
     /// <summary>
     /// As <see cref="IsLocal(IpAddr)"/> at time <paramref name="ns"/>: an address only a socket proved local is
@@ -65,7 +65,7 @@ internal sealed class EvidenceIndex
     public bool IsLocal(IpAddr address, long ns, out long next)
     {
         next = long.MaxValue;
-        return IsLoopback(address) || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0 ||
+        return address.IsLoopback || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0 ||
                SocketAddresses.Covers(address, ns, out next);
     }
 
@@ -73,10 +73,7 @@ internal sealed class EvidenceIndex
     public bool CanHold(ulong netns, IpAddr address)
     {
         // The capture was taken in the recorder's namespace, so loopback packets are that namespace's.
-        if (IsLoopback(address)) return netns == RecorderNetns;
+        if (address.IsLoopback) return netns == RecorderNetns;
         return !LocalAddresses.TryGetValue(netns, out var mine) || mine.Contains(address) || address.IsUnspecified;
     }
-
-    public static bool IsLoopback(IpAddr a) =>
-        a.IsV4Mapped ? (uint)(a.Value >> 24) % 256 == 127 : a.Value == UInt128.One;
 }

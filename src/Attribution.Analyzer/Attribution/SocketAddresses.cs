@@ -26,7 +26,7 @@ internal sealed class SocketAddresses
         var windows = new Dictionary<IpAddr, List<(long From, long Until)>>();
         void Add(IpAddr local, List<SocketSighting> sightings)
         {
-            if (local.IsUnspecified || EvidenceIndex.IsLoopback(local) || index.AllLocalAddresses.Contains(local)) return;
+            if (local.IsUnspecified || local.IsLoopback || index.AllLocalAddresses.Contains(local)) return;
             if (!windows.TryGetValue(local, out var list)) windows[local] = list = [];
             foreach (var s in sightings) list.Add((s.TrustFrom, s.TrustUntil));
         }

@@ -34,6 +34,9 @@ public readonly record struct IpAddr(UInt128 Value)
 
     public bool IsUnspecified => Value == UInt128.Zero || Value == V4MappedPrefix;
 
+    /// <summary>127.0.0.0/8 or ::1: an address every network namespace has its own of.</summary>
+    public bool IsLoopback => IsV4Mapped ? (uint)(Value >> 24) % 256 == 127 : Value == UInt128.One;
+
     public void WriteTo(Span<byte> sixteenBytes) => BinaryPrimitives.WriteUInt128BigEndian(sixteenBytes, Value);
 
     /// <summary>IPv4 dotted quad for v4-mapped values, RFC 5952 text otherwise (IPAddress already formats that way).</summary>

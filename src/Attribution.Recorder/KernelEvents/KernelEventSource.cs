@@ -38,14 +38,16 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     private readonly ProcessTracker _processes;
     private Thread? _thread;
     private volatile bool _stopping;
-    private volatile bool _batchRequested;
-    private readonly ManualResetEventSlim _batchWritten = new(false);
     private long _lostWritten;
-    private readonly int _wake = LibC.eventfd(0, LibC.EfdCloexec | LibC.EfdNonblock); // Stop and WriteBatchNow: wake the poll
+    private readonly int _wake = LibC.eventfd(0, LibC.EfdCloexec | LibC.EfdNonblock); // a stop or a drain request: wake the poll
     private readonly int _idleDrainMs;
     private readonly bool _seesTcpStates;
-    private long _markRequested, _markServed, _damagedAtLastTake;
-    private readonly ManualResetEventSlim _markDone = new(false);
+    private long _damagedAtLastTake;
+    // Other threads' requests to drain every ring up to now (DrainNow), numbered; those that also want the batch
+    // written mark their number in _batchUpTo. Taken and served under _requests' lock.
+    private readonly object _requests = new();
+    private long _requested, _served, _batchUpTo, _batchWrittenUpTo;
+    private const long Gone = long.MaxValue; // _served once the thread has ended: nobody waits for it
 
     public KernelEventSourcesRecord Sources { get; }
     public long EventsWritten { get; private set; }
@@ -114,19 +116,20 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
                 fixed (Perf.PollFd* p = fds) Perf.poll(p, (nuint)fds.Length, _idleDrainMs);
                 if (_wake >= 0 && fds[^1].Revents != 0) ClearWake();
                 long drainStart = Environment.TickCount64;
-                long markRequest = Volatile.Read(ref _markRequested); // read before the heads: what was written before the request is drained now
+                long request, batchUpTo;
+                lock (_requests) (request, batchUpTo) = (_requested, _batchUpTo); // before the heads: what was written before a request is drained now
                 DrainAll();
-                if (markRequest != _markServed) { Volatile.Write(ref _markServed, markRequest); _markDone.Set(); }
                 long now = RealtimeClock.NowNanoseconds();
-                bool requested = _batchRequested;
-                if (requested || _encoder.Length >= BatchBytes || now >= nextBatch)
+                bool batchWanted = batchUpTo > _batchWrittenUpTo;
+                if (batchWanted || _encoder.Length >= BatchBytes || now >= nextBatch)
                 {
                     WriteBatch();
                     nextBatch = now + batchEveryNs;
-                    if (requested) { _batchRequested = false; _batchWritten.Set(); }
+                    _batchWrittenUpTo = batchUpTo;
                 }
+                if (request != Volatile.Read(ref _served)) Serve(request);
                 int rest = MinDrainGapMs - (int)(Environment.TickCount64 - drainStart);
-                if (rest > 0 && !_stopping && !_batchRequested && Volatile.Read(ref _markRequested) == _markServed) Thread.Sleep(rest);
+                if (rest > 0 && !_stopping && Volatile.Read(ref _requested) == Volatile.Read(ref _served)) Thread.Sleep(rest);
             }
             DrainAll();
             WriteBatch();
@@ -137,8 +140,42 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         }
         finally
         {
-            _batchWritten.Set(); // nobody waits for a thread that is gone
+            Serve(Gone);
         }
+    }
+
+    private void Serve(long request)
+    {
+        lock (_requests)
+        {
+            _served = request;
+            Monitor.PulseAll(_requests);
+        }
+    }
+
+    /// <summary>
+    /// Has the event thread drain every ring up to the moment of the call (and write the batch, with
+    /// <paramref name="writeBatch"/>), and waits for it; false if that did not happen within <paramref name="timeout"/>
+    /// or the thread has ended.
+    /// </summary>
+    private bool DrainNow(bool writeBatch, TimeSpan timeout)
+    {
+        if (_stopping || _thread is not { IsAlive: true }) return false;
+        long request;
+        lock (_requests)
+        {
+            request = ++_requested;
+            if (writeBatch) _batchUpTo = request;
+        }
+        Wake();
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_requests)
+            while (_served < request)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0 || !Monitor.Wait(_requests, (int)left)) return false;
+            }
+        return Volatile.Read(ref _served) != Gone;
     }
 
     /// <summary>
@@ -150,17 +187,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     public bool TryTakeChanges(TimeSpan timeout, HashSet<IpAddr> changed, out bool unknown)
     {
         unknown = true;
-        if (!_seesTcpStates || _stopping || Failure is not null || _thread is not { IsAlive: true }) return false;
-        _markDone.Reset();
-        long request = Interlocked.Increment(ref _markRequested);
-        Wake();
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (Volatile.Read(ref _markServed) < request)
-        {
-            long left = deadline - Environment.TickCount64;
-            if (left <= 0 || !_markDone.Wait(TimeSpan.FromMilliseconds(left))) return false;
-            _markDone.Reset();
-        }
+        if (!_seesTcpStates || Failure is not null || !DrainNow(writeBatch: false, timeout)) return false;
         unknown = _decoder.TcpChanges.TakeInto(changed);
         // A lost event might have been a state change anywhere: nothing since the previous call is vouched for.
         long damaged = _decoder.Lost + _decoder.Malformed;
@@ -187,14 +214,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     /// <paramref name="timeout"/>): a ring buffer calls it before the sidecar moves on to the next file, so
     /// the events up to the switch are in the file whose packets they explain.
     /// </summary>
-    public void WriteBatchNow(TimeSpan timeout)
-    {
-        if (_thread is not { IsAlive: true }) return;
-        _batchWritten.Reset();
-        _batchRequested = true;
-        Wake();
-        _batchWritten.Wait(timeout);
-    }
+    public void WriteBatchNow(TimeSpan timeout) => DrainNow(writeBatch: true, timeout);
 
     private void DrainAll()
     {
@@ -237,8 +257,6 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     {
         if (_thread is { IsAlive: true }) Stop();
         _events.Dispose();
-        _batchWritten.Dispose();
-        _markDone.Dispose();
         if (_wake >= 0) LibC.close(_wake);
     }
 }

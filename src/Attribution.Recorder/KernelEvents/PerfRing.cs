@@ -58,9 +58,6 @@ internal sealed unsafe class PerfRing : IDisposable
     /// <summary>Where the kernel has written up to (acquire: the records below it are complete).</summary>
     public ulong Head => Volatile.Read(ref *(ulong*)(_base + DataHeadOffset));
 
-    /// <summary>Hands every complete record to the handler, then frees their space; returns how many.</summary>
-    public int Drain(IPerfRecordHandler handler) => Drain(handler, Head);
-
     /// <summary>Hands the records below <paramref name="head"/> (a <see cref="Head"/> read earlier) to the handler, then frees their space.</summary>
     public int Drain(IPerfRecordHandler handler, ulong head) => Walk(handler, head, consume: true);
 

@@ -18,7 +18,7 @@ namespace Attribution.Recorder.Rotation;
 internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, SidecarHeader header, SnapshotTaker taker,
     KernelEventSource? kernelEvents, bool overwrite)
 {
-    /// <summary>How long the switch waits for the event thread's last batch for the old file (it polls every 5 ms).</summary>
+    /// <summary>How long the switch waits for the event thread's last batch for the old file (woken at once, it takes one drain).</summary>
     private static readonly TimeSpan EventBatchWait = TimeSpan.FromMilliseconds(500);
 
     public int Rotations { get; private set; }

@@ -23,12 +23,12 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
 
     private readonly Dictionary<int, Files> _open = new();
     private readonly HashSet<int> _fds = new();
-
-    /// <summary>The fds this holds open: none is a socket, so a scan of the recorder's own fds need not resolve them.</summary>
-    public IReadOnlySet<int> Fds => _fds;
     private readonly List<int> _stale = new();
     private readonly ProcReader _reader = new();
     private uint _scan;
+
+    /// <summary>The fds this holds open: none is a socket, so a scan of the recorder's own fds need not resolve them.</summary>
+    public IReadOnlySet<int> Fds => _fds;
 
     public void BeginScan() => _scan++;
 

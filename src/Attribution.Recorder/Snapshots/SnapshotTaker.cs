@@ -36,7 +36,6 @@ internal sealed class SnapshotTaker : IDisposable
     private SnapshotRecord? _last;
     private uint _nextId;
     private readonly TcpTableCarry? _tcpCarry; // with kernel events: TCP tables of namespaces where no TCP socket changed state
-    private bool _keyframe;
     private int _tcpCarried;
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null,
@@ -95,8 +94,8 @@ internal sealed class SnapshotTaker : IDisposable
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
     {
         long start = RealtimeClock.NowNanoseconds();
-        _keyframe = _nextId % KeyframeEvery == 0;
-        _tcpCarry?.BeginSnapshot(_keyframe);
+        bool keyframe = _nextId % KeyframeEvery == 0;
+        _tcpCarry?.BeginSnapshot(keyframe);
         _tcpCarried = 0;
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
@@ -107,7 +106,7 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var (netns, pids) in _lastPidsByNetns)
             if (ReadNamespace(netns, pids, reason, namespaces, pendingTables)) read.Add(netns);
         // Every keyframe reads every process's fds afresh; between them, only those that may have changed.
-        var scan = _scanner.Scan(_recentlyChanged, readAllFds: _nextId % KeyframeEvery == 0);
+        var scan = _scanner.Scan(_recentlyChanged, readAllFds: keyframe);
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
             if (!read.Contains(netns) && !ReadNamespace(netns, pids, reason, namespaces, pendingTables)) unreadableNamespaces++;
@@ -132,7 +131,6 @@ internal sealed class SnapshotTaker : IDisposable
         _netnsOf = scan.NetnsOf;
         foreach (var table in pendingTables) _writer.Write(table);
 
-        bool keyframe = _keyframe;
         var changed = new List<ProcessSockets>();
         var removed = new List<ProcessKey>();
         foreach (var (key, inodes) in scan.Sockets)

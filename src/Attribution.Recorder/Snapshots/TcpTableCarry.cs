@@ -80,10 +80,9 @@ internal sealed class TcpTableCarry(ITcpStateWitness witness)
     /// <summary>Addresses every namespace may have: unspecified, loopback, link-local.</summary>
     private static bool IsShared(IpAddr address)
     {
+        if (address.IsUnspecified || address.IsLoopback) return true;
         Span<byte> b = stackalloc byte[16];
         address.WriteTo(b);
-        if (address.IsUnspecified) return true;
-        if (address.IsV4Mapped) return b[12] == 127 || (b[12] == 169 && b[13] == 254);
-        return address.Value == UInt128.One || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+        return address.IsV4Mapped ? b[12] == 169 && b[13] == 254 : b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
     }
 }

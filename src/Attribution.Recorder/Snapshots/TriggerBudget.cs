@@ -15,8 +15,6 @@ internal sealed class TriggerBudget(double share, TimeSpan burst)
     private readonly long _capacity = burst.Ticks * 100;
     private long _level = burst.Ticks * 100, _at; // nanoseconds of snapshot time available at _at
 
-    public double Share => share;
-
     /// <summary>The earliest time the bucket is no longer below zero.</summary>
     public long AvailableAt(long now)
     {
