@@ -85,7 +85,7 @@ public sealed class RecordSession
             var rotation = ring is null ? null : new CaptureRotation(ring,
                 file => NewCaptureWriter(CreateOwnerOnly(file.CapturePath, [], !exclusive), file, host),
                 file => { ring.CaptureMovedTo(file); scheduler?.Wake(); });
-            var sink = new CaptureSink(pcap, ns => scheduler?.Trigger(ns), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
+            var sink = new CaptureSink(pcap, (long ns, in FlowEnds ends) => scheduler?.Trigger(ns, ends), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
             {
                 StartNanoseconds = startNs,
             };

@@ -123,19 +123,21 @@ internal sealed class EvidenceBuilder
         }
 
         // A socket of a namespace this snapshot read, but not listed: gone. Namespaces it did not read say nothing,
-        // unless none was unreadable: then the namespace itself is gone, and its sockets with it.
+        // unless it read every namespace it found and none was unreadable: then the namespace itself is gone, and its
+        // sockets with it. A partial snapshot did not look for the others.
         _gone.Clear();
+        bool unreadMeansGone = !snapshot.Partial && snapshot.Counters.NamespacesUnreadable == 0;
         foreach (var (id, sighting) in _open)
         {
             if (sighting.ListedIn == listed) continue;
-            if (!readNamespaces.Contains(id.Netns) && snapshot.Counters.NamespacesUnreadable > 0) continue;
+            if (!readNamespaces.Contains(id.Netns) && !unreadMeansGone) continue;
             sighting.TrustUntil = snapshot.StartNanoseconds;
             _gone.Add(id);
         }
         foreach (var id in _gone) _open.Remove(id);
         foreach (var netns in readNamespaces) _lastSnapshotEndByNetns[netns] = snapshot.EndNanoseconds;
         _index.Snapshots.Add(new SnapshotSummary(snapshot.Id + _snapshotBase, snapshot.Reason, snapshot.StartNanoseconds, snapshot.EndNanoseconds,
-            snapshot.TriggerPacketNanoseconds, snapshot.Complete, sockets, snapshot.ProcessSockets.Count));
+            snapshot.TriggerPacketNanoseconds, snapshot.Complete, sockets, snapshot.ProcessSockets.Count, snapshot.Partial));
     }
 
     /// <summary>
@@ -145,7 +147,7 @@ internal sealed class EvidenceBuilder
     /// </summary>
     private void Owners(Snapshot snapshot)
     {
-        foreach (var key in snapshot.ProcessSockets.Keys)
+        foreach (var key in snapshot.SeenHolders)
         {
             int id = _index.Processes.IdOf(key);
             _index.Processes.Seen(id, snapshot.StartNanoseconds, snapshot.EndNanoseconds);

@@ -4,7 +4,8 @@ using Attribution.Core.Sockets;
 namespace Attribution.Analyzer.Attribution;
 
 /// <summary>A snapshot as reported in the output's provenance.</summary>
-public sealed record SnapshotSummary(uint Id, SnapshotReason Reason, long StartNs, long EndNs, long TriggerPacketNs, bool Complete, int Sockets, int Processes);
+public sealed record SnapshotSummary(uint Id, SnapshotReason Reason, long StartNs, long EndNs, long TriggerPacketNs, bool Complete, int Sockets, int Processes,
+    bool Partial = false);
 
 /// <summary>
 /// Everything the sidecar says, indexed for the packet pass: every socket sighting by its connection or

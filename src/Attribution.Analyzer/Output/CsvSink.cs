@@ -172,11 +172,12 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
     {
-        using var w = Open("snapshots", ["id", "start_ts", "end_ts", "reason", "trigger_ts", "complete", "sockets", "processes"]);
+        using var w = Open("snapshots", ["id", "start_ts", "end_ts", "reason", "trigger_ts", "complete", "sockets", "processes", "partial"]);
         foreach (var s in snapshots)
         {
             w.Field(s.Id); w.Time(s.StartNs); w.Time(s.EndNs); w.Field(s.Reason.ToString().ToLowerInvariant());
             w.Time(s.TriggerPacketNs == 0 ? null : s.TriggerPacketNs); w.Field(s.Complete ? 1L : 0L); w.Field(s.Sockets); w.Field(s.Processes);
+            w.Field(s.Partial ? 1L : 0L);
             w.EndRecord();
         }
     }

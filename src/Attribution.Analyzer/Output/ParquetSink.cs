@@ -186,15 +186,16 @@ public sealed class ParquetSink : IAnalysisSink
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
     {
-        ParquetColumn<long> id = Integer("id"), complete = Integer("complete"), sockets = Integer("sockets"), processes = Integer("processes");
+        ParquetColumn<long> id = Integer("id"), complete = Integer("complete"), sockets = Integer("sockets"), processes = Integer("processes"),
+            partial = Integer("partial");
         ParquetColumn<double> start = Real("start_ts"), end = Real("end_ts"), trigger = Real("trigger_ts", true);
         var reason = Text("reason", nullable: false, dictionary: true);
-        var table = Open("snapshots", id, start, end, reason, trigger, complete, sockets, processes);
+        var table = Open("snapshots", id, start, end, reason, trigger, complete, sockets, processes, partial);
         foreach (var s in snapshots)
         {
             id.Add(s.Id); start.Time(s.StartNs); end.Time(s.EndNs); reason.Add(s.Reason.ToString().ToLowerInvariant());
             trigger.Time(s.TriggerPacketNs == 0 ? null : s.TriggerPacketNs); complete.Add(s.Complete ? 1 : 0);
-            sockets.Add(s.Sockets); processes.Add(s.Processes);
+            sockets.Add(s.Sockets); processes.Add(s.Processes); partial.Add(s.Partial ? 1 : 0);
             table.EndRow();
         }
         table.Close();

@@ -31,7 +31,7 @@ internal static class Schema
         CREATE TABLE reasons (code INTEGER PRIMARY KEY, reason TEXT NOT NULL);
         CREATE TABLE snapshots (
             id INTEGER PRIMARY KEY, start_ts REAL NOT NULL, end_ts REAL NOT NULL, reason TEXT NOT NULL, trigger_ts REAL,
-            complete INTEGER NOT NULL, sockets INTEGER NOT NULL, processes INTEGER NOT NULL);
+            complete INTEGER NOT NULL, sockets INTEGER NOT NULL, processes INTEGER NOT NULL, partial INTEGER NOT NULL);
         CREATE TABLE capture (
             path TEXT, size INTEGER, sha256 TEXT, format TEXT, first_ts REAL, last_ts REAL, packets INTEGER,
             kernel_drops INTEGER, truncated_at INTEGER, problem TEXT, snapshots_path TEXT, corrupt_snapshot_records INTEGER,

@@ -111,7 +111,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
     {
-        using var insert = Prepare("INSERT INTO snapshots VALUES ($id, $start, $end, $reason, $trigger, $complete, $sockets, $processes)");
+        using var insert = Prepare("INSERT INTO snapshots VALUES ($id, $start, $end, $reason, $trigger, $complete, $sockets, $processes, $partial)");
         foreach (var s in snapshots)
         {
             var p = insert.Parameters;
@@ -123,6 +123,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[5].Value = s.Complete ? 1 : 0;
             p[6].Value = s.Sockets;
             p[7].Value = s.Processes;
+            p[8].Value = s.Partial ? 1 : 0;
             insert.ExecuteNonQuery();
         }
     }

@@ -54,6 +54,7 @@ internal static class SidecarCodec
                 foreach (var k in s.Removed) WriteKey(w, k);
                 w.Write7BitEncodedInt(s.Counters.FdsCarried); // added after the first format: older readers stop before it
                 w.Write7BitEncodedInt(s.Counters.TcpTablesCarried); // added later still, likewise
+                w.Write(s.Partial); // and later again
                 break;
             case CaptureStatsRecord c:
                 w.Write(c.TimestampNanoseconds); w.Write7BitEncodedInt(c.Interfaces.Count);
@@ -157,7 +158,9 @@ internal static class SidecarCodec
         // Older recorders ended the record here; newer ones add how many processes' fds were carried, not re-read.
         if (r.BaseStream.Position < r.BaseStream.Length) counters = counters with { FdsCarried = r.Read7BitEncodedInt() };
         if (r.BaseStream.Position < r.BaseStream.Length) counters = counters with { TcpTablesCarried = r.Read7BitEncodedInt() };
-        return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters);
+        bool partial = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
+        if (partial && keyframe) throw new InvalidDataException("a snapshot cannot be both a keyframe and partial");
+        return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters) { Partial = partial };
     }
 
     private static void WriteKey(BinaryWriter w, ProcessKey key)

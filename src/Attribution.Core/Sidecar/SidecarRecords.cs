@@ -111,6 +111,9 @@ public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVa
 /// <summary>
 /// One snapshot. A keyframe lists every process holding sockets; a delta lists only processes whose socket
 /// set changed since the previous snapshot (and those gone), so an idle host costs little per tick.
+/// A <see cref="Partial"/> snapshot (triggered by a new flow, docs/RECORDING.md) read only the namespaces it lists:
+/// it is a delta that lists every socket holder of those namespaces, and says nothing of the others, whose
+/// processes and tables are as the snapshot before left them.
 /// </summary>
 public sealed record SnapshotRecord(
     uint Id,
@@ -122,7 +125,10 @@ public sealed record SnapshotRecord(
     IReadOnlyList<NamespaceTables> Namespaces,
     IReadOnlyList<ProcessSockets> Changed,
     IReadOnlyList<ProcessKey> Removed,
-    ScanCounters Counters) : SidecarRecord;
+    ScanCounters Counters) : SidecarRecord
+{
+    public bool Partial { get; init; }
+}
 
 public readonly record struct InterfaceStats(int Index, ulong Received, ulong Dropped, ulong InterfaceDropped, ulong Packets, ulong Bytes);
 

@@ -7,7 +7,9 @@ public sealed record StoredTable(ulong Netns, SocketTableKind Kind, byte[] Conte
 
 /// <summary>
 /// A snapshot rebuilt in full from the sidecar's keyframes and deltas. <see cref="Complete"/> is false when
-/// a record it depends on was damaged or missing; what could be rebuilt is still there.
+/// a record it depends on was damaged or missing; what could be rebuilt is still there. A <see cref="Partial"/>
+/// snapshot read only the namespaces of its <see cref="Tables"/>: of the others it says nothing (their processes'
+/// sockets are those of the snapshot before).
 /// </summary>
 public sealed record Snapshot(
     uint Id,
@@ -18,4 +20,10 @@ public sealed record Snapshot(
     bool Complete,
     IReadOnlyList<StoredTable> Tables,
     IReadOnlyDictionary<ProcessKey, ulong[]> ProcessSockets,
-    ScanCounters Counters);
+    ScanCounters Counters,
+    bool Partial = false,
+    IReadOnlyCollection<ProcessKey>? Listed = null)
+{
+    /// <summary>The processes this snapshot itself saw holding sockets (a partial one lists only its namespaces'); all of them otherwise.</summary>
+    public IEnumerable<ProcessKey> SeenHolders => Listed ?? ProcessSockets.Keys;
+}

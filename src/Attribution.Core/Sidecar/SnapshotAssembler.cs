@@ -45,7 +45,13 @@ public sealed class SnapshotAssembler
         }
         _lastId = s.Id;
         foreach (var gone in s.Removed) _sockets.Remove(gone);
-        foreach (var p in s.Changed) _sockets[p.Key] = p.Inodes;
+        foreach (var p in s.Changed)
+        {
+            // A partial snapshot lists every holder of its namespaces, most of them unchanged: the array already held
+            // stays, so a reader can tell by reference that nothing changed (EvidenceBuilder keeps its owner map then).
+            if (s.Partial && _sockets.TryGetValue(p.Key, out var held) && held.AsSpan().SequenceEqual(p.Inodes)) continue;
+            _sockets[p.Key] = p.Inodes;
+        }
 
         bool complete = _processStateValid;
         var tables = new List<StoredTable>();
@@ -60,6 +66,7 @@ public sealed class SnapshotAssembler
             }
         }
         return new Snapshot(s.Id, s.Reason, s.StartNanoseconds, s.EndNanoseconds, s.TriggerPacketNanoseconds,
-            complete, tables, new Dictionary<ProcessKey, ulong[]>(_sockets), s.Counters);
+            complete, tables, new Dictionary<ProcessKey, ulong[]>(_sockets), s.Counters, s.Partial,
+            s.Partial ? s.Changed.Select(p => p.Key).ToList() : null);
     }
 }

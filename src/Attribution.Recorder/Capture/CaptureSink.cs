@@ -1,13 +1,17 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder.Capture;
+
+/// <summary>A new flow's first packet: its time and addresses.</summary>
+internal delegate void NewFlowHandler(long timestampNanoseconds, in FlowEnds ends);
 
 /// <summary>
 /// Where every capture thread delivers packets: the pcapng writer, the per-interface counters and the
 /// new-flow trigger, behind one lock (one writer, several interfaces). With a ring buffer it moves the
 /// capture on to the next file under that lock, between two packets, so none is lost or written twice.
 /// </summary>
-internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, long packetLimit, Action onPacketLimit,
+internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow, long packetLimit, Action onPacketLimit,
     CaptureRotation? rotation = null)
 {
     private readonly object _gate = new();
@@ -40,6 +44,7 @@ internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, l
     public void Deliver(int interfaceId, int linkType, long timestampNanoseconds, ReadOnlySpan<byte> data, uint originalLength)
     {
         bool isNew, limitReached;
+        FlowEnds ends;
         lock (_gate)
         {
             if (TotalPackets >= packetLimit) return;
@@ -48,11 +53,11 @@ internal sealed class CaptureSink(PcapNgWriter writer, Action<long> onNewFlow, l
             _bytes[interfaceId] += originalLength;
             TotalPackets++;
             TotalBytes += originalLength;
-            isNew = _flows.IsNew(linkType, data);
+            isNew = _flows.IsNew(linkType, data, out ends);
             limitReached = TotalPackets == packetLimit;
             if (rotation is not null && !limitReached && rotation.IsFull(_writer)) RotateLocked(timestampNanoseconds);
         }
-        if (isNew) onNewFlow(timestampNanoseconds);
+        if (isNew) onNewFlow(timestampNanoseconds, ends);
         if (limitReached) onPacketLimit();
     }
 

@@ -1,4 +1,5 @@
 using Attribution.Core.Decoding;
+using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder.Capture;
 
@@ -13,10 +14,13 @@ internal sealed class NewFlowDetector(int capacity = 1 << 18)
 {
     private readonly HashSet<FlowKey> _seen = new();
 
-    public bool IsNew(int linkType, ReadOnlySpan<byte> frame)
+    /// <summary>True for a new flow's packet, with its addresses (which namespaces its triggered snapshot reads).</summary>
+    public bool IsNew(int linkType, ReadOnlySpan<byte> frame, out FlowEnds ends)
     {
+        ends = default;
         if (!PacketDecoder.TryDecode(linkType, frame, out var packet) || !packet.HasPorts) return false;
         if (_seen.Count >= capacity) _seen.Clear();
+        ends = new FlowEnds(packet.Source, packet.Destination);
         return _seen.Add(FlowKey.From(packet)) || packet.IsTcpOpening;
     }
 }

@@ -44,45 +44,68 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
         var order = EnumeratePids().ToList();
         if (first is { Count: > 0 }) order.Sort((a, b) => first.Contains(b).CompareTo(first.Contains(a)));
         _unchanged.BeginScan(readAllFds);
-        foreach (int pid in order)
-        {
-            scan.Scanned++;
-            // A process that has not run since its fds were read has not changed its namespace either (setns and
-            // unshare are its own system calls): its namespace is carried with its fds, one readlink less.
-            if (_unchanged.TryReuse(pid, out var key, out var carried, out ulong netns, out var before))
-            {
-                scan.FdsCarried++;
-                AddToNamespace(scan, netns, pid);
-                if (carried.Length == 0) continue;
-                scan.Sockets[key] = carried;
-                scan.NetnsOf[key] = netns;
-                continue;
-            }
-            if (!TryReadNetns(pid, out netns)) { scan.Vanished++; continue; }
-            AddToNamespace(scan, netns, pid);
-            _inodes.Clear();
-            if (!TryCollectSocketInodes(pid, _inodes)) { scan.FdsUnreadable++; continue; }
-            ulong[] inodes = [];
-            if (_inodes.Count > 0)
-            {
-                inodes = _inodes.ToArray();
-                Array.Sort(inodes);
-            }
-            _unchanged.Remember(pid, netns, before, inodes);
-            if (inodes.Length == 0) continue;
-            // The start time comes from the stat read just before the fds (TryReuse), else from one read now. Between
-            // the two the pid could in principle die and be reused, but only after the kernel cycles through all of
-            // pid_max; we accept that over a second stat read.
-            if (key.Pid != pid)
-            {
-                if (!TryReadStat(pid, out var stat)) { scan.Vanished++; continue; }
-                key = new ProcessKey(pid, stat.StartTimeTicks);
-            }
-            scan.Sockets[key] = inodes;
-            scan.NetnsOf[key] = netns;
-        }
+        foreach (int pid in order) ScanProcess(pid, scan);
         _unchanged.EndScan();
         return scan;
+    }
+
+    /// <summary>
+    /// Scans only the processes of the namespaces <paramref name="include"/> accepts (a partial snapshot). A process
+    /// is placed by <paramref name="netnsOf"/> (what the last scans found) without a read; one not in it is new since,
+    /// and its namespace is read once and added. Nothing is forgotten here: a process not met may live in a
+    /// namespace this scan skipped (the next whole scan forgets the exited).
+    /// </summary>
+    public ProcessScan ScanNamespaces(Func<ulong, bool> include, Dictionary<int, ulong> netnsOf)
+    {
+        var scan = new ProcessScan();
+        foreach (int pid in EnumeratePids())
+        {
+            if (!netnsOf.TryGetValue(pid, out ulong netns))
+            {
+                if (!TryReadNetns(pid, out netns)) continue;
+                netnsOf[pid] = netns;
+            }
+            if (include(netns)) ScanProcess(pid, scan);
+        }
+        return scan;
+    }
+
+    private void ScanProcess(int pid, ProcessScan scan)
+    {
+        scan.Scanned++;
+        // A process that has not run since its fds were read has not changed its namespace either (setns and
+        // unshare are its own system calls): its namespace is carried with its fds, one readlink less.
+        if (_unchanged.TryReuse(pid, out var key, out var carried, out ulong netns, out var before))
+        {
+            scan.FdsCarried++;
+            AddToNamespace(scan, netns, pid);
+            if (carried.Length == 0) return;
+            scan.Sockets[key] = carried;
+            scan.NetnsOf[key] = netns;
+            return;
+        }
+        if (!TryReadNetns(pid, out netns)) { scan.Vanished++; return; }
+        AddToNamespace(scan, netns, pid);
+        _inodes.Clear();
+        if (!TryCollectSocketInodes(pid, _inodes)) { scan.FdsUnreadable++; return; }
+        ulong[] inodes = [];
+        if (_inodes.Count > 0)
+        {
+            inodes = _inodes.ToArray();
+            Array.Sort(inodes);
+        }
+        _unchanged.Remember(pid, netns, before, inodes);
+        if (inodes.Length == 0) return;
+        // The start time comes from the stat read just before the fds (TryReuse), else from one read now. Between
+        // the two the pid could in principle die and be reused, but only after the kernel cycles through all of
+        // pid_max; we accept that over a second stat read.
+        if (key.Pid != pid)
+        {
+            if (!TryReadStat(pid, out var stat)) { scan.Vanished++; return; }
+            key = new ProcessKey(pid, stat.StartTimeTicks);
+        }
+        scan.Sockets[key] = inodes;
+        scan.NetnsOf[key] = netns;
     }
 
     private static void AddToNamespace(ProcessScan scan, ulong netns, int pid)

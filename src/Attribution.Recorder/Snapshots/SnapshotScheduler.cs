@@ -17,17 +17,21 @@ namespace Attribution.Recorder.Snapshots;
 /// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
 /// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
-internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap,
-    TriggerBudget? budget = null)
+internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyCollection<FlowEnds>?, SnapshotRecord> take, TimeSpan interval,
+    TimeSpan minGap, TriggerBudget? budget = null)
 {
     public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
         : this(taker.Take, interval, minGap, budget) { }
+
+    public SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
+        : this((reason, packet, _) => take(reason, packet), interval, minGap, budget) { }
 
     private readonly AutoResetEvent _wake = new(false);
     private readonly List<long> _triggerDelays = [];
     private Thread? _thread;
     private volatile bool _stopping;
     private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
+    private readonly TriggerFlows _flows = new(); // and those flows' addresses: a triggered snapshot reads only their namespaces
 
     /// <summary>Run on the snapshot thread before each snapshot decision and before the final snapshot; true when it took snapshots.</summary>
     public Func<bool>? BetweenSnapshots { get; init; }
@@ -39,8 +43,21 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
     /// <summary>Nanoseconds from each triggering packet to the end of the snapshot it caused.</summary>
     public IReadOnlyList<long> TriggerDelays => _triggerDelays;
 
-    /// <summary>Called from capture threads; cheap and lock-free.</summary>
+    /// <summary>Called from capture threads for a new flow of unknown addresses (the snapshot then reads every namespace).</summary>
     public void Trigger(long packetNanoseconds)
+    {
+        _flows.AddUnknown();
+        Pending(packetNanoseconds);
+    }
+
+    /// <summary>Called from capture threads for a new flow; cheap, allocation-free.</summary>
+    public void Trigger(long packetNanoseconds, in FlowEnds flow)
+    {
+        _flows.Add(flow);
+        Pending(packetNanoseconds);
+    }
+
+    private void Pending(long packetNanoseconds)
     {
         Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0);
         _wake.Set();
@@ -51,7 +68,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
 
     public void Start()
     {
-        take(SnapshotReason.Initial, 0);
+        take(SnapshotReason.Initial, 0, null);
         _thread = new Thread(Run) { IsBackground = true, Name = "snapshots" };
         _thread.Start();
     }
@@ -73,8 +90,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                 {
                     // A new flow first: its snapshot races a short connection; a ring buffer's switch can wait a few ms.
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
+                    var flows = _flows.Take(); // after the packet time: a flow added between the two waits for the next snapshot
                     bool timer = now >= timerDue;
-                    var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet);
+                    var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet, timer ? null : flows);
                     if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
                     else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds); }
                     _triggerDelays.Add(s.EndNanoseconds - packet);
@@ -91,7 +109,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
                 }
                 else if (now >= timerDue)
                 {
-                    var s = take(SnapshotReason.Timer, 0);
+                    var s = take(SnapshotReason.Timer, 0, null);
                     TimerSnapshots++;
                     (lastEnd, lastTimerEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
@@ -115,6 +133,6 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecor
         _thread?.Join();
         if (Failure is not null) return;
         BetweenSnapshots?.Invoke(); // a capture file opened just before the stop still gets its sidecar
-        take(SnapshotReason.Final, 0);
+        take(SnapshotReason.Final, 0, null);
     }
 }

@@ -8,7 +8,8 @@ namespace Attribution.Recorder.Snapshots;
 /// <summary>
 /// Takes one snapshot and appends it to the sidecar: new process identities, socket tables whose content
 /// changed, then the snapshot record that ties them together (a keyframe every <see cref="KeyframeEvery"/>
-/// snapshots, deltas between). Single-threaded: the scheduler owns it.
+/// whole snapshots, deltas between). A snapshot triggered by new flows reads only their namespaces when it can tell
+/// which those are (<see cref="TriggerScope"/>). Single-threaded: the scheduler owns it.
 /// </summary>
 internal sealed class SnapshotTaker : IDisposable
 {
@@ -37,11 +38,18 @@ internal sealed class SnapshotTaker : IDisposable
     private uint _nextId;
     private readonly TcpTableCarry? _tcpCarry; // with kernel events: TCP tables of namespaces where no TCP socket changed state
     private int _tcpCarried;
+    private readonly NamespaceAddresses _addresses = new();
+    private readonly TriggerScope _scope;
+    private readonly HashSet<ulong> _partialTargets = new();
+    private uint _wholeSnapshots;
+    // Every namespace's tables as last read, by a whole snapshot or a partial one: what a ring buffer's next file repeats.
+    private readonly Dictionary<ulong, NamespaceTables> _currentTables = new();
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null,
         ITcpStateWitness? tcpWitness = null)
     {
-        _tcpCarry = tcpWitness is null ? null : new TcpTableCarry(tcpWitness);
+        _tcpCarry = tcpWitness is null ? null : new TcpTableCarry(tcpWitness, _addresses);
+        _scope = new TriggerScope(ownNetns);
         _identitiesWritten = identities ?? new ProcessIdentities(writer);
         _procRoot = procRoot;
         _writer = writer;
@@ -76,7 +84,7 @@ internal sealed class SnapshotTaker : IDisposable
             if (current) _identitiesWritten.Add(key, generation);
         }
         if (current) _lastTableHash.Clear(); // only what this file holds can be referred to as unchanged
-        foreach (var ns in _last.Namespaces)
+        foreach (var ns in _currentTables.Values)
             foreach (var table in ns.Tables)
                 if (_tableContent.TryGetValue((ns.Netns, table.Kind), out var content))
                 {
@@ -85,16 +93,25 @@ internal sealed class SnapshotTaker : IDisposable
                 }
         into.Write(_last with
         {
-            Id = id, Reason = reason, Keyframe = true, TriggerPacketNanoseconds = 0, Removed = [],
+            Id = id, Reason = reason, Keyframe = true, Partial = false, TriggerPacketNanoseconds = 0, Removed = [],
+            Namespaces = _currentTables.Values.ToList(),
             Changed = _previous.Select(p => new ProcessSockets(p.Key, p.Value)).ToList(),
         });
         if (current) _nextId = id + 1;
     }
 
-    public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds)
+    /// <summary>
+    /// Takes a snapshot. One triggered by new flows whose addresses are given reads only those flows' namespaces if
+    /// it can tell which they are; otherwise, and for every other reason, every namespace.
+    /// </summary>
+    public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds, IReadOnlyCollection<FlowEnds>? flows = null)
     {
+        // A keyframe is always whole, and a partial snapshot is a delta on one: it needs a snapshot before it.
+        if (reason == SnapshotReason.Trigger && flows is not null && _last is not null && _wholeSnapshots % KeyframeEvery != 0 &&
+            _scope.TryChoose(flows, _addresses, _partialTargets))
+            return TakePartial(triggerPacketNanoseconds, _partialTargets);
         long start = RealtimeClock.NowNanoseconds();
-        bool keyframe = _nextId % KeyframeEvery == 0;
+        bool keyframe = _wholeSnapshots++ % KeyframeEvery == 0;
         _tcpCarry?.BeginSnapshot(keyframe);
         _tcpCarried = 0;
         var namespaces = new List<NamespaceTables>();
@@ -111,6 +128,7 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var (netns, pids) in scan.PidsByNetns)
             if (!read.Contains(netns) && !ReadNamespace(netns, pids, reason, namespaces, pendingTables)) unreadableNamespaces++;
         _lastPidsByNetns = scan.PidsByNetns;
+        _scope.WholeScan(scan.PidsByNetns);
         // A namespace no process is in any more is read afresh, addresses included, when one enters it again.
         _addressesRead.RemoveWhere(n => !scan.PidsByNetns.ContainsKey(n));
         long end = RealtimeClock.NowNanoseconds();
@@ -148,12 +166,73 @@ internal sealed class SnapshotTaker : IDisposable
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried, _tcpCarried));
         _writer.Write(record);
         _last = record;
+        _currentTables.Clear();
+        foreach (var ns in namespaces) _currentTables[ns.Netns] = ns;
         return record;
     }
 
-    private bool ReadNamespace(ulong netns, List<int> pids, SnapshotReason reason, List<NamespaceTables> into, List<SocketTableRecord> pending)
+    /// <summary>
+    /// A triggered snapshot of only <paramref name="targets"/> (and of any namespace its walk of /proc meets for the
+    /// first time): their tables, then the fds of their processes. It lists every socket holder of those namespaces,
+    /// and removes those of them that hold none any more; the other namespaces' processes and tables stay as the
+    /// snapshots before left them (docs/FORMAT.md, partial).
+    /// </summary>
+    private SnapshotRecord TakePartial(long triggerPacketNanoseconds, HashSet<ulong> targets)
     {
-        var tables = ReadNamespaceTables(netns, pids, pending, out int readThrough);
+        long start = RealtimeClock.NowNanoseconds();
+        var namespaces = new List<NamespaceTables>();
+        var pendingTables = new List<SocketTableRecord>();
+        var read = new HashSet<ulong>();
+        foreach (ulong netns in targets)
+            if (_lastPidsByNetns.TryGetValue(netns, out var pids) && ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
+                read.Add(netns);
+        var scan = _scanner.ScanNamespaces(n => targets.Contains(n) || _scope.IsNew(n), _scope.NetnsOfPid);
+        int unreadableNamespaces = 0;
+        foreach (var (netns, pids) in scan.PidsByNetns)
+        {
+            if (!targets.Contains(netns) && !_scope.IsNew(netns)) continue; // a process that left a target namespace since the last whole scan
+            targets.Add(netns);
+            _lastPidsByNetns[netns] = pids;
+            if (!read.Contains(netns) && !ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
+                unreadableNamespaces++;
+            _scope.Read(netns);
+        }
+        long end = RealtimeClock.NowNanoseconds();
+
+        foreach (var (key, _) in scan.Sockets)
+        {
+            if (_identitiesWritten.Contains(key)) continue;
+            var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
+            if (identity is null) continue;
+            _identitiesWritten.Add(key, _writer.Write(identity));
+            _identityOf[key] = identity;
+        }
+        foreach (var table in pendingTables) _writer.Write(table);
+
+        var changed = new List<ProcessSockets>(scan.Sockets.Count);
+        foreach (var (key, inodes) in scan.Sockets)
+        {
+            changed.Add(new ProcessSockets(key, inodes));
+            if (!_previous.TryGetValue(key, out var before) || !before.AsSpan().SequenceEqual(inodes)) _recentlyChanged.Add(key.Pid);
+        }
+        var removed = new List<ProcessKey>();
+        foreach (var (key, _) in _previous)
+            if (!scan.Sockets.ContainsKey(key) && _netnsOf.TryGetValue(key, out ulong netns) && targets.Contains(netns)) removed.Add(key);
+        foreach (var key in removed) { _previous.Remove(key); _netnsOf.Remove(key); }
+        foreach (var (key, inodes) in scan.Sockets) { _previous[key] = inodes; _netnsOf[key] = scan.NetnsOf[key]; }
+
+        var record = new SnapshotRecord(_nextId++, SnapshotReason.Trigger, start, end, triggerPacketNanoseconds, false, namespaces, changed, removed,
+            new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried)) { Partial = true };
+        _writer.Write(record);
+        _last = record;
+        foreach (var ns in namespaces) _currentTables[ns.Netns] = ns;
+        return record;
+    }
+
+    private bool ReadNamespace(ulong netns, List<int> pids, SnapshotReason reason, List<NamespaceTables> into, List<SocketTableRecord> pending,
+        bool partial = false)
+    {
+        var tables = ReadNamespaceTables(netns, pids, pending, out int readThrough, mayCarryTcp: !partial);
         if (tables is null) return false;
         // Addresses rarely change: a triggered snapshot, racing a short connection, leaves them to the timer,
         // unless it is the first to find the namespace. A container's namespace is often made before the
@@ -172,21 +251,25 @@ internal sealed class SnapshotTaker : IDisposable
     /// for a moment); otherwise through /proc/PID/net/*, which shows the namespace of PID. Tries the next
     /// pid if one exits meanwhile.
     /// </summary>
-    private List<TableRef>? ReadNamespaceTables(ulong netns, List<int> pids, List<SocketTableRecord> pending, out int readThrough)
+    private List<TableRef>? ReadNamespaceTables(ulong netns, List<int> pids, List<SocketTableRecord> pending, out int readThrough,
+        bool mayCarryTcp)
     {
+        // A partial snapshot leaves the TCP carry alone: the carry matches the kernel's changes since the last whole
+        // snapshot against the namespaces that one read, and a partial one reads its namespaces' tables afresh.
+        var carry = mayCarryTcp ? _tcpCarry : null;
         readThrough = 0;
         var diag = netns == _ownNetns ? _diag : _foreignDiag?.ClientFor(netns, pids);
         if (diag is not null)
         {
             var refs = new List<TableRef>(4);
-            bool tcpDone = _tcpCarry?.CanCarry(netns) == true && TryCarryTcp(netns, refs, pending);
+            bool tcpDone = carry?.CanCarry(netns) == true && TryCarryTcp(netns, refs, pending);
             if (tcpDone) _tcpCarried++;
             else if (tcpDone = diag.TryDumpTcp(_diagScratch, _tcp4, _tcp6))
             {
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp, Content(_tcp4), pending));
                 refs.Add(Remember(netns, SocketTableKind.DiagTcp6, Content(_tcp6), pending));
             }
-            if (tcpDone) _tcpCarry?.Read(netns);
+            if (tcpDone) carry?.Read(netns);
             foreach (var kind in SocketTableKinds.Diag)
             {
                 if (tcpDone && (kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6)) continue;
@@ -233,7 +316,7 @@ internal sealed class SnapshotTaker : IDisposable
             {
                 if (!_reader.TryReadFile(ProcPaths.Process(_procRoot, pid, kind.ProcFile()), out var content)) continue;
                 into.Add(Remember(netns, kind, content, pending));
-                _tcpCarry?.Addresses(netns, kind, content);
+                _addresses.Learn(netns, kind, content);
                 any = true;
                 break;
             }

@@ -1,0 +1,50 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>The two addresses of a new flow's first packet.</summary>
+internal readonly record struct FlowEnds(IpAddr Source, IpAddr Destination);
+
+/// <summary>
+/// The new flows waiting for a triggered snapshot, handed from the capture threads to the snapshot thread. Bounded:
+/// past <see cref="Capacity"/> flows the next snapshot reads every namespace anyway (a flood of flows spans them).
+/// </summary>
+internal sealed class TriggerFlows
+{
+    public const int Capacity = 64;
+
+    private readonly object _gate = new();
+    private List<FlowEnds> _waiting = new(Capacity), _taken = new(Capacity);
+    private bool _overflow;
+
+    /// <summary>From a capture thread; allocation-free.</summary>
+    public void Add(in FlowEnds flow)
+    {
+        lock (_gate)
+        {
+            if (_waiting.Count < Capacity) _waiting.Add(flow);
+            else _overflow = true;
+        }
+    }
+
+    /// <summary>A flow whose addresses are not known (not IP): the next snapshot is whole.</summary>
+    public void AddUnknown()
+    {
+        lock (_gate) _overflow = true;
+    }
+
+    /// <summary>
+    /// The flows waiting now, or null when the next snapshot has to be whole; the list is valid until the next call.
+    /// </summary>
+    public IReadOnlyCollection<FlowEnds>? Take()
+    {
+        lock (_gate)
+        {
+            (_waiting, _taken) = (_taken, _waiting);
+            _waiting.Clear();
+            bool whole = _overflow || _taken.Count == 0;
+            _overflow = false;
+            return whole ? null : _taken;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// Which namespaces a snapshot triggered by new flows has to read (docs/RECORDING.md, Partial triggered snapshots):
+/// those whose addresses the flows' packets carry. A whole snapshot of a busy host with containers took 15–30 ms, and
+/// a connection of a few milliseconds was over before it: one or two namespaces take a few. The flows' local ends
+/// are in namespaces that own their addresses (loopback traffic the capture sees is its own namespace's), so an
+/// address with no known owner is a remote peer's, or one a namespace gained since its addresses were last read: a
+/// namespace met for the first time is read too, found by the pid walk, but an address added to a known namespace
+/// since the last timer snapshot is not seen until the next whole one. An address of several namespaces, or one any
+/// namespace may have, makes the snapshot whole, and so does a flow neither of whose addresses has an owner.
+/// </summary>
+internal sealed class TriggerScope(ulong ownNetns)
+{
+    // Every process's namespace as the last whole scan found it, and new pids as partial scans placed them: a
+    // partial scan reads only the namespace links of processes started since (a process's setns into a namespace
+    // after the last whole scan is seen at the next one).
+    private readonly Dictionary<int, ulong> _netnsOfPid = new();
+    private readonly HashSet<ulong> _known = new();
+
+    public Dictionary<int, ulong> NetnsOfPid => _netnsOfPid;
+
+    /// <summary>What a whole scan found: every process's namespace.</summary>
+    public void WholeScan(Dictionary<ulong, List<int>> pidsByNetns)
+    {
+        _netnsOfPid.Clear();
+        _known.Clear();
+        foreach (var (netns, pids) in pidsByNetns)
+        {
+            _known.Add(netns);
+            foreach (int pid in pids) _netnsOfPid[pid] = netns;
+        }
+    }
+
+    /// <summary>True if the namespace was not known to the recorder until now (a partial scan then reads it too).</summary>
+    public bool IsNew(ulong netns) => !_known.Contains(netns);
+
+    /// <summary>A namespace a partial snapshot read: known from now on.</summary>
+    public void Read(ulong netns) => _known.Add(netns);
+
+    /// <summary>
+    /// The namespaces the flows' addresses belong to, into <paramref name="into"/>; false when the snapshot has to be
+    /// whole: an address names several namespaces or any, or neither end of a flow has a known owner.
+    /// </summary>
+    public bool TryChoose(IReadOnlyCollection<FlowEnds> flows, NamespaceAddresses addresses, HashSet<ulong> into)
+    {
+        into.Clear();
+        foreach (var flow in flows)
+        {
+            bool placed = false;
+            foreach (var address in (ReadOnlySpan<IpAddr>)[flow.Source, flow.Destination])
+            {
+                if (address.IsLoopback) { into.Add(ownNetns); placed = true; continue; }
+                switch (addresses.OwnerOf(address, out ulong netns))
+                {
+                    case NamespaceAddresses.Owner.One: into.Add(netns); placed = true; break;
+                    case NamespaceAddresses.Owner.None: break;
+                    default: return false;
+                }
+            }
+            if (!placed) return false;
+        }
+        return into.Count > 0;
+    }
+}
