@@ -96,7 +96,8 @@ internal sealed class EvidenceBuilder
         int sockets = 0;
         foreach (var table in snapshot.Tables)
         {
-            readNamespaces.Add(table.Netns);
+            // Sockets looked up one by one (a partial snapshot) prove themselves, not the absence of the others.
+            if (!table.Kind.IsLookup()) readNamespaces.Add(table.Netns);
             if (!table.Kind.ListsSockets())
             {
                 if (!_index.LocalAddresses.TryGetValue(table.Netns, out var addresses)) _index.LocalAddresses[table.Netns] = addresses = [];

@@ -5,7 +5,7 @@ namespace Attribution.Core.Linux;
 /// <summary>
 /// Where a stored namespace table came from. The recorder keeps each table as the kernel produced it
 /// (text or netlink bytes), tagged with one of these, so the analyzer can re-parse it later. Kinds 1–4
-/// and 11–14 list sockets; 5 and 6 list the namespace's own addresses.
+/// and 11–14 list a namespace's sockets, 15 and 16 some of them; 5 and 6 list the namespace's own addresses.
 /// </summary>
 public enum SocketTableKind : byte
 {
@@ -19,6 +19,12 @@ public enum SocketTableKind : byte
     DiagTcp6 = 12,
     DiagUdp = 13,
     DiagUdp6 = 14,
+    /// <summary>
+    /// Sockets looked up one by one by a new flow's addresses and ports (a partial triggered snapshot), not a whole table:
+    /// a socket missing from it may well exist. Either family; each message says which.
+    /// </summary>
+    DiagTcpLookup = 15,
+    DiagUdpLookup = 16,
 }
 
 public static class SocketTableKinds
@@ -34,11 +40,15 @@ public static class SocketTableKinds
 
     public static bool IsDiag(this SocketTableKind kind) => kind >= SocketTableKind.DiagTcp;
 
+    /// <summary>True for the sockets a lookup found, which say nothing of the namespace's other sockets.</summary>
+    public static bool IsLookup(this SocketTableKind kind) => kind is SocketTableKind.DiagTcpLookup or SocketTableKind.DiagUdpLookup;
+
     public static bool ListsSockets(this SocketTableKind kind) => kind is not (SocketTableKind.ProcFibTrie or SocketTableKind.ProcIfInet6);
 
     public static TransportProtocol Protocol(this SocketTableKind kind) => kind switch
     {
-        SocketTableKind.ProcTcp or SocketTableKind.ProcTcp6 or SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6 => TransportProtocol.Tcp,
+        SocketTableKind.ProcTcp or SocketTableKind.ProcTcp6 or SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6 or SocketTableKind.DiagTcpLookup
+            => TransportProtocol.Tcp,
         _ => TransportProtocol.Udp,
     };
 

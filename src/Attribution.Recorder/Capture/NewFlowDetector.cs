@@ -1,4 +1,5 @@
 using Attribution.Core.Decoding;
+using Attribution.Core.Sockets;
 using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder.Capture;
@@ -14,13 +15,13 @@ internal sealed class NewFlowDetector(int capacity = 1 << 18)
 {
     private readonly HashSet<FlowKey> _seen = new();
 
-    /// <summary>True for a new flow's packet, with its addresses (which namespaces its triggered snapshot reads).</summary>
+    /// <summary>True for a new flow's packet, with its 5-tuple (what its triggered snapshot looks up, and where).</summary>
     public bool IsNew(int linkType, ReadOnlySpan<byte> frame, out FlowEnds ends)
     {
         ends = default;
         if (!PacketDecoder.TryDecode(linkType, frame, out var packet) || !packet.HasPorts) return false;
         if (_seen.Count >= capacity) _seen.Clear();
-        ends = new FlowEnds(packet.Source, packet.Destination);
+        ends = new FlowEnds((TransportProtocol)packet.Protocol, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort);
         return _seen.Add(FlowKey.From(packet)) || packet.IsTcpOpening;
     }
 }

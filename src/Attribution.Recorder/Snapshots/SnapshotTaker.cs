@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
 using Attribution.Core.Time;
 
 namespace Attribution.Recorder.Snapshots;
@@ -22,7 +23,7 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly ulong _ownNetns;
     private readonly SockDiagClient? _diag;
     private readonly NamespaceSockDiag? _foreignDiag;
-    private readonly MemoryStream _diagScratch = new(), _tcp4 = new(), _tcp6 = new();
+    private readonly MemoryStream _diagScratch = new(), _tcp4 = new(), _tcp6 = new(), _lookupTcp = new(), _lookupUdp = new();
     private readonly Dictionary<(ulong, SocketTableKind), ulong> _lastTableHash = new();
     private readonly ProcessIdentities _identitiesWritten;
     private Dictionary<ProcessKey, ulong[]> _previous = new();
@@ -109,7 +110,7 @@ internal sealed class SnapshotTaker : IDisposable
         // A keyframe is always whole, and a partial snapshot is a delta on one: it needs a snapshot before it.
         if (reason == SnapshotReason.Trigger && flows is not null && _last is not null && _wholeSnapshots % KeyframeEvery != 0 &&
             _scope.TryChoose(flows, _addresses, _partialTargets))
-            return TakePartial(triggerPacketNanoseconds, _partialTargets);
+            return TakePartial(triggerPacketNanoseconds, flows, _partialTargets);
         long start = RealtimeClock.NowNanoseconds();
         bool keyframe = _wholeSnapshots++ % KeyframeEvery == 0;
         _tcpCarry?.BeginSnapshot(keyframe);
@@ -172,29 +173,36 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     /// <summary>
-    /// A triggered snapshot of only <paramref name="targets"/> (and of any namespace its walk of /proc meets for the
-    /// first time): their tables, then the fds of their processes. It lists every socket holder of those namespaces,
-    /// and removes those of them that hold none any more; the other namespaces' processes and tables stay as the
-    /// snapshots before left them (docs/FORMAT.md, partial).
+    /// A triggered snapshot of only <paramref name="targets"/>, the namespaces of the new flows' ends: each flow's
+    /// sockets looked up by its 5-tuple there (a dump of a namespace's TCP table walks the kernel's table of every
+    /// namespace: 4–12 ms each on the busy bench, more than the whole partial snapshot may take), then the fds of
+    /// those namespaces' processes. A namespace its walk of /proc meets for the first time is read whole. It lists
+    /// every socket holder of the namespaces it scanned, and removes those of them that hold none any more; the other
+    /// namespaces' processes and tables stay as the snapshots before left them (docs/FORMAT.md, partial).
     /// </summary>
-    private SnapshotRecord TakePartial(long triggerPacketNanoseconds, HashSet<ulong> targets)
+    private SnapshotRecord TakePartial(long triggerPacketNanoseconds, IReadOnlyCollection<FlowEnds> flows, HashSet<ulong> targets)
     {
         long start = RealtimeClock.NowNanoseconds();
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
-        var read = new HashSet<ulong>();
+        var whole = new HashSet<ulong>(); // namespaces whose tables were read whole (no sock_diag there, or new)
         foreach (ulong netns in targets)
-            if (_lastPidsByNetns.TryGetValue(netns, out var pids) && ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
-                read.Add(netns);
+        {
+            if (!_lastPidsByNetns.TryGetValue(netns, out var pids)) continue; // no process left in it at the last scan
+            if (!TryLookUpFlows(netns, pids, flows, namespaces, pendingTables) &&
+                ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
+                whole.Add(netns);
+        }
         var scan = _scanner.ScanNamespaces(n => targets.Contains(n) || _scope.IsNew(n), _scope.NetnsOfPid);
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
         {
-            if (!targets.Contains(netns) && !_scope.IsNew(netns)) continue; // a process that left a target namespace since the last whole scan
+            if (targets.Contains(netns)) { _lastPidsByNetns[netns] = pids; continue; }
+            if (!_scope.IsNew(netns)) continue; // a process that left a target namespace since the last whole scan
             targets.Add(netns);
             _lastPidsByNetns[netns] = pids;
-            if (!read.Contains(netns) && !ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
-                unreadableNamespaces++;
+            if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
+            else unreadableNamespaces++;
             _scope.Read(netns);
         }
         long end = RealtimeClock.NowNanoseconds();
@@ -225,9 +233,37 @@ internal sealed class SnapshotTaker : IDisposable
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried)) { Partial = true };
         _writer.Write(record);
         _last = record;
-        foreach (var ns in namespaces) _currentTables[ns.Netns] = ns;
+        foreach (var ns in namespaces)
+            if (whole.Contains(ns.Netns)) _currentTables[ns.Netns] = ns; // lookups are not what a next file may start from
         return record;
     }
+
+    /// <summary>
+    /// The sockets of the flows' ends that belong to <paramref name="netns"/>, each looked up by its 5-tuple; false when
+    /// this namespace cannot be asked through sock_diag (then it is read whole).
+    /// </summary>
+    private bool TryLookUpFlows(ulong netns, List<int> pids, IReadOnlyCollection<FlowEnds> flows, List<NamespaceTables> into,
+        List<SocketTableRecord> pending)
+    {
+        var diag = netns == _ownNetns ? _diag : _foreignDiag?.ClientFor(netns, pids);
+        if (diag is null) return false;
+        _lookupTcp.SetLength(0);
+        _lookupUdp.SetLength(0);
+        foreach (var flow in flows)
+        {
+            var found = flow.Protocol == TransportProtocol.Tcp ? _lookupTcp : _lookupUdp;
+            if (Owns(netns, flow.Source)) diag.TryLookup(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, found);
+            if (Owns(netns, flow.Destination)) diag.TryLookup(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, found);
+        }
+        var refs = new List<TableRef>(2);
+        if (_lookupTcp.Length > 0) refs.Add(Remember(netns, SocketTableKind.DiagTcpLookup, Content(_lookupTcp), pending));
+        if (_lookupUdp.Length > 0) refs.Add(Remember(netns, SocketTableKind.DiagUdpLookup, Content(_lookupUdp), pending));
+        if (refs.Count > 0) into.Add(new NamespaceTables(netns, netns == _ownNetns ? Environment.ProcessId : pids[0], refs));
+        return true;
+    }
+
+    private bool Owns(ulong netns, IpAddr address) =>
+        address.IsLoopback ? netns == _ownNetns : _addresses.OwnerOf(address, out ulong owner) == NamespaceAddresses.Owner.One && owner == netns;
 
     private bool ReadNamespace(ulong netns, List<int> pids, SnapshotReason reason, List<NamespaceTables> into, List<SocketTableRecord> pending,
         bool partial = false)

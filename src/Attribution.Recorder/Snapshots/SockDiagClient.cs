@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Attribution.Core.Linux;
+using Attribution.Core.Sockets;
 using Attribution.Recorder.Native;
 
 namespace Attribution.Recorder.Snapshots;
@@ -34,8 +35,8 @@ internal sealed unsafe class SockDiagClient : IDisposable
     /// <summary>One dump of all sockets of a kind, in every state, into <paramref name="scratch"/>. False if the kernel refused (module missing).</summary>
     public bool TryDump(SocketTableKind kind, MemoryStream scratch)
     {
-        byte family = kind.Family() == Core.Sockets.AddressFamilyKind.V6 ? AfInet6 : AfInet;
-        byte protocol = kind.Protocol() == Core.Sockets.TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
+        byte family = kind.Family() == AddressFamilyKind.V6 ? AfInet6 : AfInet;
+        byte protocol = kind.Protocol() == TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[RequestLength];
         DumpHeader(request, SockDiagParser.SockDiagByFamily, sequence);
@@ -82,13 +83,68 @@ internal sealed unsafe class SockDiagClient : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The one socket of this namespace the kernel would deliver a packet from <paramref name="remote"/> to
+    /// <paramref name="local"/> to (an exact 5-tuple request, not a dump: the kernel's own hash lookup, microseconds
+    /// where a dump walks the whole shared table): a connected socket, else a listener or a bound one. Its message,
+    /// as received, is appended to <paramref name="into"/>; false if there is none. IPv4 addresses are asked as
+    /// AF_INET (the kernel's IPv4 lookup also finds dual-stack IPv6 sockets).
+    /// </summary>
+    public bool TryLookup(TransportProtocol protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort, MemoryStream into)
+    {
+        bool v4 = local.IsV4Mapped && remote.IsV4Mapped;
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[RequestLength];
+        Header(request, SockDiagParser.SockDiagByFamily, NlmFRequest, sequence);
+        request[16] = v4 ? AfInet : AfInet6;
+        request[17] = protocol == TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
+        BinaryPrimitives.WriteUInt32LittleEndian(request[20..], 0xFFFF_FFFF);
+        // inet_diag_sockid. TCP's lookup takes the source as the local end (as a dump lists it); UDP's passes the
+        // source to the receive path's lookup as the packet's source, the remote end (udp_dump_one; checked by
+        // SockDiagLookupTests against real sockets).
+        bool sourceIsLocal = protocol == TransportProtocol.Tcp;
+        var (source, sourcePort, destination, destinationPort) = sourceIsLocal ? (local, localPort, remote, remotePort) : (remote, remotePort, local, localPort);
+        BinaryPrimitives.WriteUInt16BigEndian(request[24..], sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(request[26..], destinationPort);
+        WriteAddress(request.Slice(28, 16), source, v4);
+        WriteAddress(request.Slice(44, 16), destination, v4);
+        request.Slice(64, 8).Fill(0xFF); // INET_DIAG_NOCOOKIE: any socket with these addresses
+        if (!Send(request)) return false;
+        for (int attempt = 0; attempt < 4; attempt++) // a reply to an earlier request is skipped; bounded
+        {
+            nint got;
+            fixed (byte* b = _receive)
+                got = LibC.recv(_fd, b, _receive.Length, 0);
+            if (got < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr) continue;
+            if (got < SockDiagParser.NetlinkHeaderLength) return false;
+            var reply = _receive.AsSpan(0, (int)got);
+            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(reply);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]) != sequence) continue;
+            if (length > reply.Length || BinaryPrimitives.ReadUInt16LittleEndian(reply[4..]) != SockDiagParser.SockDiagByFamily ||
+                length < SockDiagParser.NetlinkHeaderLength + SockDiagParser.InetDiagMsgLength) return false; // NLMSG_ERROR: none
+            into.Write(reply[..Math.Min(reply.Length, (length + 3) & ~3)]);
+            return true;
+        }
+        return false;
+    }
+
+    private static void WriteAddress(Span<byte> into, IpAddr address, bool v4)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.WriteTo(bytes);
+        if (v4) bytes[12..].CopyTo(into); // __be32 src[4]: an IPv4 address is its first word
+        else bytes.CopyTo(into);
+    }
+
     /// <summary>Clears the request and writes its nlmsghdr: the whole length, the type, a dump request, the sequence.</summary>
-    private static void DumpHeader(Span<byte> request, ushort type, uint sequence)
+    private static void DumpHeader(Span<byte> request, ushort type, uint sequence) => Header(request, type, NlmFRequest | NlmFDump, sequence);
+
+    private static void Header(Span<byte> request, ushort type, ushort flags, uint sequence)
     {
         request.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(request[4..], type);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], NlmFRequest | NlmFDump);
+        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], flags);
         BinaryPrimitives.WriteUInt32LittleEndian(request[8..], sequence);
     }
 

@@ -2,8 +2,8 @@ using Attribution.Core.Sockets;
 
 namespace Attribution.Recorder.Snapshots;
 
-/// <summary>The two addresses of a new flow's first packet.</summary>
-internal readonly record struct FlowEnds(IpAddr Source, IpAddr Destination);
+/// <summary>The 5-tuple of a new flow's first packet.</summary>
+internal readonly record struct FlowEnds(TransportProtocol Protocol, IpAddr Source, ushort SourcePort, IpAddr Destination, ushort DestinationPort);
 
 /// <summary>
 /// The new flows waiting for a triggered snapshot, handed from the capture threads to the snapshot thread. Bounded:
