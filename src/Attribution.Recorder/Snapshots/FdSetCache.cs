@@ -8,12 +8,17 @@ namespace Attribution.Recorder.Snapshots;
 /// read again the fds of a process that cannot have changed them: one readlink per fd of every process was a
 /// third of the recorder's time on the busy bench (docs/PERFORMANCE.md). Only a running thread of a process
 /// opens, closes or receives its fds. The rule, per process:
-///   read: stat (T1: one thread, not running) → schedstat (S1) → the fds → stat (T2: one thread) → schedstat (S2);
-///         remembered only if S1 = S2: its one thread did not run while its fds were read;
-///   next snapshot: stat (not running, same start time, one thread) → schedstat equal to the remembered S2 →
-///         the thread has not been on a CPU since (time on CPU and timeslices both unchanged; "not running" first,
-///         because a thread on a CPU has its time updated only at ticks), so no thread could have been made
-///         either: the remembered fds are still its fds.
+///   read: stat (T1: one thread, not running) → schedstat (S1) → the fds → stat (T2: one thread, not running) →
+///         schedstat (S2); remembered only if S1 = S2: its one thread did not run while its fds were read, and was not
+///         on a CPU when S2 was read (a thread on a CPU shows running at T2, or was switched in after it, which S2
+///         counts);
+///   next snapshot: schedstat equal to the remembered S2, read through the very file S2 was read through (kept open:
+///         <see cref="ProcStatFiles"/>; a kept file of a process that has gone answers ESRCH, even when its pid is
+///         reused) → the thread has not been switched onto a CPU since: a switch counts a timeslice at once, and the
+///         thread was not on a CPU when S2 was read, so no thread could have been made either: the remembered fds are
+///         still its fds. No stat: the kernel makes
+///         /proc/PID/stat with locks and sums over threads, several times the cost of schedstat's three numbers,
+///         and on the busy bench it was most of a triggered snapshot's time (docs/PERFORMANCE.md).
 /// Not covered, and so bounded by <see cref="SnapshotTaker.KeyframeEvery"/> (every keyframe reads every process
 /// afresh): a table shared with another process (clone with CLONE_FILES but not CLONE_THREAD), which /proc does not
 /// show, and a thread made in the microseconds between T1 and S1 that changes fds and ends before T2.
@@ -60,23 +65,32 @@ internal sealed class FdSetCache(string procRoot) : IDisposable
         inodes = [];
         netns = 0;
         before = default;
+        if (_entries.TryGetValue(pid, out var e))
+        {
+            if (ReadSchedStat(pid, out ulong ran, out ulong ranSlices, out bool kept) && kept && e.RunNanoseconds == ran && e.Timeslices == ranSlices)
+            {
+                _entries[pid] = e with { Scan = _scan };
+                key = new ProcessKey(pid, e.StartTicks);
+                inodes = e.Inodes;
+                netns = e.Netns;
+                return true;
+            }
+            _entries.Remove(pid); // it ran, or is another process now: read afresh, remembered again only by Remember
+        }
         if (!ReadStat(pid, out byte state, out int threads, out ulong start)) return false;
         key = new ProcessKey(pid, start);
-        if (threads != 1 || state == (byte)'R' || !ReadSchedStat(pid, out ulong run, out ulong slices)) return false;
+        if (threads != 1 || state == (byte)'R' || !ReadSchedStat(pid, out ulong run, out ulong slices, out _)) return false;
         before = new Before(true, start, run, slices);
-        if (!_entries.TryGetValue(pid, out var e) || e.StartTicks != start || e.RunNanoseconds != run || e.Timeslices != slices) return false;
-        _entries[pid] = e with { Scan = _scan };
-        inodes = e.Inodes;
-        netns = e.Netns;
-        return true;
+        return false;
     }
 
     /// <summary>After reading the fds: remembers them if the process stayed single-threaded and did not run meanwhile.</summary>
     public void Remember(int pid, ulong netns, in Before before, ulong[] inodes)
     {
         _entries.Remove(pid);
-        if (!before.Stable || !ReadStat(pid, out _, out int threads, out ulong start) || threads != 1 || start != before.StartTicks) return;
-        if (!ReadSchedStat(pid, out ulong run, out ulong slices) || run != before.RunNanoseconds || slices != before.Timeslices) return;
+        if (!before.Stable || !ReadStat(pid, out byte state, out int threads, out ulong start) || threads != 1 || state == (byte)'R' ||
+            start != before.StartTicks) return;
+        if (!ReadSchedStat(pid, out ulong run, out ulong slices, out _) || run != before.RunNanoseconds || slices != before.Timeslices) return;
         _entries[pid] = new Entry(start, netns, run, slices, inodes, _scan);
     }
 
@@ -86,10 +100,10 @@ internal sealed class FdSetCache(string procRoot) : IDisposable
         return _files.TryRead(pid, schedStat: false, out var text) && ProcStat.TryParseRunState(text, out state, out threads, out start);
     }
 
-    private bool ReadSchedStat(int pid, out ulong run, out ulong slices)
+    private bool ReadSchedStat(int pid, out ulong run, out ulong slices, out bool kept)
     {
         run = 0; slices = 0;
-        return _files.TryRead(pid, schedStat: true, out var text) && ProcSchedStat.TryParse(text, out run, out slices);
+        return _files.TryRead(pid, schedStat: true, out var text, out kept) && ProcSchedStat.TryParse(text, out run, out slices);
     }
 
     /// <summary>The fds of the kept /proc files: the recorder's own, and not sockets.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Attribution.Recorder.Native;
 
 namespace Attribution.Recorder.Snapshots;
@@ -25,38 +24,18 @@ internal sealed unsafe class FdSocketScanner
         if (dir < 0) return false;
         try
         {
-            Span<byte> target = stackalloc byte[64];
-            fixed (byte* entries = _entries)
-            fixed (byte* t = target)
+            var state = (Dir: dir, Into: into, NotSockets: notSockets);
+            return Dirent64.ForEachNumber(dir, _entries, ref state, static (ref (int Dir, List<ulong> Into, IReadOnlySet<int>? NotSockets) s, int fd, byte* name) =>
             {
-                while (true)
-                {
-                    nint got = LibC.getdents64(dir, entries, _entries.Length);
-                    if (got <= 0) return got == 0;
-                    // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] (NUL-terminated).
-                    for (int offset = 0; offset < got;)
-                    {
-                        int recordLength = BinaryPrimitives.ReadUInt16LittleEndian(_entries.AsSpan(offset + 16));
-                        byte* name = entries + offset + 19;
-                        offset += recordLength;
-                        if (name[0] is < (byte)'0' or > (byte)'9') continue; // "." and ".."
-                        if (notSockets is { Count: > 0 } && notSockets.Contains(ParseFd(name))) continue;
-                        int n = (int)LibC.readlinkat(dir, name, t, target.Length);
-                        if (n > 0 && ProcReader.TryParseBracketedInode(target[..n], "socket:"u8, out ulong inode)) into.Add(inode);
-                    }
-                }
-            }
+                if (s.NotSockets is { Count: > 0 } && s.NotSockets.Contains(fd)) return;
+                byte* target = stackalloc byte[64];
+                int n = (int)LibC.readlinkat(s.Dir, name, target, 64);
+                if (n > 0 && ProcReader.TryParseBracketedInode(new ReadOnlySpan<byte>(target, n), "socket:"u8, out ulong inode)) s.Into.Add(inode);
+            });
         }
         finally
         {
             LibC.close(dir);
         }
-    }
-
-    private static int ParseFd(byte* name)
-    {
-        int fd = 0;
-        for (; *name is >= (byte)'0' and <= (byte)'9'; name++) fd = fd * 10 + (*name - '0');
-        return fd;
     }
 }

@@ -19,6 +19,7 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
     {
         public int Stat, SchedStat;
         public uint Scan;
+        public bool Kept; // read through before: a later read is of the same process
     }
 
     private readonly Dictionary<int, Files> _open = new();
@@ -46,23 +47,37 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
     }
 
     /// <summary>The process's stat (or schedstat) as of now; the span is valid until the next call. False if it is gone.</summary>
-    public bool TryRead(int pid, bool schedStat, out ReadOnlySpan<byte> content)
+    public bool TryRead(int pid, bool schedStat, out ReadOnlySpan<byte> content) => TryRead(pid, schedStat, out content, out _);
+
+    /// <summary>
+    /// As <see cref="TryRead(int, bool, out ReadOnlySpan{byte})"/>; <paramref name="kept"/> is true when the answer came
+    /// through files kept open since an earlier read of this pid, and so is of the process that earlier read was of.
+    /// </summary>
+    public bool TryRead(int pid, bool schedStat, out ReadOnlySpan<byte> content, out bool kept)
     {
         content = default;
+        kept = false;
         if (!_open.TryGetValue(pid, out var files))
         {
             if (_open.Count >= MaxProcesses || !TryOpen(pid, out files))
                 return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, schedStat ? ProcSchedStat.Path : ProcPaths.Stat), out content);
         }
-        files.Scan = _scan;
-        _open[pid] = files;
         int fd = schedStat ? files.SchedStat : files.Stat;
-        if (fd >= 0 && _reader.TryReadAll(fd, out content)) return true;
+        bool wasKept = files.Kept;
+        files.Scan = _scan;
+        files.Kept = true;
+        _open[pid] = files;
+        if (fd >= 0 && _reader.TryReadAll(fd, out content))
+        {
+            kept = wasKept;
+            return true;
+        }
         // Gone, or the pid now names another process: its files are opened afresh, once.
         Close(files);
         _open.Remove(pid);
         if (!TryOpen(pid, out files)) return false;
         files.Scan = _scan;
+        files.Kept = true;
         _open[pid] = files;
         fd = schedStat ? files.SchedStat : files.Stat;
         return fd >= 0 && _reader.TryReadAll(fd, out content);

@@ -1,4 +1,3 @@
-using System.IO.Enumeration;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 
@@ -19,16 +18,9 @@ internal sealed class ProcessScan
 /// </summary>
 internal sealed class ProcessScanner(string procRoot) : IDisposable
 {
-    private static readonly EnumerationOptions Options = new()
-    {
-        RecurseSubdirectories = false,
-        IgnoreInaccessible = false,
-        AttributesToSkip = 0, // no stat() per entry: we only need names
-        ReturnSpecialDirectories = false,
-    };
-
     private readonly ProcReader _reader = new();
     private readonly List<ulong> _inodes = new();
+    private readonly ProcPids _pids = new(procRoot);
     private readonly FdSocketScanner _fds = new();
     private readonly FdSetCache _unchanged = new(procRoot);
 
@@ -41,7 +33,7 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     public ProcessScan Scan(IReadOnlySet<int>? first = null, bool readAllFds = true)
     {
         var scan = new ProcessScan();
-        var order = EnumeratePids().ToList();
+        var order = _pids.List(mayReuse: false);
         if (first is { Count: > 0 }) order.Sort((a, b) => first.Contains(b).CompareTo(first.Contains(a)));
         _unchanged.BeginScan(readAllFds);
         foreach (int pid in order) ScanProcess(pid, scan);
@@ -58,7 +50,7 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     public ProcessScan ScanNamespaces(Func<ulong, bool> include, Dictionary<int, ulong> netnsOf)
     {
         var scan = new ProcessScan();
-        foreach (int pid in EnumeratePids())
+        foreach (int pid in _pids.List(mayReuse: true))
         {
             if (!netnsOf.TryGetValue(pid, out ulong netns))
             {
@@ -139,12 +131,6 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
         };
     }
 
-    private IEnumerable<int> EnumeratePids() =>
-        new FileSystemEnumerable<int>(procRoot, static (ref FileSystemEntry e) => int.TryParse(e.FileName, out int pid) ? pid : -1, Options)
-        {
-            ShouldIncludePredicate = static (ref FileSystemEntry e) => e.IsDirectory && e.FileName.Length > 0 && char.IsAsciiDigit(e.FileName[0]),
-        };
-
     public bool TryReadNetns(int pid, out ulong netns)
     {
         netns = 0;
@@ -153,7 +139,11 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
         return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
     }
 
-    public void Dispose() => _unchanged.Dispose();
+    public void Dispose()
+    {
+        _unchanged.Dispose();
+        _pids.Dispose();
+    }
 
     private bool TryCollectSocketInodes(int pid, List<ulong> into) =>
         _fds.TryCollect(ProcPaths.Process(procRoot, pid, ProcPaths.FdDir), into, pid == Environment.ProcessId ? _unchanged.OwnFiles : null);

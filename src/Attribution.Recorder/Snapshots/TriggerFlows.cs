@@ -11,7 +11,7 @@ internal readonly record struct FlowEnds(TransportProtocol Protocol, IpAddr Sour
 /// </summary>
 internal sealed class TriggerFlows
 {
-    public const int Capacity = 64;
+    public const int Capacity = 256;
 
     private readonly object _gate = new();
     private List<FlowEnds> _waiting = new(Capacity), _taken = new(Capacity);
