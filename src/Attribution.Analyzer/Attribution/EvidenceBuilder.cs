@@ -153,20 +153,32 @@ internal sealed class EvidenceBuilder
             int id = _index.Processes.IdOf(key);
             _index.Processes.Seen(id, snapshot.StartNanoseconds, snapshot.EndNanoseconds);
         }
+        if (snapshot.Partial)
+        {
+            // Only the processes a partial snapshot read name the owners of the sockets it lists: the others' socket
+            // lists are as an earlier snapshot read them, and may have changed since.
+            _ownedBefore = null;
+            _owner.Clear();
+            _coOwners.Clear();
+            foreach (var key in snapshot.SeenHolders) AddOwner(key, snapshot.ProcessSockets[key]);
+            return;
+        }
         if (SameOwners(_ownedBefore, snapshot.ProcessSockets)) return;
         _ownedBefore = snapshot.ProcessSockets;
         _owner.Clear();
         _coOwners.Clear();
-        foreach (var (key, inodes) in snapshot.ProcessSockets)
+        foreach (var (key, inodes) in snapshot.ProcessSockets) AddOwner(key, inodes);
+    }
+
+    private void AddOwner(ProcessKey key, ulong[] inodes)
+    {
+        int id = _index.Processes.IdOf(key);
+        _owner.EnsureCapacity(_owner.Count + inodes.Length);
+        foreach (var inode in inodes)
         {
-            int id = _index.Processes.IdOf(key);
-            _owner.EnsureCapacity(_owner.Count + inodes.Length);
-            foreach (var inode in inodes)
-            {
-                if (_owner.TryAdd(inode, id)) continue;
-                if (!_coOwners.TryGetValue(inode, out var more)) _coOwners[inode] = more = [];
-                more.Add(id);
-            }
+            if (_owner.TryAdd(inode, id)) continue;
+            if (!_coOwners.TryGetValue(inode, out var more)) _coOwners[inode] = more = [];
+            more.Add(id);
         }
     }
 

@@ -111,9 +111,10 @@ public readonly record struct ScanCounters(int ProcessesScanned, int ProcessesVa
 /// <summary>
 /// One snapshot. A keyframe lists every process holding sockets; a delta lists only processes whose socket
 /// set changed since the previous snapshot (and those gone), so an idle host costs little per tick.
-/// A <see cref="Partial"/> snapshot (triggered by a new flow, docs/RECORDING.md) read only the namespaces it lists:
-/// it is a delta that lists every socket holder of those namespaces, and says nothing of the others, whose
-/// processes and tables are as the snapshot before left them.
+/// A <see cref="Partial"/> snapshot (triggered by new flows, docs/RECORDING.md) read only what it lists: tables of some
+/// namespaces (or only the flows' sockets, looked up: kinds 15 and 16), and the processes it lists as changed, each
+/// with all its sockets; it removes only processes it read, and says nothing of any other process or namespace, which
+/// stay as the snapshots before left them.
 /// </summary>
 public sealed record SnapshotRecord(
     uint Id,

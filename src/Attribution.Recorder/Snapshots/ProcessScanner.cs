@@ -42,24 +42,28 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     }
 
     /// <summary>
-    /// Scans only the processes of the namespaces <paramref name="include"/> accepts (a partial snapshot). A process
-    /// is placed by <paramref name="netnsOf"/> (what the last scans found) without a read; one not in it is new since,
-    /// and its namespace is read once and added. Nothing is forgotten here: a process not met may live in a
-    /// namespace this scan skipped (the next whole scan forgets the exited).
+    /// Adds to <paramref name="scan"/> the processes of the namespaces <paramref name="include"/> accepts (a partial
+    /// snapshot) that <paramref name="pick"/> picks, or that are new, and are not in <paramref name="scanned"/> yet; each
+    /// one scanned is added to it. A process is placed by <paramref name="netnsOf"/> (what the last scans found) without
+    /// a read; one not in it is new since, and its namespace is read once and added. Nothing is forgotten here: a process
+    /// not met may live in a namespace this scan skipped (the next whole scan forgets the exited).
     /// </summary>
-    public ProcessScan ScanNamespaces(Func<ulong, bool> include, Dictionary<int, ulong> netnsOf)
+    public void ScanNamespaces(ProcessScan scan, Func<ulong, bool> include, Dictionary<int, ulong> netnsOf, Func<int, bool> pick,
+        HashSet<int> scanned)
     {
-        var scan = new ProcessScan();
         foreach (int pid in _pids.List(mayReuse: true))
         {
-            if (!netnsOf.TryGetValue(pid, out ulong netns))
+            if (scanned.Contains(pid)) continue;
+            bool known = netnsOf.TryGetValue(pid, out ulong netns);
+            if (!known)
             {
                 if (!TryReadNetns(pid, out netns)) continue;
                 netnsOf[pid] = netns;
             }
-            if (include(netns)) ScanProcess(pid, scan);
+            if (!include(netns) || (known && !pick(pid))) continue;
+            scanned.Add(pid);
+            ScanProcess(pid, scan);
         }
-        return scan;
     }
 
     private void ScanProcess(int pid, ProcessScan scan)

@@ -42,6 +42,7 @@ internal sealed class SnapshotTaker : IDisposable
     private readonly NamespaceAddresses _addresses = new();
     private readonly TriggerScope _scope;
     private readonly HashSet<ulong> _partialTargets = new();
+    private readonly HashSet<ulong> _lookedUp = new(); // inodes of the sockets a partial snapshot's lookups found
     private uint _wholeSnapshots;
     // Every namespace's tables as last read, by a whole snapshot or a partial one: what a ring buffer's next file repeats.
     private readonly Dictionary<ulong, NamespaceTables> _currentTables = new();
@@ -173,12 +174,16 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     /// <summary>
-    /// A triggered snapshot of only <paramref name="targets"/>, the namespaces of the new flows' ends: each flow's
-    /// sockets looked up by its 5-tuple there (a dump of a namespace's TCP table walks the kernel's table of every
-    /// namespace: 4–12 ms each on the busy bench, more than the whole partial snapshot may take), then the fds of
-    /// those namespaces' processes. A namespace its walk of /proc meets for the first time is read whole. It lists
-    /// every socket holder of the namespaces it scanned, and removes those of them that hold none any more; the other
-    /// namespaces' processes and tables stay as the snapshots before left them (docs/FORMAT.md, partial).
+    /// A triggered snapshot of only <paramref name="targets"/>, the namespaces of the new flows' ends (docs/RECORDING.md,
+    /// Partial triggered snapshots). Each flow's sockets are looked up by its 5-tuple there: a dump of a namespace's TCP
+    /// table walks the kernel's table of every namespace, 4–12 ms each on the busy bench, more than the whole partial
+    /// snapshot may take. Then the fds of the processes likeliest to own them: those whose sockets changed lately and
+    /// those started since the last whole scan. Only if a socket found has no owner among them, nor among the
+    /// processes already known to hold it, are all the namespaces' processes read (on the busy host's own namespace,
+    /// 600 processes, that took longer than a connection of a few milliseconds lives). A namespace met for the first
+    /// time is read whole. The snapshot lists the socket holders it read, and removes those of them that hold none any
+    /// more (every process of the namespaces gone, when it read them all); it says nothing of any other process or
+    /// namespace (docs/FORMAT.md, partial).
     /// </summary>
     private SnapshotRecord TakePartial(long triggerPacketNanoseconds, IReadOnlyCollection<FlowEnds> flows, HashSet<ulong> targets)
     {
@@ -186,19 +191,35 @@ internal sealed class SnapshotTaker : IDisposable
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
         var whole = new HashSet<ulong>(); // namespaces whose tables were read whole (no sock_diag there, or new)
+        _lookedUp.Clear();
+        bool readAll = false;
         foreach (ulong netns in targets)
         {
             if (!_lastPidsByNetns.TryGetValue(netns, out var pids)) continue; // no process left in it at the last scan
-            if (!TryLookUpFlows(netns, pids, flows, namespaces, pendingTables) &&
-                ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true))
-                whole.Add(netns);
+            if (TryLookUpFlows(netns, pids, flows, namespaces, pendingTables)) continue;
+            if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
+            readAll = true; // a table read whole: all its sockets' owners are wanted
         }
-        var scan = _scanner.ScanNamespaces(n => targets.Contains(n) || _scope.IsNew(n), _scope.NetnsOfPid);
+        var scan = new ProcessScan();
+        var scanned = new HashSet<int>();
+        bool Include(ulong n) => targets.Contains(n) || _scope.IsNew(n);
+        _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, pid => _recentlyChanged.Contains(pid) || _scope.StartedSinceWholeScan(pid), scanned);
+        if (readAll || !AllOwned(_lookedUp, scan))
+        {
+            readAll = true;
+            _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, _ => true, scanned);
+        }
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
         {
-            if (targets.Contains(netns)) { _lastPidsByNetns[netns] = pids; continue; }
+            if (targets.Contains(netns))
+            {
+                if (readAll) _lastPidsByNetns[netns] = pids;
+                else if (_lastPidsByNetns.TryGetValue(netns, out var known)) known.AddRange(pids.Where(p => !known.Contains(p)));
+                continue;
+            }
             if (!_scope.IsNew(netns)) continue; // a process that left a target namespace since the last whole scan
+            // Met for the first time, through processes new since the last whole scan: all of them were read.
             targets.Add(netns);
             _lastPidsByNetns[netns] = pids;
             if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
@@ -223,9 +244,13 @@ internal sealed class SnapshotTaker : IDisposable
             changed.Add(new ProcessSockets(key, inodes));
             if (!_previous.TryGetValue(key, out var before) || !before.AsSpan().SequenceEqual(inodes)) _recentlyChanged.Add(key.Pid);
         }
+        // Gone: a process read now without sockets (or vanished while read); when every process of the namespaces was
+        // read, also one of them not met at all (exited).
         var removed = new List<ProcessKey>();
         foreach (var (key, _) in _previous)
-            if (!scan.Sockets.ContainsKey(key) && _netnsOf.TryGetValue(key, out ulong netns) && targets.Contains(netns)) removed.Add(key);
+            if (!scan.Sockets.ContainsKey(key) && _netnsOf.TryGetValue(key, out ulong netns) && targets.Contains(netns) &&
+                (readAll || scanned.Contains(key.Pid)))
+                removed.Add(key);
         foreach (var key in removed) { _previous.Remove(key); _netnsOf.Remove(key); }
         foreach (var (key, inodes) in scan.Sockets) { _previous[key] = inodes; _netnsOf[key] = scan.NetnsOf[key]; }
 
@@ -236,6 +261,25 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var ns in namespaces)
             if (whole.Contains(ns.Netns)) _currentTables[ns.Netns] = ns; // lookups are not what a next file may start from
         return record;
+    }
+
+    /// <summary>
+    /// True when every socket looked up (with an inode: not a TIME_WAIT or a request) is held by a process just read, or
+    /// was held at its last read by one known before: then the analysis can name each, and reading every other process
+    /// of the namespaces would add nothing for these flows.
+    /// </summary>
+    private bool AllOwned(HashSet<ulong> lookedUp, ProcessScan scan)
+    {
+        if (lookedUp.Count == 0) return true;
+        var missing = new HashSet<ulong>(lookedUp);
+        foreach (var inodes in scan.Sockets.Values) missing.ExceptWith(inodes);
+        if (missing.Count == 0) return true;
+        foreach (var inodes in _previous.Values) // a few thousand inodes on the busy bench: cheaper than reading processes
+        {
+            missing.ExceptWith(inodes);
+            if (missing.Count == 0) return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -252,14 +296,25 @@ internal sealed class SnapshotTaker : IDisposable
         foreach (var flow in flows)
         {
             var found = flow.Protocol == TransportProtocol.Tcp ? _lookupTcp : _lookupUdp;
-            if (Owns(netns, flow.Source)) diag.TryLookup(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, found);
-            if (Owns(netns, flow.Destination)) diag.TryLookup(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, found);
+            if (Owns(netns, flow.Source)) LookUp(diag, flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, found);
+            if (Owns(netns, flow.Destination)) LookUp(diag, flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, found);
         }
         var refs = new List<TableRef>(2);
         if (_lookupTcp.Length > 0) refs.Add(Remember(netns, SocketTableKind.DiagTcpLookup, Content(_lookupTcp), pending));
         if (_lookupUdp.Length > 0) refs.Add(Remember(netns, SocketTableKind.DiagUdpLookup, Content(_lookupUdp), pending));
         if (refs.Count > 0) into.Add(new NamespaceTables(netns, netns == _ownNetns ? Environment.ProcessId : pids[0], refs));
         return true;
+    }
+
+    /// <summary>One lookup; the inode of the socket found, if any, joins <see cref="_lookedUp"/>.</summary>
+    private void LookUp(SockDiagClient diag, TransportProtocol protocol, IpAddr local, ushort localPort, IpAddr remote, ushort remotePort, MemoryStream found)
+    {
+        long at = found.Length;
+        if (!diag.TryLookup(protocol, local, localPort, remote, remotePort, found)) return;
+        // struct inet_diag_msg after the netlink header: idiag_inode is its last u32.
+        var message = found.GetBuffer().AsSpan((int)at + SockDiagParser.NetlinkHeaderLength, SockDiagParser.InetDiagMsgLength);
+        uint inode = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(message[(SockDiagParser.InetDiagMsgLength - 4)..]);
+        if (inode != 0) _lookedUp.Add(inode);
     }
 
     private bool Owns(ulong netns, IpAddr address) =>

@@ -18,6 +18,7 @@ internal sealed class TriggerScope(ulong ownNetns)
     // partial scan reads only the namespace links of processes started since (a process's setns into a namespace
     // after the last whole scan is seen at the next one).
     private readonly Dictionary<int, ulong> _netnsOfPid = new();
+    private readonly HashSet<int> _inWholeScan = new();
     private readonly HashSet<ulong> _known = new();
 
     public Dictionary<int, ulong> NetnsOfPid => _netnsOfPid;
@@ -26,13 +27,21 @@ internal sealed class TriggerScope(ulong ownNetns)
     public void WholeScan(Dictionary<ulong, List<int>> pidsByNetns)
     {
         _netnsOfPid.Clear();
+        _inWholeScan.Clear();
         _known.Clear();
         foreach (var (netns, pids) in pidsByNetns)
         {
             _known.Add(netns);
-            foreach (int pid in pids) _netnsOfPid[pid] = netns;
+            foreach (int pid in pids)
+            {
+                _netnsOfPid[pid] = netns;
+                _inWholeScan.Add(pid);
+            }
         }
     }
+
+    /// <summary>True for a process the last whole scan did not meet: it started since (the likeliest owner of a new flow).</summary>
+    public bool StartedSinceWholeScan(int pid) => !_inWholeScan.Contains(pid);
 
     /// <summary>True if the namespace was not known to the recorder until now (a partial scan then reads it too).</summary>
     public bool IsNew(ulong netns) => !_known.Contains(netns);

@@ -1,0 +1,83 @@
+using Attribution.Analyzer;
+using Attribution.Recorder;
+using Attribution.Tests.Support;
+using Xunit.Abstractions;
+using Expectation = Attribution.Tests.Support.AttributionScore.Expectation;
+
+namespace Attribution.Tests.Integration;
+
+/// <summary>
+/// Partial triggered snapshots, for real and without kernel events (so the snapshots are the only evidence): two
+/// containers' namespaces made before the recorder, one kept busy by a stream and a UDP spray, and connections of about
+/// 6 ms into and out of the other, from processes started after the recorder. Each new flow's snapshot looks up its
+/// sockets in the namespaces of its addresses and scans only their processes, so it is over before most connections
+/// are: their bytes go to the right processes, none to a wrong one, and the snapshots table says which were partial.
+/// </summary>
+[Collection(RecordingCollection.Name)]
+public sealed class PartialSnapshotEndToEndTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _capture = Recording.TempCapturePath("partial");
+    private readonly NetworkNamespace _container = new(), _busy = new();
+
+    [Fact]
+    public void Short_connections_of_a_container_are_named_by_partial_snapshots_alone()
+    {
+        int[] ports = Enumerable.Range(0, 5).Select(_ => FreePort.Next()).ToArray();
+        var expectations = new List<Expectation>();
+        var peers = new List<TestPeer>();
+        TestPeer Peer(string? netns, params string[] args) { var p = TestPeer.Start(netns, args); peers.Add(p); return p; }
+        using (var recording = Recording.Start(new RecordOptions
+               {
+                   OutputPath = _capture, KernelEvents = false,
+                   Filter = string.Join(" or ", ports.Select(p => $"port {p}")),
+               }))
+        {
+            try
+            {
+                // The busy container: a stream and a spray run through the whole test.
+                Peer(_busy.Name, "tcp-server", _busy.PeerAddress, $"{ports[0]}");
+                Peer(null, "tcp-stream", _busy.PeerAddress, $"{ports[0]}");
+                Peer(_busy.Name, "udp-server", _busy.PeerAddress, $"{ports[1]}");
+                Peer(null, "udp-spray", _busy.PeerAddress, $"{ports[1]}", "200");
+
+                var s = Peer(_container.Name, "tcp-server", _container.PeerAddress, $"{ports[2]}");
+                var c = Peer(null, "tcp-burst", _container.PeerAddress, $"{ports[2]}", "200", "1000", "5");
+                expectations.Add(Expectation.Fixed("200 connections of ~6 ms into the container", 6, ports[2], s.Pid, c.Pid, Floor));
+
+                s = Peer(null, "tcp-server", _container.HostAddress, $"{ports[3]}");
+                c = Peer(_container.Name, "tcp-burst", _container.HostAddress, $"{ports[3]}", "200", "1000", "5");
+                expectations.Add(Expectation.Fixed("200 connections of ~6 ms out of the container", 6, ports[3], s.Pid, c.Pid, Floor));
+                recording.Stop();
+            }
+            finally
+            {
+                peers.ForEach(p => p.Dispose());
+            }
+        }
+
+        var db = Path.ChangeExtension(_capture, ".db");
+        var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = _capture, OutputPath = db });
+        Assert.Null(summary.CaptureProblem);
+        var snapshots = Db.Query(db, "SELECT reason, partial, count(*) FROM snapshots GROUP BY 1, 2 ORDER BY 1, 2");
+        foreach (var row in snapshots) output.WriteLine($"snapshots: {row[0]}, partial {row[1]}: {row[2]}");
+        long partial = snapshots.Where(r => (long)r[1]! == 1).Sum(r => (long)r[2]!);
+        Assert.True(partial >= 50, $"only {partial} partial snapshots for 400 new connections");
+        Assert.All(snapshots.Where(r => (long)r[1]! == 1), r => Assert.Equal("trigger", r[0]));
+        var failures = AttributionScore.Check(db, expectations, output.WriteLine);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>
+    /// Measured (see the note on issue 14): with whole triggered snapshots the same kind of connections, without kernel
+    /// events, got 55–77 % of their end-bytes (EndToEndTests' notes); with partial ones this test measured the figures
+    /// printed by it. The floor leaves room for a loaded machine.
+    /// </summary>
+    private const double Floor = 0.65;
+
+    public void Dispose()
+    {
+        _container.Dispose();
+        _busy.Dispose();
+        Recording.DeleteOutputs(_capture);
+    }
+}
