@@ -5,8 +5,9 @@ using Attribution.Recorder.Snapshots;
 namespace Attribution.Tests.Snapshots;
 
 /// <summary>
-/// Kept-open stat and schedstat files: a second read sees the process's counters of now, not of the first read; a
-/// process that has exited reads as gone; and a scan that no longer meets a process closes its files.
+/// Kept-open stat and schedstat files: a second read sees the process's counters of now, not of the first read, and
+/// says it came through the file the first read opened (what lets FdSetCache trust schedstat alone); a process that
+/// has exited reads as gone; and a scan that no longer meets a process closes its files.
 /// </summary>
 public sealed class ProcStatFilesTests
 {
@@ -19,10 +20,12 @@ public sealed class ProcStatFilesTests
         try
         {
             files.BeginScan();
-            Assert.True(files.TryRead(child.Id, schedStat: true, out var first));
+            Assert.True(files.TryRead(child.Id, schedStat: true, out var first, out bool keptBefore));
+            Assert.False(keptBefore); // opened by this read: it does not vouch for an earlier one
             Assert.True(ProcSchedStat.TryParse(first, out ulong runBefore, out _));
             Thread.Sleep(300);
-            Assert.True(files.TryRead(child.Id, schedStat: true, out var second));
+            Assert.True(files.TryRead(child.Id, schedStat: true, out var second, out bool keptSince));
+            Assert.True(keptSince); // through the file the first read used: the same process
             Assert.True(ProcSchedStat.TryParse(second, out ulong runAfter, out _));
             Assert.True(runAfter > runBefore, $"{runBefore} -> {runAfter}");
             Assert.True(files.TryRead(child.Id, schedStat: false, out var stat));

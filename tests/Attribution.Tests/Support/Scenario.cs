@@ -131,6 +131,11 @@ public sealed class Scenario : IDisposable
         uint id = 0;
         foreach (var (at, builder) in _snapshots.OrderBy(s => s.At))
         {
+            if (builder.IsPartial)
+            {
+                WritePartial(writer, id++, at, builder);
+                continue;
+            }
             var namespaces = new List<NamespaceTables>();
             foreach (var netns in builder.Tables.Keys.Union(_addresses.Keys))
             {
@@ -156,9 +161,21 @@ public sealed class Scenario : IDisposable
         }
     }
 
-    private static TableRef Table(SidecarWriter writer, ulong netns, SocketTableKind kind, string text)
+    /// <summary>A partial triggered snapshot, as the recorder writes one: its lookups' sockets per namespace, the processes it read.</summary>
+    private static void WritePartial(SidecarWriter writer, uint id, double at, SnapshotBuilder builder)
     {
-        var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        var namespaces = builder.Lookups.Select(l => new NamespaceTables(l.Key, 1,
+            [Table(writer, l.Key, SocketTableKind.DiagTcpLookup, l.Value.SelectMany(m => m).ToArray())])).ToList();
+        var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
+        writer.Write(new SnapshotRecord(id, SnapshotReason.Trigger, Ns(at), Ns(at) + 1_000_000, Ns(at) - 1_000_000, false, namespaces, holders, [],
+            new ScanCounters(holders.Count, 0, 0, 0)) { Partial = true });
+    }
+
+    private static TableRef Table(SidecarWriter writer, ulong netns, SocketTableKind kind, string text) =>
+        Table(writer, netns, kind, System.Text.Encoding.ASCII.GetBytes(text));
+
+    private static TableRef Table(SidecarWriter writer, ulong netns, SocketTableKind kind, byte[] bytes)
+    {
         ulong hash = System.IO.Hashing.XxHash64.HashToUInt64(bytes);
         writer.Write(new SocketTableRecord(netns, kind, hash, bytes));
         return new TableRef(kind, hash);
@@ -181,6 +198,44 @@ public sealed class Scenario : IDisposable
     {
         internal Dictionary<ulong, Dictionary<SocketTableKind, List<string>>> Tables { get; } = new();
         internal List<(ProcessKey Key, ulong Inode)> Holders { get; } = [];
+        internal Dictionary<ulong, List<byte[]>> Lookups { get; } = new();
+        internal bool IsPartial { get; private set; }
+
+        /// <summary>Makes this a partial triggered snapshot: only its lookups and the processes it names (docs/FORMAT.md).</summary>
+        public SnapshotBuilder Partial()
+        {
+            IsPartial = true;
+            return this;
+        }
+
+        /// <summary>A TCP socket a partial snapshot looked up by its 5-tuple, as the kernel answers (struct inet_diag_msg), and its holders.</summary>
+        public SnapshotBuilder Lookup(string local, string remote, TcpState state, uint inode, int[] holders, ulong netns = HostNs)
+        {
+            if (!Lookups.TryGetValue(netns, out var messages)) Lookups[netns] = messages = [];
+            var (localAddress, localPort) = Split(local);
+            var (remoteAddress, remotePort) = Split(remote);
+            var m = new byte[SockDiagParser.NetlinkHeaderLength + SockDiagParser.InetDiagMsgLength];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(m, (uint)m.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(m.AsSpan(4), SockDiagParser.SockDiagByFamily);
+            var body = m.AsSpan(SockDiagParser.NetlinkHeaderLength);
+            body[0] = 2; // AF_INET
+            body[1] = (byte)state;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(body[4..], localPort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(body[6..], remotePort);
+            System.Net.IPAddress.Parse(localAddress).GetAddressBytes().CopyTo(body[8..]);
+            System.Net.IPAddress.Parse(remoteAddress).GetAddressBytes().CopyTo(body[24..]);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body[68..], inode);
+            messages.Add(m);
+            foreach (var pid in holders) Holders.Add((new ProcessKey(pid, startOf(pid)), inode));
+            return this;
+        }
+
+        /// <summary>A process the snapshot read, holding these sockets (listed in no table of it).</summary>
+        public SnapshotBuilder Holding(int pid, params ulong[] inodes)
+        {
+            foreach (var inode in inodes) Holders.Add((new ProcessKey(pid, startOf(pid)), inode));
+            return this;
+        }
 
         public SnapshotBuilder Socket(SocketTableKind kind, string local, string remote, TcpState state, ulong inode, int[] holders, ulong netns = HostNs)
         {
