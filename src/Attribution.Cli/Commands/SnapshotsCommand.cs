@@ -75,8 +75,10 @@ public static class SnapshotsCommand
 
     private static void Print(Snapshot s, SnapshotAssembler assembler, bool listSockets)
     {
-        Console.WriteLine($"snapshot {s.Id} {s.Reason.ToString().ToLowerInvariant()} {RealtimeClock.Format(s.StartNanoseconds)} " +
-                          $"took {(s.EndNanoseconds - s.StartNanoseconds) / 1e6:F2} ms, {s.ProcessSockets.Count} processes with sockets, " +
+        Console.WriteLine($"snapshot {s.Id} {s.Reason.ToString().ToLowerInvariant()}{(s.Partial ? " partial" : "")} {RealtimeClock.Format(s.StartNanoseconds)} " +
+                          $"took {(s.EndNanoseconds - s.StartNanoseconds) / 1e6:F2} ms, " +
+                          (s.Partial ? $"{s.Listed?.Count ?? 0} socket holders read, {s.Tables.Count(t => t.Kind.IsLookup())} lookup tables, "
+                                     : $"{s.ProcessSockets.Count} processes with sockets, ") +
                           $"{s.Tables.Select(t => t.Netns).Distinct().Count()} namespaces" +
                           (s.Counters.FdsCarried > 0 ? $", fds of {s.Counters.FdsCarried} processes carried" : "") +
                           (s.Counters.TcpTablesCarried > 0 ? $", TCP tables of {s.Counters.TcpTablesCarried} namespaces carried" : "") +
