@@ -132,6 +132,9 @@ internal sealed class EvidenceBuilder
         {
             if (sighting.ListedIn == listed) continue;
             if (!readNamespaces.Contains(id.Netns) && !unreadMeansGone) continue;
+            // Seen by a snapshot that began after this one (a partial one, taken while this whole one ran): this one's
+            // table of its namespace may have been read before the socket existed.
+            if (sighting.LastSeen > snapshot.StartNanoseconds) continue;
             sighting.TrustUntil = snapshot.StartNanoseconds;
             _gone.Add(id);
         }

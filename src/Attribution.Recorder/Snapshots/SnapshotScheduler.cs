@@ -18,10 +18,18 @@ namespace Attribution.Recorder.Snapshots;
 /// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
 internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyCollection<FlowEnds>?, SnapshotRecord> take, TimeSpan interval,
-    TimeSpan minGap, TriggerBudget? budget = null)
+    TimeSpan minGap, TriggerBudget? budget = null, Func<IReadOnlyCollection<FlowEnds>, bool>? canBePartial = null)
 {
+    /// <summary>
+    /// With a real taker: a new flow whose snapshot can be partial is served by one even while a whole snapshot runs,
+    /// between two of its namespaces (<see cref="SnapshotTaker.BetweenNamespaces"/>): a timer snapshot of a busy host
+    /// takes 15–60 ms, and flows arriving meanwhile waited for all of it.
+    /// </summary>
     public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
-        : this(taker.Take, interval, minGap, budget) { }
+        : this(taker.Take, interval, minGap, budget, taker.CanTakePartial)
+    {
+        taker.BetweenNamespaces = ServeDuringWholeSnapshot;
+    }
 
     public SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
         : this((reason, packet, _) => take(reason, packet), interval, minGap, budget) { }
@@ -90,8 +98,12 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                 {
                     // A new flow first: its snapshot races a short connection; a ring buffer's switch can wait a few ms.
                     long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
-                    var flows = _flows.Take(); // after the packet time: a flow added between the two waits for the next snapshot
-                    bool timer = now >= timerDue;
+                    // After the packet time: a flow added between the two is taken now, and its time, set after, finds
+                    // no flow left next time (the snapshot that took it began after its packet).
+                    var flows = _flows.Take();
+                    if (flows is { Count: 0 } && now < timerDue) continue;
+                    // A partial snapshot first, the timer's right after it; a whole one is the timer's when it is due.
+                    bool timer = now >= timerDue && !(flows is { Count: > 0 } && canBePartial?.Invoke(flows) == true);
                     var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet, timer ? null : flows);
                     if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
                     else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds); }
@@ -123,6 +135,29 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
         {
             Failure = e; // the sidecar cannot be written (disk full?): the session reports it and stops
         }
+    }
+
+    /// <summary>
+    /// Between two namespaces of a whole snapshot: serves the waiting new flows with a partial snapshot, if they can
+    /// all have one and the budget has time for it. (The whole snapshot has read some namespaces' tables already, and
+    /// reads its processes after this; its record follows the partial one's, docs/FORMAT.md.)
+    /// </summary>
+    internal void ServeDuringWholeSnapshot()
+    {
+        if (_stopping || Volatile.Read(ref _pendingTriggerPacket) == 0 || canBePartial is null) return;
+        long now = RealtimeClock.NowNanoseconds();
+        if (budget is not null && budget.AvailableAt(now) > now) return;
+        long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
+        if (packet == 0) return;
+        if (_flows.TakeIf(canBePartial) is not { } flows)
+        {
+            Interlocked.CompareExchange(ref _pendingTriggerPacket, packet, 0); // left for the snapshot after this one
+            return;
+        }
+        var s = take(SnapshotReason.Trigger, packet, flows);
+        TriggeredSnapshots++;
+        budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+        _triggerDelays.Add(s.EndNanoseconds - packet);
     }
 
     /// <summary>Stops the thread, then takes the final snapshot (on the caller's thread: the taker is free again).</summary>

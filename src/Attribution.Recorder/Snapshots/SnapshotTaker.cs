@@ -41,7 +41,8 @@ internal sealed class SnapshotTaker : IDisposable
     private int _tcpCarried;
     private readonly NamespaceAddresses _addresses = new();
     private readonly TriggerScope _scope;
-    private readonly HashSet<ulong> _partialTargets = new();
+    private readonly HashSet<ulong> _partialTargets = new(), _scratchTargets = new();
+    private bool _inWholeSnapshot; // a partial snapshot taken between two namespaces of a whole one
     private readonly HashSet<ulong> _lookedUp = new(); // inodes of the sockets a partial snapshot's lookups found
     private uint _wholeSnapshots;
     // Every namespace's tables as last read, by a whole snapshot or a partial one: what a ring buffer's next file repeats.
@@ -103,14 +104,24 @@ internal sealed class SnapshotTaker : IDisposable
     }
 
     /// <summary>
+    /// Called in a whole snapshot after each namespace whose tables it read, before it reads the processes: the
+    /// scheduler may take a partial snapshot there (<see cref="SnapshotScheduler"/>), which is written first.
+    /// </summary>
+    public Action? BetweenNamespaces { get; set; }
+
+    /// <summary>
+    /// True when a snapshot triggered by these flows would be partial: it is a delta, so it needs a snapshot before it,
+    /// and the flows' addresses must name their namespaces (<see cref="TriggerScope"/>).
+    /// </summary>
+    public bool CanTakePartial(IReadOnlyCollection<FlowEnds> flows) => _last is not null && _scope.TryChoose(flows, _addresses, _scratchTargets);
+
+    /// <summary>
     /// Takes a snapshot. One triggered by new flows whose addresses are given reads only those flows' namespaces if
     /// it can tell which they are; otherwise, and for every other reason, every namespace.
     /// </summary>
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds, IReadOnlyCollection<FlowEnds>? flows = null)
     {
-        // A keyframe is always whole, and a partial snapshot is a delta on one: it needs a snapshot before it.
-        if (reason == SnapshotReason.Trigger && flows is not null && _last is not null && _wholeSnapshots % KeyframeEvery != 0 &&
-            _scope.TryChoose(flows, _addresses, _partialTargets))
+        if (reason == SnapshotReason.Trigger && flows is not null && _last is not null && _scope.TryChoose(flows, _addresses, _partialTargets))
             return TakePartial(triggerPacketNanoseconds, flows, _partialTargets);
         long start = RealtimeClock.NowNanoseconds();
         bool keyframe = _wholeSnapshots++ % KeyframeEvery == 0;
@@ -122,8 +133,14 @@ internal sealed class SnapshotTaker : IDisposable
         // Tables first, for the namespaces the last scan found, then the fds: a connection that lives a few
         // milliseconds is then listed as soon after its first packet as possible. (A socket listed here that
         // closes before its process's fds are read is kept without an owner; never with a wrong one.)
-        foreach (var (netns, pids) in _lastPidsByNetns)
+        // A copy: a partial snapshot taken between two namespaces (BetweenNamespaces) may add one.
+        foreach (var (netns, pids) in _lastPidsByNetns.ToList())
+        {
             if (ReadNamespace(netns, pids, reason, namespaces, pendingTables)) read.Add(netns);
+            _inWholeSnapshot = true;
+            try { BetweenNamespaces?.Invoke(); }
+            finally { _inWholeSnapshot = false; }
+        }
         // Every keyframe reads every process's fds afresh; between them, only those that may have changed.
         var scan = _scanner.Scan(_recentlyChanged, readAllFds: keyframe);
         int unreadableNamespaces = 0;
@@ -197,6 +214,9 @@ internal sealed class SnapshotTaker : IDisposable
         {
             if (!_lastPidsByNetns.TryGetValue(netns, out var pids)) continue; // no process left in it at the last scan
             if (TryLookUpFlows(netns, pids, flows, namespaces, pendingTables)) continue;
+            // Inside a whole snapshot, whose tables of this namespace are not written yet, a second table of the same
+            // kind would replace them before its record refers to them: this one then reads the processes alone.
+            if (_inWholeSnapshot) continue;
             if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
             readAll = true; // a table read whole: all its sockets' owners are wanted
         }

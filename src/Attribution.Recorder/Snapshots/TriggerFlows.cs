@@ -34,15 +34,23 @@ internal sealed class TriggerFlows
     }
 
     /// <summary>
-    /// The flows waiting now, or null when the next snapshot has to be whole; the list is valid until the next call.
+    /// The flows waiting now (none when the snapshot before took them all), or null when the next snapshot has to be
+    /// whole; the list is valid until the next call.
     /// </summary>
-    public IReadOnlyCollection<FlowEnds>? Take()
+    public IReadOnlyCollection<FlowEnds>? Take() => TakeIf(null);
+
+    /// <summary>
+    /// As <see cref="Take"/>, but only waiting flows that <paramref name="accept"/> accepts (all of them, together) are
+    /// taken; otherwise nothing is, and null is returned.
+    /// </summary>
+    public IReadOnlyCollection<FlowEnds>? TakeIf(Func<IReadOnlyCollection<FlowEnds>, bool>? accept)
     {
         lock (_gate)
         {
+            if (accept is not null && (_overflow || _waiting.Count == 0 || !accept(_waiting))) return null;
             (_waiting, _taken) = (_taken, _waiting);
             _waiting.Clear();
-            bool whole = _overflow || _taken.Count == 0;
+            bool whole = _overflow;
             _overflow = false;
             return whole ? null : _taken;
         }

@@ -31,6 +31,22 @@ public sealed class PartialSnapshotRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_whole_snapshot_does_not_end_a_socket_a_partial_one_taken_inside_it_found()
+    {
+        // The whole snapshot ran from 2.0 to 2.5 and read the host's tables before 41002 was opened; the partial one,
+        // taken between two of its namespaces at 2.1, looked 41002 up. The whole one's record comes after it.
+        _s.Process(607, "curl")
+          .Snapshot(1, s => { })
+          .Snapshot(2.1, s => s.Partial().Lookup($"{Host}:41002", $"{Container}:85", TcpState.SynSent, 90, [607]))
+          .Snapshot(2.2, s => s.Window(2.0, 2.5))
+          .Snapshot(3, s => { }) // closed by then
+          .Tcp(2.05, $"{Host}:41002", $"{Container}:85", syn: true, ack: false)
+          .Tcp(2.7, $"{Host}:41002", $"{Container}:85", payload: 20);
+        _s.Analyze();
+        Assert.Equal([607L, 607L], _s.Rows().Select(r => r.SrcPid));
+    }
+
+    [Fact]
     public void Only_the_processes_a_partial_snapshot_read_name_the_owners_of_what_it_found()
     {
         // 603 held socket 70 when the first snapshot read its fds (70 not yet in a table); the partial snapshot found 70

@@ -41,6 +41,50 @@ public class SnapshotSchedulerTests
     }
 
     [Fact]
+    public void A_new_flow_during_a_whole_snapshot_is_served_by_a_partial_one_taken_inside_it()
+    {
+        // A whole snapshot of ten "namespaces", 5 ms each, offers the scheduler a partial snapshot after each (as
+        // SnapshotTaker.BetweenNamespaces does); a new flow arriving in its middle is served there, not after it.
+        var taken = new ConcurrentQueue<(SnapshotReason Reason, long Packet, bool Inside)>();
+        SnapshotScheduler? scheduler = null;
+        var wholeRunning = new ManualResetEventSlim(false);
+        bool inside = false;
+        SnapshotRecord Take(SnapshotReason reason, long packet, IReadOnlyCollection<FlowEnds>? flows)
+        {
+            long start = RealtimeClock.NowNanoseconds();
+            if (reason == SnapshotReason.Timer)
+            {
+                inside = true;
+                wholeRunning.Set();
+                for (int i = 0; i < 10; i++)
+                {
+                    Thread.Sleep(5);
+                    scheduler!.ServeDuringWholeSnapshot();
+                }
+                inside = false;
+            }
+            taken.Enqueue((reason, packet, inside));
+            return new SnapshotRecord((uint)taken.Count, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default)
+            {
+                Partial = reason == SnapshotReason.Trigger,
+            };
+        }
+        scheduler = new SnapshotScheduler(Take, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(2), canBePartial: _ => true);
+        scheduler.Start();
+        Assert.True(wholeRunning.Wait(TimeSpan.FromSeconds(10)));
+        var address = Core.Sockets.IpAddr.Parse("10.1.0.2");
+        scheduler.Trigger(RealtimeClock.NowNanoseconds(), new FlowEnds(Core.Sockets.TransportProtocol.Tcp, address, 40000, address, 80));
+        for (int i = 0; i < 200 && taken.Count(t => t.Reason == SnapshotReason.Timer) == 0; i++) Thread.Sleep(10);
+        scheduler.Stop();
+
+        var order = taken.ToList();
+        int trigger = order.FindIndex(t => t.Reason == SnapshotReason.Trigger);
+        Assert.True(trigger >= 0, string.Join(", ", order));
+        Assert.True(order[trigger].Inside, "the new flow waited for the whole snapshot to end");
+        Assert.True(trigger < order.FindIndex(t => t.Reason == SnapshotReason.Timer));
+    }
+
+    [Fact]
     public void A_trigger_budget_holds_a_flood_of_new_flows_to_its_share_of_a_core()
     {
         // Snapshots of ~10 ms, a new flow every millisecond for a second: without a budget about 80 snapshots

@@ -157,7 +157,8 @@ public sealed class Scenario : IDisposable
                 namespaces.Add(new NamespaceTables(netns, 1, refs));
             }
             var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
-            writer.Write(new SnapshotRecord(id++, SnapshotReason.Timer, Ns(at), Ns(at) + 1_000_000, 0, true, namespaces, holders, [], new ScanCounters(10, 0, 0, 0)));
+            var (start, end) = builder.Span is { } span ? (Ns(span.From), Ns(span.To)) : (Ns(at), Ns(at) + 1_000_000);
+            writer.Write(new SnapshotRecord(id++, SnapshotReason.Timer, start, end, 0, true, namespaces, holders, [], new ScanCounters(10, 0, 0, 0)));
         }
     }
 
@@ -200,6 +201,14 @@ public sealed class Scenario : IDisposable
         internal List<(ProcessKey Key, ulong Inode)> Holders { get; } = [];
         internal Dictionary<ulong, List<byte[]>> Lookups { get; } = new();
         internal bool IsPartial { get; private set; }
+        internal (double From, double To)? Span { get; private set; }
+
+        /// <summary>The snapshot's start and end, when not its time and a millisecond after (it is still written in its turn).</summary>
+        public SnapshotBuilder Window(double from, double to)
+        {
+            Span = (from, to);
+            return this;
+        }
 
         /// <summary>Makes this a partial triggered snapshot: only its lookups and the processes it names (docs/FORMAT.md).</summary>
         public SnapshotBuilder Partial()
