@@ -40,7 +40,8 @@ public static class AnalyzeSession
         // With a row per packet, writing them is most of the work: it gets the second core.
         using var sink = new CountingSink(options.PacketRows ? new PipelinedSink(rows) : rows, totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
-        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts);
+        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts,
+            expectedFlows: ExpectedFlows(evidence));
         annotation?.Begin(files[0].Path, evidence.Processes, Annotation.InterfaceText.Of(evidence.Header));
         timings?.Mark("output created");
         var replay = CaptureSetReplay.Run(files, tracker, evidence, options.NoSnapshots, progress, filter);
@@ -75,6 +76,12 @@ public static class AnalyzeSession
             Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
         };
     }
+
+    /// <summary>
+    /// A flow table size to start from: one flow per connected socket the snapshots saw, at most 131 072 (8 MB of
+    /// table): a long recording sees many more sockets over its life than are open at once.
+    /// </summary>
+    private static int ExpectedFlows(EvidenceIndex evidence) => Math.Min(evidence.Connected.Count, 1 << 17);
 
     /// <summary>The capture files, checked to exist and ordered into one timeline (docs/SCHEMA.md, Several files).</summary>
     private static List<CaptureSetFile> Inputs(AnalyzeOptions options)

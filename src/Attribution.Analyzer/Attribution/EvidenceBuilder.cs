@@ -198,6 +198,13 @@ internal sealed class EvidenceBuilder
     {
         var entries = parsed.Entries;
         var sightings = parsed.Sightings ??= new SocketSighting?[entries.Length];
+        if (_open.Count == 0)
+        {
+            // The first table read says how many sockets the host has: 100k of them grew these two tables about 17
+            // times each, rehashing into fresh memory (perf, a 100k-socket keyframe). Later tables are mostly open already.
+            _open.EnsureCapacity(entries.Length);
+            _index.Connected.EnsureCapacity(entries.Length);
+        }
         for (int i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];

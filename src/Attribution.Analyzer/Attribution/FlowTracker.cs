@@ -11,12 +11,14 @@ namespace Attribution.Analyzer.Attribution;
 /// <see cref="MaxPending"/> per flow) and attributed when it is. Memory follows the number of
 /// concurrent flows: ended and idle flows are written out and forgotten.
 /// </summary>
-internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, FlowTimeouts timeouts)
+internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, FlowTimeouts timeouts, int expectedFlows = 0)
 {
     public const int MaxPending = 512;
     private const byte Tcp = 6, Udp = 17;
 
-    private readonly Dictionary<FlowKey, Flow> _flows = new();
+    // Sized up front when the evidence says how many connections to expect: growing to 100k flows rehashed the table
+    // about 17 times into fresh memory (perf, 1M packets over 100k flows: 3 % of the run).
+    private readonly Dictionary<FlowKey, Flow> _flows = new(expectedFlows);
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), (Flow Flow, long Ns)> _fragments = new();
     private long _nextFlowId = 1;
     private long _nextSweep = long.MinValue;
@@ -167,10 +169,15 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
 
     private void End(FlowKey key, Flow flow)
     {
+        WriteOut(flow);
+        _flows.Remove(key);
+    }
+
+    private void WriteOut(Flow flow)
+    {
         Flush(flow);
         sink.WriteFlow(flow.ToRow());
         FlowsWritten++;
-        _flows.Remove(key);
     }
 
     /// <summary>Every few seconds of capture time, writes out flows gone idle and forgets stale fragments.</summary>
@@ -195,7 +202,10 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
     /// <summary>At the end of the capture: every flow still open is written.</summary>
     public void Finish()
     {
-        foreach (var (key, flow) in _flows) End(key, flow);
+        // Written in the table's order, then forgotten at once: removing each (a cache miss per flow) was 8 % of
+        // ending 100k flows (perf, NativeAOT).
+        foreach (var flow in _flows.Values) WriteOut(flow);
+        _flows.Clear();
     }
 }
 

@@ -21,6 +21,7 @@ internal sealed class RawPacketInsert : IDisposable
     private readonly sqlite3_stmt _row, _rows, _endpoints;
     private readonly BoundColumns _one, _many;
     private int _waiting;
+    private long _largestFrame; // the table starts empty
     private readonly AddressText _addresses;
 
     public RawPacketInsert(sqlite3 db, AddressText addresses)
@@ -39,18 +40,23 @@ internal sealed class RawPacketInsert : IDisposable
         bool flowed = r.FlowId != 0;
         var row = _many;
         int at = _waiting * Columns;
-        row.Set(at + 1, r.Frame);
+        // The next frame after the largest so far goes in as NULL: SQLite then takes max(rowid) + 1, the same
+        // number, from the cursor already at the table's end (OP_NewRowid), instead of seeking the given key to
+        // check it is free. Rows held back by a flow come later, out of order, and keep their explicit frame.
+        if (r.Frame == _largestFrame + 1) row.SetNull(at + 1);
+        else row.Set(at + 1, r.Frame);
+        _largestFrame = Math.Max(_largestFrame, r.Frame);
         row.Set(at + 2, r.TimestampNs);
         row.Set(at + 3, r.InterfaceId);
-        row.Set(at + 4, flowed ? r.FlowId : null);
+        row.Set(at + 4, flowed, r.FlowId);
         row.Set(at + 5, r.Reverse ? 1 : 0);
         row.Set(at + 6, flowed && !r.HasPorts ? 1 : 0);
         row.Set(at + 7, r.Length);
         row.Set(at + 8, r.CapturedLength);
-        row.Set(at + 9, r.SourceProcess == 0 ? null : r.SourceProcess);
-        row.Set(at + 10, r.DestinationProcess == 0 ? null : r.DestinationProcess);
-        row.Set(at + 11, PacketCodes.Method(r.SourceMethod, r.DestinationMethod));
-        row.Set(at + 12, PacketCodes.Reason(r.Reason));
+        row.Set(at + 9, r.SourceProcess != 0, r.SourceProcess);
+        row.Set(at + 10, r.DestinationProcess != 0, r.DestinationProcess);
+        row.SetOrNull(at + 11, PacketCodes.Method(r.SourceMethod, r.DestinationMethod));
+        row.SetOrNull(at + 12, PacketCodes.Reason(r.Reason));
         if (++_waiting == RowsPerStatement)
         {
             RawStatements.Run(_db, _many.Statement);
@@ -73,7 +79,7 @@ internal sealed class RawPacketInsert : IDisposable
     {
         for (int i = 0; i < _waiting; i++)
         {
-            for (int c = 1; c <= Columns; c++) _one.Set(c, _many.Value(i * Columns + c));
+            _many.CopyRow(i * Columns, _one, Columns);
             RawStatements.Run(_db, _one.Statement);
         }
         _waiting = 0;
@@ -115,27 +121,4 @@ internal static class PacketCodes
         from r in Enum.GetValues<Reason>()
         where r != Attribution.Reason.None
         select ((int)r, r.Name()!);
-}
-
-/// <summary>
-/// A statement's integer parameters, bound only when they differ from the last row's: SQLite keeps bindings
-/// across resets, and most columns (interface, direction, method, reason) repeat from one packet to the next.
-/// </summary>
-internal sealed class BoundColumns(nint statement, int count)
-{
-    private readonly long?[] _bound = new long?[count + 1];
-    private readonly bool[] _known = new bool[count + 1];
-
-    public nint Statement => statement;
-
-    public long? Value(int index) => _bound[index];
-
-    public void Set(int index, long? value)
-    {
-        if (_known[index] && _bound[index] == value) return;
-        int rc = value is { } v ? SqliteBinds.Int64(statement, index, v) : SqliteBinds.Null(statement, index);
-        if (rc != raw.SQLITE_OK) throw new SqliteException($"binding parameter {index} failed", rc);
-        _bound[index] = value;
-        _known[index] = true;
-    }
 }

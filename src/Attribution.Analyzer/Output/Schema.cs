@@ -4,7 +4,9 @@ namespace Attribution.Analyzer.Output;
 /// The SQLite schema: the contract users query (docs/SCHEMA.md). `packets` is a view over narrow integer
 /// rows (the addresses of a packet of a flow are its flow's): a third of the bytes to write per packet,
 /// which is what lets the row-per-packet output keep up with the capture. Indexes and views are made
-/// after the rows are in.
+/// after the rows are in. `packet_rows` declares no NOT NULL: each one is a check SQLite runs for every row
+/// (six of the 26 opcodes of a row's insert), on values the insert always binds (RawPacketInsert). Measured
+/// alone on 1M rows: the insert's CPU time 610 -> 480 ms.
 /// </summary>
 internal static class Schema
 {
@@ -20,8 +22,8 @@ internal static class Schema
             src_method TEXT, dst_method TEXT, src_reason TEXT, dst_reason TEXT);
         CREATE TABLE flow_holders (flow_id INTEGER NOT NULL REFERENCES flows(id), end TEXT NOT NULL, process_id INTEGER NOT NULL REFERENCES processes(id));
         CREATE TABLE packet_rows (
-            frame INTEGER PRIMARY KEY, ts_ns INTEGER NOT NULL, interface_id INTEGER NOT NULL, flow_id INTEGER REFERENCES flows(id),
-            reverse INTEGER NOT NULL, portless INTEGER NOT NULL, length INTEGER NOT NULL, captured_length INTEGER NOT NULL,
+            frame INTEGER PRIMARY KEY, ts_ns INTEGER, interface_id INTEGER, flow_id INTEGER REFERENCES flows(id),
+            reverse INTEGER, portless INTEGER, length INTEGER, captured_length INTEGER,
             src_process_id INTEGER REFERENCES processes(id), dst_process_id INTEGER REFERENCES processes(id),
             method_code INTEGER REFERENCES methods(code), reason_code INTEGER REFERENCES reasons(code));
         CREATE TABLE packet_endpoints (

@@ -163,6 +163,7 @@ public sealed class SqliteSink : IAnalysisSink
     public void Commit()
     {
         _packet.Flush();
+        _flows.Flush();
         _transaction.Commit();
         Execute(Schema.IndexesAndViews);
         _db.Close();
