@@ -45,8 +45,10 @@ internal sealed class SnapshotTaker : IDisposable
     private bool _inWholeSnapshot; // a partial snapshot taken between two namespaces of a whole one
     private readonly HashSet<ulong> _lookedUp = new(); // inodes of the sockets a partial snapshot's lookups found
     private uint _wholeSnapshots;
-    // Every namespace's tables as last read, by a whole snapshot or a partial one: what a ring buffer's next file repeats.
-    private readonly Dictionary<ulong, NamespaceTables> _currentTables = new();
+    // The last whole snapshot, its socket holders and its tables as it read them: what a ring buffer's next file repeats.
+    private SnapshotRecord? _lastWhole;
+    private Dictionary<ProcessKey, ulong[]> _wholeSockets = new();
+    private readonly List<SocketTableRecord> _wholeTables = [];
 
     public SnapshotTaker(string procRoot, SidecarWriter writer, ulong ownNetns, bool useSockDiag, ProcessIdentities? identities = null,
         ITcpStateWitness? tcpWitness = null)
@@ -68,39 +70,41 @@ internal sealed class SnapshotTaker : IDisposable
     public uint NextId => _nextId;
 
     /// <summary>
-    /// Writes the last snapshot again, with every identity and table it refers to, as a keyframe of
+    /// Writes the last whole snapshot again, with every identity and table it refers to, as a keyframe of
     /// <paramref name="reason"/> numbered <paramref name="id"/>, into <paramref name="into"/>: the first snapshot of
     /// a ring buffer's new file (later snapshots are deltas on it), or the closing (final) one of the previous
     /// file. No second scan: on a host where one takes 200 ms, a ring of small files keeps up. Readers accept an
-    /// identity or table written twice in a file (the later one wins).
+    /// identity or table written twice in a file (the later one wins). The whole snapshot, not a partial one taken
+    /// since: a keyframe at a partial one's time would claim tables read before it (a ring's new file then lacked a
+    /// connection the partial snapshot had found until the next whole one); the whole snapshot a rotation takes right
+    /// after lists what the partial ones found.
     /// </summary>
     public void Repeat(SidecarWriter into, SnapshotReason reason, uint id)
     {
-        if (_last is null) return;
+        if (_lastWhole is null) return;
         bool current = ReferenceEquals(into, _writer);
-        foreach (var key in _previous.Keys)
+        foreach (var key in _wholeSockets.Keys)
         {
-            var identity = _identityOf.GetValueOrDefault(key) ?? _scanner.ReadIdentity(key, _netnsOf.GetValueOrDefault(key), _last.EndNanoseconds);
+            var identity = _identityOf.GetValueOrDefault(key) ?? _scanner.ReadIdentity(key, _netnsOf.GetValueOrDefault(key), _lastWhole.EndNanoseconds);
             if (identity is null) continue; // written by the kernel event thread and gone since: its sockets stay listed
             _identityOf[key] = identity;
             int generation = into.Write(identity);
             if (current) _identitiesWritten.Add(key, generation);
         }
         if (current) _lastTableHash.Clear(); // only what this file holds can be referred to as unchanged
-        foreach (var ns in _currentTables.Values)
-            foreach (var table in ns.Tables)
-                if (_tableContent.TryGetValue((ns.Netns, table.Kind), out var content))
-                {
-                    into.Write(content);
-                    if (current) _lastTableHash[(ns.Netns, table.Kind)] = content.Hash;
-                }
-        into.Write(_last with
+        foreach (var table in _wholeTables)
         {
-            Id = id, Reason = reason, Keyframe = true, Partial = false, TriggerPacketNanoseconds = 0, Removed = [],
-            Namespaces = _currentTables.Values.ToList(),
-            Changed = _previous.Select(p => new ProcessSockets(p.Key, p.Value)).ToList(),
+            into.Write(table);
+            if (current) _lastTableHash[(table.Netns, table.Kind)] = table.Hash;
+        }
+        into.Write(_lastWhole with
+        {
+            Id = id, Reason = reason, Keyframe = true, TriggerPacketNanoseconds = 0, Removed = [],
+            Changed = _wholeSockets.Select(p => new ProcessSockets(p.Key, p.Value)).ToList(),
         });
-        if (current) _nextId = id + 1;
+        if (!current) return;
+        _nextId = id + 1;
+        _previous = new Dictionary<ProcessKey, ulong[]>(_wholeSockets); // what this file's readers hold: the next delta is on it
     }
 
     /// <summary>
@@ -184,9 +188,12 @@ internal sealed class SnapshotTaker : IDisposable
         var record = new SnapshotRecord(_nextId++, reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried, _tcpCarried));
         _writer.Write(record);
-        _last = record;
-        _currentTables.Clear();
-        foreach (var ns in namespaces) _currentTables[ns.Netns] = ns;
+        _last = _lastWhole = record;
+        _wholeSockets = new Dictionary<ProcessKey, ulong[]>(_previous); // partial snapshots change _previous in place
+        _wholeTables.Clear();
+        foreach (var ns in namespaces)
+            foreach (var table in ns.Tables)
+                if (_tableContent.TryGetValue((ns.Netns, table.Kind), out var content) && content.Hash == table.Hash) _wholeTables.Add(content);
         return record;
     }
 
@@ -207,7 +214,6 @@ internal sealed class SnapshotTaker : IDisposable
         long start = RealtimeClock.NowNanoseconds();
         var namespaces = new List<NamespaceTables>();
         var pendingTables = new List<SocketTableRecord>();
-        var whole = new HashSet<ulong>(); // namespaces whose tables were read whole (no sock_diag there, or new)
         _lookedUp.Clear();
         bool readAll = false;
         foreach (ulong netns in targets)
@@ -217,7 +223,7 @@ internal sealed class SnapshotTaker : IDisposable
             // Inside a whole snapshot, whose tables of this namespace are not written yet, a second table of the same
             // kind would replace them before its record refers to them: this one then reads the processes alone.
             if (_inWholeSnapshot) continue;
-            if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
+            ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true);
             readAll = true; // a table read whole: all its sockets' owners are wanted
         }
         var scan = new ProcessScan();
@@ -242,8 +248,7 @@ internal sealed class SnapshotTaker : IDisposable
             // Met for the first time, through processes new since the last whole scan: all of them were read.
             targets.Add(netns);
             _lastPidsByNetns[netns] = pids;
-            if (ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) whole.Add(netns);
-            else unreadableNamespaces++;
+            if (!ReadNamespace(netns, pids, SnapshotReason.Trigger, namespaces, pendingTables, partial: true)) unreadableNamespaces++;
             _scope.Read(netns);
         }
         long end = RealtimeClock.NowNanoseconds();
@@ -278,8 +283,6 @@ internal sealed class SnapshotTaker : IDisposable
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried)) { Partial = true };
         _writer.Write(record);
         _last = record;
-        foreach (var ns in namespaces)
-            if (whole.Contains(ns.Netns)) _currentTables[ns.Netns] = ns; // lookups are not what a next file may start from
         return record;
     }
 
