@@ -11,7 +11,8 @@ namespace Attribution.Recorder.Snapshots;
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
 /// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
-/// With kernel events on, triggered snapshots also live within a CPU budget (<see cref="TriggerBudget"/>): under a flood
+/// With kernel events on, triggered snapshots also live within a CPU budget (<see cref="TriggerBudget"/>, charged with the
+/// snapshot thread's CPU time for each, writing included): under a flood
 /// of new flows the events, not snapshots, name each connection's process, and a recorder that took ~75 % of a core
 /// at 1 000 new connections a second on a busy host (docs/PERFORMANCE.md) would be a burden on the host it examines.
 /// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
@@ -104,9 +105,10 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                     if (flows is { Count: 0 } && now < timerDue) continue;
                     // A partial snapshot first, the timer's right after it; a whole one is the timer's when it is due.
                     bool timer = now >= timerDue && !(flows is { Count: > 0 } && canBePartial?.Invoke(flows) == true);
+                    long cpu = Native.LibC.ThreadCpuNanoseconds();
                     var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet, timer ? null : flows);
                     if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
-                    else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds); }
+                    else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu); }
                     _triggerDelays.Add(s.EndNanoseconds - packet);
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
@@ -154,9 +156,10 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
             Interlocked.CompareExchange(ref _pendingTriggerPacket, packet, 0); // left for the snapshot after this one
             return;
         }
+        long cpu = Native.LibC.ThreadCpuNanoseconds();
         var s = take(SnapshotReason.Trigger, packet, flows);
         TriggeredSnapshots++;
-        budget?.Spend(s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+        budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu);
         _triggerDelays.Add(s.EndNanoseconds - packet);
     }
 

@@ -1,8 +1,10 @@
 namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
-/// A token bucket of snapshot time for triggered snapshots: it fills at <paramref name="share"/> of a core and holds
-/// at most <paramref name="burst"/>, and each triggered snapshot spends its duration (it may go below zero once).
+/// A token bucket of CPU time for triggered snapshots: it fills at <paramref name="share"/> of a core and holds at most
+/// <paramref name="burst"/>, and each triggered snapshot spends the CPU time the snapshot thread used for it, writing
+/// included (it may go below zero once). Charging the scan's wall time instead let a quiet machine's small partial
+/// snapshots, 190 a second at 1 000 new connections a second, take 27 % of a core on the snapshot thread alone.
 /// An isolated new flow finds it full and gets its snapshot at once; a flood gets, on average, that share of a core.
 /// </summary>
 internal sealed class TriggerBudget(double share, TimeSpan burst)
@@ -22,7 +24,7 @@ internal sealed class TriggerBudget(double share, TimeSpan burst)
         return level >= 0 ? now : now + (long)(-level / share);
     }
 
-    /// <summary>A triggered snapshot ended at <paramref name="end"/> after <paramref name="duration"/> nanoseconds.</summary>
+    /// <summary>A triggered snapshot ended at <paramref name="end"/>, having used <paramref name="duration"/> nanoseconds of CPU.</summary>
     public void Spend(long end, long duration)
     {
         _level = LevelAt(end) - duration;

@@ -87,13 +87,15 @@ public class SnapshotSchedulerTests
     [Fact]
     public void A_trigger_budget_holds_a_flood_of_new_flows_to_its_share_of_a_core()
     {
-        // Snapshots of ~10 ms, a new flow every millisecond for a second: without a budget about 80 snapshots
-        // (spaced by a quarter of their duration); with 20 % of a core and a 50 ms burst, at most ~25.
+        // Snapshots of ~10 ms of CPU (the budget counts the snapshot thread's CPU time, so they spin rather than sleep),
+        // a new flow every millisecond for a second: without a budget about 80 snapshots (spaced by a quarter of their
+        // duration); with 20 % of a core and a 50 ms burst, at most ~25.
         var taken = new ConcurrentQueue<(SnapshotReason Reason, long Packet)>();
         SnapshotRecord Slow(SnapshotReason reason, long packet)
         {
             long start = RealtimeClock.NowNanoseconds();
-            Thread.Sleep(10);
+            long cpu = Recorder.Native.LibC.ThreadCpuNanoseconds();
+            while (Recorder.Native.LibC.ThreadCpuNanoseconds() - cpu < 10_000_000) Thread.SpinWait(100);
             taken.Enqueue((reason, packet));
             return new SnapshotRecord((uint)taken.Count, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default);
         }
@@ -110,7 +112,7 @@ public class SnapshotSchedulerTests
         scheduler.Stop();
         int triggered = scheduler.TriggeredSnapshots;
         // The first snapshot comes at once (a full bucket); the rest within 20 % of the elapsed time plus the burst,
-        // each ~10-11 ms (a loaded host may make them longer, which only lowers the count).
+        // each 10 ms of CPU (a loaded host stretches them in wall time, which only lowers the count).
         Assert.InRange(triggered, 3, (int)((0.2 * seconds + 0.05) / 0.010) + 2);
         Assert.Equal(0, scheduler.TimerSnapshots);
     }
