@@ -53,7 +53,9 @@ public static class SockDiagParser
         var src = family == AddressFamilyKind.V6 ? IpAddr.FromV6(msg.Slice(8, 16)) : IpAddr.FromV4(msg.Slice(8, 4));
         var dst = family == AddressFamilyKind.V6 ? IpAddr.FromV6(msg.Slice(24, 16)) : IpAddr.FromV4(msg.Slice(24, 4));
         uint uid = BinaryPrimitives.ReadUInt32LittleEndian(msg[64..]);
-        uint inode = BinaryPrimitives.ReadUInt32LittleEndian(msg[68..]);
-        return new SocketEntry(family, protocol, src, sport, dst, dport, state, uid, inode);
+        return new SocketEntry(family, protocol, src, sport, dst, dport, state, uid, InodeOf(msg));
     }
+
+    /// <summary>The socket's inode in a <c>struct inet_diag_msg</c> (the message after its netlink header); 0 for none.</summary>
+    public static uint InodeOf(ReadOnlySpan<byte> inetDiagMsg) => BinaryPrimitives.ReadUInt32LittleEndian(inetDiagMsg[68..]);
 }

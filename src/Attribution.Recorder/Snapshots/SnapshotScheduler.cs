@@ -10,7 +10,8 @@ namespace Attribution.Recorder.Snapshots;
 /// so a flood of new flows costs at most about 80 % of a core (measured in docs/RECORDING.md: spacing
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
-/// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time.
+/// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time, unless
+/// its flows can have a partial snapshot: that one is taken first, the timer's right after.
 /// With kernel events on, triggered snapshots also live within a CPU budget (<see cref="TriggerBudget"/>, charged with the
 /// snapshot thread's CPU time for each, writing included): under a flood
 /// of new flows the events, not snapshots, name each connection's process, and a recorder that took ~75 % of a core
@@ -105,11 +106,13 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                     if (flows is { Count: 0 } && now < timerDue) continue;
                     // A partial snapshot first, the timer's right after it; a whole one is the timer's when it is due.
                     bool timer = now >= timerDue && !(flows is { Count: > 0 } && canBePartial?.Invoke(flows) == true);
-                    long cpu = Native.LibC.ThreadCpuNanoseconds();
-                    var s = take(timer ? SnapshotReason.Timer : SnapshotReason.Trigger, packet, timer ? null : flows);
-                    if (timer) { TimerSnapshots++; lastTimerEnd = s.EndNanoseconds; }
-                    else { TriggeredSnapshots++; budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu); }
-                    _triggerDelays.Add(s.EndNanoseconds - packet);
+                    var s = timer ? take(SnapshotReason.Timer, packet, null) : TakeTriggered(packet, flows);
+                    if (timer)
+                    {
+                        TimerSnapshots++;
+                        lastTimerEnd = s.EndNanoseconds;
+                        _triggerDelays.Add(s.EndNanoseconds - packet);
+                    }
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
                 else if (BetweenSnapshots?.Invoke() == true)
@@ -156,11 +159,18 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
             Interlocked.CompareExchange(ref _pendingTriggerPacket, packet, 0); // left for the snapshot after this one
             return;
         }
+        TakeTriggered(packet, flows);
+    }
+
+    /// <summary>A snapshot for new flows, counted, charged to the budget with the CPU time it took, its delay kept.</summary>
+    private SnapshotRecord TakeTriggered(long packet, IReadOnlyCollection<FlowEnds>? flows)
+    {
         long cpu = Native.LibC.ThreadCpuNanoseconds();
         var s = take(SnapshotReason.Trigger, packet, flows);
         TriggeredSnapshots++;
         budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu);
         _triggerDelays.Add(s.EndNanoseconds - packet);
+        return s;
     }
 
     /// <summary>Stops the thread, then takes the final snapshot (on the caller's thread: the taker is free again).</summary>

@@ -158,14 +158,7 @@ internal sealed class SnapshotTaker : IDisposable
         _foreignDiag?.Prune(scan.PidsByNetns);
         _tcpCarry?.EndSnapshot();
 
-        foreach (var (key, inodes) in scan.Sockets)
-        {
-            if (_identitiesWritten.Contains(key)) continue;
-            var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
-            if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
-            _identitiesWritten.Add(key, _writer.Write(identity));
-            _identityOf[key] = identity;
-        }
+        WriteNewIdentities(scan, end);
         // Only the current socket holders' identities are kept for a ring buffer's next file.
         if (_identityOf.Count > 2 * scan.Sockets.Count + 64)
             _identityOf = _identityOf.Where(e => scan.Sockets.ContainsKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
@@ -253,14 +246,7 @@ internal sealed class SnapshotTaker : IDisposable
         }
         long end = RealtimeClock.NowNanoseconds();
 
-        foreach (var (key, _) in scan.Sockets)
-        {
-            if (_identitiesWritten.Contains(key)) continue;
-            var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], end);
-            if (identity is null) continue;
-            _identitiesWritten.Add(key, _writer.Write(identity));
-            _identityOf[key] = identity;
-        }
+        WriteNewIdentities(scan, end);
         foreach (var table in pendingTables) _writer.Write(table);
 
         var changed = new List<ProcessSockets>(scan.Sockets.Count);
@@ -284,6 +270,19 @@ internal sealed class SnapshotTaker : IDisposable
         _writer.Write(record);
         _last = record;
         return record;
+    }
+
+    /// <summary>The identities of the socket holders a scan found that this file does not have yet.</summary>
+    private void WriteNewIdentities(ProcessScan scan, long seenNanoseconds)
+    {
+        foreach (var key in scan.Sockets.Keys)
+        {
+            if (_identitiesWritten.Contains(key)) continue;
+            var identity = _scanner.ReadIdentity(key, scan.NetnsOf[key], seenNanoseconds);
+            if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
+            _identitiesWritten.Add(key, _writer.Write(identity));
+            _identityOf[key] = identity;
+        }
     }
 
     /// <summary>
@@ -334,14 +333,12 @@ internal sealed class SnapshotTaker : IDisposable
     {
         long at = found.Length;
         if (!diag.TryLookup(protocol, local, localPort, remote, remotePort, found)) return;
-        // struct inet_diag_msg after the netlink header: idiag_inode is its last u32.
-        var message = found.GetBuffer().AsSpan((int)at + SockDiagParser.NetlinkHeaderLength, SockDiagParser.InetDiagMsgLength);
-        uint inode = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(message[(SockDiagParser.InetDiagMsgLength - 4)..]);
+        uint inode = SockDiagParser.InodeOf(found.GetBuffer().AsSpan((int)at + SockDiagParser.NetlinkHeaderLength, SockDiagParser.InetDiagMsgLength));
         if (inode != 0) _lookedUp.Add(inode);
     }
 
     private bool Owns(ulong netns, IpAddr address) =>
-        address.IsLoopback ? netns == _ownNetns : _addresses.OwnerOf(address, out ulong owner) == NamespaceAddresses.Owner.One && owner == netns;
+        _scope.OwnerOf(address, _addresses, out ulong owner) == NamespaceAddresses.Owner.One && owner == netns;
 
     private bool ReadNamespace(ulong netns, List<int> pids, SnapshotReason reason, List<NamespaceTables> into, List<SocketTableRecord> pending,
         bool partial = false)

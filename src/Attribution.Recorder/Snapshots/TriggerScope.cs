@@ -50,6 +50,17 @@ internal sealed class TriggerScope(ulong ownNetns)
     public void Read(ulong netns) => _known.Add(netns);
 
     /// <summary>
+    /// The namespace a captured packet's address is local to: a loopback one is the capture's own namespace's, any other
+    /// its owner's, if one namespace has it.
+    /// </summary>
+    public NamespaceAddresses.Owner OwnerOf(IpAddr address, NamespaceAddresses addresses, out ulong netns)
+    {
+        if (!address.IsLoopback) return addresses.OwnerOf(address, out netns);
+        netns = ownNetns;
+        return NamespaceAddresses.Owner.One;
+    }
+
+    /// <summary>
     /// The namespaces the flows' addresses belong to, into <paramref name="into"/>; false when the snapshot has to be
     /// whole: an address names several namespaces or any, or neither end of a flow has a known owner.
     /// </summary>
@@ -61,8 +72,7 @@ internal sealed class TriggerScope(ulong ownNetns)
             bool placed = false;
             foreach (var address in (ReadOnlySpan<IpAddr>)[flow.Source, flow.Destination])
             {
-                if (address.IsLoopback) { into.Add(ownNetns); placed = true; continue; }
-                switch (addresses.OwnerOf(address, out ulong netns))
+                switch (OwnerOf(address, addresses, out ulong netns))
                 {
                     case NamespaceAddresses.Owner.One: into.Add(netns); placed = true; break;
                     case NamespaceAddresses.Owner.None: break;
