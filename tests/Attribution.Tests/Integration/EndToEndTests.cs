@@ -23,49 +23,41 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
     {
         int[] ports = Enumerable.Range(0, 10).Select(_ => FreePort.Next()).ToArray();
         var expectations = new List<Expectation>();
-        var peers = new List<TestPeer>();
-        TestPeer Peer(string? netns, params string[] args) { var p = TestPeer.Start(netns, args); peers.Add(p); return p; }
         using (var recording = Recording.Start(new RecordOptions
                {
                    OutputPath = _capture, Interval = TimeSpan.FromMilliseconds(200),
                    Filter = string.Join(" or ", ports.Select(p => $"port {p}")),
                }))
         {
-            try
-            {
-                var s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[0]}");
-                var c = Peer(null, "tcp-client", _ns.PeerAddress, $"{ports[0]}", "2000000");
-                expectations.Add(Expectation.Fixed("long TCP stream, host -> namespace", 6, ports[0], s.Pid, c.Pid, 0.99));
+            using var peers = new TestPeers(); // stopped after the recording's stop, before its end
+            var s = peers.Start(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[0]}");
+            var c = peers.Start(null, "tcp-client", _ns.PeerAddress, $"{ports[0]}", "2000000");
+            expectations.Add(Expectation.Fixed("long TCP stream, host -> namespace", 6, ports[0], s.Pid, c.Pid, 0.99));
 
-                s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[1]}");
-                c = Peer(null, "tcp-burst", _ns.PeerAddress, $"{ports[1]}", "300", "1000", "5");
-                expectations.Add(Expectation.Fixed("300 short TCP connections (about 6 ms each)", 6, ports[1], s.Pid, c.Pid, BurstFloor));
+            s = peers.Start(_ns.Name, "tcp-server", _ns.PeerAddress, $"{ports[1]}");
+            c = peers.Start(null, "tcp-burst", _ns.PeerAddress, $"{ports[1]}", "300", "1000", "5");
+            expectations.Add(Expectation.Fixed("300 short TCP connections (about 6 ms each)", 6, ports[1], s.Pid, c.Pid, BurstFloor));
 
-                var servers = new[] { ports[2], ports[3], ports[4] }.Select(p => Peer(_ns.Name, "udp-server", _ns.PeerAddress, $"{p}")).ToList();
-                c = Peer(null, "udp-spray", _ns.PeerAddress, $"{ports[2]},{ports[3]},{ports[4]}", "20");
-                for (int i = 0; i < 3; i++) expectations.Add(Expectation.Fixed($"unconnected UDP to peer {i + 1} of 3", 17, ports[2 + i], servers[i].Pid, c.Pid, 0.99));
+            var servers = new[] { ports[2], ports[3], ports[4] }.Select(p => peers.Start(_ns.Name, "udp-server", _ns.PeerAddress, $"{p}")).ToList();
+            c = peers.Start(null, "udp-spray", _ns.PeerAddress, $"{ports[2]},{ports[3]},{ports[4]}", "20");
+            for (int i = 0; i < 3; i++) expectations.Add(Expectation.Fixed($"unconnected UDP to peer {i + 1} of 3", 17, ports[2 + i], servers[i].Pid, c.Pid, 0.99));
 
-                s = Peer(null, "tcp-server", _ns.HostAddress, $"{ports[5]}");
-                c = Peer(_ns.Name, "tcp-burst", _ns.HostAddress, $"{ports[5]}", "20", "2000", "5");
-                expectations.Add(Expectation.Fixed("host server accepting short connections from the namespace", 6, ports[5], s.Pid, c.Pid, BurstFloor));
+            s = peers.Start(null, "tcp-server", _ns.HostAddress, $"{ports[5]}");
+            c = peers.Start(_ns.Name, "tcp-burst", _ns.HostAddress, $"{ports[5]}", "20", "2000", "5");
+            expectations.Add(Expectation.Fixed("host server accepting short connections from the namespace", 6, ports[5], s.Pid, c.Pid, BurstFloor));
 
-                s = Peer(_ns.Name, "tcp-server", _ns.PeerAddress6, $"{ports[6]}");
-                c = Peer(null, "tcp-client", _ns.PeerAddress6, $"{ports[6]}", "300000");
-                expectations.Add(Expectation.Fixed("TCP over IPv6", 6, ports[6], s.Pid, c.Pid, 0.99));
+            s = peers.Start(_ns.Name, "tcp-server", _ns.PeerAddress6, $"{ports[6]}");
+            c = peers.Start(null, "tcp-client", _ns.PeerAddress6, $"{ports[6]}", "300000");
+            expectations.Add(Expectation.Fixed("TCP over IPv6", 6, ports[6], s.Pid, c.Pid, 0.99));
 
-                s = Peer(null, "tcp-server", "127.0.0.1", $"{ports[7]}");
-                c = Peer(null, "tcp-client", "::ffff:127.0.0.1", $"{ports[7]}", "300000");
-                expectations.Add(Expectation.Fixed("dual-stack IPv6 socket to a v4-mapped address", 6, ports[7], s.Pid, c.Pid, 0.99));
+            s = peers.Start(null, "tcp-server", "127.0.0.1", $"{ports[7]}");
+            c = peers.Start(null, "tcp-client", "::ffff:127.0.0.1", $"{ports[7]}", "300000");
+            expectations.Add(Expectation.Fixed("dual-stack IPv6 socket to a v4-mapped address", 6, ports[7], s.Pid, c.Pid, 0.99));
 
-                s = Peer(null, "tcp-server", "::1", $"{ports[8]}");
-                c = Peer(null, "tcp-client", "::1", $"{ports[8]}", "300000");
-                expectations.Add(Expectation.Fixed("loopback client and server", 6, ports[8], s.Pid, c.Pid, 0.99));
-                recording.Stop();
-            }
-            finally
-            {
-                peers.ForEach(p => p.Dispose());
-            }
+            s = peers.Start(null, "tcp-server", "::1", $"{ports[8]}");
+            c = peers.Start(null, "tcp-client", "::1", $"{ports[8]}", "300000");
+            expectations.Add(Expectation.Fixed("loopback client and server", 6, ports[8], s.Pid, c.Pid, 0.99));
+            recording.Stop();
         }
 
         var db = Path.ChangeExtension(_capture, ".db");

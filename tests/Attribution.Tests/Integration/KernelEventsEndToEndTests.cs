@@ -23,7 +23,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
     private readonly string _capture = Recording.TempCapturePath("kernel-events");
     private readonly NetworkNamespace _remote = new();
     private readonly NetworkNamespace _container = new();
-    private readonly List<TestPeer> _peers = [];
+    private readonly TestPeers _peers = new();
     private readonly List<Process> _background = [];
 
     // One line each (the processes table keeps cmdline with its arguments joined by spaces). The socket is
@@ -135,8 +135,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
             output.WriteLine($"recorded until {clock.Elapsed.TotalSeconds:F1} s");
 
             // What the peers printed is complete once they exit.
-            foreach (var peer in _peers) peer.Dispose();
-            _peers.Clear();
+            _peers.Dispose();
 
             var tcpOwners = TaggedPids(tcpServer, shortTcp, "short TCP", failures);
             expectations.Add(new("30 processes of 20-40 ms, one TCP connection each", 6, tcpPort, 0.95,
@@ -202,12 +201,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    private TestPeer Peer(string? netns, params string[] args)
-    {
-        var peer = TestPeer.Start(netns, args);
-        _peers.Add(peer);
-        return peer;
-    }
+    private TestPeer Peer(string? netns, params string[] args) => _peers.Start(netns, args);
 
     private static Owner ByPort(IReadOnlyDictionary<int, int> owners, int clientPort) =>
         owners.TryGetValue(clientPort, out var pid) ? Owner.Of(pid) : Owner.Unknown;
@@ -305,7 +299,7 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
 
     public void Dispose()
     {
-        foreach (var peer in _peers) peer.Dispose();
+        _peers.Dispose();
         foreach (var process in _background)
         {
             if (!process.HasExited) process.Kill();

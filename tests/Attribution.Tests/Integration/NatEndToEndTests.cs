@@ -31,8 +31,7 @@ public sealed class NatEndToEndTests(ITestOutputHelper output) : IDisposable
         const int published4 = 8080, inner4 = 80, published6 = 8081, inner6 = 81;
         int[] remotePorts = [5001, 5002, 5003];
         _net.AddNat([(published4, inner4, false), (published6, inner6, true)]);
-        var peers = new List<TestPeer>();
-        TestPeer Peer(string netns, params string[] args) { var p = TestPeer.Start(netns, args); peers.Add(p); return p; }
+        var peers = new TestPeers();
         var workloads = new List<Workload>();
         var decoys = new List<int>();
         Process? recorder = null;
@@ -40,29 +39,29 @@ public sealed class NatEndToEndTests(ITestOutputHelper output) : IDisposable
         {
             recorder = StartRecorderInHost();
             // Decoys first: host processes holding every port the NAT can use on H's side, and the published ports.
-            decoys.Add(Peer(_net.Host, "tcp-listen-many", "0.0.0.0", $"{NatTopology.MasqueradeFirstPort}", $"{NatTopology.MasqueradePorts}").Pid);
-            decoys.Add(Peer(_net.Host, "tcp-listen-many", "::", $"{NatTopology.MasqueradeFirstPort}", $"{NatTopology.MasqueradePorts}").Pid);
-            decoys.Add(Peer(_net.Host, "tcp-server", "::", $"{published4}").Pid);
-            decoys.Add(Peer(_net.Host, "tcp-server", "::", $"{published6}").Pid);
+            decoys.Add(peers.Start(_net.Host, "tcp-listen-many", "0.0.0.0", $"{NatTopology.MasqueradeFirstPort}", $"{NatTopology.MasqueradePorts}").Pid);
+            decoys.Add(peers.Start(_net.Host, "tcp-listen-many", "::", $"{NatTopology.MasqueradeFirstPort}", $"{NatTopology.MasqueradePorts}").Pid);
+            decoys.Add(peers.Start(_net.Host, "tcp-server", "::", $"{published4}").Pid);
+            decoys.Add(peers.Start(_net.Host, "tcp-server", "::", $"{published6}").Pid);
 
-            var server = Peer(_net.Remote, "tcp-server", "::", $"{remotePorts[0]}");
-            var client = Peer(_net.Container, "tcp-client", _net.RemoteAddress, $"{remotePorts[0]}", "2000000");
+            var server = peers.Start(_net.Remote, "tcp-server", "::", $"{remotePorts[0]}");
+            var client = peers.Start(_net.Container, "tcp-client", _net.RemoteAddress, $"{remotePorts[0]}", "2000000");
             workloads.Add(new("source NAT, long TCP, IPv4", [remotePorts[0]], false, _net.ContainerAddress, server.Pid, client.Pid));
 
-            server = Peer(_net.Remote, "tcp-server", "::", $"{remotePorts[1]}");
-            client = Peer(_net.Container, "tcp-client", _net.RemoteAddress6, $"{remotePorts[1]}", "1000000");
+            server = peers.Start(_net.Remote, "tcp-server", "::", $"{remotePorts[1]}");
+            client = peers.Start(_net.Container, "tcp-client", _net.RemoteAddress6, $"{remotePorts[1]}", "1000000");
             workloads.Add(new("source NAT, long TCP, IPv6", [remotePorts[1]], false, _net.ContainerAddress6, server.Pid, client.Pid));
 
-            server = Peer(_net.Container, "tcp-server", "0.0.0.0", $"{inner4}");
-            client = Peer(_net.Remote, "tcp-client", _net.HostOuterAddress, $"{published4}", "1000000");
+            server = peers.Start(_net.Container, "tcp-server", "0.0.0.0", $"{inner4}");
+            client = peers.Start(_net.Remote, "tcp-client", _net.HostOuterAddress, $"{published4}", "1000000");
             workloads.Add(new("destination NAT, published port, IPv4", [published4, inner4], true, _net.ContainerAddress, server.Pid, client.Pid));
 
-            server = Peer(_net.Container, "tcp-server", "::", $"{inner6}");
-            client = Peer(_net.Remote, "tcp-client", _net.HostOuterAddress6, $"{published6}", "1000000");
+            server = peers.Start(_net.Container, "tcp-server", "::", $"{inner6}");
+            client = peers.Start(_net.Remote, "tcp-client", _net.HostOuterAddress6, $"{published6}", "1000000");
             workloads.Add(new("destination NAT, published port, IPv6", [published6, inner6], true, _net.ContainerAddress6, server.Pid, client.Pid));
 
-            server = Peer(_net.Remote, "tcp-server", "::", $"{remotePorts[2]}");
-            client = Peer(_net.Container, "tcp-burst", _net.RemoteAddress, $"{remotePorts[2]}", "25", "2000", "1");
+            server = peers.Start(_net.Remote, "tcp-server", "::", $"{remotePorts[2]}");
+            client = peers.Start(_net.Container, "tcp-burst", _net.RemoteAddress, $"{remotePorts[2]}", "25", "2000", "1");
             workloads.Add(new("source NAT, 25 short TCP connections (about 2 ms each, shorter than any snapshot)", [remotePorts[2]], false, _net.ContainerAddress, server.Pid, client.Pid));
 
             Process.Start("kill", ["-TERM", recorder.Id.ToString()])!.WaitForExit();
@@ -73,7 +72,7 @@ public sealed class NatEndToEndTests(ITestOutputHelper output) : IDisposable
         finally
         {
             if (recorder is { HasExited: false }) recorder.Kill();
-            peers.ForEach(p => p.Dispose());
+            peers.Dispose();
         }
 
         AssertNatEvidenceRecorded();

@@ -24,35 +24,27 @@ public sealed class PartialSnapshotEndToEndTests(ITestOutputHelper output) : IDi
     {
         int[] ports = Enumerable.Range(0, 5).Select(_ => FreePort.Next()).ToArray();
         var expectations = new List<Expectation>();
-        var peers = new List<TestPeer>();
-        TestPeer Peer(string? netns, params string[] args) { var p = TestPeer.Start(netns, args); peers.Add(p); return p; }
         using (var recording = Recording.Start(new RecordOptions
                {
                    OutputPath = _capture, KernelEvents = false,
                    Filter = string.Join(" or ", ports.Select(p => $"port {p}")),
                }))
         {
-            try
-            {
-                // The busy container: a stream and a spray run through the whole test.
-                Peer(_busy.Name, "tcp-server", _busy.PeerAddress, $"{ports[0]}");
-                Peer(null, "tcp-stream", _busy.PeerAddress, $"{ports[0]}");
-                Peer(_busy.Name, "udp-server", _busy.PeerAddress, $"{ports[1]}");
-                Peer(null, "udp-spray", _busy.PeerAddress, $"{ports[1]}", "200");
+            using var peers = new TestPeers(); // stopped after the recording's stop, before its end
+            // The busy container: a stream and a spray run through the whole test.
+            peers.Start(_busy.Name, "tcp-server", _busy.PeerAddress, $"{ports[0]}");
+            peers.Start(null, "tcp-stream", _busy.PeerAddress, $"{ports[0]}");
+            peers.Start(_busy.Name, "udp-server", _busy.PeerAddress, $"{ports[1]}");
+            peers.Start(null, "udp-spray", _busy.PeerAddress, $"{ports[1]}", "200");
 
-                var s = Peer(_container.Name, "tcp-server", _container.PeerAddress, $"{ports[2]}");
-                var c = Peer(null, "tcp-burst", _container.PeerAddress, $"{ports[2]}", "200", "1000", "10");
-                expectations.Add(Expectation.Fixed("200 connections of ~11 ms into the container", 6, ports[2], s.Pid, c.Pid, Floor));
+            var s = peers.Start(_container.Name, "tcp-server", _container.PeerAddress, $"{ports[2]}");
+            var c = peers.Start(null, "tcp-burst", _container.PeerAddress, $"{ports[2]}", "200", "1000", "10");
+            expectations.Add(Expectation.Fixed("200 connections of ~11 ms into the container", 6, ports[2], s.Pid, c.Pid, Floor));
 
-                s = Peer(null, "tcp-server", _container.HostAddress, $"{ports[3]}");
-                c = Peer(_container.Name, "tcp-burst", _container.HostAddress, $"{ports[3]}", "200", "1000", "10");
-                expectations.Add(Expectation.Fixed("200 connections of ~11 ms out of the container", 6, ports[3], s.Pid, c.Pid, Floor));
-                recording.Stop();
-            }
-            finally
-            {
-                peers.ForEach(p => p.Dispose());
-            }
+            s = peers.Start(null, "tcp-server", _container.HostAddress, $"{ports[3]}");
+            c = peers.Start(_container.Name, "tcp-burst", _container.HostAddress, $"{ports[3]}", "200", "1000", "10");
+            expectations.Add(Expectation.Fixed("200 connections of ~11 ms out of the container", 6, ports[3], s.Pid, c.Pid, Floor));
+            recording.Stop();
         }
 
         var db = Path.ChangeExtension(_capture, ".db");
