@@ -8,8 +8,6 @@ namespace Attribution.Core.Time;
 /// </summary>
 public static partial class RealtimeClock
 {
-    private const int ClockRealtime = 0, ClockBoottime = 7;
-
     [StructLayout(LayoutKind.Sequential)]
     private struct Timespec
     {
@@ -27,28 +25,16 @@ public static partial class RealtimeClock
         return ts.Seconds * 1_000_000_000L + ts.Nanoseconds;
     }
 
-    public const int ClockMonotonic = 1;
+    public const int ClockRealtime = 0, ClockMonotonic = 1, ClockBoottime = 7;
 
-    private static long Now(int clock) => ClockGetTime(clock, out var ts) == 0 ? ts.Seconds * 1_000_000_000L + ts.Nanoseconds : 0;
+    /// <summary>One clock in integer nanoseconds, 0 if it cannot be read.</summary>
+    public static long Now(int clock) => ClockGetTime(clock, out var ts) == 0 ? ts.Seconds * 1_000_000_000L + ts.Nanoseconds : 0;
 
     /// <summary>
-    /// CLOCK_REALTIME minus another clock, in nanoseconds: the other clock read between two realtime reads, the
-    /// tightest of three tries. Perf stamps tracepoints on CLOCK_MONOTONIC (the kernel refuses REALTIME for them),
-    /// and /proc/PID/stat's start time is on CLOCK_BOOTTIME: this places either on the packets' clock.
+    /// CLOCK_REALTIME minus CLOCK_BOOTTIME (/proc/PID/stat's start times are on the boot clock), read as tightly as
+    /// <see cref="ClockOffset"/> reads it.
     /// </summary>
-    public static long RealtimeMinus(int clock)
-    {
-        long best = 0, bestWidth = long.MaxValue;
-        for (int i = 0; i < 3; i++)
-        {
-            long before = Now(ClockRealtime), other = Now(clock), after = Now(ClockRealtime);
-            if (before == 0 || other == 0 || after == 0) return 0;
-            if (after - before < bestWidth) (bestWidth, best) = (after - before, before + (after - before) / 2 - other);
-        }
-        return best;
-    }
-
-    public static long RealtimeMinusBoottimeNanoseconds() => RealtimeMinus(ClockBoottime);
+    public static long RealtimeMinusBoottimeNanoseconds() => new ClockOffset(ClockBoottime).Refresh();
 
     public static DateTime ToDateTime(long unixNanoseconds) =>
         DateTime.UnixEpoch.AddTicks(unixNanoseconds / 100);

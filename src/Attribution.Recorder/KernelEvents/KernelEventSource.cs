@@ -36,6 +36,9 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     private readonly KernelEventEncoder _encoder = new();
     private readonly PerfRecordDecoder _decoder;
     private readonly ProcessTracker _processes;
+    // Perf stamps on CLOCK_MONOTONIC; kept for the recording and re-read each drain, a step of the wall clock followed
+    // only when read tightly (ClockOffset says why).
+    private readonly ClockOffset _monotonic = new(RealtimeClock.ClockMonotonic);
     private Thread? _thread;
     private volatile bool _stopping;
     private long _lostWritten;
@@ -218,7 +221,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
 
     private void DrainAll()
     {
-        _decoder.ClockOffset = RealtimeClock.RealtimeMinus(RealtimeClock.ClockMonotonic);
+        _decoder.ClockOffset = _monotonic.Refresh();
         // The rings are drained one CPU after another, so a socket's birth on one CPU can be read after a receive
         // on another that it should have let through the dedup (SampleFilter). Every ring is first looked over up
         // to a head read now, for births only; then each is drained up to that same head.

@@ -6,7 +6,7 @@ namespace Attribution.Recorder.KernelEvents;
 /// The open perf events of a recording: per online CPU a ring leader (a software dummy event that reports
 /// forks, execs and exits of every task) and one event per tracepoint whose samples go into the leader's ring
 /// (PERF_EVENT_IOC_SET_OUTPUT), so one poll set and one ring per CPU carry everything. All on CLOCK_MONOTONIC
-/// (the kernel refuses CLOCK_REALTIME, the packets' clock, for tracepoints: it is not NMI-safe; <see cref="Core.Time.RealtimeClock.RealtimeMinus"/> shifts the times before they are stored).
+/// (the kernel refuses CLOCK_REALTIME, the packets' clock, for tracepoints: it is not NMI-safe; <see cref="Core.Time.ClockOffset"/> shifts the times before they are stored).
 /// </summary>
 internal sealed class PerfEventSet : IDisposable
 {
