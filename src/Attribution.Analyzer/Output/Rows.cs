@@ -4,6 +4,9 @@ using Attribution.Core.Sockets;
 namespace Attribution.Analyzer.Output;
 
 /// <summary>One packet's row, filled in place per packet (a struct: nothing allocated on the hot path).</summary>
+// Auto layout: in declared order the two addresses' 16-byte alignment padded it to 128 bytes; every row is copied into
+// the writer's batches.
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
 public struct PacketRow
 {
     public long Frame;              // 1-based across the whole capture set
