@@ -39,6 +39,16 @@ else
   attribution="$work/bin/attribution"
 fi
 cc -O2 -o "$work/floor" "$root/bench/floor/floor.c" -lpcap
+# The SQLite floor, linked against the SQLite the analyzer ships (the NuGet restore of the build above has it; the
+# system's libsqlite3 if not found); the header is the system's either way.
+bench_needs libsqlite3-dev
+e_sqlite3=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}" -path '*linux-x64/native/libe_sqlite3.so' 2>/dev/null | sort -V | tail -1)
+if [ -n "$e_sqlite3" ]; then
+  cc -O2 -o "$work/sqlite-floor" "$root/bench/floor/sqlite-floor.c" -L"$(dirname "$e_sqlite3")" -l:libe_sqlite3.so -lm \
+    -Wl,-rpath,"$(dirname "$e_sqlite3")"
+else
+  cc -O2 -o "$work/sqlite-floor" "$root/bench/floor/sqlite-floor.c" -lsqlite3
+fi
 
 # READERS=REGEX measures only the readers whose names match (the floor always runs: the ratios need it),
 # e.g. READERS='sqlite|parquet' to compare the two outputs without the minutes tshark takes.
@@ -113,6 +123,7 @@ for input in "${inputs[@]}"; do
   measure "$label" "floor (C libpcap + flow table)" "$packets" "$work/floor" "$file"
   measure "$label" "attribution core (no packet rows)" "$packets" $attribution analyze "$file" --no-packet-rows -o "$work/out.db"
   measure "$label" "attribution sqlite (row per packet)" "$packets" $attribution analyze "$file" -o "$work/out.db"
+  measure "$label" "sqlite floor (C: the rows + index only)" "$packets" "$work/sqlite-floor" "$work/out.db" "$packets" "$flows"
   measure "$label" "attribution csv (row per packet)" "$packets" $attribution analyze "$file" --format csv -o "$work/out-csv"
   measure "$label" "attribution parquet (row per packet)" "$packets" $attribution analyze "$file" --format parquet -o "$work/out-parquet"
   measure "$label" "tcpdump -nn -q -r" "$packets" tcpdump -nn -q -r "$file"

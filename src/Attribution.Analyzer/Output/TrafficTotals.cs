@@ -12,6 +12,8 @@ public sealed class TrafficTotals
 {
     public struct Counter { public long PacketsOut, BytesOut, PacketsIn, BytesIn; }
 
+    // Auto layout: 48 bytes in declared order (the small fields padded to the address's 16-byte alignment), 32 so.
+    [StructLayout(LayoutKind.Auto)]
     public readonly record struct RemoteKey(int Process, byte IpVersion, byte Protocol, IpAddr Remote, ushort RemotePort);
 
     public Dictionary<int, Counter> PerProcess { get; } = new();
