@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Analyzer throughput and memory against the floor (a C libpcap loop), tcpdump and tshark, on the same
+# Analyzer throughput and memory against the floor (a C libpcap loop), the SQLite floor (SQLite alone writing the
+# rows), tcpdump and tshark, on the same
 # synthetic files (part 1 of bash bench/run.sh):
 #   bash bench/analyzer.sh           (1M and 10M packets; about 20 minutes)
 #   bash bench/analyzer.sh --smoke   (10k packets, one run: proves the bench runs)
