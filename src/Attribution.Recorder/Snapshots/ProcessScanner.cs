@@ -28,15 +28,21 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     /// Scans every process; those in <paramref name="first"/> (whose sockets changed lately) go first, so a
     /// short-lived connection's owner is read as soon after its first packet as possible. The fds of a process
     /// that cannot have changed them since the last scan are not read again (<see cref="FdSetCache"/>), unless
-    /// <paramref name="readAllFds"/>.
+    /// <paramref name="readAllFds"/>. <paramref name="betweenProcesses"/> runs after each process: a partial snapshot
+    /// may be taken there (<see cref="ScanNamespaces"/>), so the scan goes through a copy of the pid list, which that
+    /// one may list anew.
     /// </summary>
-    public ProcessScan Scan(IReadOnlySet<int>? first = null, bool readAllFds = true)
+    public ProcessScan Scan(IReadOnlySet<int>? first = null, bool readAllFds = true, Action? betweenProcesses = null)
     {
         var scan = new ProcessScan();
-        var order = _pids.List(mayReuse: false);
-        if (first is { Count: > 0 }) order.Sort((a, b) => first.Contains(b).CompareTo(first.Contains(a)));
+        var order = _pids.List(mayReuse: false).ToArray();
+        if (first is { Count: > 0 }) Array.Sort(order, (a, b) => first.Contains(b).CompareTo(first.Contains(a)));
         _unchanged.BeginScan(readAllFds);
-        foreach (int pid in order) ScanProcess(pid, scan);
+        foreach (int pid in order)
+        {
+            ScanProcess(pid, scan);
+            betweenProcesses?.Invoke();
+        }
         _unchanged.EndScan();
         return scan;
     }

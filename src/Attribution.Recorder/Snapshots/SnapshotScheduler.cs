@@ -24,13 +24,13 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
 {
     /// <summary>
     /// With a real taker: a new flow whose snapshot can be partial is served by one even while a whole snapshot runs,
-    /// between two of its namespaces (<see cref="SnapshotTaker.BetweenNamespaces"/>): a timer snapshot of a busy host
-    /// takes 15–60 ms, and flows arriving meanwhile waited for all of it.
+    /// between two of its namespaces or two of the processes it reads (<see cref="SnapshotTaker.InsideWholeSnapshot"/>): a
+    /// timer snapshot of a busy host takes 15–60 ms, and flows arriving meanwhile waited for all of it.
     /// </summary>
     public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
         : this(taker.Take, interval, minGap, budget, taker.CanTakePartial)
     {
-        taker.BetweenNamespaces = ServeDuringWholeSnapshot;
+        taker.InsideWholeSnapshot = ServeDuringWholeSnapshot;
     }
 
     public SnapshotScheduler(Func<SnapshotReason, long, SnapshotRecord> take, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)

@@ -73,6 +73,56 @@ public sealed class PartialSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void A_partial_snapshot_can_be_taken_between_two_processes_of_a_whole_one()
+    {
+        int port = FreePort.Next();
+        using var server = TestPeer.Start(_container.Name, "tcp-tagged", _container.PeerAddress, $"{port}");
+        ulong ownNetns = HostInfo.Read("/proc").OwnNetns;
+        SnapshotRecord first, whole;
+        SnapshotRecord? partial = null;
+        TestPeer? client = null;
+        int calls = 0, callsAtPartial = 0, namespaces;
+        try
+        {
+            using (var sidecar = new SidecarWriter(File.Create(_path)))
+            using (var taker = new SnapshotTaker("/proc", sidecar, ownNetns, useSockDiag: true))
+            {
+                first = taker.Take(SnapshotReason.Initial, 0);
+                namespaces = first.Namespaces.Select(n => n.Netns).Distinct().Count();
+                taker.InsideWholeSnapshot = () =>
+                {
+                    // A few processes into the whole snapshot's scan: a client starts (a new pid, so /proc is listed
+                    // anew under the scan) and its flow gets a partial snapshot there and then.
+                    if (++calls != namespaces + 3) return;
+                    client = TestPeer.Start(_container.Name, "tcp-stream", _container.PeerAddress, $"{port}");
+                    int clientPort = WaitForConnection(server);
+                    var address = IpAddr.Parse(_container.PeerAddress);
+                    partial = taker.Take(SnapshotReason.Trigger, 1, [new FlowEnds(TransportProtocol.Tcp, address, (ushort)clientPort, address, (ushort)port)]);
+                    callsAtPartial = calls;
+                };
+                whole = taker.Take(SnapshotReason.Timer, 0);
+            }
+
+            Assert.NotNull(partial);
+            Assert.True(partial.Partial);
+            Assert.False(whole.Partial);
+            Assert.True(partial.StartNanoseconds > whole.StartNanoseconds && partial.EndNanoseconds < whole.EndNanoseconds);
+            Assert.Contains(partial.Changed, p => p.Key == client!.Key);
+            Assert.Contains(partial.Changed, p => p.Key == server.Key);
+            // Called after each process too, and the scan went on to the end of its list after the partial snapshot.
+            Assert.True(calls > callsAtPartial + 10, $"{calls} calls, the partial snapshot at call {callsAtPartial}");
+            Assert.True(whole.Counters.ProcessesScanned >= first.Counters.ProcessesScanned - 5, $"whole scanned {whole.Counters.ProcessesScanned}, first {first.Counters.ProcessesScanned}");
+            // Written in the order taken: the partial snapshot's record before the whole one's.
+            var (_, snapshots) = ReadBack();
+            Assert.Equal([first.Id, partial.Id, whole.Id], snapshots.Select(r => r.Id));
+        }
+        finally
+        {
+            client?.Dispose();
+        }
+    }
+
+    [Fact]
     public void The_namespaces_of_a_flow_are_those_that_own_its_addresses()
     {
         const ulong Own = 1, A = 2, B = 3;

@@ -44,7 +44,7 @@ public class SnapshotSchedulerTests
     public void A_new_flow_during_a_whole_snapshot_is_served_by_a_partial_one_taken_inside_it()
     {
         // A whole snapshot of ten "namespaces", 5 ms each, offers the scheduler a partial snapshot after each (as
-        // SnapshotTaker.BetweenNamespaces does); a new flow arriving in its middle is served there, not after it.
+        // SnapshotTaker.InsideWholeSnapshot does); a new flow arriving in its middle is served there, not after it.
         var taken = new ConcurrentQueue<(SnapshotReason Reason, long Packet, bool Inside)>();
         SnapshotScheduler? scheduler = null;
         var wholeRunning = new ManualResetEventSlim(false);
