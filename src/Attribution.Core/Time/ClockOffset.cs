@@ -12,7 +12,7 @@ public sealed class ClockOffset(int clock, Func<int, long>? now = null)
 {
     /// <summary>
     /// A reading at least this tight is taken as it is: its error is at most 1 µs, below the 5 µs seen between a
-    /// route lookup and its packet. The test VM's readings were 0.3–0.9 µs wide, now and then 1–7 µs (20 readings in
+    /// route lookup and its packet. The test VM's readings were 0.3–0.9 µs wide, now and then 3–7.5 µs (12 readings in
     /// five runs of the kernel-events end-to-end test); in the drains that went wrong, at least 0.9 ms (inferred from
     /// their 0.4–0.5 ms error).
     /// </summary>
