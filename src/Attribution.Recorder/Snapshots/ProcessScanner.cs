@@ -50,17 +50,19 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
     /// <summary>
     /// Adds to <paramref name="scan"/> the processes of the namespaces <paramref name="include"/> accepts (a partial
     /// snapshot) that <paramref name="pick"/> picks, or that are new, and are not in <paramref name="scanned"/> yet; each
-    /// one scanned is added to it. A process is placed by <paramref name="netnsOf"/> (what the last scans found) without
-    /// a read; one not in it is new since, and its namespace is read once and added. Nothing is forgotten here: a process
-    /// not met may live in a namespace this scan skipped (the next whole scan forgets the exited).
+    /// one scanned is added to it. A process is placed by <paramref name="netnsOf"/> (what the last scans found) without a
+    /// read, unless <paramref name="placeAgain"/> says to read its namespace again; one not in it is new, and its namespace
+    /// is read and added. Nothing is forgotten here: a process not met may live in a namespace this scan skipped (the next
+    /// whole scan forgets the exited).
     /// </summary>
     public void ScanNamespaces(ProcessScan scan, Func<ulong, bool> include, Dictionary<int, ulong> netnsOf, Func<int, bool> pick,
-        HashSet<int> scanned)
+        Func<int, bool> placeAgain, HashSet<int> scanned)
     {
         foreach (int pid in _pids.List(mayReuse: true))
         {
             if (scanned.Contains(pid)) continue;
-            bool known = netnsOf.TryGetValue(pid, out ulong netns);
+            ulong netns = 0;
+            bool known = !placeAgain(pid) && netnsOf.TryGetValue(pid, out netns);
             if (!known)
             {
                 if (!TryReadNetns(pid, out netns)) continue;

@@ -15,8 +15,8 @@ namespace Attribution.Recorder.Snapshots;
 internal sealed class TriggerScope(ulong ownNetns)
 {
     // Every process's namespace as the last whole scan found it, and new pids as partial scans placed them: a
-    // partial scan reads only the namespace links of processes started since (a process's setns into a namespace
-    // after the last whole scan is seen at the next one).
+    // partial scan reads the namespace links of processes started since, and of all only when a socket's owner is
+    // missing (SnapshotTaker.TakePartial says why).
     private readonly Dictionary<int, ulong> _netnsOfPid = new();
     private readonly HashSet<int> _inWholeScan = new();
     private readonly HashSet<ulong> _known = new();

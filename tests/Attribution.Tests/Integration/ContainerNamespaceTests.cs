@@ -35,6 +35,7 @@ public sealed class ContainerNamespaceTests(ITestOutputHelper output) : IDisposa
         // happen, and the container's processes are gone before the final one, as a job shorter than an interval.
         int[] clients = new int[2];
         using (var recorder = AttributionCli.StartRecordingIn(_host.Name, "-o", _capture, "-i", "any", "--interval", "10m", $"port {port} or port {port6}"))
+        try
         {
             // The namespace's first process, then (once it has exited, leaving the namespace empty) another. Each
             // lives just until a triggered snapshot has listed it with its socket, as the snapshots did.
@@ -51,6 +52,11 @@ public sealed class ContainerNamespaceTests(ITestOutputHelper output) : IDisposa
             Process.Start("kill", ["-TERM", recorder.Id.ToString()])!.WaitForExit();
             Assert.True(recorder.WaitForExit(TimeSpan.FromSeconds(30)));
             Assert.Equal(0, recorder.ExitCode);
+        }
+        finally
+        {
+            // Failed midway: the recorder lives in _host, and would keep that namespace (and its addresses) alive.
+            AttributionCli.KillIfRunning(recorder);
         }
 
         var db = Path.ChangeExtension(_capture, ".db");

@@ -123,6 +123,67 @@ public sealed class PartialSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void A_process_placed_before_it_entered_its_container_is_looked_for_there()
+    {
+        // `ip netns exec` (and a container runtime's exec) starts the process in its parent's namespace; it moves into
+        // the container by its own setns, then execs. Where a scan placed it before the move must not keep it from being
+        // read: neither for one the whole scan placed, nor for one a partial snapshot placed.
+        int port = FreePort.Next();
+        using var server = TestPeer.Start(_container.Name, "tcp-tagged", _container.PeerAddress, $"{port}");
+        ulong ownNetns = HostInfo.Read("/proc").OwnNetns;
+        var address = IpAddr.Parse(_container.PeerAddress);
+        System.Diagnostics.Process EnteringLater(double seconds) => System.Diagnostics.Process.Start(
+            new System.Diagnostics.ProcessStartInfo("sh")
+            {
+                ArgumentList = { "-c", $"sleep {seconds}; exec \"$@\"", "sh", "ip", "netns", "exec", _container.Name, TestPeer.DotnetHost,
+                                 TestPeer.PeerAssembly, "tcp-stream", _container.PeerAddress, $"{port}" },
+                RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+            })!;
+        var clients = new List<System.Diagnostics.Process>();
+        try
+        {
+            using var sidecar = new SidecarWriter(File.Create(_path));
+            using var taker = new SnapshotTaker("/proc", sidecar, ownNetns, useSockDiag: true);
+            clients.Add(EnteringLater(0.6)); // placed by the whole scan, in this namespace
+            Thread.Sleep(100);
+            taker.Take(SnapshotReason.Initial, 0);
+            clients.Add(EnteringLater(0.6)); // new since it: placed by the partial snapshot below, in this namespace too
+            Thread.Sleep(100);
+            var placing = taker.Take(SnapshotReason.Trigger, 1, [new FlowEnds(TransportProtocol.Tcp, address, 1, address, (ushort)port)]);
+            Assert.True(placing.Partial);
+            Assert.All(clients, c => Assert.NotEqual(server.NetnsInode, NetnsOf(c.Id)));
+
+            var flows = new List<FlowEnds>();
+            for (int i = 0; i < 200 && flows.Count < 2; i++) // at most 10 s
+            {
+                flows = server.Lines.Where(l => l.StartsWith("conn ")).Select(l => new FlowEnds(TransportProtocol.Tcp, address,
+                    ushort.Parse(l["conn ".Length..]), address, (ushort)port)).ToList();
+                Thread.Sleep(50);
+            }
+            Assert.Equal(2, flows.Count);
+            Assert.All(clients, c => Assert.Equal(server.NetnsInode, NetnsOf(c.Id)));
+            var partial = taker.Take(SnapshotReason.Trigger, 2, flows);
+            Assert.True(partial.Partial);
+            Assert.All(clients, c => Assert.Contains(partial.Changed, p => p.Key.Pid == c.Id));
+        }
+        finally
+        {
+            foreach (var c in clients)
+            {
+                c.Kill(entireProcessTree: true);
+                c.WaitForExit();
+                c.Dispose();
+            }
+        }
+    }
+
+    private static ulong NetnsOf(int pid)
+    {
+        var link = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!; // "net:[4026531840]"
+        return ulong.Parse(link["net:[".Length..^1]);
+    }
+
+    [Fact]
     public void The_namespaces_of_a_flow_are_those_that_own_its_addresses()
     {
         const ulong Own = 1, A = 2, B = 3;

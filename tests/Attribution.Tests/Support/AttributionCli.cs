@@ -18,6 +18,28 @@ public static class AttributionCli
             ["--bounding-set", drop, "--inh-caps", drop, "--", TestPeer.DotnetHost, Assembly, .. args]);
     }
 
+    // Every recorder started, killed when the test run ends if still running: a test that failed before stopping its
+    // recorder left it running for good, and one recording inside a namespace the test made kept that namespace, and
+    // its addresses, alive into later runs, whose namespaces reuse the same subnets (a later partial-snapshot test saw
+    // its own address owned by two namespaces and took every snapshot whole).
+    private static readonly System.Collections.Concurrent.ConcurrentBag<Process> Started = Register();
+
+    private static System.Collections.Concurrent.ConcurrentBag<Process> Register()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var p in Started) KillIfRunning(p); };
+        return [];
+    }
+
+    /// <summary>Kills a recorder (and what it started) unless it has exited: for a test's finally.</summary>
+    public static void KillIfRunning(Process recorder)
+    {
+        try
+        {
+            if (!recorder.HasExited) recorder.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) { } // never started, or already reaped
+    }
+
     /// <summary>Starts `attribution record ...` in the background and waits (at most 30 s) until it records.</summary>
     public static Process StartRecording(params string[] args) => StartRecordingIn(null, args);
 
@@ -54,6 +76,7 @@ public static class AttributionCli
     private static Process StartedRecorder(ProcessStartInfo info)
     {
         var process = System.Diagnostics.Process.Start(info)!;
+        Started.Add(process);
         var line = process.StandardError.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result?.StartsWith("recording ") != true)
         {
