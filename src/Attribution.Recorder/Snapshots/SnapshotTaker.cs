@@ -231,14 +231,17 @@ internal sealed class SnapshotTaker : IDisposable
         bool Include(ulong n) => targets.Contains(n) || _scope.IsNew(n);
         // A process enters a container by its own setns after it started in its parent's namespace (`ip netns exec`, a
         // runtime's exec): where a scan placed it may no longer hold. Those started since the last whole scan are placed
-        // again each time; when a socket found has no owner among the likeliest, every process is (ContainerNamespaceTests:
-        // a client placed before its setns was looked for in the parent's namespace until the timer, 10 min later).
+        // again each time; when a socket found still has no owner after every process the scans placed in the
+        // namespaces was read, every process is placed again (ContainerNamespaceTests: a client placed before its setns
+        // was looked for in the parent's namespace until the timer, 10 min later). Placing all 600 processes of the busy
+        // bench again costs a readlink each, so it is the last resort, not the second step.
         _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, pid => _recentlyChanged.Contains(pid) || _scope.StartedSinceWholeScan(pid),
             _scope.StartedSinceWholeScan, scanned);
         if (readAll || !AllOwned(_lookedUp, scan))
         {
             readAll = true;
-            _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, _ => true, _ => true, scanned);
+            _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, _ => true, _scope.StartedSinceWholeScan, scanned);
+            if (!AllOwned(_lookedUp, scan)) _scanner.ScanNamespaces(scan, Include, _scope.NetnsOfPid, _ => true, _ => true, scanned);
         }
         int unreadableNamespaces = 0;
         foreach (var (netns, pids) in scan.PidsByNetns)
