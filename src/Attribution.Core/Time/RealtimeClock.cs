@@ -18,16 +18,11 @@ public static partial class RealtimeClock
     [LibraryImport("libc", EntryPoint = "clock_gettime")]
     private static partial int ClockGetTime(int clockId, out Timespec ts);
 
-    public static long NowNanoseconds()
-    {
-        if (ClockGetTime(ClockRealtime, out var ts) != 0)
-            return (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-        return ts.Seconds * 1_000_000_000L + ts.Nanoseconds;
-    }
+    public static long NowNanoseconds() => Now(ClockRealtime) is var ns and not 0 ? ns : (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
 
-    public const int ClockRealtime = 0, ClockMonotonic = 1, ClockBoottime = 7;
+    public const int ClockRealtime = 0, ClockMonotonic = 1, ClockThreadCputime = 3, ClockBoottime = 7;
 
-    /// <summary>One clock in integer nanoseconds, 0 if it cannot be read.</summary>
+    /// <summary>One clock (any clock_gettime id) in integer nanoseconds, 0 if it cannot be read.</summary>
     public static long Now(int clock) => ClockGetTime(clock, out var ts) == 0 ? ts.Seconds * 1_000_000_000L + ts.Nanoseconds : 0;
 
     /// <summary>

@@ -57,17 +57,8 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pread(int fd, byte* buffer, nint count, long offset);
 
-    public const int ClockThreadCputimeId = 3;
-
-    [LibraryImport("libc")]
-    public static partial int clock_gettime(int clock, long* timespec);
-
     /// <summary>CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID).</summary>
-    public static long ThreadCpuNanoseconds()
-    {
-        long* t = stackalloc long[2]; // struct timespec: tv_sec, tv_nsec (64-bit Linux)
-        return clock_gettime(ClockThreadCputimeId, t) == 0 ? t[0] * 1_000_000_000 + t[1] : 0;
-    }
+    public static long ThreadCpuNanoseconds() => Core.Time.RealtimeClock.Now(Core.Time.RealtimeClock.ClockThreadCputime);
 
     [LibraryImport("libc")]
     public static partial uint geteuid();

@@ -143,9 +143,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
     }
 
     /// <summary>
-    /// Between two namespaces of a whole snapshot: serves the waiting new flows with a partial snapshot, if they can
-    /// all have one and the budget has time for it. (The whole snapshot has read some namespaces' tables already, and
-    /// reads its processes after this; its record follows the partial one's, docs/FORMAT.md.)
+    /// Inside a whole snapshot, between two of its namespaces or two of the processes it reads: serves the waiting new
+    /// flows with a partial snapshot, if they can all have one and the budget has time for it. (The whole snapshot has
+    /// read some of its tables or processes already; its record follows the partial one's, docs/FORMAT.md.)
     /// </summary>
     internal void ServeDuringWholeSnapshot()
     {

@@ -126,7 +126,11 @@ internal sealed class SnapshotTaker : IDisposable
     /// True when a snapshot triggered by these flows would be partial: it is a delta, so it needs a snapshot before it,
     /// and the flows' addresses must name their namespaces (<see cref="TriggerScope"/>).
     /// </summary>
-    public bool CanTakePartial(IReadOnlyCollection<FlowEnds> flows) => _last is not null && _scope.TryChoose(flows, _addresses, _scratchTargets);
+    public bool CanTakePartial(IReadOnlyCollection<FlowEnds> flows) => TryChoosePartial(flows, _scratchTargets);
+
+    /// <summary>The namespaces a partial snapshot for these flows would read, into <paramref name="targets"/>; false when it has to be whole.</summary>
+    private bool TryChoosePartial(IReadOnlyCollection<FlowEnds> flows, HashSet<ulong> targets) =>
+        _last is not null && _scope.TryChoose(flows, _addresses, targets);
 
     /// <summary>
     /// Takes a snapshot. One triggered by new flows whose addresses are given reads only those flows' namespaces if
@@ -134,7 +138,7 @@ internal sealed class SnapshotTaker : IDisposable
     /// </summary>
     public SnapshotRecord Take(SnapshotReason reason, long triggerPacketNanoseconds, IReadOnlyCollection<FlowEnds>? flows = null)
     {
-        if (reason == SnapshotReason.Trigger && flows is not null && _last is not null && _scope.TryChoose(flows, _addresses, _partialTargets))
+        if (reason == SnapshotReason.Trigger && flows is not null && TryChoosePartial(flows, _partialTargets))
             return TakePartial(triggerPacketNanoseconds, flows, _partialTargets);
         long start = RealtimeClock.NowNanoseconds();
         bool keyframe = _wholeSnapshots++ % KeyframeEvery == 0;

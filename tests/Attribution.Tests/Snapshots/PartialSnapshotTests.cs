@@ -151,7 +151,7 @@ public sealed class PartialSnapshotTests : IDisposable
             Thread.Sleep(100);
             var placing = taker.Take(SnapshotReason.Trigger, 1, [new FlowEnds(TransportProtocol.Tcp, address, 1, address, (ushort)port)]);
             Assert.True(placing.Partial);
-            Assert.All(clients, c => Assert.NotEqual(server.NetnsInode, NetnsOf(c.Id)));
+            Assert.All(clients, c => Assert.NotEqual(server.NetnsInode, TestPeer.NetnsInodeOf(c.Id)));
 
             var flows = new List<FlowEnds>();
             for (int i = 0; i < 200 && flows.Count < 2; i++) // at most 10 s
@@ -161,7 +161,7 @@ public sealed class PartialSnapshotTests : IDisposable
                 Thread.Sleep(50);
             }
             Assert.Equal(2, flows.Count);
-            Assert.All(clients, c => Assert.Equal(server.NetnsInode, NetnsOf(c.Id)));
+            Assert.All(clients, c => Assert.Equal(server.NetnsInode, TestPeer.NetnsInodeOf(c.Id)));
             var partial = taker.Take(SnapshotReason.Trigger, 2, flows);
             Assert.True(partial.Partial);
             Assert.All(clients, c => Assert.Contains(partial.Changed, p => p.Key.Pid == c.Id));
@@ -175,12 +175,6 @@ public sealed class PartialSnapshotTests : IDisposable
                 c.Dispose();
             }
         }
-    }
-
-    private static ulong NetnsOf(int pid)
-    {
-        var link = new FileInfo($"/proc/{pid}/ns/net").LinkTarget!; // "net:[4026531840]"
-        return ulong.Parse(link["net:[".Length..^1]);
     }
 
     [Fact]

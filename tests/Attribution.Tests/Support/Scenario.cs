@@ -156,7 +156,7 @@ public sealed class Scenario : IDisposable
                 }
                 namespaces.Add(new NamespaceTables(netns, 1, refs));
             }
-            var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
+            var holders = builder.HeldSockets();
             var (start, end) = builder.Span is { } span ? (Ns(span.From), Ns(span.To)) : (Ns(at), Ns(at) + 1_000_000);
             writer.Write(new SnapshotRecord(id++, SnapshotReason.Timer, start, end, 0, true, namespaces, holders, [], new ScanCounters(10, 0, 0, 0)));
         }
@@ -167,7 +167,7 @@ public sealed class Scenario : IDisposable
     {
         var namespaces = builder.Lookups.Select(l => new NamespaceTables(l.Key, 1,
             [Table(writer, l.Key, SocketTableKind.DiagTcpLookup, l.Value.SelectMany(m => m).ToArray())])).ToList();
-        var holders = builder.Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
+        var holders = builder.HeldSockets();
         writer.Write(new SnapshotRecord(id, SnapshotReason.Trigger, Ns(at), Ns(at) + 1_000_000, Ns(at) - 1_000_000, false, namespaces, holders, [],
             new ScanCounters(holders.Count, 0, 0, 0)) { Partial = true });
     }
@@ -203,6 +203,10 @@ public sealed class Scenario : IDisposable
         internal bool IsPartial { get; private set; }
         internal (double From, double To)? Span { get; private set; }
 
+        /// <summary>Each holder with its sockets, in inode order, as a snapshot record lists them.</summary>
+        internal List<ProcessSockets> HeldSockets() =>
+            Holders.GroupBy(h => h.Key).Select(g => new ProcessSockets(g.Key, g.Select(h => h.Inode).Order().ToArray())).ToList();
+
         /// <summary>The snapshot's start and end, when not its time and a millisecond after (it is still written in its turn).</summary>
         public SnapshotBuilder Window(double from, double to)
         {
@@ -235,7 +239,7 @@ public sealed class Scenario : IDisposable
             System.Net.IPAddress.Parse(remoteAddress).GetAddressBytes().CopyTo(body[24..]);
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body[68..], inode);
             messages.Add(m);
-            foreach (var pid in holders) Holders.Add((new ProcessKey(pid, startOf(pid)), inode));
+            foreach (var pid in holders) Holding(pid, inode);
             return this;
         }
 

@@ -68,13 +68,13 @@ public sealed class TestPeer : IDisposable
         return new TestPeer(process, int.Parse(line["ready ".Length..]));
     }
 
-    public ulong NetnsInode
+    public ulong NetnsInode => NetnsInodeOf(Pid);
+
+    /// <summary>The network namespace a process is in now, by its inode.</summary>
+    public static ulong NetnsInodeOf(int pid)
     {
-        get
-        {
-            var link = File.ResolveLinkTarget($"/proc/{Pid}/ns/net", false)!.ToString(); // "net:[4026531840]"
-            return ulong.Parse(link[(link.IndexOf('[') + 1)..^1]);
-        }
+        var link = File.ResolveLinkTarget($"/proc/{pid}/ns/net", false)!.ToString(); // "net:[4026531840]"
+        return ulong.Parse(link[(link.IndexOf('[') + 1)..^1]);
     }
 
     public void Dispose()
