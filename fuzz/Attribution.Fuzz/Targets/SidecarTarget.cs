@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Evidence;
 using Attribution.Core.Sidecar;
 
 namespace Attribution.Fuzz.Targets;

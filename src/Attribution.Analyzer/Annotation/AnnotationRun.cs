@@ -1,5 +1,7 @@
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Errors;
+using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Annotation;
 

@@ -1,7 +1,8 @@
 using System.Buffers.Text;
 using System.Text;
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
 using Attribution.Core.Linux;
 using Attribution.Core.Sockets;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using Attribution.Analyzer.Attribution;
-using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
 
 namespace Attribution.Analyzer.Annotation;
@@ -11,7 +11,7 @@ namespace Attribution.Analyzer.Annotation;
 /// opt_comment per local end (<see cref="AnnotationText"/>) and Apple's process information (a Darwin
 /// process event block per process, and the packet option naming it; docs/FORMAT.md). A classic pcap
 /// becomes one section with one interface, its timestamps kept in their own resolution. Frames are
-/// numbered exactly as <see cref="Input.CaptureFileReader"/> numbers them, so each finds its result.
+/// numbered exactly as <see cref="CaptureFileReader"/> numbers them, so each finds its result.
 /// </summary>
 internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
 {

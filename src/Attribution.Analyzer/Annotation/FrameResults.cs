@@ -1,7 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
-using Attribution.Analyzer.Attribution;
 using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Annotation;
 

@@ -1,5 +1,5 @@
-using Attribution.Analyzer.Attribution;
-using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Annotation;

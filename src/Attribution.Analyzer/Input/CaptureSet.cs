@@ -1,3 +1,5 @@
+using Attribution.Analyzer.Errors;
+
 namespace Attribution.Analyzer.Input;
 
 /// <summary>One file of a capture set, in timeline order: its 1-based id and the time of its first packet (null: none).</summary>

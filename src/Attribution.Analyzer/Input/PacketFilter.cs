@@ -1,3 +1,4 @@
+using Attribution.Analyzer.Errors;
 using SharpPcap;
 using SharpPcap.LibPcap;
 

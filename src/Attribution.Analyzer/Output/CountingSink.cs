@@ -1,4 +1,5 @@
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Output;
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Flows;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Output;
 

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Results;
 using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Output;

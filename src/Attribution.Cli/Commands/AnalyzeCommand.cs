@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Runtime;
-using Attribution.Analyzer;
+using Attribution.Analyzer.Errors;
+using Attribution.Analyzer.Flows;
+using Attribution.Analyzer.Session;
 using Spectre.Console;
 
 namespace Attribution.Cli.Commands;
@@ -65,7 +67,7 @@ public static class AnalyzeCommand
         });
         command.SetAction(parse =>
         {
-            var timeouts = Analyzer.Attribution.FlowTimeouts.Default;
+            var timeouts = Analyzer.Flows.FlowTimeouts.Default;
             if (parse.GetValue(udpTimeout) is { } udp) timeouts = timeouts with { UdpNs = (long)(udp.TotalSeconds * 1e9) };
             var (captures, filterWords) = SplitFilter(parse.GetValue(capture)!);
             return Run(new AnalyzeOptions

@@ -1,5 +1,5 @@
-using Attribution.Analyzer;
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Results;
+using Attribution.Analyzer.Session;
 using Attribution.Core.Linux;
 using Spectre.Console;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Attribution.Analyzer;
 using Attribution.Analyzer.Annotation;
+using Attribution.Analyzer.Errors;
+using Attribution.Analyzer.Session;
 
 namespace Attribution.Cli.Commands;
 

@@ -1,4 +1,6 @@
-using Attribution.Analyzer;
+using Attribution.Analyzer.Errors;
+using Attribution.Analyzer.Output.Csv;
+using Attribution.Analyzer.Session;
 using Attribution.Core.Sidecar;
 using Attribution.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -59,7 +61,7 @@ public sealed class AnalyzeOutputTests : IDisposable
         var processes = File.ReadAllText(Path.Combine(dir, "processes.csv"));
         Assert.Contains("\"'=cmd|' /C calc'!A0\"", processes);
         var packets = File.ReadAllLines(Path.Combine(dir, "packets.csv"));
-        Assert.Equal(string.Join(',', Analyzer.Output.CsvSink.PacketColumns), packets[0]);
+        Assert.Equal(string.Join(',', Analyzer.Output.Csv.CsvSink.PacketColumns), packets[0]);
         Assert.StartsWith("1,", packets[1]);
         Assert.Contains(",exact/-,", packets[1]);
     }

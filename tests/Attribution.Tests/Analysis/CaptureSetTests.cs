@@ -1,4 +1,4 @@
-using Attribution.Analyzer;
+using Attribution.Analyzer.Session;
 using Attribution.Tests.Support;
 using Microsoft.Data.Sqlite;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Attribution.Analyzer;
+using Attribution.Analyzer.Session;
 using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Analysis;

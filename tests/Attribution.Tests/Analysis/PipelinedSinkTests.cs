@@ -1,5 +1,6 @@
-using Attribution.Analyzer.Attribution;
+using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Tests.Analysis;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Attribution.Analyzer;
+using Attribution.Analyzer.Session;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;

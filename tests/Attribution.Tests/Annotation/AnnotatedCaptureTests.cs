@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
-using Attribution.Analyzer;
+using Attribution.Analyzer.Errors;
 using Attribution.Analyzer.Input;
+using Attribution.Analyzer.Session;
 using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Annotation;

@@ -1,5 +1,5 @@
 using Attribution.Analyzer.Annotation;
-using Attribution.Analyzer.Output;
+using Attribution.Analyzer.Results;
 
 namespace Attribution.Tests.Annotation;
 
@@ -37,7 +37,7 @@ public sealed class FrameResultsTests : IDisposable
 
         foreach (long frame in order)
         {
-            var row = new PacketRow { Frame = frame, FlowId = frame, SourceProcess = Process(frame), SourceReason = Attribution.Analyzer.Attribution.Reason.None };
+            var row = new PacketRow { Frame = frame, FlowId = frame, SourceProcess = Process(frame), SourceReason = Attribution.Analyzer.Results.Reason.None };
             results.Write(row);
             // Now and then the writer pauses, as the analysis does between bursts: the reader catches up
             // and then waits on exactly the frame the writer is about to publish.

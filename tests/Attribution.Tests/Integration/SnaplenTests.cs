@@ -1,4 +1,4 @@
-using Attribution.Analyzer;
+using Attribution.Analyzer.Session;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
 

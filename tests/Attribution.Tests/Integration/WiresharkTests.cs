@@ -1,5 +1,5 @@
-using Attribution.Analyzer;
 using Attribution.Analyzer.Annotation;
+using Attribution.Analyzer.Session;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
 using Xunit.Abstractions;

@@ -1,4 +1,5 @@
-using Attribution.Analyzer;
+using Attribution.Analyzer.Results;
+using Attribution.Analyzer.Session;
 using Attribution.Core.Decoding;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;

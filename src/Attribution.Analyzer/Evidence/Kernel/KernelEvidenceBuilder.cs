@@ -1,0 +1,97 @@
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Analyzer.Evidence.Kernel;
+
+/// <summary>What the recording's kernel events were, for the summary and provenance.</summary>
+public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost);
+
+/// <summary>
+/// Collects the kernel events of a sidecar (records 6 and 7) while it is read, then, once every process
+/// identity is known, builds the TCP lives and UDP routes into the evidence index. Socket events are decoded
+/// as they are read (the raw batches are not kept) and sorted by time, because CPUs' rings interleave.
+/// </summary>
+internal sealed class KernelEvidenceBuilder
+{
+    private readonly List<SidecarProblem> _problems = [];
+
+    /// <summary>The sidecar being read, to name in problems (a capture set has one per file).</summary>
+    public string SidecarPath { get; set; } = "";
+    private SocketEventDecoder? _decoder;
+    private KernelEventSourcesRecord? _sources;
+    private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
+    private readonly List<KernelEvent> _processEvents = [];
+    private long _events, _lost;
+
+    public void Add(SidecarRecord record)
+    {
+        switch (record)
+        {
+            case KernelEventSourcesRecord s:
+                _sources = s;
+                _decoder = new SocketEventDecoder(s.Tracepoints);
+                break;
+            case KernelEventBatchRecord b:
+                _lost += b.LostEvents;
+                var reader = b.Read();
+                try
+                {
+                    while (reader.TryRead(out var e))
+                    {
+                        _events++;
+                        if (e.Kind == KernelEventKind.Tracepoint)
+                        {
+                            if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
+                        }
+                        else
+                        {
+                            // The batch's buffer need not stay alive; an exec's comm is copied, as it names a process the
+                            // recorder may not have read.
+                            _processEvents.Add(e with { Raw = default, Comm = e.Kind == KernelEventKind.Exec ? e.Comm.ToArray() : default });
+                        }
+                    }
+                }
+                catch (InvalidDataException e)
+                {
+                    // A batch whose CRC holds but whose events do not decode: the events before the damage are kept,
+                    // the rest of the batch is skipped, and the sidecar's other records still count.
+                    _problems.Add(new SidecarProblem(SidecarPath, b.Offset, $"undecodable kernel events record: {e.Message}; the rest of the batch is skipped"));
+                }
+                break;
+        }
+    }
+
+    /// <summary>Kernel event batches that did not decode, with their offsets (the reader's framing held).</summary>
+    public IReadOnlyList<SidecarProblem> Problems => _problems;
+
+    public KernelEvidenceFacts? Facts => _sources is null ? null
+        : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);
+
+    /// <summary>Builds the kernel sightings into <paramref name="index"/>; <paramref name="records"/> are every process identity read.</summary>
+    /// <remarks>Identities the events alone establish (processes gone before the recorder read them) are added to <paramref name="records"/>.</remarks>
+    public void Build(EvidenceIndex index, Dictionary<ProcessKey, ProcessRecord> records)
+    {
+        index.Kernel = Facts;
+        if (_sources is null) return;
+        _processEvents.Sort((a, b) => a.Nanoseconds.CompareTo(b.Nanoseconds));
+        var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header, _sources, records);
+        foreach (var (key, made) in lifetimes.Synthesized) records.TryAdd(key, made);
+        var resolver = new ProcessResolver(index.Processes, lifetimes, records);
+        void Emit(ConnKey key, KernelSighting sighting)
+        {
+            if (!index.KernelConnected.TryGetValue(key, out var list)) index.KernelConnected[key] = list = [];
+            list.Add(sighting);
+        }
+        var tcp = new TcpLives(resolver, Emit);
+        var udp = new UdpRoutes(resolver, Emit);
+        _socketEvents.Sort((a, b) => a.Event.Ns != b.Event.Ns ? a.Event.Ns.CompareTo(b.Event.Ns) : a.Order.CompareTo(b.Order));
+        foreach (var (e, _) in _socketEvents)
+        {
+            tcp.Add(e);
+            udp.Add(e);
+        }
+        tcp.Finish();
+        udp.Finish();
+        _socketEvents.Clear();
+    }
+}

@@ -1,0 +1,37 @@
+using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Evidence.Kernel;
+
+/// <summary>
+/// Turns the pids of events into ProcessTable ids (creating an entry only for processes that acted on a
+/// socket, so the output's processes stay those that matter), and sets of actors into sightings.
+/// </summary>
+internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifetimes, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
+{
+    /// <summary>The ProcessTable id of the identity <paramref name="pid"/> named at <paramref name="ns"/>; -1 if unknown.</summary>
+    public int Resolve(int pid, long ns)
+    {
+        if (!lifetimes.TryResolve(pid, ns, out var key)) return -1;
+        int id = table.IdOf(key);
+        table.Seen(id, ns, ns);
+        return id;
+    }
+
+    public long ExitOf(int process) => process > 0 ? lifetimes.ExitOf(table[process].Key) : long.MaxValue;
+
+    /// <summary>
+    /// A sighting held by the known actors; its namespace is that of the first actor whose identity records
+    /// one still valid at the sighting's start (tracepoints do not say the namespace; the process that acted on
+    /// the socket lives in it, as far as a read of it made before any later exec says).
+    /// </summary>
+    public KernelSighting? Sighting(ActorSet actors, AddressFamilyKind family, long from, long until)
+    {
+        ulong netns = 0;
+        foreach (var (id, _) in actors.Known)
+            if (records.TryGetValue(table[id].Key, out var record) && record.Netns != 0 && lifetimes.NetnsKnownAt(record.Key, from)) { netns = record.Netns; break; }
+        var sighting = new SocketSighting { Netns = netns, Inode = 0, Family = family, TrustFrom = from, TrustUntil = until, FirstSeen = from, LastSeen = until };
+        foreach (var (id, count) in actors.Known) sighting.AddHolder(id, count);
+        return new KernelSighting(sighting, actors.HasUnknown);
+    }
+}

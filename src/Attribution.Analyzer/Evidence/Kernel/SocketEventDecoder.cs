@@ -1,0 +1,141 @@
+using System.Buffers.Binary;
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Evidence.Kernel;
+
+/// <summary>
+/// Decodes raw tracepoint samples into <see cref="SocketEvent"/>s, using the field offsets of the format
+/// files the recorder stored (never constants: layouts differ between kernels). A tracepoint this
+/// analyzer does not use, or whose format lacks a needed field, decodes to nothing.
+/// </summary>
+internal sealed class SocketEventDecoder
+{
+    // trace_flag_type in kernel/trace/trace.h: the sample ran in an interrupt, not in a process's own call.
+    private const byte HardIrq = 0x08, SoftIrq = 0x10, Nmi = 0x40;
+    private const ushort AfInet = 2;
+
+    private readonly Dictionary<int, Func<KernelEvent, SocketEvent?>> _byId = new();
+
+    public IReadOnlyCollection<string> Known { get; }
+
+    public SocketEventDecoder(IEnumerable<Core.Sidecar.TracepointSource> sources)
+    {
+        var known = new List<string>();
+        foreach (var source in sources)
+        {
+            TracepointFormat format;
+            try { format = TracepointFormat.Parse(source.Format); }
+            catch (Exception e) when (e is InvalidDataException or FormatException) { continue; }
+            var decode = source.Name switch
+            {
+                "sock:inet_sock_set_state" => StateChange(format),
+                "sock:sock_send_length" or "sock:sock_recv_length" => Data(format),
+                "fib:fib_table_lookup" => Route(format, v6: false),
+                "fib6:fib6_table_lookup" => Route(format, v6: true),
+                _ => null,
+            };
+            if (decode is null) continue;
+            _byId[source.Id] = decode;
+            known.Add(source.Name);
+        }
+        Known = known;
+    }
+
+    public bool TryDecode(in KernelEvent e, out SocketEvent decoded)
+    {
+        decoded = default;
+        if (e.Raw.Length < 4) return false;
+        int id = BinaryPrimitives.ReadUInt16LittleEndian(e.Raw.Span);
+        if (!_byId.TryGetValue(id, out var decode) || decode(e) is not { } d) return false;
+        decoded = d;
+        return true;
+    }
+
+    private static bool InProcess(ReadOnlySpan<byte> raw) => (raw[2] & (HardIrq | SoftIrq | Nmi)) == 0;
+
+    private static Func<KernelEvent, SocketEvent?>? StateChange(TracepointFormat f)
+    {
+        if (!Has(f, "skaddr", "oldstate", "newstate", "sport", "dport", "family", "protocol", "saddr", "daddr", "saddr_v6", "daddr_v6")) return null;
+        var (sk, old, @new, sport, dport, family, protocol) = (f.Get("skaddr"), f.Get("oldstate"), f.Get("newstate"), f.Get("sport"), f.Get("dport"), f.Get("family"), f.Get("protocol"));
+        var (saddr, daddr, saddr6, daddr6) = (f.Get("saddr"), f.Get("daddr"), f.Get("saddr_v6"), f.Get("daddr_v6"));
+        // The format comes from the sidecar: an address of another size than its family's is not this tracepoint.
+        if (saddr.Size != 4 || daddr.Size != 4 || saddr6.Size != 16 || daddr6.Size != 16) return null;
+        return e =>
+        {
+            var raw = e.Raw.Span;
+            if (!Fits(raw, [sk, old, @new, sport, dport, family, protocol, saddr, daddr, saddr6, daddr6])) return null;
+            bool v4 = Unsigned(raw, family) == AfInet;
+            return new SocketEvent(SocketEventKind.StateChange, e.Nanoseconds, e.Pid, InProcess(raw), Unsigned(raw, sk),
+                (byte)Unsigned(raw, old), (byte)Unsigned(raw, @new), (byte)Unsigned(raw, protocol), v4 ? AddressFamilyKind.V4 : AddressFamilyKind.V6,
+                v4 ? IpAddr.FromV4(Slice(raw, saddr)) : IpAddr.FromV6(Slice(raw, saddr6)), (ushort)Unsigned(raw, sport),
+                v4 ? IpAddr.FromV4(Slice(raw, daddr)) : IpAddr.FromV6(Slice(raw, daddr6)), (ushort)Unsigned(raw, dport));
+        };
+    }
+
+    private static Func<KernelEvent, SocketEvent?>? Data(TracepointFormat f)
+    {
+        if (!Has(f, "sk", "protocol")) return null;
+        var (sk, protocol) = (f.Get("sk"), f.Get("protocol"));
+        // The length field is "ret" on current kernels; without it every call counts (the recorder keeps only ret > 0 where it can).
+        f.TryGet("ret", out var ret);
+        return e =>
+        {
+            var raw = e.Raw.Span;
+            if (!Fits(raw, sk) || !Fits(raw, protocol)) return null;
+            if (ret.Size > 0 && Fits(raw, ret) && Signed(raw, ret) <= 0) return null;
+            return new SocketEvent(SocketEventKind.Data, e.Nanoseconds, e.Pid, InProcess(raw), Unsigned(raw, sk), 0, 0,
+                (byte)Unsigned(raw, protocol), default, default, 0, default, 0);
+        };
+    }
+
+    private static Func<KernelEvent, SocketEvent?>? Route(TracepointFormat f, bool v6)
+    {
+        if (!Has(f, "proto", "src", "dst", "sport", "dport", "err")) return null;
+        var (proto, src, dst, sport, dport, err) = (f.Get("proto"), f.Get("src"), f.Get("dst"), f.Get("sport"), f.Get("dport"), f.Get("err"));
+        if (src.Size != (v6 ? 16 : 4) || dst.Size != src.Size) return null;
+        return e =>
+        {
+            var raw = e.Raw.Span;
+            if (!Fits(raw, [proto, src, dst, sport, dport, err])) return null;
+            if (Signed(raw, err) != 0) return null; // no route: nothing was sent
+            return new SocketEvent(SocketEventKind.Route, e.Nanoseconds, e.Pid, InProcess(raw), 0, 0, 0, (byte)Unsigned(raw, proto),
+                v6 ? AddressFamilyKind.V6 : AddressFamilyKind.V4,
+                v6 ? IpAddr.FromV6(Slice(raw, src)) : IpAddr.FromV4(Slice(raw, src)), (ushort)Unsigned(raw, sport),
+                v6 ? IpAddr.FromV6(Slice(raw, dst)) : IpAddr.FromV4(Slice(raw, dst)), (ushort)Unsigned(raw, dport));
+        };
+    }
+
+    private static bool Has(TracepointFormat f, params string[] names) => names.All(n => f.TryGet(n, out _));
+
+    // In long: a damaged offset near int.MaxValue must not wrap into a fit.
+    private static bool Fits(ReadOnlySpan<byte> raw, TracepointField f) => (long)f.Offset + f.Size <= raw.Length;
+
+    /// <summary>Every field the decoder reads lies inside the sample: the format and the sample are both read from the sidecar.</summary>
+    private static bool Fits(ReadOnlySpan<byte> raw, ReadOnlySpan<TracepointField> fields)
+    {
+        foreach (var f in fields) if (!Fits(raw, f)) return false;
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> Slice(ReadOnlySpan<byte> raw, TracepointField f) => raw.Slice(f.Offset, f.Size);
+
+    // Tracepoint fields are in the CPU's byte order (little-endian on every platform this runs on).
+    private static ulong Unsigned(ReadOnlySpan<byte> raw, TracepointField f) => f.Size switch
+    {
+        1 => raw[f.Offset],
+        2 => BinaryPrimitives.ReadUInt16LittleEndian(raw[f.Offset..]),
+        4 => BinaryPrimitives.ReadUInt32LittleEndian(raw[f.Offset..]),
+        8 => BinaryPrimitives.ReadUInt64LittleEndian(raw[f.Offset..]),
+        _ => 0,
+    };
+
+    private static long Signed(ReadOnlySpan<byte> raw, TracepointField f) => f.Size switch
+    {
+        1 => (sbyte)raw[f.Offset],
+        2 => BinaryPrimitives.ReadInt16LittleEndian(raw[f.Offset..]),
+        4 => BinaryPrimitives.ReadInt32LittleEndian(raw[f.Offset..]),
+        8 => BinaryPrimitives.ReadInt64LittleEndian(raw[f.Offset..]),
+        _ => 0,
+    };
+}

@@ -1,0 +1,89 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Evidence.Kernel;
+
+/// <summary>
+/// Builds TCP sockets' lives from sock:inet_sock_set_state and the send/receive tracepoints. The states of one
+/// socket are tied together by its kernel address, which the kernel reuses after the socket is freed, so events
+/// are linked in time order only: a life ends at CLOSE, and the address's next event begins a new one. A birth
+/// (CLOSE -> SYN_SENT or LISTEN, LISTEN -> SYN_RECV) on an address whose life saw no CLOSE also ends that life:
+/// the kernel reuses an address only after freeing its socket, so the CLOSE happened and was not recorded
+/// (seen on a 6.18 kernel: a client's FIN_WAIT2 -> CLOSE missing, the address reused 3 s later by another
+/// process; without this the two connections were one life with two owners, and both went unattributed).
+/// The owner is the process that acted on the socket in its own context: moving data (send/receive) first,
+/// because a forked socket is closed by whichever holder closes last; connect/close/shutdown where no data
+/// event names anyone. Softirq and hardirq events name a stranger and are used only for the tuple and times.
+/// </summary>
+internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
+{
+    private const byte Tcp = 6;
+
+    private sealed class Life
+    {
+        public long From = long.MinValue, Until = long.MaxValue;
+        public bool HasTuple;
+        public ConnKey Key;
+        public AddressFamilyKind Family;
+        public readonly ActorSet Data = new(), Control = new();
+    }
+
+    private readonly Dictionary<ulong, Life> _open = new();
+
+    public void Add(in SocketEvent e)
+    {
+        if (e.Protocol != Tcp) return;
+        if (e.Kind == SocketEventKind.Data)
+        {
+            if (!e.ProcessContext) return;
+            if (!_open.TryGetValue(e.Sock, out var life)) _open[e.Sock] = life = new Life(); // older than the recording
+            life.Data.Add(processes.Resolve(e.Pid, e.Ns));
+            return;
+        }
+        if (e.Kind != SocketEventKind.StateChange) return;
+
+        bool birth = e.OldState == KernelTcpState.Close || e.NewState == KernelTcpState.SynRecv;
+        if (birth && _open.TryGetValue(e.Sock, out var unclosed))
+        {
+            unclosed.Until = e.Ns;
+            Emit(unclosed);
+            _open.Remove(e.Sock);
+        }
+        if (!_open.TryGetValue(e.Sock, out var current))
+        {
+            current = new Life();
+            // Born now (connect, listen, or a child made by the handshake); any other first transition means
+            // the socket existed before the events began.
+            if (birth) current.From = e.Ns;
+            _open[e.Sock] = current;
+        }
+        // At CLOSE -> SYN_SENT the local port is not chosen yet (it is 0); a later transition carries it.
+        if (e.LocalPort != 0 && e.RemotePort != 0)
+        {
+            current.Key = new ConnKey(Tcp, e.Local, e.LocalPort, e.Remote, e.RemotePort);
+            current.Family = e.Family;
+            current.HasTuple = true;
+        }
+        if (e.ProcessContext) current.Control.Add(processes.Resolve(e.Pid, e.Ns));
+        if (e.NewState == KernelTcpState.Close)
+        {
+            current.Until = e.Ns;
+            Emit(current);
+            _open.Remove(e.Sock);
+        }
+    }
+
+    /// <summary>Sockets still open when the events end: trusted to the end of the recording.</summary>
+    public void Finish()
+    {
+        foreach (var life in _open.Values) Emit(life);
+        _open.Clear();
+    }
+
+    private void Emit(Life life)
+    {
+        var actors = life.Data.IsEmpty ? life.Control : life.Data;
+        if (!life.HasTuple || actors.IsEmpty) return;
+        var sighting = processes.Sighting(actors, life.Family, life.From, life.Until);
+        if (sighting is not null) emit(life.Key, sighting);
+    }
+}

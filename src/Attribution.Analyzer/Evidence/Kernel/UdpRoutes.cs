@@ -1,0 +1,45 @@
+using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Evidence.Kernel;
+
+/// <summary>
+/// UDP has no state tracepoint. What names the owner of a short-lived UDP socket is the route lookup its
+/// connect() or sendto() makes in the caller's own context, with the full tuple (fib:fib_table_lookup,
+/// fib6:fib6_table_lookup): "process P sent from this local address and port to that remote one, at t". Such a
+/// sighting is trusted from the lookup until its process exits, or until another process routes the same tuple.
+/// A lookup made before the source address was chosen (0.0.0.0 / ::) is kept under the wildcard.
+/// </summary>
+internal sealed class UdpRoutes(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
+{
+    private const byte Udp = 17;
+
+    private readonly Dictionary<ConnKey, (int Process, long From, AddressFamilyKind Family)> _open = new();
+
+    public void Add(in SocketEvent e)
+    {
+        if (e.Kind != SocketEventKind.Route || e.Protocol != Udp || !e.ProcessContext || e.LocalPort == 0 || e.RemotePort == 0) return;
+        var key = new ConnKey(Udp, e.Local.IsUnspecified ? Wildcards.Of(e.Family) : e.Local, e.LocalPort, e.Remote, e.RemotePort);
+        int process = processes.Resolve(e.Pid, e.Ns);
+        if (_open.TryGetValue(key, out var open))
+        {
+            if (open.Process == process) return;
+            Emit(key, open.Process, open.From, Math.Min(e.Ns, processes.ExitOf(open.Process)), open.Family);
+        }
+        _open[key] = (process, e.Ns, e.Family);
+    }
+
+    public void Finish()
+    {
+        foreach (var (key, open) in _open) Emit(key, open.Process, open.From, processes.ExitOf(open.Process), open.Family);
+        _open.Clear();
+    }
+
+    private void Emit(ConnKey key, int process, long from, long until, AddressFamilyKind family)
+    {
+        var actors = new ActorSet();
+        actors.Add(process);
+        var sighting = processes.Sighting(actors, family, from, until);
+        if (sighting is not null) emit(key, sighting);
+    }
+}

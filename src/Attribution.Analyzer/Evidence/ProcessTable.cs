@@ -1,0 +1,39 @@
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Analyzer.Evidence;
+
+/// <summary>The processes of the evidence, numbered 1, 2, ... (the `processes.id` of the output), by identity.</summary>
+public sealed class ProcessTable
+{
+    private readonly Dictionary<ProcessKey, int> _ids = new();
+    private readonly List<ProcessEntry> _entries = [null!]; // ids start at 1
+
+    public sealed class ProcessEntry
+    {
+        public required int Id { get; init; }
+        public required ProcessKey Key { get; init; }
+        public ProcessRecord? Record { get; set; }
+        public long FirstSeen { get; set; } = long.MaxValue;
+        public long LastSeen { get; set; } = long.MinValue;
+    }
+
+    public ProcessEntry this[int id] => _entries[id];
+    public IEnumerable<ProcessEntry> All => _entries.Skip(1);
+    public int Count => _entries.Count - 1;
+
+    public int IdOf(ProcessKey key)
+    {
+        if (_ids.TryGetValue(key, out int id)) return id;
+        id = _entries.Count;
+        _entries.Add(new ProcessEntry { Id = id, Key = key });
+        _ids[key] = id;
+        return id;
+    }
+
+    public void Seen(int id, long start, long end)
+    {
+        var e = _entries[id];
+        e.FirstSeen = Math.Min(e.FirstSeen, start);
+        e.LastSeen = Math.Max(e.LastSeen, end);
+    }
+}

@@ -1,0 +1,15 @@
+using Attribution.Analyzer.Evidence;
+
+namespace Attribution.Analyzer.Results;
+
+/// <summary>Where an analysis goes: SQLite or CSV. Nothing is visible under the final name until <see cref="Commit"/>.</summary>
+public interface IAnalysisSink : IDisposable
+{
+    void WritePacket(in PacketRow row);
+    void WriteFlow(FlowRow flow);
+    void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond);
+    void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots);
+    void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis);
+    /// <summary>Publishes the output atomically under its final name.</summary>
+    void Commit();
+}

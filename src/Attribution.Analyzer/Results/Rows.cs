@@ -1,0 +1,85 @@
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Results;
+
+/// <summary>One packet's row, filled in place per packet (a struct: nothing allocated on the hot path).</summary>
+// Auto layout: in declared order the two addresses' 16-byte alignment padded it to 128 bytes; every row is copied into
+// the writer's batches.
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
+public struct PacketRow
+{
+    public long Frame;              // 1-based across the whole capture set
+    public int FileId;              // capture.file_id: which file of the set
+    public long FileFrame;          // 1-based position in that file
+    public long TimestampNs;
+    public int InterfaceId;
+    public byte IpVersion;          // 0: not IP
+    public byte Protocol;
+    public IpAddr Source, Destination;
+    public ushort SourcePort, DestinationPort;
+    public bool HasPorts;
+    public uint Length;             // original wire length
+    public uint CapturedLength;
+    public long FlowId;             // 0: none
+    public bool Reverse;            // sent by the flow's destination end
+    public int SourceProcess, DestinationProcess; // ProcessTable ids, 0: not attributed
+    public Method SourceMethod, DestinationMethod;
+    public Reason SourceReason, DestinationReason;
+
+    /// <summary>The packet-level reason, when neither end is attributed: the local end's reason, else no-local-end.</summary>
+    public readonly Reason Reason =>
+        SourceProcess != 0 || DestinationProcess != 0 ? Reason.None
+        : SourceReason is not (Reason.None or Reason.Remote) ? SourceReason
+        : DestinationReason is not (Reason.None or Reason.Remote) ? DestinationReason
+        : IpVersion == 0 ? Reason.NonIp
+        : Reason.Remote;
+}
+
+/// <summary>One flow, written when it ends. Src is the end that sent its first packet.</summary>
+public sealed class FlowRow
+{
+    public long Id;
+    public byte Protocol;
+    public IpAddr Source, Destination;
+    public ushort SourcePort, DestinationPort;
+    public long FirstNs, LastNs;
+    public long Packets, Bytes;
+    public int SourceProcess, DestinationProcess;
+    public Method SourceMethod, DestinationMethod;
+    public Reason SourceReason, DestinationReason;
+    public IReadOnlyCollection<int> SourceHolders = [], DestinationHolders = [];
+}
+
+/// <summary>A snapshot of the evidence, as the provenance lists it.</summary>
+public sealed record CaptureProvenance(string Path, long Size, string Sha256, string Format, long? FirstNs, long? LastNs,
+    long Packets, ulong? KernelDrops, long? TruncatedAt, string? Problem)
+{
+    /// <summary>Position of the file in the set's timeline (1-based) and the set-wide frame number of its first packet.</summary>
+    public int FileId { get; init; } = 1;
+    public long FirstFrame { get; init; } = 1;
+}
+
+/// <summary>Who recorded it, so rows of several hosts' outputs can be told apart and joined (docs/SCHEMA.md, Fleet).</summary>
+public sealed record RecordingIdentity(string? Host, string? BootId, string CaptureId);
+
+public static class ProtocolNames
+{
+    private static readonly string[] Cached = Enumerable.Range(0, 256).Select(p => Name(4, (byte)p)).ToArray();
+    private static readonly string NonIp = Name(0, 0);
+
+    /// <summary>As <see cref="Name"/>, without allocating: the Parquet output writes it for every packet.</summary>
+    public static string Of(byte ipVersion, byte protocol) => ipVersion == 0 ? NonIp : Cached[protocol];
+
+    public static string Name(byte ipVersion, byte protocol) => ipVersion == 0 ? "non-ip" : protocol switch
+    {
+        6 => "tcp",
+        17 => "udp",
+        1 => "icmp",
+        58 => "icmpv6",
+        2 => "igmp",
+        47 => "gre",
+        50 => "esp",
+        132 => "sctp",
+        _ => $"ip-{protocol}",
+    };
+}

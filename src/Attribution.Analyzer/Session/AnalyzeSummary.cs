@@ -1,0 +1,45 @@
+using Attribution.Analyzer.Results;
+using Attribution.Core.Linux;
+
+namespace Attribution.Analyzer.Session;
+
+/// <summary>One of the top processes: its container where its cgroup names one.</summary>
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container)
+{
+    /// <summary>The comm's bytes as the kernel gave them, where the recorder kept them (to print them escaped, not re-escaped).</summary>
+    public byte[]? CommRaw { get; init; }
+}
+
+/// <summary>What an analysis found, for the closing summary and for tests.</summary>
+public sealed record AnalyzeSummary(
+    string OutputPath,
+    long Packets,
+    long Bytes,
+    long AttributedPackets,
+    long AttributedBytes,
+    IReadOnlyList<ProcessShare> TopProcesses,
+    IReadOnlyDictionary<Reason, (long Packets, long Bytes)> Unattributed,
+    long Flows,
+    int Processes,
+    int Snapshots,
+    TimeSpan Elapsed,
+    (long Offset, string Message)? CaptureProblem,
+    IReadOnlyList<string> SnapshotProblems,
+    string Evidence,
+    IReadOnlyList<string>? CaptureWarnings = null)
+{
+    /// <summary>The file <see cref="CaptureProblem"/> is in (a capture set has several).</summary>
+    public string? CaptureProblemPath { get; init; }
+    /// <summary>How many capture files were read as one timeline.</summary>
+    public int Files { get; init; } = 1;
+    /// <summary>Capture and snapshots that do not seem to belong together (time, host): said, but not damage.</summary>
+    public IReadOnlyList<string> Cautions { get; init; } = [];
+    /// <summary>The annotated copy (--annotate, extract): where, and how many packets it holds.</summary>
+    public (string Path, long Packets)? Annotated { get; init; }
+
+    /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
+    public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];
+
+    public double PacketShare => Packets == 0 ? 0 : (double)AttributedPackets / Packets;
+    public double ByteShare => Bytes == 0 ? 0 : (double)AttributedBytes / Bytes;
+}
