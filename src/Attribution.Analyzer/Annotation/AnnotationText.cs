@@ -48,14 +48,14 @@ internal sealed class AnnotationText(ProcessTable processes)
         {
             w.Put(ProcessText(process));
             w.Put(" (method "u8);
-            w.Put(Utf8Words.Method(method) ?? NoWord);
+            w.Put(Words.Utf8(method) ?? NoWord);
             w.Put(")"u8);
             w.Put(ContainerText(process));
         }
         else
         {
             w.Put("unattributed ("u8);
-            w.Put(Utf8Words.Reason(reason) ?? NoWord);
+            w.Put(Words.Utf8(reason) ?? NoWord);
             w.Put(")"u8);
         }
         return w.Written;
@@ -67,7 +67,7 @@ internal sealed class AnnotationText(ProcessTable processes)
         var w = new Writer(_buffer);
         w.Put(Prefix);
         w.Put("unattributed ("u8);
-        w.Put(Utf8Words.Reason(reason) ?? NoWord);
+        w.Put(Words.Utf8(reason) ?? NoWord);
         w.Put(")"u8);
         return w.Written;
     }

@@ -69,12 +69,4 @@ internal sealed class EvidenceIndex
         return address.IsLoopback || AllLocalAddresses.Contains(address) || LocalAddresses.Count == 0 ||
                SocketAddresses.Covers(address, ns, out next);
     }
-
-    /// <summary>Whether a socket in <paramref name="netns"/> can be the end with this address, as far as the evidence says.</summary>
-    public bool CanHold(ulong netns, IpAddr address)
-    {
-        // The capture was taken in the recorder's namespace, so loopback packets are that namespace's.
-        if (address.IsLoopback) return netns == RecorderNetns;
-        return !LocalAddresses.TryGetValue(netns, out var mine) || mine.Contains(address) || address.IsUnspecified;
-    }
 }

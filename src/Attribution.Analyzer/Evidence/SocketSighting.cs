@@ -40,19 +40,8 @@ internal sealed class SocketSighting
 
     public bool Covers(long ns) => ns >= TrustFrom && ns <= TrustUntil;
 
-    /// <summary>
-    /// Rule 7, for a socket held by several processes (fork, prefork servers): the one seen holding it in
-    /// the most snapshots; then the most recently started (a worker over the master that forked it);
-    /// then the lowest pid. <see cref="Shared"/> says a choice was made.
-    /// </summary>
-    public int ChooseHolder(ProcessTable processes)
-    {
-        if (_shared is null) return _soleHolder;
-        return _shared.OrderByDescending(h => h.Value)
-            .ThenByDescending(h => processes[h.Key].Key.StartTimeTicks)
-            .ThenBy(h => processes[h.Key].Key.Pid)
-            .First().Key;
-    }
+    /// <summary>The one process that held the socket, when it was not shared (0: none visible).</summary>
+    public int SoleHolder => _shared is null ? _soleHolder : 0;
 
     public bool Shared => _shared is not null;
 }

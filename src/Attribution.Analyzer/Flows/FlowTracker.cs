@@ -12,10 +12,9 @@ namespace Attribution.Analyzer.Flows;
 /// <see cref="MaxPending"/> per flow) and attributed when it is. Memory follows the number of
 /// concurrent flows: ended and idle flows are written out and forgotten.
 /// </summary>
-internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, FlowTimeouts timeouts, int expectedFlows = 0)
+internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeouts timeouts, int expectedFlows = 0)
 {
     public const int MaxPending = 512;
-    private const byte Tcp = 6, Udp = 17;
 
     // Sized up front when the evidence says how many connections to expect: growing to 100k flows rehashed the table
     // about 17 times into fresh memory (perf, 1M packets over 100k flows: 3 % of the run).
@@ -33,8 +32,8 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
         Sweep(row.TimestampNs);
         if (!packet.IsIp)
         {
-            row.SourceReason = row.DestinationReason = Reason.NonIp;
-            sink.WritePacket(row);
+            rules.Reasons.NotIp(ref row);
+            Write(ref row);
             return;
         }
         if (packet.LaterFragment)
@@ -42,12 +41,16 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
             if (_fragments.TryGetValue((packet.Source, packet.Destination, packet.Protocol, packet.FragmentId), out var first))
                 Continue(first.Flow, ref row, packet);
             else
-                Unflowed(ref row, packet, Reason.Fragment);
+            {
+                rules.Reasons.FragmentWithoutFirst(ref row, packet);
+                Write(ref row);
+            }
             return;
         }
         if (!packet.HasPorts)
         {
-            Unflowed(ref row, packet, packet.IsIcmpError ? Reason.Kernel : Reason.NoSocketTable);
+            rules.Reasons.WithoutPorts(ref row, packet);
+            Write(ref row);
             return;
         }
 
@@ -64,16 +67,12 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
 
     private Flow Start(FlowKey key, ref PacketRow row, in DecodedPacket packet)
     {
-        // Who may be the server: the receiver of a SYN, the sender of a SYN-ACK; either, mid-stream.
-        bool syn = (packet.TcpFlags & DecodedPacket.TcpSyn) != 0, ack = (packet.TcpFlags & DecodedPacket.TcpAck) != 0;
-        bool sourceMayServe = packet.Protocol != Tcp || !syn || ack;
-        bool destinationMayServe = packet.Protocol != Tcp || !syn || !ack;
         var flow = new Flow
         {
             Id = _nextFlowId++, Protocol = packet.Protocol, Source = packet.Source, Destination = packet.Destination,
             SourcePort = packet.SourcePort, DestinationPort = packet.DestinationPort, FirstNs = row.TimestampNs,
-            SourceEnd = attributor.Resolve(packet.Protocol, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort, row.TimestampNs, sourceMayServe),
-            DestinationEnd = attributor.Resolve(packet.Protocol, packet.Destination, packet.DestinationPort, packet.Source, packet.SourcePort, row.TimestampNs, destinationMayServe),
+            SourceEnd = rules.First(packet, sourceEnd: true, row.TimestampNs),
+            DestinationEnd = rules.First(packet, sourceEnd: false, row.TimestampNs),
         };
         if (flow.Awaiting) flow.Pending = [];
         _flows[key] = flow;
@@ -89,7 +88,7 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
         flow.Bytes += row.Length;
         row.FlowId = flow.Id;
         row.Reverse = !forward;
-        if (packet.Protocol == Tcp && !packet.LaterFragment)
+        if (packet.Protocol == (byte)TransportProtocol.Tcp && !packet.LaterFragment)
         {
             if ((packet.TcpFlags & DecodedPacket.TcpRst) != 0) flow.Reset = true;
             if ((packet.TcpFlags & DecodedPacket.TcpFin) != 0) { if (forward) flow.FinFromSource = true; else flow.FinFromDestination = true; }
@@ -99,11 +98,9 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
         if (resolvedLate) ReleasePending(flow);
 
         var (senderEnd, receiverEnd) = forward ? (flow.SourceEnd, flow.DestinationEnd) : (flow.DestinationEnd, flow.SourceEnd);
-        Apply(senderEnd, ns, out row.SourceProcess, out row.SourceMethod, out row.SourceReason);
-        Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
-        // A RST from an end that owns no socket was written by the kernel (a closed port, a dead connection).
-        if (row.SourceProcess == 0 && (packet.TcpFlags & DecodedPacket.TcpRst) != 0 && row.SourceReason is Reason.SocketNeverSeen or Reason.TimeWait)
-            row.SourceReason = Reason.Kernel;
+        FlowRule.Apply(senderEnd, ns, out row.SourceProcess, out row.SourceMethod, out row.SourceReason);
+        FlowRule.Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
+        PacketReasons.KernelReset(ref row, packet);
 
         if (flow.Pending is not null)
         {
@@ -112,7 +109,7 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
         }
         else
         {
-            sink.WritePacket(row);
+            Write(ref row);
         }
     }
 
@@ -120,14 +117,13 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
     private bool Recheck(Flow flow, ref EndResult end, long ns, bool sourceEnd)
     {
         if (end.Attributed || ns < end.NextCheck) return false;
-        // Asked again mid-flow, so the SYN no longer says which end accepted: either may have.
         end = sourceEnd
-            ? attributor.Resolve(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, ns, mayBeServer: true)
-            : attributor.Resolve(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, ns, mayBeServer: true);
+            ? rules.Again(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, ns)
+            : rules.Again(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, ns);
         return end.Attributed;
     }
 
-    /// <summary>Rows held back get the owner found since; for them it was found through the flow (rule 2).</summary>
+    /// <summary>Rows held back get the owner found since, through the flow.</summary>
     private void ReleasePending(Flow flow)
     {
         if (flow.Pending is null) return;
@@ -137,36 +133,28 @@ internal sealed class FlowTracker(EndAttributor attributor, IAnalysisSink sink, 
             ref var r = ref rows[i];
             bool forward = r.Source == flow.Source && (r.SourcePort == flow.SourcePort || !r.HasPorts);
             var (senderEnd, receiverEnd) = forward ? (flow.SourceEnd, flow.DestinationEnd) : (flow.DestinationEnd, flow.SourceEnd);
-            if (r.SourceProcess == 0 && senderEnd.Attributed) (r.SourceProcess, r.SourceMethod, r.SourceReason) = (senderEnd.ProcessId, Method.Flow, Reason.None);
-            if (r.DestinationProcess == 0 && receiverEnd.Attributed) (r.DestinationProcess, r.DestinationMethod, r.DestinationReason) = (receiverEnd.ProcessId, Method.Flow, Reason.None);
+            FlowRule.Release(ref r, senderEnd, receiverEnd);
         }
         if (!flow.Awaiting) Flush(flow);
     }
 
-    private static void Apply(in EndResult end, long ns, out int process, out Method method, out Reason reason)
+    /// <summary>A row leaves with its ends final: its packet reason is decided, and it goes to the outputs.</summary>
+    private void Write(ref PacketRow row)
     {
-        process = end.ProcessId;
-        reason = end.Reason;
-        // The rule that found the socket, while the packet is inside the socket's trusted window; the flow beyond it.
-        method = !end.Attributed ? Method.None : end.Covers(ns) ? end.Method : Method.Flow;
-    }
-
-    private void Unflowed(ref PacketRow row, in DecodedPacket packet, Reason localReason)
-    {
-        row.SourceReason = attributor.IsLocal(packet.Source) ? localReason : Reason.Remote;
-        row.DestinationReason = attributor.IsLocal(packet.Destination) ? (localReason == Reason.Kernel ? Reason.NoSocketTable : localReason) : Reason.Remote;
+        PacketReasons.Decide(ref row);
         sink.WritePacket(row);
     }
 
     private void Flush(Flow flow)
     {
         if (flow.Pending is null) return;
-        foreach (var r in flow.Pending) sink.WritePacket(r);
+        var rows = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(flow.Pending);
+        for (int i = 0; i < rows.Length; i++) Write(ref rows[i]);
         flow.Pending = null;
     }
 
     private bool Expired(Flow flow, long ns) =>
-        ns - flow.LastNs > (flow.Closed ? timeouts.ClosedNs : flow.Protocol == Udp ? timeouts.UdpNs : timeouts.TcpNs);
+        ns - flow.LastNs > (flow.Closed ? timeouts.ClosedNs : flow.Protocol == (byte)TransportProtocol.Udp ? timeouts.UdpNs : timeouts.TcpNs);
 
     private void End(FlowKey key, Flow flow)
     {

@@ -26,13 +26,8 @@ public struct PacketRow
     public Method SourceMethod, DestinationMethod;
     public Reason SourceReason, DestinationReason;
 
-    /// <summary>The packet-level reason, when neither end is attributed: the local end's reason, else no-local-end.</summary>
-    public readonly Reason Reason =>
-        SourceProcess != 0 || DestinationProcess != 0 ? Reason.None
-        : SourceReason is not (Reason.None or Reason.Remote) ? SourceReason
-        : DestinationReason is not (Reason.None or Reason.Remote) ? DestinationReason
-        : IpVersion == 0 ? Reason.NonIp
-        : Reason.Remote;
+    /// <summary>The packet's own reason when neither end is attributed (decided by the rules once its ends are final).</summary>
+    public Reason Reason;
 }
 
 /// <summary>One flow, written when it ends. Src is the end that sent its first packet.</summary>
@@ -61,25 +56,3 @@ public sealed record CaptureProvenance(string Path, long Size, string Sha256, st
 
 /// <summary>Who recorded it, so rows of several hosts' outputs can be told apart and joined (docs/SCHEMA.md, Fleet).</summary>
 public sealed record RecordingIdentity(string? Host, string? BootId, string CaptureId);
-
-public static class ProtocolNames
-{
-    private static readonly string[] Cached = Enumerable.Range(0, 256).Select(p => Name(4, (byte)p)).ToArray();
-    private static readonly string NonIp = Name(0, 0);
-
-    /// <summary>As <see cref="Name"/>, without allocating: the Parquet output writes it for every packet.</summary>
-    public static string Of(byte ipVersion, byte protocol) => ipVersion == 0 ? NonIp : Cached[protocol];
-
-    public static string Name(byte ipVersion, byte protocol) => ipVersion == 0 ? "non-ip" : protocol switch
-    {
-        6 => "tcp",
-        17 => "udp",
-        1 => "icmp",
-        58 => "icmpv6",
-        2 => "igmp",
-        47 => "gre",
-        50 => "esp",
-        132 => "sctp",
-        _ => $"ip-{protocol}",
-    };
-}

@@ -49,7 +49,7 @@ public static class AnalyzeSession
         // do: ending 100k flows at the end of a capture was 220 ms on this thread, half of it SQLite's inserts.
         using var sink = new CountingSink(new PipelinedSink(rows), totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
-        var tracker = new FlowTracker(new EndAttributor(evidence), options.NoSnapshots ? new NoEvidenceSink(rowSink) : rowSink, options.Timeouts,
+        var tracker = new FlowTracker(new RuleChain(evidence, noEvidence: options.NoSnapshots), rowSink, options.Timeouts,
             expectedFlows: ExpectedFlows(evidence));
         annotation?.Begin(files[0].Path, evidence.Processes, InterfaceText.Of(evidence.Header));
         timings?.Mark("output created");

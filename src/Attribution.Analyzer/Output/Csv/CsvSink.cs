@@ -81,7 +81,7 @@ public sealed class CsvSink : IAnalysisSink
         w.Time(r.TimestampNs);
         w.Field(r.TimestampNs);
         w.Field(r.InterfaceId);
-        w.Field(Utf8Words.Protocol(r.IpVersion, r.Protocol));
+        w.Field(Words.Utf8Protocol(r.IpVersion, r.Protocol));
         w.Field(r.IpVersion == 0 ? null : _text.Utf8(r.Source));
         w.Field(r.HasPorts ? r.SourcePort : (long?)null);
         w.Field(r.IpVersion == 0 ? null : _text.Utf8(r.Destination));
@@ -91,8 +91,8 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(r.FlowId == 0 ? null : r.FlowId);
         w.Field(r.SourceProcess == 0 ? null : (long?)r.SourceProcess);
         w.Field(r.DestinationProcess == 0 ? null : (long?)r.DestinationProcess);
-        w.Field(Utf8Words.Method(r.SourceMethod, r.DestinationMethod));
-        w.Field(Utf8Words.Reason(r.Reason));
+        w.Field(Words.Utf8Pair(r.SourceMethod, r.DestinationMethod));
+        w.Field(Words.Utf8(r.Reason));
         w.Field(r.FileId);
         w.Field(r.FileFrame);
         w.EndRecord();
@@ -102,7 +102,7 @@ public sealed class CsvSink : IAnalysisSink
     {
         var w = _flows;
         w.Field(f.Id);
-        w.Field(Utf8Words.Protocol(4, f.Protocol));
+        w.Field(Words.Utf8Protocol(4, f.Protocol));
         w.Field(_text.Utf8(f.Source));
         w.Field(f.SourcePort);
         w.Field(_text.Utf8(f.Destination));
@@ -113,7 +113,7 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(f.Bytes);
         w.Field(f.SourceProcess == 0 ? null : (long?)f.SourceProcess);
         w.Field(f.DestinationProcess == 0 ? null : (long?)f.DestinationProcess);
-        w.Field(Utf8Words.Method(f.SourceMethod, f.DestinationMethod));
+        w.Field(Words.Utf8Pair(f.SourceMethod, f.DestinationMethod));
         w.Field(f.SourceMethod.Name());
         w.Field(f.DestinationMethod.Name());
         w.Field(f.SourceReason.Name());
@@ -159,7 +159,7 @@ public sealed class CsvSink : IAnalysisSink
         using (var w = Open("process_remote_traffic", ["process_id", "proto", "remote_addr", "remote_port", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
             foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
             {
-                w.Field(k.Process); w.Field(Utf8Words.Protocol(k.IpVersion, k.Protocol)); w.Field(_text.Utf8(k.Remote)); w.Field(k.RemotePort);
+                w.Field(k.Process); w.Field(Words.Utf8Protocol(k.IpVersion, k.Protocol)); w.Field(_text.Utf8(k.Remote)); w.Field(k.RemotePort);
                 w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
                 w.EndRecord();
             }

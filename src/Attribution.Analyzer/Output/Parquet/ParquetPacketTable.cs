@@ -38,7 +38,7 @@ internal sealed class ParquetPacketTable : IDisposable
         _ts.Add(r.TimestampNs / 1e9);
         _tsNs.Add(r.TimestampNs);
         _interface.Add(r.InterfaceId);
-        _proto.Add(ProtocolNames.Of(r.IpVersion, r.Protocol).AsMemory());
+        _proto.Add(Words.Protocol(r.IpVersion, r.Protocol).AsMemory());
         _srcAddr.Add(ip ? _text.Of(r.Source) : null);
         _srcPort.Add(r.HasPorts ? r.SourcePort : null);
         _dstAddr.Add(ip ? _text.Of(r.Destination) : null);
@@ -48,7 +48,7 @@ internal sealed class ParquetPacketTable : IDisposable
         _flow.Add(r.FlowId == 0 ? null : r.FlowId);
         _srcProcess.Add(r.SourceProcess == 0 ? null : r.SourceProcess);
         _dstProcess.Add(r.DestinationProcess == 0 ? null : r.DestinationProcess);
-        _method.Add(MethodText.Of(r.SourceMethod, r.DestinationMethod));
+        _method.Add(Words.Pair(r.SourceMethod, r.DestinationMethod));
         _reason.Add(r.Reason.Name());
         _fileId.Add(r.FileId);
         _fileFrame.Add(r.FileFrame);

@@ -85,7 +85,7 @@ public sealed class ParquetSink : IAnalysisSink
     public void WriteFlow(FlowRow f)
     {
         _flowId.Add(f.Id);
-        _flowProto.Add(ProtocolNames.Of(4, f.Protocol));
+        _flowProto.Add(Words.Protocol(4, f.Protocol));
         _flowSrcAddr.Add(_text.Of(f.Source));
         _srcPort.Add(f.SourcePort);
         _flowDstAddr.Add(_text.Of(f.Destination));
@@ -96,7 +96,7 @@ public sealed class ParquetSink : IAnalysisSink
         _flowBytes.Add(f.Bytes);
         _flowSrcProcess.Add(f.SourceProcess == 0 ? null : f.SourceProcess);
         _flowDstProcess.Add(f.DestinationProcess == 0 ? null : f.DestinationProcess);
-        _flowMethod.Add(MethodText.Of(f.SourceMethod, f.DestinationMethod));
+        _flowMethod.Add(Words.Pair(f.SourceMethod, f.DestinationMethod));
         _srcMethod.Add(f.SourceMethod.Name());
         _dstMethod.Add(f.DestinationMethod.Name());
         _srcReason.Add(f.SourceReason.Name());
@@ -167,7 +167,7 @@ public sealed class ParquetSink : IAnalysisSink
             var table = Open("process_remote_traffic", id, proto, remote, port, packetsOut, bytesOut, packetsIn, bytesIn);
             foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
             {
-                id.Add(k.Process); proto.Add(ProtocolNames.Of(k.IpVersion, k.Protocol)); remote.Add(_text.Of(k.Remote)); port.Add(k.RemotePort);
+                id.Add(k.Process); proto.Add(Words.Protocol(k.IpVersion, k.Protocol)); remote.Add(_text.Of(k.Remote)); port.Add(k.RemotePort);
                 packetsOut.Add(c.PacketsOut); bytesOut.Add(c.BytesOut); packetsIn.Add(c.PacketsIn); bytesIn.Add(c.BytesIn);
                 table.EndRow();
             }

@@ -64,7 +64,7 @@ internal sealed class RawFlowInsert : IDisposable
     private void Bind(nint s, int at, FlowRow f)
     {
         Check(SqliteBinds.Int64(s, at + 1, f.Id));
-        Check(SqliteBinds.Text(s, at + 2, Utf8Words.Protocol(4, f.Protocol)));
+        Check(SqliteBinds.Text(s, at + 2, Words.Utf8Protocol(4, f.Protocol)));
         Check(SqliteBinds.Text(s, at + 3, _addresses.Utf8(f.Source)));
         Check(SqliteBinds.Int64(s, at + 4, f.SourcePort));
         Check(SqliteBinds.Text(s, at + 5, _addresses.Utf8(f.Destination)));
@@ -75,11 +75,11 @@ internal sealed class RawFlowInsert : IDisposable
         Check(SqliteBinds.Int64(s, at + 10, f.Bytes));
         Check(f.SourceProcess == 0 ? SqliteBinds.Null(s, at + 11) : SqliteBinds.Int64(s, at + 11, f.SourceProcess));
         Check(f.DestinationProcess == 0 ? SqliteBinds.Null(s, at + 12) : SqliteBinds.Int64(s, at + 12, f.DestinationProcess));
-        Text(s, at + 13, Utf8Words.Method(f.SourceMethod, f.DestinationMethod));
-        Text(s, at + 14, Utf8Words.Method(f.SourceMethod));
-        Text(s, at + 15, Utf8Words.Method(f.DestinationMethod));
-        Text(s, at + 16, Utf8Words.Reason(f.SourceReason));
-        Text(s, at + 17, Utf8Words.Reason(f.DestinationReason));
+        Text(s, at + 13, Words.Utf8Pair(f.SourceMethod, f.DestinationMethod));
+        Text(s, at + 14, Words.Utf8(f.SourceMethod));
+        Text(s, at + 15, Words.Utf8(f.DestinationMethod));
+        Text(s, at + 16, Words.Utf8(f.SourceReason));
+        Text(s, at + 17, Words.Utf8(f.DestinationReason));
     }
 
     private static void Text(nint s, int index, byte[]? utf8) =>

@@ -66,7 +66,7 @@ internal sealed class RawPacketInsert : IDisposable
 
         var s = _endpoints;
         raw.sqlite3_bind_int64(s, 1, r.Frame);
-        raw.sqlite3_bind_text(s, 2, Utf8Words.Protocol(r.IpVersion, r.Protocol));
+        raw.sqlite3_bind_text(s, 2, Words.Utf8Protocol(r.IpVersion, r.Protocol));
         RawStatements.Text(s, 3, r.IpVersion == 0 ? null : _addresses.Utf8(r.Source));
         RawStatements.Int(s, 4, r.HasPorts ? r.SourcePort : null);
         RawStatements.Text(s, 5, r.IpVersion == 0 ? null : _addresses.Utf8(r.Destination));
@@ -95,30 +95,4 @@ internal sealed class RawPacketInsert : IDisposable
         _rows.Dispose();
         _endpoints.Dispose();
     }
-}
-
-/// <summary>
-/// The small integers that stand for a packet's method and reason in `packet_rows`; the `methods` and
-/// `reasons` tables hold their text, and the `packets` view shows the text.
-/// </summary>
-internal static class PacketCodes
-{
-    private static readonly int MethodCount = Enum.GetValues<Method>().Length;
-
-    public static int? Method(Method source, Method destination) =>
-        source == Results.Method.None && destination == Results.Method.None ? null : (int)source * MethodCount + (int)destination;
-
-    public static int? Reason(Reason reason) => reason == Results.Reason.None ? null : (int)reason;
-
-    public static IEnumerable<(int Code, string Text)> Methods() =>
-        from s in Enum.GetValues<Method>()
-        from d in Enum.GetValues<Method>()
-        let code = Method(s, d)
-        where code is not null
-        select (code.Value, MethodText.Of(s, d)!);
-
-    public static IEnumerable<(int Code, string Text)> Reasons() =>
-        from r in Enum.GetValues<Reason>()
-        where r != Results.Reason.None
-        select ((int)r, r.Name()!);
 }

@@ -214,18 +214,3 @@ public sealed class SqliteSink : IAnalysisSink
         }
     }
 }
-
-/// <summary>The `method` column: the source end's rule and the destination end's, "-" for none ("exact/listener", "exact/-").</summary>
-public static class MethodText
-{
-    private static readonly int Count = Enum.GetValues<Method>().Length;
-
-    // Every combination built once: this is written for every packet.
-    private static readonly string?[] Table = Enumerable.Range(0, Count * Count).Select(i =>
-    {
-        Method source = (Method)(i / Count), destination = (Method)(i % Count);
-        return source == Method.None && destination == Method.None ? null : $"{source.Name() ?? "-"}/{destination.Name() ?? "-"}";
-    }).ToArray();
-
-    public static string? Of(Method source, Method destination) => Table[(int)source * Count + (int)destination];
-}

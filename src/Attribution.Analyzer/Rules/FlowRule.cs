@@ -1,0 +1,26 @@
+using Attribution.Analyzer.Results;
+
+namespace Attribution.Analyzer.Rules;
+
+/// <summary>
+/// Flow continuity (`flow`): an end attributed once keeps that owner for every packet of its flow. Inside the
+/// socket's trusted window a packet carries the method that found the socket; outside it (FINs, TIME_WAIT) and
+/// for packets held back until the socket was seen, the method is `flow`.
+/// </summary>
+internal static class FlowRule
+{
+    /// <summary>The end's attribution for a packet at <paramref name="ns"/>.</summary>
+    public static void Apply(in EndResult end, long ns, out int process, out Method method, out Reason reason)
+    {
+        process = end.ProcessId;
+        reason = end.Reason;
+        method = !end.Attributed ? Method.None : end.Covers(ns) ? end.Method : Method.Flow;
+    }
+
+    /// <summary>A row held back while its ends were unknown gets the owners found since, through the flow.</summary>
+    public static void Release(ref PacketRow row, in EndResult senderEnd, in EndResult receiverEnd)
+    {
+        if (row.SourceProcess == 0 && senderEnd.Attributed) (row.SourceProcess, row.SourceMethod, row.SourceReason) = (senderEnd.ProcessId, Method.Flow, Reason.None);
+        if (row.DestinationProcess == 0 && receiverEnd.Attributed) (row.DestinationProcess, row.DestinationMethod, row.DestinationReason) = (receiverEnd.ProcessId, Method.Flow, Reason.None);
+    }
+}

@@ -1,0 +1,49 @@
+using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Kernel;
+using Attribution.Analyzer.Results;
+using Attribution.Core.Sockets;
+
+namespace Attribution.Analyzer.Rules;
+
+/// <summary>
+/// Kernel events (`tcp-event`, `udp-event`): the socket whose events show this tuple at this time. One process
+/// acted on it: that is the owner. Several did (a socket shared after fork, each writing): the end is ambiguous
+/// and they are all listed. Events that name a pid the evidence cannot resolve leave the end unattributed
+/// (owner-not-visible). No event socket at this time: the next rules decide.
+/// </summary>
+internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespaces, HolderRule holders)
+{
+    /// <param name="later">The events show this tuple's socket after <paramref name="ns"/>.</param>
+    public EndResult? Resolve(in ConnKey conn, long ns, ref long nextCheck, out bool later)
+    {
+        later = false;
+        if (index.KernelConnected.Count == 0) return null;
+        var method = conn.Protocol == (byte)TransportProtocol.Tcp ? Method.TcpEvent : Method.UdpEvent;
+        if (!index.KernelConnected.TryGetValue(conn, out var list) &&
+            !(conn.Protocol == (byte)TransportProtocol.Udp && index.KernelConnected.TryGetValue(conn with { Local = Wildcards.Of(conn.Local.IsV4Mapped ? AddressFamilyKind.V4 : AddressFamilyKind.V6) }, out list)))
+            return null;
+        KernelSighting? found = null;
+        bool twice = false;
+        foreach (var k in list)
+        {
+            if (!namespaces.CanHold(k.Sighting.Netns, conn.Local)) continue;
+            if (k.Sighting.Covers(ns))
+            {
+                twice |= found is not null;
+                found = k;
+            }
+            else if (k.Sighting.TrustFrom > ns)
+            {
+                nextCheck = Math.Min(nextCheck, k.Sighting.TrustFrom);
+                later = true;
+            }
+        }
+        if (twice) return EndResult.Unattributed(Reason.Ambiguous, nextCheck);
+        if (found is null) return null;
+        // A process the evidence cannot name acted on this socket: whoever the snapshots saw holding it may not be
+        // the one that sent (a child that wrote and exited before being read). Unattributed, never a stand-in.
+        if (found.UnknownActor) return EndResult.Unattributed(Reason.OwnerNotVisible, nextCheck);
+        if (found.SoleOwner) return new EndResult(holders.Choose(found.Sighting), method, Reason.None, found.Sighting, nextCheck);
+        return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
+    }
+}
