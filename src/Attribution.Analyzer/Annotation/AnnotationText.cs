@@ -5,7 +5,6 @@ using Attribution.Analyzer.Output;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
 using Attribution.Core.Linux;
-using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Annotation;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Results;
+using Attribution.Analyzer.Rules;
 using Attribution.Core.Decoding;
 
 namespace Attribution.Analyzer.Annotation;
@@ -141,7 +142,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         bool destinationLocal = r.DestinationProcess != 0 || r.DestinationReason is not (Reason.None or Reason.Remote);
         if (sourceLocal) w = Option(w, OptComment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason));
         if (destinationLocal) w = Option(w, OptComment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason));
-        if (!sourceLocal && !destinationLocal) w = Option(w, OptComment, text.Nobody(packet.IsIp ? Reason.Remote : Reason.NonIp));
+        if (!sourceLocal && !destinationLocal) w = Option(w, OptComment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
         if (darwin != 0)
         {
             Span<byte> v = stackalloc byte[4];

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Attribution.Analyzer.Evidence.Kernel;
 using Attribution.Analyzer.Evidence.Nat;
-using Attribution.Analyzer.Results;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
 

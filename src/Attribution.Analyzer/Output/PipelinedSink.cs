@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Attribution.Analyzer.Evidence;
-using Attribution.Analyzer.Flows;
 using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Output;

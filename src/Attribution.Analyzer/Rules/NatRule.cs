@@ -1,6 +1,5 @@
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Results;
-using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Rules;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Runtime;
 using Attribution.Analyzer.Errors;
-using Attribution.Analyzer.Flows;
 using Attribution.Analyzer.Session;
 using Spectre.Console;
 

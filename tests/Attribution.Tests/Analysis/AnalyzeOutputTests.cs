@@ -1,5 +1,4 @@
 using Attribution.Analyzer.Errors;
-using Attribution.Analyzer.Output.Csv;
 using Attribution.Analyzer.Session;
 using Attribution.Core.Sidecar;
 using Attribution.Tests.Support;

@@ -2,7 +2,6 @@ using System.Text;
 using Attribution.Analyzer.Session;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
-using Attribution.Core.Sockets;
 using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Analysis;

@@ -7,14 +7,9 @@ public static class Published
     {
         get
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (!File.Exists(Path.Combine(dir.FullName, "Attribution.sln"))) continue;
-                var program = Path.Combine(dir.FullName, "dist", "attribution");
-                if (File.Exists(program)) return program;
-                throw new InvalidOperationException($"{program} is missing: run `bash scripts/setup.sh` first (it publishes the single file)");
-            }
-            throw new InvalidOperationException("the repository root (Attribution.sln) was not found above the test assembly");
+            var program = Path.Combine(RepositoryRoot.Path, "dist", "attribution");
+            if (File.Exists(program)) return program;
+            throw new InvalidOperationException($"{program} is missing: run `bash scripts/setup.sh` first (it publishes the single file)");
         }
     }
 

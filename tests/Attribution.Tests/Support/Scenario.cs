@@ -1,4 +1,3 @@
-using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Session;
 using Attribution.Core.Decoding;
 using Attribution.Core.Linux;

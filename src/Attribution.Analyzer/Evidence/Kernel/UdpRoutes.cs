@@ -1,4 +1,3 @@
-using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Evidence.Kernel;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using Attribution.Analyzer.Output.Sqlite;
 using Parquet;
 using Parquet.Schema;
 

@@ -1,4 +1,3 @@
-using Attribution.Analyzer.Output.Sqlite;
 using Attribution.Analyzer.Results;
 using static Attribution.Analyzer.Output.Parquet.ParquetColumns;
 

@@ -1,5 +1,4 @@
 using Attribution.Analyzer.Evidence;
-using Attribution.Analyzer.Output.Sqlite;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using static Attribution.Analyzer.Output.Parquet.ParquetColumns;

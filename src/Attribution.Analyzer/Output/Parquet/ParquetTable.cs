@@ -1,4 +1,3 @@
-using Attribution.Analyzer.Output.Sqlite;
 using Parquet;
 using Parquet.Schema;
 
