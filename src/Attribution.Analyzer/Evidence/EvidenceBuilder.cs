@@ -65,8 +65,13 @@ internal static class EvidenceBuilder
         // snapshots is never read).
         index.SocketAddresses.Learn(index);
         nat.Build(index);
+        if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
         foreach (var entry in index.Processes.All)
+        {
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
+            entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
+            entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
+        }
         index.CaptureStats = stats;
         index.Problems = [.. problems, .. kernel.Problems];
         index.CorruptRecords = corrupt + kernel.Problems.Count;

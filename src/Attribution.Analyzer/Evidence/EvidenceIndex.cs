@@ -41,6 +41,8 @@ internal sealed class EvidenceIndex
     public IReadOnlyList<SidecarProblem> Problems { get; set; } = [];
     public int CorruptRecords { get; set; }
     public ulong RecorderNetns => Header?.RecorderNetns ?? 0;
+    /// <summary>Places processes' start ticks on the packets' clock.</summary>
+    public ProcessClock Clock { get; set; } = new(0, 0, 100);
 
     // One lookup per socket, and a list of one: nearly every key is one socket's (100k sockets indexed at once on a
     // busy host: each key's default list of four was a second allocation per socket).

@@ -15,6 +15,13 @@ public sealed class ProcessTable
         public ProcessRecord? Record { get; set; }
         public long FirstSeen { get; set; } = long.MaxValue;
         public long LastSeen { get; set; } = long.MinValue;
+        /// <summary>When the process began: its fork event's time where recorded, else its start tick on the boot clock (<see cref="ProcessClock"/>).</summary>
+        public long StartNs { get; set; } = long.MinValue;
+        /// <summary>When it exited, as its exit event says; max if the recording did not see it end.</summary>
+        public long ExitNs { get; set; } = long.MaxValue;
+
+        /// <summary>Whether the process existed at <paramref name="ns"/>: no packet is credited to it outside that.</summary>
+        public bool AliveAt(long ns) => StartNs <= ns && ns <= ExitNs;
     }
 
     public ProcessEntry this[int id] => _entries[id];

@@ -113,15 +113,25 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         }
     }
 
-    /// <summary>Asks again for an end whose socket the evidence shows later; true if it is attributed now.</summary>
+    /// <summary>
+    /// Asks again for an end whose socket the evidence shows later, or whose owner's choice ran out (another holder
+    /// started, or the owner exited); true if an end unattributed until now is attributed.
+    /// </summary>
     private bool Recheck(Flow flow, ref EndResult end, long ns, bool sourceEnd)
     {
-        if (end.Attributed || ns < end.NextCheck) return false;
-        end = sourceEnd
-            ? rules.Again(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, ns)
-            : rules.Again(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, ns);
+        if (end.Attributed)
+        {
+            if (ns >= end.ValidUntil) end = FlowRule.Reconsider(end, Again(flow, ns, sourceEnd));
+            return false;
+        }
+        if (ns < end.NextCheck) return false;
+        end = Again(flow, ns, sourceEnd);
         return end.Attributed;
     }
+
+    private EndResult Again(Flow flow, long ns, bool sourceEnd) => sourceEnd
+        ? rules.Again(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, ns)
+        : rules.Again(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, ns);
 
     /// <summary>Rows held back get the owner found since, through the flow.</summary>
     private void ReleasePending(Flow flow)

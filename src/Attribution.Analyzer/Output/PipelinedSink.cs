@@ -103,10 +103,10 @@ internal sealed class PipelinedSink : IAnalysisSink
         _failure?.Throw();
     }
 
-    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    public void WriteProcesses(ProcessTable processes)
     {
         Drain();
-        _inner.WriteProcesses(processes, bootTimeSeconds, clockTicksPerSecond);
+        _inner.WriteProcesses(processes);
     }
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)

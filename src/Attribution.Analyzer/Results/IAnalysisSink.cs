@@ -7,7 +7,7 @@ public interface IAnalysisSink : IDisposable
 {
     void WritePacket(in PacketRow row);
     void WriteFlow(FlowRow flow);
-    void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond);
+    void WriteProcesses(ProcessTable processes);
     void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots);
     void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis);
     /// <summary>Publishes the output atomically under its final name.</summary>

@@ -3,8 +3,13 @@ using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Rules;
 
-/// <summary>The attribution of one end of a flow, and when it is worth asking again if none was found.</summary>
-internal readonly record struct EndResult(int ProcessId, Method Method, Reason Reason, SocketSighting? Sighting, long NextCheck)
+/// <summary>
+/// The attribution of one end of a flow; when it is worth asking again if none was found (<see cref="NextCheck"/>),
+/// and until when the owner found holds (<see cref="ValidUntil"/>: the next start or exit among the socket's
+/// holders, after which another of them may be the one alive and acting).
+/// </summary>
+internal readonly record struct EndResult(int ProcessId, Method Method, Reason Reason, SocketSighting? Sighting, long NextCheck,
+    long ValidUntil = long.MaxValue)
 {
     /// <summary>The socket found, if any: fixed at construction (no `with` can change it), so the copy of its window below holds.</summary>
     public SocketSighting? Sighting { get; } = Sighting;

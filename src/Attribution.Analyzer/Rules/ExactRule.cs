@@ -29,6 +29,6 @@ internal sealed class ExactRule(EvidenceIndex index, NamespaceRule namespaces, H
         }
         if (ambiguous) return EndResult.Unattributed(Reason.Ambiguous, nextCheck);
         if (found is null) return null;
-        return holders.Owned(found, found.Family == AddressFamilyKind.V6 && conn.Local.IsV4Mapped ? Method.ExactV4Mapped : Method.Exact, nextCheck);
+        return holders.Owned(found, found.Family == AddressFamilyKind.V6 && conn.Local.IsV4Mapped ? Method.ExactV4Mapped : Method.Exact, nextCheck, ns);
     }
 }

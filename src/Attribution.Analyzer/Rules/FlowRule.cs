@@ -17,6 +17,13 @@ internal static class FlowRule
         method = !end.Attributed ? Method.None : end.Covers(ns) ? end.Method : Method.Flow;
     }
 
+    /// <summary>
+    /// An attributed end asked again once its owner's choice ran out: the new answer where the rules give one (the
+    /// holder alive and acting now), else the owner found before, for the rest of the flow.
+    /// </summary>
+    public static EndResult Reconsider(in EndResult before, in EndResult now) =>
+        now.Attributed ? now : before with { ValidUntil = long.MaxValue };
+
     /// <summary>A row held back while its ends were unknown gets the owners found since, through the flow.</summary>
     public static void Release(ref PacketRow row, in EndResult senderEnd, in EndResult receiverEnd)
     {

@@ -15,7 +15,7 @@ internal static class ListenerRule
     {
         const byte tcp = (byte)TransportProtocol.Tcp;
         return bound.TryBound(local, port, tcp, ns, ref nextCheck, out var listener) || bound.TryWildcard(local, port, tcp, ns, ref nextCheck, out listener)
-            ? bound.Holders.Owned(listener!, Method.Listener, nextCheck)
+            ? bound.Holders.Owned(listener!, Method.Listener, nextCheck, ns)
             : null;
     }
 

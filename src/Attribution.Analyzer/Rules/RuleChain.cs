@@ -63,11 +63,13 @@ internal sealed class RuleChain
 
         var conn = new ConnKey(protocol, local, localPort, remote, remotePort);
         if (_kernel.Resolve(conn, ns, ref nextCheck, out bool eventsLater) is { } fromEvents) return fromEvents;
-        if (_exact.Resolve(conn, ns, ref nextCheck) is { } exact) return exact;
 
-        // The events show this very socket later (an accepted socket is born at the handshake's last ACK): its
-        // owner is known then, and a listener or bound socket now would only be a stand-in for it.
+        // The events show this very socket later (an accepted socket is born at the handshake's last ACK): the
+        // process that acts on it is known then. A snapshot's listing now (a forking server read between accept()
+        // and its fork, listing the parent as the only holder), a listener or a bound socket would only be a
+        // stand-in for it: the packets wait for the actor.
         if (eventsLater) return EndResult.Unattributed(Reason.SocketNeverSeen, nextCheck);
+        if (_exact.Resolve(conn, ns, ref nextCheck) is { } exact) return exact;
 
         if (protocol == (byte)TransportProtocol.Udp && UdpBoundRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } bound) return bound;
         if (protocol == (byte)TransportProtocol.Tcp && mayBeServer && ListenerRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } listener) return listener;

@@ -60,7 +60,7 @@ public static class AnalyzeSession
         annotation?.AnalysisDone(); // every frame's result is final: the copy finishes while the database commits
 
         var header = evidence.Header;
-        sink.WriteProcesses(evidence.Processes, header?.BootTimeSeconds ?? 0, header?.ClockTicksPerSecond ?? 100);
+        sink.WriteProcesses(evidence.Processes);
         timings?.Mark("rows drained, processes");
         sink.WriteSnapshots(evidence.Snapshots);
         var recording = RecordingIdentities.Of(evidence, replay.Files);

@@ -18,6 +18,7 @@ internal static class SidecarCodec
                 w.Write(h.CaptureFile);
                 w.Write7BitEncodedInt(h.Interfaces.Count);
                 foreach (var i in h.Interfaces) { w.Write7BitEncodedInt(i.Index); w.Write(i.Name); w.Write7BitEncodedInt(i.LinkType); }
+                w.Write(h.RealtimeMinusBoottimeNs);
                 break;
             case ProcessRecord p:
                 WriteKey(w, p.Key);
@@ -101,10 +102,7 @@ internal static class SidecarCodec
     /// <summary>Decodes one payload; returns null for a record type this version does not know (skipped, not an error).</summary>
     public static SidecarRecord? Decode(SidecarRecordType type, BinaryReader r) => type switch
     {
-        SidecarRecordType.Header => new SidecarHeader(
-            r.Read7BitEncodedInt(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(),
-            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadUInt64(),
-            r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt()))),
+        SidecarRecordType.Header => DecodeHeader(r),
         SidecarRecordType.Process => DecodeProcess(r),
         SidecarRecordType.SocketTable => new SocketTableRecord(
             r.ReadUInt64(), (SocketTableKind)r.ReadByte(), r.ReadUInt64(), ReadBytes(r)),
@@ -120,6 +118,17 @@ internal static class SidecarCodec
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
+
+    private static SidecarHeader DecodeHeader(BinaryReader r)
+    {
+        var h = new SidecarHeader(
+            r.Read7BitEncodedInt(), r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString(),
+            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadUInt64(),
+            r.ReadString(), ReadList(r, () => new CaptureInterface(r.Read7BitEncodedInt(), r.ReadString(), r.Read7BitEncodedInt())));
+        // Older recorders ended the header here; newer ones add the clocks' offset (docs/FORMAT.md).
+        if (r.BaseStream.Position == r.BaseStream.Length) return h;
+        return h with { RealtimeMinusBoottimeNs = r.ReadInt64() };
+    }
 
     private static ProcessRecord DecodeProcess(BinaryReader r)
     {

@@ -51,6 +51,12 @@ public sealed record SidecarHeader(
     string CaptureFile,
     IReadOnlyList<CaptureInterface> Interfaces) : SidecarRecord
 {
+    /// <summary>
+    /// CLOCK_REALTIME − CLOCK_BOOTTIME as measured when the recording began: places a process's start tick on the
+    /// packets' clock to the tick. 0 in files from older recorders (then <see cref="BootTimeSeconds"/>, whole seconds).
+    /// </summary>
+    public long RealtimeMinusBoottimeNs { get; init; }
+
     /// <summary>A process start time (ticks since boot) on the packets' clock.</summary>
     public long StartTimeToUnixNanoseconds(ulong startTimeTicks) =>
         BootTimeSeconds * 1_000_000_000L + (long)(startTimeTicks * 1_000_000_000UL / (ulong)Math.Max(1, ClockTicksPerSecond));

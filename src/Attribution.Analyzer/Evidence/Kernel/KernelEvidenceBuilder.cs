@@ -67,6 +67,9 @@ internal sealed class KernelEvidenceBuilder
     public KernelEvidenceFacts? Facts => _sources is null ? null
         : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);
 
+    /// <summary>Each process's fork and exit as the events show them, once <see cref="Build"/> ran with kernel events.</summary>
+    public ProcessLifetimes? Lifetimes { get; private set; }
+
     /// <summary>Builds the kernel sightings into <paramref name="index"/>; <paramref name="records"/> are every process identity read.</summary>
     /// <remarks>Identities the events alone establish (processes gone before the recorder read them) are added to <paramref name="records"/>.</remarks>
     public void Build(EvidenceIndex index, Dictionary<ProcessKey, ProcessRecord> records)
@@ -74,7 +77,9 @@ internal sealed class KernelEvidenceBuilder
         index.Kernel = Facts;
         if (_sources is null) return;
         _processEvents.Sort((a, b) => a.Nanoseconds.CompareTo(b.Nanoseconds));
-        var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header, _sources, records);
+        index.Clock = ProcessClock.For(index.Header, _sources);
+        var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header, _sources, index.Clock, records);
+        Lifetimes = lifetimes;
         foreach (var (key, made) in lifetimes.Synthesized) records.TryAdd(key, made);
         var resolver = new ProcessResolver(index.Processes, lifetimes, records);
         void Emit(ConnKey key, KernelSighting sighting)

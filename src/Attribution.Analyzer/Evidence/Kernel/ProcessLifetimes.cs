@@ -31,7 +31,7 @@ internal sealed class ProcessLifetimes
     private readonly Dictionary<ProcessKey, long> _netnsUnknownFrom = new();
 
     public ProcessLifetimes(IEnumerable<ProcessKey> known, IReadOnlyList<KernelEvent> processEvents, SidecarHeader? header,
-        KernelEventSourcesRecord? sources, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
+        KernelEventSourcesRecord? sources, ProcessClock clock, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
     {
         var forkNs = new Dictionary<ProcessKey, long>();
         var exits = new Dictionary<int, List<(ulong Ticks, long Ns)>>();
@@ -83,8 +83,7 @@ internal sealed class ProcessLifetimes
         }
         foreach (var key in keys)
         {
-            long from = forkNs.TryGetValue(key, out long f) ? f
-                : header?.StartTimeToUnixNanoseconds(key.StartTimeTicks) ?? long.MinValue;
+            long from = forkNs.TryGetValue(key, out long f) ? f : clock.StartNs(key.StartTimeTicks);
             long until = long.MaxValue;
             // Its exit: the one naming its start time, else the first exit of that pid after it began.
             if (exits.TryGetValue(key.Pid, out var ends))
@@ -140,6 +139,15 @@ internal sealed class ProcessLifetimes
         foreach (var life in lives)
             if (life.From <= ns && ns <= life.Until) { key = life.Key; found++; }
         return found == 1;
+    }
+
+    /// <summary>When the identity's process began: its fork event, else its start tick; null if the events never named it.</summary>
+    public long? StartOf(ProcessKey key)
+    {
+        if (_byPid.TryGetValue(key.Pid, out var lives))
+            foreach (var life in lives)
+                if (life.Key == key) return life.From;
+        return null;
     }
 
     /// <summary>When the identity's process ended, as its exit event says; max if not seen ending.</summary>

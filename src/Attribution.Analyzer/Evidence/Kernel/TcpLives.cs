@@ -83,7 +83,7 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
     {
         var actors = life.Data.IsEmpty ? life.Control : life.Data;
         if (!life.HasTuple || actors.IsEmpty) return;
-        var sighting = processes.Sighting(actors, life.Family, life.From, life.Until);
+        var sighting = processes.Sighting(actors, life.Control, life.Family, life.From, life.Until);
         if (sighting is not null) emit(life.Key, sighting);
     }
 }

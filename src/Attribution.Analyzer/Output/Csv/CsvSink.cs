@@ -127,20 +127,21 @@ public sealed class CsvSink : IAnalysisSink
             }
     }
 
-    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    public void WriteProcesses(ProcessTable processes)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
             var container = r is null ? null : ContainerIdentity.FromCgroup(r.Cgroup);
             w.Field(e.Id); w.Field(e.Key.Pid); w.Field((long?)r?.ParentPid);
-            w.Field((bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond)).ToString("F2", CultureInfo.InvariantCulture));
+            w.Time(e.StartNs);
             w.Field((long?)r?.Uid); w.Field(r?.Comm); w.Field(r?.Exe); w.Field(r?.CmdlineText);
             w.Field((ulong?)r?.Netns); w.Field(container?.Id); w.Field(container?.Runtime); w.Field(container?.PodUid);
             w.Time(e.FirstSeen == long.MaxValue ? null : e.FirstSeen);
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
+            w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             w.EndRecord();
         }
         WriteAggregates(processes);

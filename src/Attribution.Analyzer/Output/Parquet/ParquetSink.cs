@@ -116,26 +116,27 @@ public sealed class ParquetSink : IAnalysisSink
         }
     }
 
-    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    public void WriteProcesses(ProcessTable processes)
     {
         ParquetColumn<long> id = Integer("id"), pid = Integer("pid"), ppid = Integer("ppid", true), uid = Integer("uid", true), netns = Integer("netns", true);
-        ParquetColumn<double> start = Real("start_time"), first = Real("first_seen", true), last = Real("last_seen", true);
+        ParquetColumn<double> start = Real("start_time"), first = Real("first_seen", true), last = Real("last_seen", true), exit = Real("exit_time", true);
         ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), exe = Text("exe"), cmdline = Text("cmdline"),
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
-        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw);
+        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit);
         foreach (var e in processes.All)
         {
             var r = e.Record;
             var c = r is null ? null : ContainerIdentity.FromCgroup(r.Cgroup);
             id.Add(e.Id); pid.Add(e.Key.Pid); ppid.Add((long?)r?.ParentPid);
-            start.Add(bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond));
+            start.Add(e.StartNs / 1e9);
             uid.Add((long?)r?.Uid); comm.Add(r?.Comm); exe.Add(r?.Exe); cmdline.Add(r?.CmdlineText);
             netns.Add(r is null ? null : (long)r.Netns); // as SQLite stores it: the inode's bits as a signed 64-bit integer
             container.Add(c?.Id); runtime.Add(c?.Runtime); pod.Add(c?.PodUid);
             first.Time(e.FirstSeen == long.MaxValue ? null : e.FirstSeen);
             last.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             raw.Add(r?.Cmdline); // exact bytes: cmdline is for reading, this for evidence
+            exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             table.EndRow();
         }
         table.Close();

@@ -83,9 +83,9 @@ public sealed class SqliteSink : IAnalysisSink
         }
     }
 
-    public void WriteProcesses(ProcessTable processes, long bootTimeSeconds, int clockTicksPerSecond)
+    public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -94,7 +94,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[0].Value = e.Id;
             p[1].Value = e.Key.Pid;
             p[2].Value = (object?)r?.ParentPid ?? DBNull.Value;
-            p[3].Value = bootTimeSeconds + (double)e.Key.StartTimeTicks / Math.Max(1, clockTicksPerSecond);
+            p[3].Value = e.StartNs / 1e9;
             p[4].Value = (object?)r?.Uid ?? DBNull.Value;
             p[5].Value = (object?)r?.Comm ?? DBNull.Value;
             p[6].Value = (object?)r?.Exe ?? DBNull.Value;
@@ -106,6 +106,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[12].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
+            p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
             insert.ExecuteNonQuery();
         }
     }
