@@ -41,50 +41,26 @@ internal static class CompanionSession
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
-        var created = new List<string>();
-        using var sidecarFile = RecordSession.CreateOwnerOnly(options.SidecarPath, created);
-        var sidecar = new SidecarWriter(sidecarFile);
+        using var sidecarFile = RecordSession.CreateOwnerOnly(options.SidecarPath, []);
         // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
-        sidecar.Write(new SidecarHeader(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
-            host.BootTimeSeconds, host.ClockTicksPerSecond, RealtimeClock.NowNanoseconds(), Environment.ProcessId, host.OwnNetns, "", []));
-
-        var identities = new ProcessIdentities(sidecar);
-        using var kernelEvents = RecordSession.StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
-        using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
-        var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap);
-        scheduler.Start();
-        using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
+        var header = new SidecarHeader(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
+            host.BootTimeSeconds, host.ClockTicksPerSecond, RealtimeClock.NowNanoseconds(), Environment.ProcessId, host.OwnNetns, "", []);
+        using var evidence = EvidenceRecorder.Start(options, host, new SidecarWriter(sidecarFile), header);
         status?.Invoke($"recording snapshots only (no packets) to {options.SidecarPath} " +
                        $"(every {options.Interval.TotalMilliseconds} ms, and kernel events; Ctrl-C to stop)");
-        if (kernelEventsProblem is not null)
-            status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only: " +
-                           $"connections shorter than --interval will not be attributed");
-        if (conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
+        evidence.ReportMissing(status, "recording with /proc snapshots only: connections shorter than --interval will not be attributed");
 
         using var stop = new ManualResetEventSlim(false);
         using var cancelled = cancel.Register(() => stop.Set());
         var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
-        while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+        while (!stop.IsSet && clock.Elapsed < deadline && evidence.Failure is null)
         {
             var wait = deadline == TimeSpan.MaxValue ? options.FlushEvery : deadline - clock.Elapsed;
             stop.Wait(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.FlushEvery ? options.FlushEvery : wait);
         }
 
-        string? writeError = null;
-        void Attempt(Action action)
-        {
-            try { action(); }
-            catch (IOException e) { writeError ??= $"cannot write the output: {e.Message}"; }
-        }
-        Attempt(scheduler.Stop);
-        kernelEvents?.Stop();
-        Attempt(conntrack.Stop);
-        if (conntrack.Unavailable is null) status?.Invoke(conntrack.Summary);
-        Attempt(sidecar.Dispose);
-        return new RecordSummary(0, 0, 0, 0, scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-            "", 0, options.SidecarPath, new FileInfo(options.SidecarPath).Length, clock.Elapsed, taker.UsingSockDiag,
-            writeError ?? scheduler.Failure?.Message,
-            kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
-            SnapshotsOnly: true);
+        var errors = new FirstWriteError();
+        evidence.Stop(errors, status);
+        return evidence.Summarize(options.SidecarPath, clock.Elapsed, errors.Message ?? evidence.Failure?.Message) with { SnapshotsOnly = true };
     }
 }

@@ -3,7 +3,6 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
-using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
 using SharpPcap.LibPcap;
@@ -11,9 +10,10 @@ using SharpPcap.LibPcap;
 namespace Attribution.Recorder;
 
 /// <summary>
-/// One recording: checks privileges and opens the interfaces before any file exists, then starts the
-/// snapshots before the capture (so the first packet already has a snapshot before it), and stops them in
-/// the reverse order with a final snapshot, statistics and flush.
+/// One recording: checks privileges and opens the interfaces before any file exists, then starts the evidence
+/// (<see cref="EvidenceRecorder"/>: kernel events, snapshots, conntrack) before the capture, so the first packet
+/// already has a snapshot before it; and stops in the reverse order: the capture, then the evidence with a final
+/// snapshot, the capture's last statistics written before the sidecar closes.
 /// </summary>
 public sealed class RecordSession
 {
@@ -74,6 +74,7 @@ public sealed class RecordSession
         var first = ring?.Next() ?? new RingFile(0, options.OutputPath, options.SidecarPath);
         bool exclusive = ring is not null && !options.Overwrite; // numbered names: refuse to clobber rather than check first
         FileStream? captureFile = null, sidecarFile = null;
+        EvidenceRecorder? evidence = null;
         try
         {
             captureFile = CreateOwnerOnly(first.CapturePath, created, !exclusive);
@@ -81,11 +82,10 @@ public sealed class RecordSession
             var pcap = NewCaptureWriter(captureFile, first, host);
             var sidecar = new SidecarWriter(sidecarFile);
 
-            SnapshotScheduler? scheduler = null;
             var rotation = ring is null ? null : new CaptureRotation(ring,
                 file => NewCaptureWriter(CreateOwnerOnly(file.CapturePath, [], !exclusive), file, host),
-                file => { ring.CaptureMovedTo(file); scheduler?.Wake(); });
-            var sink = new CaptureSink(pcap, (long ns, in FlowEnds ends) => scheduler?.Trigger(ns, ends), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
+                file => { ring.CaptureMovedTo(file); evidence?.Wake(); });
+            var sink = new CaptureSink(pcap, (long ns, in FlowEnds ends) => evidence?.Trigger(ns, ends), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
             {
                 StartNanoseconds = startNs,
             };
@@ -97,67 +97,46 @@ public sealed class RecordSession
             var header = new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
                 host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
                 Path.GetFileName(first.CapturePath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
-            sidecar.Write(header);
-
-            var identities = new ProcessIdentities(sidecar);
-            // Before the first snapshot, so no process that starts from here on escapes both.
-            using var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
-            using var taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
-            var sidecarRotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, !exclusive);
-            scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap, kernelEvents is null ? null : TriggerBudget.WithKernelEvents()) { BetweenSnapshots = sidecarRotation is null ? null : sidecarRotation.RunPending };
-            scheduler.Start();
-            using var conntrack = Conntrack.ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
+            evidence = EvidenceRecorder.Start(options, host, sidecar, header, ring, !exclusive);
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;
             status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to " +
                            (ring is null ? options.OutputPath : $"a ring buffer {RingFileNames.CaptureGlob(options.OutputPath)} ({RingText(ring.Policy)})") +
                            $" (snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
-            if (kernelEventsProblem is not null)
-                status?.Invoke($"kernel events unavailable ({kernelEventsProblem}); recording with /proc snapshots only");
-            if (conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
+            evidence.ReportMissing(status, "recording with /proc snapshots only");
 
             using var cancelled = cancel.Register(() => stop.Set());
-            string? writeError = null;
-            void Attempt(Action action)
-            {
-                // Once recording, a write failure (disk full) ends the recording but not the shutdown: the
-                // capture threads are still stopped and every file closed, keeping what was written.
-                try { action(); }
-                catch (IOException e) { writeError ??= $"cannot write the output: {e.Message}"; }
-            }
-            Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, scheduler, startNs));
+            var errors = new FirstWriteError();
+            errors.Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, evidence, startNs));
 
             foreach (var source in sources) source.Stop();
-            Attempt(scheduler.Stop);
-            kernelEvents?.Stop(); // after the capture and the final snapshot: their own processes' events are in too
-            Attempt(conntrack.Stop);
-            if (conntrack.Unavailable is null) status?.Invoke(conntrack.Summary);
             CaptureStatsRecord? final = null;
-            Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
-            if (final is not null) Attempt(() => sidecar.Write(final));
-            Attempt(sink.Close);
-            Attempt(sidecar.Dispose);
+            evidence.Stop(errors, status, beforeSidecarCloses: () =>
+            {
+                errors.Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
+                if (final is not null) errors.Attempt(() => sidecar.Write(final));
+                errors.Attempt(sink.Close);
+            });
             var files = ring?.OnDisk ?? [first];
             var last = files[^1];
-            var captureError = writeError ?? scheduler.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
+            var captureError = errors.Message ?? evidence.Failure?.Message ?? sources.Select(s => s.Error).FirstOrDefault(e => e is not null);
             var counters = final?.Interfaces ?? [];
             long captureBytes = new FileInfo(last.CapturePath).Length;
             // The writer's own count is what it handed on; after a failed write only what reached the file counts.
             long written = captureError is null ? sink.TotalPackets : Math.Min(sink.TotalPackets, sink.PacketsWithin(captureBytes));
-            return new RecordSummary(sink.TotalPackets, sink.TotalBytes,
-                (ulong)counters.Sum(i => (decimal)i.Dropped), (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
-                scheduler.TimerSnapshots, scheduler.TriggeredSnapshots, scheduler.TriggerDelays,
-                last.CapturePath, captureBytes, last.SidecarPath, new FileInfo(last.SidecarPath).Length,
-                clock.Elapsed, taker.UsingSockDiag, captureError,
-                kernelEvents is not null, kernelEvents?.EventsWritten ?? 0, kernelEvents?.Lost ?? 0, kernelEvents?.Failure ?? kernelEventsProblem,
-                PacketsWritten: written, ReceivedByFilter: (ulong)counters.Sum(i => (decimal)i.Received))
+            return evidence.Summarize(last.SidecarPath, clock.Elapsed, captureError) with
             {
+                Packets = sink.TotalPackets, Bytes = sink.TotalBytes,
+                KernelDrops = (ulong)counters.Sum(i => (decimal)i.Dropped), InterfaceDrops = (ulong)counters.Sum(i => (decimal)i.InterfaceDropped),
+                CapturePath = last.CapturePath, CaptureBytes = captureBytes,
+                PacketsWritten = written, ReceivedByFilter = (ulong)counters.Sum(i => (decimal)i.Received),
                 RingFiles = ring is null ? null : files.Select(f => new RecordedFile(f.CapturePath, SizeOf(f.CapturePath), f.SidecarPath, SizeOf(f.SidecarPath))).ToList(),
                 FilesWritten = sink.FilesClosed + 1,
             };
         }
         finally
         {
+            evidence?.Dispose();
             if (!started)
             {
                 // Nothing half-written: a recording that could not start leaves no files behind. Once packets
@@ -182,31 +161,17 @@ public sealed class RecordSession
         p.Files is int files ? $"keeping the newest {files}" : "keeping all",
     }.Where(x => x is not null));
 
-    /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
-    internal static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
-    {
-        problem = null;
-        if (!options.KernelEvents) return null;
-        KernelEventSource? source;
-        try { source = KernelEventSource.TryStart(options.ProcRoot, sidecar, identities, out problem); }
-        catch (Exception e) when (e is not IOException) { problem = e.Message; return null; } // never a reason not to record
-        if (source is null) return null;
-        try { sidecar.Write(source.Sources); }
-        catch { source.Dispose(); throw; } // the sidecar cannot be written: the session fails, and no event thread outlives it
-        return source;
-    }
-
     /// <summary>
     /// Flushes every FlushEvery (half a second), writes statistics every few and moves a ring buffer on when its
     /// file is due by age, until a stop, the deadline or a failure.
     /// </summary>
     private static void WaitForEnd(RecordOptions options, Stopwatch clock, ManualResetEventSlim stop, CaptureSink sink,
-        SidecarWriter sidecar, List<CaptureSource> sources, SnapshotScheduler scheduler, long startNs)
+        SidecarWriter sidecar, List<CaptureSource> sources, EvidenceRecorder evidence, long startNs)
     {
         var deadline = options.Duration is { } d ? clock.Elapsed + d : TimeSpan.MaxValue;
         var nextStats = clock.Elapsed + options.StatsEvery;
         var untilRotation = sink.RotateIfDue(RealtimeClock.NowNanoseconds());
-        while (!stop.IsSet && clock.Elapsed < deadline && scheduler.Failure is null)
+        while (!stop.IsSet && clock.Elapsed < deadline && evidence.Failure is null)
         {
             var wait = Min(options.FlushEvery, deadline - clock.Elapsed);
             if (untilRotation is { } due) wait = Min(wait, due);

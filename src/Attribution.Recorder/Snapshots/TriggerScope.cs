@@ -4,8 +4,8 @@ namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
 /// Which namespaces a snapshot triggered by new flows has to read (docs/RECORDING.md, Partial triggered snapshots):
-/// those whose addresses the flows' packets carry. A whole snapshot of a busy host with containers took 15–30 ms, and
-/// a connection of a few milliseconds was over before it: one or two namespaces take a few. The flows' local ends
+/// those whose addresses the flows' packets carry. A whole snapshot of a busy host with containers can outlast a
+/// connection of a few milliseconds; reading one or two namespaces is much quicker. The flows' local ends
 /// are in namespaces that own their addresses (loopback traffic the capture sees is its own namespace's), so an
 /// address with no known owner is a remote peer's, or one a namespace gained since its addresses were last read: a
 /// namespace met for the first time is read too, found by the pid walk, but an address added to a known namespace
@@ -16,7 +16,7 @@ internal sealed class TriggerScope(ulong ownNetns)
 {
     // Every process's namespace as the last whole scan found it, and new pids as partial scans placed them: a
     // partial scan reads the namespace links of processes started since, and of all only when a socket's owner is
-    // missing (SnapshotTaker.TakePartial says why).
+    // missing (PartialSnapshot says why).
     private readonly Dictionary<int, ulong> _netnsOfPid = new();
     private readonly HashSet<int> _inWholeScan = new();
     private readonly HashSet<ulong> _known = new();

@@ -1,0 +1,125 @@
+using Attribution.Core.Sidecar;
+using Attribution.Recorder.Conntrack;
+using Attribution.Recorder.KernelEvents;
+using Attribution.Recorder.Rotation;
+using Attribution.Recorder.Snapshots;
+
+namespace Attribution.Recorder;
+
+/// <summary>
+/// What a recording writes to its sidecar: the kernel events, the socket snapshots and conntrack, started and stopped
+/// in the one order that leaves no gap. `record` adds the capture around it; `record --snapshots-only` is it alone.
+/// </summary>
+internal sealed class EvidenceRecorder : IDisposable
+{
+    private readonly SidecarWriter _sidecar;
+    private readonly KernelEventSource? _kernelEvents;
+    private readonly string? _kernelEventsProblem;
+    private readonly SnapshotTaker _taker;
+    private readonly SnapshotScheduler _scheduler;
+    private readonly ConntrackRecorder _conntrack;
+
+    private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack)
+    {
+        (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
+        (_taker, _scheduler, _conntrack) = (taker, scheduler, conntrack);
+    }
+
+    /// <summary>
+    /// Writes the header, starts the kernel events (before the first snapshot, so no process that starts from here on
+    /// escapes both), takes the initial snapshot and starts the snapshot thread, then conntrack: the caller's capture,
+    /// started after, has a snapshot and a conntrack table before its first packet. With a ring buffer, the sidecar
+    /// moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread).
+    /// </summary>
+    public static EvidenceRecorder Start(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
+        RingBuffer? ring = null, bool overwrite = true)
+    {
+        sidecar.Write(header);
+        var identities = new ProcessIdentities(sidecar);
+        var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
+        SnapshotTaker? taker = null;
+        try
+        {
+            taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
+            var rotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, overwrite);
+            // With kernel events, they name short connections' processes: triggered snapshots live within a CPU budget.
+            var budget = kernelEvents is null ? null : TriggerBudget.WithKernelEvents();
+            var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap, budget)
+            {
+                BetweenSnapshots = rotation is null ? null : rotation.RunPending,
+            };
+            scheduler.Start();
+            var conntrack = ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
+            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack);
+        }
+        catch
+        {
+            taker?.Dispose();
+            kernelEvents?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
+    private static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
+    {
+        problem = null;
+        if (!options.KernelEvents) return null;
+        KernelEventSource? source;
+        try { source = KernelEventSource.TryStart(options.ProcRoot, sidecar, identities, out problem); }
+        catch (Exception e) when (e is not IOException) { problem = e.Message; return null; } // never a reason not to record
+        if (source is null) return null;
+        try { sidecar.Write(source.Sources); }
+        catch { source.Dispose(); throw; } // the sidecar cannot be written: the session fails, and no event thread outlives it
+        return source;
+    }
+
+    /// <summary>Why the snapshots stopped early (the sidecar cannot be written), or null.</summary>
+    public Exception? Failure => _scheduler.Failure;
+
+    /// <summary>A new flow met by a capture thread: a snapshot as soon as possible. Cheap, allocation-free.</summary>
+    public void Trigger(long packetNanoseconds, in FlowEnds flow) => _scheduler.Trigger(packetNanoseconds, flow);
+
+    /// <summary>A ring buffer's capture moved on: the snapshot thread opens the new file's sidecar.</summary>
+    public void Wake() => _scheduler.Wake();
+
+    /// <summary>Says at start what is not recorded: kernel events (and what that costs, <paramref name="withoutKernelEvents"/>), conntrack.</summary>
+    public void ReportMissing(Action<string>? status, string withoutKernelEvents)
+    {
+        if (_kernelEventsProblem is not null) status?.Invoke($"kernel events unavailable ({_kernelEventsProblem}); {withoutKernelEvents}");
+        if (_conntrack.Unavailable is { } noConntrack) status?.Invoke(noConntrack);
+    }
+
+    /// <summary>
+    /// Stops in the one order that keeps each source's last records (what triggers snapshots, a capture, is stopped
+    /// before): the final snapshot; the kernel events, whose last drain holds the events of the capture's and the final
+    /// snapshot's own processes; conntrack's last batch and dump; then <paramref name="beforeSidecarCloses"/> (a capture
+    /// writes its final statistics and closes its file); then the sidecar is closed.
+    /// </summary>
+    public void Stop(FirstWriteError errors, Action<string>? status, Action? beforeSidecarCloses = null)
+    {
+        errors.Attempt(_scheduler.Stop);
+        _kernelEvents?.Stop();
+        errors.Attempt(_conntrack.Stop);
+        if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
+        beforeSidecarCloses?.Invoke();
+        errors.Attempt(_sidecar.Dispose);
+    }
+
+    /// <summary>
+    /// The summary of what it recorded, with no capture: <paramref name="sidecarPath"/> is the last sidecar written;
+    /// a capture adds its own part.
+    /// </summary>
+    public RecordSummary Summarize(string sidecarPath, TimeSpan elapsed, string? error) =>
+        new(0, 0, 0, 0, _scheduler.TimerSnapshots, _scheduler.TriggeredSnapshots, _scheduler.TriggerDelays,
+            "", 0, sidecarPath, new FileInfo(sidecarPath).Length, elapsed, _taker.UsingSockDiag, error,
+            _kernelEvents is not null, _kernelEvents?.EventsWritten ?? 0, _kernelEvents?.Lost ?? 0, _kernelEvents?.Failure ?? _kernelEventsProblem);
+
+    public void Dispose()
+    {
+        _conntrack.Dispose();
+        _taker.Dispose();
+        _kernelEvents?.Dispose();
+    }
+}

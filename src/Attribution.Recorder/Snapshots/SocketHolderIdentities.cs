@@ -1,0 +1,47 @@
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Recorder.Snapshots;
+
+/// <summary>
+/// The identities of the processes that hold sockets: each written once per sidecar file, before the first snapshot
+/// that names its process, and kept while it holds sockets, so a ring buffer's next file can have it again without
+/// reading /proc a second time.
+/// </summary>
+internal sealed class SocketHolderIdentities(ProcessScanner scanner, SidecarWriter writer, ProcessIdentities written)
+{
+    private Dictionary<ProcessKey, ProcessRecord> _kept = new();
+
+    /// <summary>The identities of the socket holders a scan found that this file does not have yet.</summary>
+    public void WriteNew(ProcessScan scan, long seenNanoseconds)
+    {
+        foreach (var key in scan.Sockets.Keys)
+        {
+            if (written.Contains(key)) continue;
+            var identity = scanner.ReadIdentity(key, scan.NetnsOf[key], seenNanoseconds);
+            if (identity is null) continue; // exited since the scan; its sockets still count for this snapshot
+            written.Add(key, writer.Write(identity));
+            _kept[key] = identity;
+        }
+    }
+
+    /// <summary>After a whole scan: only the current socket holders' identities are kept (pruned once they are well outnumbered).</summary>
+    public void KeepOnlyHoldersOf(ProcessScan scan)
+    {
+        if (_kept.Count > 2 * scan.Sockets.Count + 64)
+            _kept = _kept.Where(e => scan.Sockets.ContainsKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+    }
+
+    /// <summary>
+    /// Writes the identity of <paramref name="key"/> again, into <paramref name="into"/>: the one kept, else read now
+    /// (written by the kernel event thread, it was not kept here); nothing if the process has gone since (its
+    /// sockets stay listed).
+    /// </summary>
+    public void WriteAgain(ProcessKey key, ulong netns, long seenNanoseconds, SidecarWriter into)
+    {
+        var identity = _kept.GetValueOrDefault(key) ?? scanner.ReadIdentity(key, netns, seenNanoseconds);
+        if (identity is null) return;
+        _kept[key] = identity;
+        int generation = into.Write(identity);
+        if (ReferenceEquals(into, writer)) written.Add(key, generation);
+    }
+}
