@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Attribution.Core.CaptureFiles;
 
 namespace Attribution.Analyzer.Input;
 
@@ -13,9 +14,6 @@ namespace Attribution.Analyzer.Input;
 /// </summary>
 public sealed class CaptureFileReader : IDisposable
 {
-    private const uint SectionHeader = 0x0A0D0D0A, InterfaceDescription = 1, ObsoletePacket = 2, SimplePacket = 3,
-        InterfaceStatistics = 5, EnhancedPacket = 6;
-    private const uint PcapMicro = 0xA1B2C3D4, PcapNano = 0xA1B23C4D;
     private const int MaxBlock = 64 * 1024 * 1024;
 
     private readonly HashingStream _stream;
@@ -77,20 +75,18 @@ public sealed class CaptureFileReader : IDisposable
         uint le = BinaryPrimitives.ReadUInt32LittleEndian(magic);
         if (Compression(magic) is { } packer)
             throw new InvalidDataException($"{Path}: the file is {packer}-compressed; decompress it first, then analyze the result (offset 0)");
-        if (le == SectionHeader)
+        if (le == PcapNgBlockType.SectionHeader)
         {
             _pcapng = true;
             _pendingSectionHeader = true; // its type word is consumed; the loop reads the rest
             return;
         }
-        _bigEndian = le is 0xD4C3B2A1 or 0x4D3CB2A1;
-        uint value = _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(magic) : le;
-        if (value is not (PcapMicro or PcapNano))
-            throw new InvalidDataException($"{Path}: not a pcapng or pcap file (magic 0x{le:X8} at offset 0)");
-        _pcapUnits = value == PcapNano ? 1_000_000_000 : 1_000_000;
+        if (!PcapMagic.IsPcap(le)) throw new InvalidDataException($"{Path}: not a pcapng or pcap file (magic 0x{le:X8} at offset 0)");
+        _bigEndian = le is PcapMagic.SwappedMicroseconds or PcapMagic.SwappedNanoseconds;
+        _pcapUnits = le is PcapMagic.Nanoseconds or PcapMagic.SwappedNanoseconds ? 1_000_000_000 : 1_000_000;
         Span<byte> rest = stackalloc byte[20];
         if (!TryFill(rest)) throw new InvalidDataException($"{Path}: file ends inside the pcap header (offset 4)");
-        int linkType = (int)(U32(rest[16..]) & 0x0FFF_FFFF); // the upper bits may carry FCS information
+        int linkType = (int)(U32(rest[16..]) & PcapMagic.LinkTypeBits);
         _interfaces.Add(new CaptureInterfaceInfo(0, linkType, null, _pcapUnits, 0));
     }
 
@@ -142,7 +138,7 @@ public sealed class CaptureFileReader : IDisposable
                 // The first block's type word was read with the file magic.
                 _pendingSectionHeader = false;
                 offset -= 4;
-                BinaryPrimitives.WriteUInt32LittleEndian(head, SectionHeader);
+                BinaryPrimitives.WriteUInt32LittleEndian(head, PcapNgBlockType.SectionHeader);
                 if (Fill(head[4..]) < 4) return Stop(offset, "file ends inside a block header");
             }
             else
@@ -153,8 +149,8 @@ public sealed class CaptureFileReader : IDisposable
             }
             // In the section's byte order; the section header's own type reads the same either way.
             uint type = U32(head);
-            if (type == SectionHeader && !ReadSectionHeader(offset, head)) return false;
-            if (type == SectionHeader) continue;
+            if (type == PcapNgBlockType.SectionHeader && !ReadSectionHeader(offset, head)) return false;
+            if (type == PcapNgBlockType.SectionHeader) continue;
             uint total = U32(head[4..]);
             if (total < 12 || total % 4 != 0 || total > MaxBlock) return Stop(offset, $"damaged block (length {total})");
             int body = (int)total - 8;
@@ -164,19 +160,19 @@ public sealed class CaptureFileReader : IDisposable
             if (U32(_block.AsSpan(body - 4)) != total) return Stop(offset, "block lengths disagree (damaged block)");
             switch (type)
             {
-                case InterfaceDescription when b.Length >= 8:
+                case PcapNgBlockType.InterfaceDescription when b.Length >= 8:
                     AddInterface(offset, b);
                     break;
-                case EnhancedPacket or ObsoletePacket:
+                case PcapNgBlockType.EnhancedPacket or PcapNgBlockType.ObsoletePacket:
                     if (TryPacket(offset, type, b, out frame)) return true;
                     break;
-                case SimplePacket:
+                case PcapNgBlockType.SimplePacket:
                     if (TrySimplePacket(offset, b, out frame)) return true;
                     break;
-                case InterfaceStatistics when b.Length >= 12:
+                case PcapNgBlockType.InterfaceStatistics when b.Length >= 12:
                     ReadStatistics(offset, b);
                     break;
-                case InterfaceDescription or InterfaceStatistics:
+                case PcapNgBlockType.InterfaceDescription or PcapNgBlockType.InterfaceStatistics:
                     Warnings.Add("short-block", offset, $"block of type {type} too short ({total} bytes); skipped");
                     break;
             }
@@ -195,7 +191,7 @@ public sealed class CaptureFileReader : IDisposable
             Warnings.Add("short-packet", offset, $"packet block too short ({b.Length + 12} bytes); skipped");
             return false;
         }
-        uint id = type == EnhancedPacket ? U32(b) : U16(b);
+        uint id = type == PcapNgBlockType.EnhancedPacket ? U32(b) : U16(b);
         uint captured = U32(b[12..]);
         if (id >= (uint)_interfaces.Count)
         {
@@ -255,8 +251,8 @@ public sealed class CaptureFileReader : IDisposable
     {
         Span<byte> bom = stackalloc byte[4];
         if (Fill(bom) < 4) return Stop(offset, "file ends inside a section header");
-        _bigEndian = BinaryPrimitives.ReadUInt32LittleEndian(bom) != 0x1A2B3C4D;
-        if (_bigEndian && BinaryPrimitives.ReadUInt32BigEndian(bom) != 0x1A2B3C4D) return Stop(offset, "section header with an unknown byte-order mark");
+        _bigEndian = BinaryPrimitives.ReadUInt32LittleEndian(bom) != PcapNgSection.ByteOrderMagic;
+        if (_bigEndian && BinaryPrimitives.ReadUInt32BigEndian(bom) != PcapNgSection.ByteOrderMagic) return Stop(offset, "section header with an unknown byte-order mark");
         uint total = U32(head[4..]);
         if (total < 28 || total % 4 != 0 || total > MaxBlock) return Stop(offset, $"damaged section header (length {total})");
         EnsureBlock((int)total);
@@ -265,7 +261,7 @@ public sealed class CaptureFileReader : IDisposable
         if (U32(_block.AsSpan(rest - 4)) != total) return Stop(offset, "section header lengths disagree (damaged block)");
         // Only version 1.0 (and the 1.2 some old tools wrote) exists; a later major version may lay blocks out differently.
         ushort major = U16(_block), minor = U16(_block.AsSpan(2));
-        if (major != 1 || minor > 2) return Stop(offset, $"pcapng version {major}.{minor} is not supported (only 1.0); the section is not read");
+        if (major != PcapNgSection.MajorVersion || minor > 2) return Stop(offset, $"pcapng version {major}.{minor} is not supported (only 1.0); the section is not read");
         Options(offset, 24, _block.AsSpan(12, rest - 16)); // checked for overruns; nothing in them is needed
         _interfaces.Clear();
         return true;
@@ -279,9 +275,9 @@ public sealed class CaptureFileReader : IDisposable
         string? name = null;
         foreach (var (code, value) in Options(offset, 16, b[8..]))
         {
-            if (code == 9 && value.Length >= 1) units = TimestampResolution(offset, value[0]);
-            else if (code == 14 && value.Length >= 8) offsetSeconds = (long)U64(value);
-            else if (code == 2) name = System.Text.Encoding.UTF8.GetString(value);
+            if (code == PcapNgOption.IfTsResol && value.Length >= 1) units = TimestampResolution(offset, value[0]);
+            else if (code == PcapNgOption.IfTsOffset && value.Length >= 8) offsetSeconds = (long)U64(value);
+            else if (code == PcapNgOption.IfName) name = System.Text.Encoding.UTF8.GetString(value);
         }
         _interfaces.Add(new CaptureInterfaceInfo(_interfaces.Count, linkType, name, units, offsetSeconds, snaplen));
     }
@@ -312,9 +308,9 @@ public sealed class CaptureFileReader : IDisposable
         foreach (var (code, value) in Options(offset, 20, b[12..]))
         {
             if (value.Length < 8) continue;
-            if (code == 5) dropped = U64(value);      // isb_ifdrop
-            else if (code == 4) received = U64(value); // isb_ifrecv
-            else if (code == 6) received ??= U64(value); // isb_filteraccept
+            if (code == PcapNgOption.IsbIfDrop) dropped = U64(value);
+            else if (code == PcapNgOption.IsbIfRecv) received = U64(value);
+            else if (code == PcapNgOption.IsbFilterAccept) received ??= U64(value);
         }
         _counters[id] = new InterfaceCounters(id, dropped, received);
     }
@@ -331,7 +327,7 @@ public sealed class CaptureFileReader : IDisposable
         while (options.Length >= 4)
         {
             ushort code = U16(options), length = U16(options[2..]);
-            if (code == 0) break;
+            if (code == PcapNgOption.EndOfOptions) break;
             if (options.Length < 4 + length)
             {
                 Warnings.Add("option-overrun", blockOffset + at,
