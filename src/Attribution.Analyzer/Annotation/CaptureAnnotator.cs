@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Rules;
+using Attribution.Core.CaptureFiles;
 using Attribution.Core.Decoding;
 
 namespace Attribution.Analyzer.Annotation;
@@ -16,12 +17,6 @@ namespace Attribution.Analyzer.Annotation;
 /// </summary>
 internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
 {
-    private const uint SectionHeader = 0x0A0D0D0A, InterfaceDescription = 1, ObsoletePacket = 2, SimplePacket = 3, EnhancedPacket = 6;
-    /// <summary>Apple's (legacy) Darwin process event block: a pid and its name (Wireshark: wiretap/pcapng-darwin-custom.c).</summary>
-    internal const uint DarwinProcessEvent = 0x80000001;
-    /// <summary>Packet block option: the index, in file order, of the Darwin process event block of the process.</summary>
-    internal const ushort DarwinProcessIndex = 0x8001;
-    private const ushort OptComment = 1, IfDescription = 3, IfTsresol = 9, DarwinProcessName = 2;
     private const int MaxBlock = 64 * 1024 * 1024;
 
     private readonly Dictionary<int, uint> _darwinIndex = new();
@@ -41,7 +36,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         _output = output;
         Span<byte> magic = stackalloc byte[4];
         if (input.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4) return;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == SectionHeader) Pcapng(input);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(magic) == PcapNgBlockType.SectionHeader) Pcapng(input);
         else Pcap(input, magic);
     }
 
@@ -51,15 +46,15 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         bool first = true;
         while (true)
         {
-            if (first) { BinaryPrimitives.WriteUInt32LittleEndian(head, SectionHeader); if (!Fill(input, head[4..])) return; first = false; }
+            if (first) { BinaryPrimitives.WriteUInt32LittleEndian(head, PcapNgBlockType.SectionHeader); if (!Fill(input, head[4..])) return; first = false; }
             else if (!Fill(input, head)) return;
             uint type = BinaryPrimitives.ReadUInt32LittleEndian(head);
             int bodyStart = 0;
-            if (type == SectionHeader)
+            if (type == PcapNgBlockType.SectionHeader)
             {
                 Ensure(ref _in, 4);
                 if (!Fill(input, _in.AsSpan(0, 4))) return;
-                _big = BinaryPrimitives.ReadUInt32LittleEndian(_in) != 0x1A2B3C4D;
+                _big = BinaryPrimitives.ReadUInt32LittleEndian(_in) != PcapNgSection.ByteOrderMagic;
                 bodyStart = 4;
                 _linkTypes.Clear();
             }
@@ -73,22 +68,22 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
             var b = _in.AsSpan(0, body - 4);
             switch (type)
             {
-                case SectionHeader:
-                    Copy(SectionHeader, b, littleType: true);
+                case PcapNgBlockType.SectionHeader:
+                    Copy(PcapNgBlockType.SectionHeader, b, littleType: true);
                     break;
-                case InterfaceDescription when b.Length >= 8:
+                case PcapNgBlockType.InterfaceDescription when b.Length >= 8:
                     _linkTypes.Add(U16(b));
                     Interface(b);
                     break;
-                case EnhancedPacket or ObsoletePacket:
+                case PcapNgBlockType.EnhancedPacket or PcapNgBlockType.ObsoletePacket:
                     Packet(type, b);
                     break;
-                case SimplePacket:
+                case PcapNgBlockType.SimplePacket:
                     // No options, no timestamp: counted as the reader counts it, copied as it is.
                     if (b.Length >= 4 && _linkTypes.Count > 0 && Keep(++_frame)) { Copy(type, b); Written++; }
                     break;
                 default:
-                    if (selection is null || type != DarwinProcessEvent) Copy(type, b);
+                    if (selection is null || type != PcapNgBlockType.DarwinProcessEvent) Copy(type, b);
                     break;
             }
         }
@@ -101,17 +96,17 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
     private void Interface(ReadOnlySpan<byte> b)
     {
         var end = Options(b, 8);
-        if (interfaceDescription is null || end is null) { Copy(InterfaceDescription, b); return; }
-        var w = Block(InterfaceDescription, b[..8]);
+        if (interfaceDescription is null || end is null) { Copy(PcapNgBlockType.InterfaceDescription, b); return; }
+        var w = Block(PcapNgBlockType.InterfaceDescription, b[..8]);
         string description = interfaceDescription;
         for (int at = 8; at < end.Value;)
         {
             ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
-            if (code == IfDescription) description = System.Text.Encoding.UTF8.GetString(b.Slice(at + 4, length)) + "; " + interfaceDescription;
+            if (code == PcapNgOption.IfDescription) description = System.Text.Encoding.UTF8.GetString(b.Slice(at + 4, length)) + "; " + interfaceDescription;
             else w = Option(w, code, b.Slice(at + 4, length));
             at += 4 + ((length + 3) & ~3);
         }
-        w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(description));
+        w = Option(w, PcapNgOption.IfDescription, System.Text.Encoding.UTF8.GetBytes(description));
         Finish(w);
     }
 
@@ -119,7 +114,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
     {
         // The reader skips these (not frames): copied as they are.
         if (b.Length < 20) { if (selection is null && !filtered) Copy(type, b); return; }
-        uint id = type == EnhancedPacket ? U32(b) : U16(b);
+        uint id = type == PcapNgBlockType.EnhancedPacket ? U32(b) : U16(b);
         uint captured = U32(b[12..]);
         if (id >= (uint)_linkTypes.Count || captured > b.Length - 20) { if (selection is null && !filtered) Copy(type, b); return; }
         long frame = ++_frame;
@@ -140,14 +135,14 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         var w = Block(type, kept);
         bool sourceLocal = r.SourceProcess != 0 || r.SourceReason is not (Reason.None or Reason.Remote);
         bool destinationLocal = r.DestinationProcess != 0 || r.DestinationReason is not (Reason.None or Reason.Remote);
-        if (sourceLocal) w = Option(w, OptComment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason));
-        if (destinationLocal) w = Option(w, OptComment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason));
-        if (!sourceLocal && !destinationLocal) w = Option(w, OptComment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
+        if (sourceLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason));
+        if (destinationLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason));
+        if (!sourceLocal && !destinationLocal) w = Option(w, PcapNgOption.Comment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
         if (darwin != 0)
         {
             Span<byte> v = stackalloc byte[4];
             W32(v, index);
-            w = Option(w, DarwinProcessIndex, v);
+            w = Option(w, PcapNgOption.EpbDarwinProcessIndex, v);
         }
         Finish(w);
         Written++;
@@ -162,9 +157,9 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         var p = processes[process];
         Span<byte> pid = stackalloc byte[4];
         W32(pid, (uint)p.Key.Pid);
-        var w = Block(DarwinProcessEvent, pid);
+        var w = Block(PcapNgBlockType.DarwinProcessEvent, pid);
         var name = System.Text.Encoding.UTF8.GetBytes(p.Record?.Comm is { Length: > 0 } c ? c : "?");
-        w = Option(w, DarwinProcessName, name);
+        w = Option(w, PcapNgOption.DarwinProcessName, name);
         Finish(w);
         return index;
     }
@@ -172,27 +167,27 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
     private void Pcap(Stream input, ReadOnlySpan<byte> magic)
     {
         uint le = BinaryPrimitives.ReadUInt32LittleEndian(magic);
-        bool swapped = le is 0xD4C3B2A1 or 0x4D3CB2A1;
+        bool swapped = le is PcapMagic.SwappedMicroseconds or PcapMagic.SwappedNanoseconds;
         uint value = swapped ? BinaryPrimitives.ReadUInt32BigEndian(magic) : le;
-        bool nano = value == 0xA1B23C4D;
+        bool nano = value == PcapMagic.Nanoseconds;
         Span<byte> header = stackalloc byte[20];
         if (!Fill(input, header)) return;
         uint P32(ReadOnlySpan<byte> s) => swapped ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
-        int linkType = (int)(P32(header[16..]) & 0x0FFF_FFFF);
+        int linkType = (int)(P32(header[16..]) & PcapMagic.LinkTypeBits);
         uint snaplen = P32(header[12..]);
         _big = false;
         // One little-endian section, one interface with the file's link type, snaplen and resolution.
         Span<byte> shb = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, 0x1A2B3C4D);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb[4..], 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(shb, PcapNgSection.ByteOrderMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(shb[4..], PcapNgSection.MajorVersion);
         BinaryPrimitives.WriteInt64LittleEndian(shb[8..], -1);
-        Finish(Block(SectionHeader, shb));
+        Finish(Block(PcapNgBlockType.SectionHeader, shb));
         Span<byte> idb = stackalloc byte[8];
         BinaryPrimitives.WriteUInt16LittleEndian(idb, (ushort)linkType);
         BinaryPrimitives.WriteUInt32LittleEndian(idb[4..], snaplen);
-        var w = Block(InterfaceDescription, idb);
-        if (nano) w = Option(w, IfTsresol, [9]);
-        if (interfaceDescription is not null) w = Option(w, IfDescription, System.Text.Encoding.UTF8.GetBytes(interfaceDescription));
+        var w = Block(PcapNgBlockType.InterfaceDescription, idb);
+        if (nano) w = Option(w, PcapNgOption.IfTsResol, [PcapNgOption.TsResolNanoseconds]);
+        if (interfaceDescription is not null) w = Option(w, PcapNgOption.IfDescription, System.Text.Encoding.UTF8.GetBytes(interfaceDescription));
         Finish(w);
 
         Span<byte> record = stackalloc byte[16];
@@ -215,7 +210,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)units);
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], captured);
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], original);
-            Annotated(EnhancedPacket, _in.AsSpan(0, 20 + padded), linkType, data, result);
+            Annotated(PcapNgBlockType.EnhancedPacket, _in.AsSpan(0, 20 + padded), linkType, data, result);
         }
     }
 
@@ -226,7 +221,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         while (b.Length - at >= 4)
         {
             ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
-            if (code == 0) return at;
+            if (code == PcapNgOption.EndOfOptions) return at;
             if (b.Length - at - 4 < length) return null;
             at += 4 + ((length + 3) & ~3);
         }
@@ -237,7 +232,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
     private int Block(uint type, ReadOnlySpan<byte> body)
     {
         Ensure(ref _out, body.Length + 8 + 64 * 1024);
-        if (type == SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(_out, type); else W32(_out, type);
+        if (type == PcapNgBlockType.SectionHeader) BinaryPrimitives.WriteUInt32LittleEndian(_out, type); else W32(_out, type);
         body.CopyTo(_out.AsSpan(8));
         return 8 + body.Length;
     }

@@ -88,7 +88,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         flow.Bytes += row.Length;
         row.FlowId = flow.Id;
         row.Reverse = !forward;
-        if (packet.Protocol == (byte)TransportProtocol.Tcp && !packet.LaterFragment)
+        if (packet.Protocol == IpProtocol.Tcp && !packet.LaterFragment)
         {
             if ((packet.TcpFlags & DecodedPacket.TcpRst) != 0) flow.Reset = true;
             if ((packet.TcpFlags & DecodedPacket.TcpFin) != 0) { if (forward) flow.FinFromSource = true; else flow.FinFromDestination = true; }
@@ -164,7 +164,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     }
 
     private bool Expired(Flow flow, long ns) =>
-        ns - flow.LastNs > (flow.Closed ? timeouts.ClosedNs : flow.Protocol == (byte)TransportProtocol.Udp ? timeouts.UdpNs : timeouts.TcpNs);
+        ns - flow.LastNs > (flow.Closed ? timeouts.ClosedNs : flow.Protocol == IpProtocol.Udp ? timeouts.UdpNs : timeouts.TcpNs);
 
     private void End(FlowKey key, Flow flow)
     {

@@ -1,4 +1,5 @@
 using Attribution.Analyzer.Errors;
+using Attribution.Core.CaptureFiles;
 
 namespace Attribution.Analyzer.Input;
 
@@ -52,7 +53,7 @@ public static class CaptureSet
             Span<byte> magic = stackalloc byte[4];
             if (file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4) return false;
             uint le = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(magic);
-            return le is 0x0A0D0D0A or 0xA1B2C3D4 or 0xD4C3B2A1 or 0xA1B23C4D or 0x4D3CB2A1 || magic[0] == 0x1F;
+            return le == PcapNgBlockType.SectionHeader || PcapMagic.IsPcap(le) || magic[0] == 0x1F;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; } // to be reported when read
     }

@@ -21,9 +21,9 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
     {
         later = false;
         if (index.KernelConnected.Count == 0) return null;
-        var method = conn.Protocol == (byte)TransportProtocol.Tcp ? Method.TcpEvent : Method.UdpEvent;
+        var method = conn.Protocol == IpProtocol.Tcp ? Method.TcpEvent : Method.UdpEvent;
         if (!index.KernelConnected.TryGetValue(conn, out var list) &&
-            !(conn.Protocol == (byte)TransportProtocol.Udp && index.KernelConnected.TryGetValue(conn with { Local = Wildcards.Of(conn.Local.IsV4Mapped ? AddressFamilyKind.V4 : AddressFamilyKind.V6) }, out list)))
+            !(conn.Protocol == IpProtocol.Udp && index.KernelConnected.TryGetValue(conn with { Local = Wildcards.Of(conn.Local.IsV4Mapped ? AddressFamilyKind.V4 : AddressFamilyKind.V6) }, out list)))
             return null;
         KernelSighting? found = null;
         bool twice = false;

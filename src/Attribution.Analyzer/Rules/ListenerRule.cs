@@ -13,7 +13,7 @@ internal static class ListenerRule
 {
     public static EndResult? Resolve(BoundSockets bound, IpAddr local, ushort port, long ns, ref long nextCheck)
     {
-        const byte tcp = (byte)TransportProtocol.Tcp;
+        const byte tcp = IpProtocol.Tcp;
         return bound.TryBound(local, port, tcp, ns, ref nextCheck, out var listener) || bound.TryWildcard(local, port, tcp, ns, ref nextCheck, out listener)
             ? bound.Holders.Owned(listener!, Method.Listener, nextCheck, ns)
             : null;
@@ -25,7 +25,7 @@ internal static class ListenerRule
     /// </summary>
     public static bool MayServe(in DecodedPacket first, bool sourceEnd)
     {
-        if (first.Protocol != (byte)TransportProtocol.Tcp) return true;
+        if (first.Protocol != IpProtocol.Tcp) return true;
         bool syn = (first.TcpFlags & DecodedPacket.TcpSyn) != 0, ack = (first.TcpFlags & DecodedPacket.TcpAck) != 0;
         return !syn || (sourceEnd ? ack : !ack);
     }

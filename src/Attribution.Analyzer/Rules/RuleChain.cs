@@ -71,8 +71,8 @@ internal sealed class RuleChain
         if (eventsLater) return EndResult.Unattributed(Reason.SocketNeverSeen, nextCheck);
         if (_exact.Resolve(conn, ns, ref nextCheck) is { } exact) return exact;
 
-        if (protocol == (byte)TransportProtocol.Udp && UdpBoundRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } bound) return bound;
-        if (protocol == (byte)TransportProtocol.Tcp && mayBeServer && ListenerRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } listener) return listener;
+        if (protocol == IpProtocol.Udp && UdpBoundRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } bound) return bound;
+        if (protocol == IpProtocol.Tcp && mayBeServer && ListenerRule.Resolve(_bound, local, localPort, ns, ref nextCheck) is { } listener) return listener;
 
         return EndResult.Unattributed(_index.Orphaned.Contains(conn) ? Reason.TimeWait : Reason.SocketNeverSeen, nextCheck);
     }

@@ -11,7 +11,7 @@ internal static class UdpBoundRule
 {
     public static EndResult? Resolve(BoundSockets bound, IpAddr local, ushort port, long ns, ref long nextCheck)
     {
-        const byte udp = (byte)TransportProtocol.Udp;
+        const byte udp = IpProtocol.Udp;
         if (bound.TryBound(local, port, udp, ns, ref nextCheck, out var socket)) return bound.Holders.Owned(socket!, Method.UdpBound, nextCheck, ns);
         if (bound.TryWildcard(local, port, udp, ns, ref nextCheck, out var wild)) return bound.Holders.Owned(wild!, Method.UdpWildcard, nextCheck, ns);
         return null;

@@ -5,6 +5,7 @@ using System.Text;
 using Attribution.Core.KernelEvents;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
 using Attribution.Core.Time;
 
 namespace Attribution.Cli.Commands;
@@ -16,9 +17,6 @@ namespace Attribution.Cli.Commands;
 /// </summary>
 public sealed class KernelEventText
 {
-    private static readonly string[] TcpStates =
-        ["?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"];
-
     private readonly Dictionary<int, (string Name, TracepointFormat Format)> _tracepoints = new();
 
     public void Add(KernelEventSourcesRecord sources)
@@ -69,7 +67,7 @@ public sealed class KernelEventText
         line.Append(Escape(t.Name));
         foreach (var f in t.Format.Fields.OrderBy(f => f.Offset))
         {
-            if (f.Name.StartsWith("common_", StringComparison.Ordinal) && f.Name != "common_flags") continue;
+            if (f.Name.StartsWith(Tracepoints.Common.Prefix, StringComparison.Ordinal) && f.Name != Tracepoints.Common.Flags) continue;
             if (f.Offset + f.Size > raw.Length) continue;
             line.Append(' ').Append(Escape(f.Name)).Append('=').Append(Value(f, raw.Slice(f.Offset, f.Size)));
         }
@@ -90,8 +88,9 @@ public sealed class KernelEventText
             _ => 0,
         };
         if (bytes.Length is not (1 or 2 or 4 or 8)) return Convert.ToHexString(bytes);
-        if (f.Name == "common_flags") return "0x" + value.ToString("x2", CultureInfo.InvariantCulture);
-        if (f.Name is "oldstate" or "newstate" && value > 0 && value < TcpStates.Length) return $"{TcpStates[value]}";
+        if (f.Name == Tracepoints.Common.Flags) return "0x" + value.ToString("x2", CultureInfo.InvariantCulture);
+        // TCP state fields, matched by name (inet_sock_set_state's): the kernel's state names read better than numbers.
+        if (f.Name is Tracepoints.InetSockSetState.OldState or Tracepoints.InetSockSetState.NewState && TcpStateNames.TryKernelName(value, out var state)) return state;
         return value.ToString(CultureInfo.InvariantCulture);
     }
 

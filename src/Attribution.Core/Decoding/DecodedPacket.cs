@@ -9,7 +9,7 @@ namespace Attribution.Core.Decoding;
 public struct DecodedPacket
 {
     public byte IpVersion;      // 0 for a non-IP packet
-    public byte Protocol;       // IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...)
+    public byte Protocol;       // IP protocol number (IpProtocol)
     public IpAddr Source;
     public IpAddr Destination;
     public ushort SourcePort;
@@ -23,12 +23,12 @@ public struct DecodedPacket
     public const byte TcpFin = 0x01, TcpSyn = 0x02, TcpRst = 0x04, TcpAck = 0x10;
 
     public readonly bool IsIp => IpVersion != 0;
-    public readonly bool HasPorts => (Protocol == (byte)TransportProtocol.Tcp || Protocol == (byte)TransportProtocol.Udp) && !LaterFragment;
+    public readonly bool HasPorts => (Protocol == IpProtocol.Tcp || Protocol == IpProtocol.Udp) && !LaterFragment;
     public readonly bool IsFragment => LaterFragment || MoreFragments;
 
     /// <summary>ICMP errors (destination unreachable, time exceeded, ...) are written by the kernel, not by a process.</summary>
     public readonly bool IsIcmpError =>
-        (Protocol == 1 && IcmpType is 3 or 4 or 5 or 11 or 12) || (Protocol == 58 && IcmpType is >= 1 and <= 4);
+        (Protocol == IpProtocol.Icmp && IcmpType is 3 or 4 or 5 or 11 or 12) || (Protocol == IpProtocol.IcmpV6 && IcmpType is >= 1 and <= 4);
 
-    public readonly bool IsTcpOpening => Protocol == (byte)TransportProtocol.Tcp && (TcpFlags & (TcpSyn | TcpAck)) == TcpSyn;
+    public readonly bool IsTcpOpening => Protocol == IpProtocol.Tcp && (TcpFlags & (TcpSyn | TcpAck)) == TcpSyn;
 }

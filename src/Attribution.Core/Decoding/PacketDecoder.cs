@@ -126,11 +126,11 @@ public static class PacketDecoder
 
     private static void DecodeTransport(ReadOnlySpan<byte> transport, ref DecodedPacket packet)
     {
-        if (packet.Protocol is 1 or 58 && !transport.IsEmpty) packet.IcmpType = transport[0];
-        if (packet.Protocol is not ((byte)TransportProtocol.Tcp or (byte)TransportProtocol.Udp)) return;
+        if (packet.Protocol is IpProtocol.Icmp or IpProtocol.IcmpV6 && !transport.IsEmpty) packet.IcmpType = transport[0];
+        if (packet.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp)) return;
         if (transport.Length < 4) return;
         packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(transport);
         packet.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(transport[2..]);
-        if (packet.Protocol == (byte)TransportProtocol.Tcp && transport.Length >= 14) packet.TcpFlags = transport[13];
+        if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 14) packet.TcpFlags = transport[13];
     }
 }

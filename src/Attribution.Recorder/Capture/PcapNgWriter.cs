@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Attribution.Core.CaptureFiles;
 
 namespace Attribution.Recorder.Capture;
 
@@ -11,14 +12,6 @@ namespace Attribution.Recorder.Capture;
 /// </summary>
 public sealed class PcapNgWriter : IDisposable
 {
-    private const uint SectionHeaderType = 0x0A0D0D0A, InterfaceDescriptionType = 1, InterfaceStatisticsType = 5, EnhancedPacketType = 6;
-    private const uint ByteOrderMagic = 0x1A2B3C4D;
-    private const ushort OptComment = 1;
-    private const ushort ShbHardware = 2, ShbOs = 3, ShbUserAppl = 4;
-    private const ushort IfName = 2, IfDescription = 3, IfTsResol = 9;
-    private const ushort IsbStartTime = 2, IsbEndTime = 3, IsbIfDrop = 5, IsbFilterAccept = 6, IsbOsDrop = 7, IsbUsrDeliv = 8;
-    private const byte NanosecondResolution = 9;
-
     private readonly Stream _stream;
     private int _interfaces;
     private long _offset;            // bytes handed to the stream: the file offset after the last block
@@ -30,14 +23,14 @@ public sealed class PcapNgWriter : IDisposable
     {
         _stream = stream;
         var options = new OptionBuilder();
-        if (comment is not null) options.Add(OptComment, comment);
-        options.Add(ShbHardware, hardware).Add(ShbOs, os).Add(ShbUserAppl, application);
+        if (comment is not null) options.Add(PcapNgOption.Comment, comment);
+        options.Add(PcapNgOption.ShbHardware, hardware).Add(PcapNgOption.ShbOs, os).Add(PcapNgOption.ShbUserAppl, application);
         Span<byte> fixedPart = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, ByteOrderMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], 1);
-        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[6..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, PcapNgSection.ByteOrderMagic);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[4..], PcapNgSection.MajorVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[6..], PcapNgSection.MinorVersion);
         BinaryPrimitives.WriteInt64LittleEndian(fixedPart[8..], -1); // section length unknown: we stream
-        WriteBlock(SectionHeaderType, fixedPart, default, options.Build());
+        WriteBlock(PcapNgBlockType.SectionHeader, fixedPart, default, options.Build());
     }
 
     /// <summary>Bytes written so far (handed to the stream): the file's size once flushed.</summary>
@@ -46,14 +39,14 @@ public sealed class PcapNgWriter : IDisposable
     /// <summary>Adds an interface; packets refer to it by the returned id (0, 1, ... in order of addition).</summary>
     public int AddInterface(string name, int linkType, int snaplen, string? description = null)
     {
-        var options = new OptionBuilder().Add(IfName, name);
-        if (description is not null) options.Add(IfDescription, description);
-        options.Add(IfTsResol, [NanosecondResolution]);
+        var options = new OptionBuilder().Add(PcapNgOption.IfName, name);
+        if (description is not null) options.Add(PcapNgOption.IfDescription, description);
+        options.Add(PcapNgOption.IfTsResol, [PcapNgOption.TsResolNanoseconds]);
         Span<byte> fixedPart = stackalloc byte[8];
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart, (ushort)linkType);
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[2..], 0);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)snaplen);
-        WriteBlock(InterfaceDescriptionType, fixedPart, default, options.Build());
+        WriteBlock(PcapNgBlockType.InterfaceDescription, fixedPart, default, options.Build());
         return _interfaces++;
     }
 
@@ -66,7 +59,7 @@ public sealed class PcapNgWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)timestampNanoseconds);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], (uint)data.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], originalLength);
-        WriteBlock(EnhancedPacketType, fixedPart, data, default);
+        WriteBlock(PcapNgBlockType.EnhancedPacket, fixedPart, data, default);
         if (_unflushed == _unflushedEnds.Length) Array.Resize(ref _unflushedEnds, _unflushed * 2);
         _unflushedEnds[_unflushed++] = _offset;
     }
@@ -92,17 +85,17 @@ public sealed class PcapNgWriter : IDisposable
         ulong received, ulong kernelDropped, ulong interfaceDropped, ulong delivered)
     {
         var options = new OptionBuilder()
-            .Add(IsbStartTime, Timestamp(startNanoseconds))
-            .Add(IsbEndTime, Timestamp(timestampNanoseconds))
-            .Add(IsbIfDrop, BitConverter.GetBytes(kernelDropped + interfaceDropped))
-            .Add(IsbFilterAccept, BitConverter.GetBytes(received))
-            .Add(IsbOsDrop, BitConverter.GetBytes(kernelDropped))
-            .Add(IsbUsrDeliv, BitConverter.GetBytes(delivered));
+            .Add(PcapNgOption.IsbStartTime, Timestamp(startNanoseconds))
+            .Add(PcapNgOption.IsbEndTime, Timestamp(timestampNanoseconds))
+            .Add(PcapNgOption.IsbIfDrop, BitConverter.GetBytes(kernelDropped + interfaceDropped))
+            .Add(PcapNgOption.IsbFilterAccept, BitConverter.GetBytes(received))
+            .Add(PcapNgOption.IsbOsDrop, BitConverter.GetBytes(kernelDropped))
+            .Add(PcapNgOption.IsbUsrDeliv, BitConverter.GetBytes(delivered));
         Span<byte> fixedPart = stackalloc byte[12];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, (uint)interfaceId);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)((ulong)timestampNanoseconds >> 32));
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)timestampNanoseconds);
-        WriteBlock(InterfaceStatisticsType, fixedPart, default, options.Build());
+        WriteBlock(PcapNgBlockType.InterfaceStatistics, fixedPart, default, options.Build());
     }
 
     private static byte[] Timestamp(long nanoseconds)

@@ -32,26 +32,26 @@ internal sealed class OpenTracepoint
         Spec = spec;
         Format = format;
         FormatText = text;
-        CommonFlags = format.Get("common_flags");
+        CommonFlags = format.Get(Tracepoints.Common.Flags);
         switch (spec.Role)
         {
             case TracepointRole.StateChange:
-                Socket = format.Get("skaddr");
-                OldState = format.Get("oldstate");
-                NewState = format.Get("newstate");
-                if (format.TryGet("saddr_v6", out var local) && local.Size == 16) LocalV6 = local;
+                Socket = format.Get(Tracepoints.InetSockSetState.Socket);
+                OldState = format.Get(Tracepoints.InetSockSetState.OldState);
+                NewState = format.Get(Tracepoints.InetSockSetState.NewState);
+                if (format.TryGet(Tracepoints.InetSockSetState.SourceV6, out var local) && local.Size == 16) LocalV6 = local;
                 break;
             case TracepointRole.SocketIo:
-                Socket = format.Get("sk");
-                Ret = format.Get("ret");
-                Protocol = format.Get("protocol");
+                Socket = format.Get(Tracepoints.SockLength.Socket);
+                Ret = format.Get(Tracepoints.SockLength.Ret);
+                Protocol = format.Get(Tracepoints.SockLength.Protocol);
                 break;
             case TracepointRole.RouteLookup:
-                Protocol = format.Get("proto");
-                Source = format.Get("src");
-                Destination = format.Get("dst");
-                SourcePort = format.Get("sport");
-                DestinationPort = format.Get("dport");
+                Protocol = format.Get(Tracepoints.FibLookup.Protocol);
+                Source = format.Get(Tracepoints.FibLookup.Source);
+                Destination = format.Get(Tracepoints.FibLookup.Destination);
+                SourcePort = format.Get(Tracepoints.FibLookup.SourcePort);
+                DestinationPort = format.Get(Tracepoints.FibLookup.DestinationPort);
                 break;
         }
     }

@@ -1,3 +1,6 @@
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sockets;
+
 namespace Attribution.Recorder.KernelEvents;
 
 /// <summary>
@@ -11,11 +14,8 @@ namespace Attribution.Recorder.KernelEvents;
 /// </summary>
 internal sealed class SampleFilter
 {
-    // common_flags bits (TRACE_FLAG_HARDIRQ, TRACE_FLAG_SOFTIRQ, TRACE_FLAG_NMI in kernel/trace/trace.h).
-    private const byte InterruptContext = 0x08 | 0x10 | 0x40;
     private const long Window = 1_000_000_000;
     private const int MaxRemembered = 65536;
-    private const ulong TcpClose = 7, TcpSynRecv = 3; // include/net/tcp_states.h
 
     private readonly record struct SocketKey(ulong Socket, int Tgid);
     private readonly record struct TupleKey(int Tgid, byte Protocol, UInt128 Source, ushort SourcePort, UInt128 Destination, ushort DestinationPort);
@@ -27,7 +27,7 @@ internal sealed class SampleFilter
     public long Dropped { get; private set; }
 
     public static bool InProcessContext(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw) =>
-        ((byte)OpenTracepoint.Read(raw, tracepoint.CommonFlags) & InterruptContext) == 0;
+        TraceContextFlags.InProcessContext((byte)OpenTracepoint.Read(raw, tracepoint.CommonFlags));
 
     public bool Keep(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
@@ -45,7 +45,7 @@ internal sealed class SampleFilter
     /// <summary>Always keeps a state change; one that makes a socket (connect, listen, a handshake's child) starts its dedup anew.</summary>
     public bool NoteBirth(OpenTracepoint tp, ReadOnlySpan<byte> raw, long ns)
     {
-        if (OpenTracepoint.Read(raw, tp.OldState) == TcpClose || OpenTracepoint.Read(raw, tp.NewState) == TcpSynRecv)
+        if (TcpSocketBirth.IsBirth(OpenTracepoint.Read(raw, tp.OldState), OpenTracepoint.Read(raw, tp.NewState)))
         {
             if (_born.Count >= MaxRemembered) _born.Clear();
             _born[OpenTracepoint.Read(raw, tp.Socket)] = ns;
@@ -56,7 +56,7 @@ internal sealed class SampleFilter
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
         // The kernel filter normally did these two already; they are repeated for kernels that refused it.
-        if (OpenTracepoint.Read(raw, tp.Protocol) != 6 || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
+        if (OpenTracepoint.Read(raw, tp.Protocol) != IpProtocol.Tcp || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
         ulong socket = OpenTracepoint.Read(raw, tp.Socket);
         long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
         return FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
@@ -65,7 +65,7 @@ internal sealed class SampleFilter
     private bool KeepRouteLookup(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
         byte protocol = (byte)OpenTracepoint.Read(raw, tp.Protocol);
-        if (protocol != 17) return false;
+        if (protocol != IpProtocol.Udp) return false;
         var key = new TupleKey(tgid, protocol,
             OpenTracepoint.ReadAddress(raw, tp.Source), (ushort)OpenTracepoint.Read(raw, tp.SourcePort),
             OpenTracepoint.ReadAddress(raw, tp.Destination), (ushort)OpenTracepoint.Read(raw, tp.DestinationPort));

@@ -1,3 +1,7 @@
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sockets;
+using static System.FormattableString;
+
 namespace Attribution.Recorder.KernelEvents;
 
 /// <summary>What the recorder does with a tracepoint's samples.</summary>
@@ -34,18 +38,23 @@ internal static class TracepointCatalog
 {
     public static readonly TracepointSpec[] All =
     [
-        new("sock:inet_sock_set_state", TracepointRole.StateChange, []),
+        new(Tracepoints.InetSockSetState.Name, TracepointRole.StateChange, []),
         // sock_send_length/sock_recv_length (Linux 6.3+) fire for every socket call: only TCP (UDP is covered
         // by the route lookups) and, where the kernel accepts it, only calls that moved data.
-        new("sock:sock_send_length", TracepointRole.SocketIo, ["protocol == 6 && ret > 0", "protocol == 6"]),
-        new("sock:sock_recv_length", TracepointRole.SocketIo, ["protocol == 6 && ret > 0", "protocol == 6"]),
+        new(Tracepoints.SockLength.SendName, TracepointRole.SocketIo, [TcpThatMovedData, OnlyTcp]),
+        new(Tracepoints.SockLength.ReceiveName, TracepointRole.SocketIo, [TcpThatMovedData, OnlyTcp]),
         // In connect()/sendto() of a UDP socket the route lookup runs in the caller's context with the full
         // tuple; TCP's lookups are left out (inet_sock_set_state says more about TCP).
-        new("fib:fib_table_lookup", TracepointRole.RouteLookup, ["proto == 17"]),
-        new("fib6:fib6_table_lookup", TracepointRole.RouteLookup, ["proto == 17"]),
+        new(Tracepoints.FibLookup.V4Name, TracepointRole.RouteLookup, [OnlyUdpRoutes]),
+        new(Tracepoints.FibLookup.V6Name, TracepointRole.RouteLookup, [OnlyUdpRoutes]),
         // The leader's fork and comm records do not count toward wakeup_events; these tracepoints fire at the same
         // moments and do. Without them the reader polls every few milliseconds to catch a 20 ms process.
-        new("sched:sched_process_fork", TracepointRole.Wake, []),
-        new("sched:sched_process_exec", TracepointRole.Wake, []),
+        new(Tracepoints.SchedProcess.ForkName, TracepointRole.Wake, []),
+        new(Tracepoints.SchedProcess.ExecName, TracepointRole.Wake, []),
     ];
+
+    // Kernel filter expressions (tracefs filter syntax), spelled with the fields' and protocols' own names.
+    private static string OnlyTcp => Invariant($"{Tracepoints.SockLength.Protocol} == {IpProtocol.Tcp}");
+    private static string TcpThatMovedData => Invariant($"{OnlyTcp} && {Tracepoints.SockLength.Ret} > 0");
+    private static string OnlyUdpRoutes => Invariant($"{Tracepoints.FibLookup.Protocol} == {IpProtocol.Udp}");
 }

@@ -15,7 +15,7 @@ namespace Attribution.Recorder.Snapshots;
 internal sealed unsafe class SockDiagClient : IDisposable
 {
     private const ushort NlmFRequest = 0x1, NlmFDump = 0x300;
-    private const byte AfInet = 2, AfInet6 = 10, IpProtoTcp = 6, IpProtoUdp = 17;
+    private const byte AfInet = 2, AfInet6 = 10;
     private const int RequestLength = 16 + 56; // nlmsghdr + inet_diag_req_v2
     private const int CompatRequestLength = 16 + 60; // nlmsghdr + struct inet_diag_req (the request before v2)
 
@@ -36,7 +36,7 @@ internal sealed unsafe class SockDiagClient : IDisposable
     public bool TryDump(SocketTableKind kind, MemoryStream scratch)
     {
         byte family = kind.Family() == AddressFamilyKind.V6 ? AfInet6 : AfInet;
-        byte protocol = kind.Protocol() == TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
+        byte protocol = kind.Protocol() == TransportProtocol.Tcp ? IpProtocol.Tcp : IpProtocol.Udp;
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[RequestLength];
         DumpHeader(request, SockDiagParser.SockDiagByFamily, sequence);
@@ -97,7 +97,7 @@ internal sealed unsafe class SockDiagClient : IDisposable
         Span<byte> request = stackalloc byte[RequestLength];
         Header(request, SockDiagParser.SockDiagByFamily, NlmFRequest, sequence);
         request[16] = v4 ? AfInet : AfInet6;
-        request[17] = protocol == TransportProtocol.Tcp ? IpProtoTcp : IpProtoUdp;
+        request[17] = protocol == TransportProtocol.Tcp ? IpProtocol.Tcp : IpProtocol.Udp;
         BinaryPrimitives.WriteUInt32LittleEndian(request[20..], 0xFFFF_FFFF);
         // inet_diag_sockid. TCP's lookup takes the source as the local end (as a dump lists it); UDP's passes the
         // source to the receive path's lookup as the packet's source, the remote end (udp_dump_one; checked by

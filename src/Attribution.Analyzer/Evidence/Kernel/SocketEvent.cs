@@ -31,9 +31,3 @@ internal readonly record struct SocketEvent(
     ushort LocalPort,
     IpAddr Remote,
     ushort RemotePort);
-
-/// <summary>TCP states as the kernel numbers them (include/net/tcp_states.h).</summary>
-internal static class KernelTcpState
-{
-    public const byte Established = 1, SynSent = 2, SynRecv = 3, FinWait1 = 4, TimeWait = 6, Close = 7, CloseWait = 8, LastAck = 9, Listen = 10, NewSynRecv = 12;
-}

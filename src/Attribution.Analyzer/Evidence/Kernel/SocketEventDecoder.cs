@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
 using Attribution.Core.KernelEvents;
 using Attribution.Core.Sockets;
+using DataFields = Attribution.Core.KernelEvents.Tracepoints.SockLength;
+using RouteFields = Attribution.Core.KernelEvents.Tracepoints.FibLookup;
+using StateFields = Attribution.Core.KernelEvents.Tracepoints.InetSockSetState;
 
 namespace Attribution.Analyzer.Evidence.Kernel;
 
@@ -11,8 +14,6 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// </summary>
 internal sealed class SocketEventDecoder
 {
-    // trace_flag_type in kernel/trace/trace.h: the sample ran in an interrupt, not in a process's own call.
-    private const byte HardIrq = 0x08, SoftIrq = 0x10, Nmi = 0x40;
     private const ushort AfInet = 2;
 
     private readonly Dictionary<int, Func<KernelEvent, SocketEvent?>> _byId = new();
@@ -29,10 +30,10 @@ internal sealed class SocketEventDecoder
             catch (Exception e) when (e is InvalidDataException or FormatException) { continue; }
             var decode = source.Name switch
             {
-                "sock:inet_sock_set_state" => StateChange(format),
-                "sock:sock_send_length" or "sock:sock_recv_length" => Data(format),
-                "fib:fib_table_lookup" => Route(format, v6: false),
-                "fib6:fib6_table_lookup" => Route(format, v6: true),
+                Tracepoints.InetSockSetState.Name => StateChange(format),
+                Tracepoints.SockLength.SendName or Tracepoints.SockLength.ReceiveName => Data(format),
+                Tracepoints.FibLookup.V4Name => Route(format, v6: false),
+                Tracepoints.FibLookup.V6Name => Route(format, v6: true),
                 _ => null,
             };
             if (decode is null) continue;
@@ -52,13 +53,17 @@ internal sealed class SocketEventDecoder
         return true;
     }
 
-    private static bool InProcess(ReadOnlySpan<byte> raw) => (raw[2] & (HardIrq | SoftIrq | Nmi)) == 0;
+    // common_flags is the byte after common_type in every record (struct trace_entry).
+    private static bool InProcess(ReadOnlySpan<byte> raw) => TraceContextFlags.InProcessContext(raw[2]);
 
     private static Func<KernelEvent, SocketEvent?>? StateChange(TracepointFormat f)
     {
-        if (!Has(f, "skaddr", "oldstate", "newstate", "sport", "dport", "family", "protocol", "saddr", "daddr", "saddr_v6", "daddr_v6")) return null;
-        var (sk, old, @new, sport, dport, family, protocol) = (f.Get("skaddr"), f.Get("oldstate"), f.Get("newstate"), f.Get("sport"), f.Get("dport"), f.Get("family"), f.Get("protocol"));
-        var (saddr, daddr, saddr6, daddr6) = (f.Get("saddr"), f.Get("daddr"), f.Get("saddr_v6"), f.Get("daddr_v6"));
+        if (!Has(f, StateFields.Socket, StateFields.OldState, StateFields.NewState, StateFields.SourcePort, StateFields.DestinationPort,
+                StateFields.Family, StateFields.Protocol, StateFields.Source, StateFields.Destination, StateFields.SourceV6, StateFields.DestinationV6)) return null;
+        var (sk, old, @new) = (f.Get(StateFields.Socket), f.Get(StateFields.OldState), f.Get(StateFields.NewState));
+        var (sport, dport, family, protocol) = (f.Get(StateFields.SourcePort), f.Get(StateFields.DestinationPort), f.Get(StateFields.Family), f.Get(StateFields.Protocol));
+        var (saddr, daddr) = (f.Get(StateFields.Source), f.Get(StateFields.Destination));
+        var (saddr6, daddr6) = (f.Get(StateFields.SourceV6), f.Get(StateFields.DestinationV6));
         // The format comes from the sidecar: an address of another size than its family's is not this tracepoint.
         if (saddr.Size != 4 || daddr.Size != 4 || saddr6.Size != 16 || daddr6.Size != 16) return null;
         return e =>
@@ -75,10 +80,10 @@ internal sealed class SocketEventDecoder
 
     private static Func<KernelEvent, SocketEvent?>? Data(TracepointFormat f)
     {
-        if (!Has(f, "sk", "protocol")) return null;
-        var (sk, protocol) = (f.Get("sk"), f.Get("protocol"));
+        if (!Has(f, DataFields.Socket, DataFields.Protocol)) return null;
+        var (sk, protocol) = (f.Get(DataFields.Socket), f.Get(DataFields.Protocol));
         // The length field is "ret" on current kernels; without it every call counts (the recorder keeps only ret > 0 where it can).
-        f.TryGet("ret", out var ret);
+        f.TryGet(DataFields.Ret, out var ret);
         return e =>
         {
             var raw = e.Raw.Span;
@@ -91,8 +96,9 @@ internal sealed class SocketEventDecoder
 
     private static Func<KernelEvent, SocketEvent?>? Route(TracepointFormat f, bool v6)
     {
-        if (!Has(f, "proto", "src", "dst", "sport", "dport", "err")) return null;
-        var (proto, src, dst, sport, dport, err) = (f.Get("proto"), f.Get("src"), f.Get("dst"), f.Get("sport"), f.Get("dport"), f.Get("err"));
+        if (!Has(f, RouteFields.Protocol, RouteFields.Source, RouteFields.Destination, RouteFields.SourcePort, RouteFields.DestinationPort, RouteFields.Error)) return null;
+        var (proto, err) = (f.Get(RouteFields.Protocol), f.Get(RouteFields.Error));
+        var (src, sport, dst, dport) = (f.Get(RouteFields.Source), f.Get(RouteFields.SourcePort), f.Get(RouteFields.Destination), f.Get(RouteFields.DestinationPort));
         if (src.Size != (v6 ? 16 : 4) || dst.Size != src.Size) return null;
         return e =>
         {

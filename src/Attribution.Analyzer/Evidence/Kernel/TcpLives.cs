@@ -16,8 +16,6 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// </summary>
 internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
 {
-    private const byte Tcp = 6;
-
     private sealed class Life
     {
         public long From = long.MinValue, Until = long.MaxValue;
@@ -31,7 +29,7 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
 
     public void Add(in SocketEvent e)
     {
-        if (e.Protocol != Tcp) return;
+        if (e.Protocol != IpProtocol.Tcp) return;
         if (e.Kind == SocketEventKind.Data)
         {
             if (!e.ProcessContext) return;
@@ -41,7 +39,7 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         }
         if (e.Kind != SocketEventKind.StateChange) return;
 
-        bool birth = e.OldState == KernelTcpState.Close || e.NewState == KernelTcpState.SynRecv;
+        bool birth = TcpSocketBirth.IsBirth(e.OldState, e.NewState);
         if (birth && _open.TryGetValue(e.Sock, out var unclosed))
         {
             unclosed.Until = e.Ns;
@@ -59,12 +57,12 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         // At CLOSE -> SYN_SENT the local port is not chosen yet (it is 0); a later transition carries it.
         if (e.LocalPort != 0 && e.RemotePort != 0)
         {
-            current.Key = new ConnKey(Tcp, e.Local, e.LocalPort, e.Remote, e.RemotePort);
+            current.Key = new ConnKey(IpProtocol.Tcp, e.Local, e.LocalPort, e.Remote, e.RemotePort);
             current.Family = e.Family;
             current.HasTuple = true;
         }
         if (e.ProcessContext) current.Control.Add(processes.Resolve(e.Pid, e.Ns));
-        if (e.NewState == KernelTcpState.Close)
+        if (e.NewState == (byte)TcpState.Close)
         {
             current.Until = e.Ns;
             Emit(current);

@@ -11,14 +11,12 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// </summary>
 internal sealed class UdpRoutes(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
 {
-    private const byte Udp = 17;
-
     private readonly Dictionary<ConnKey, (int Process, long From, AddressFamilyKind Family)> _open = new();
 
     public void Add(in SocketEvent e)
     {
-        if (e.Kind != SocketEventKind.Route || e.Protocol != Udp || !e.ProcessContext || e.LocalPort == 0 || e.RemotePort == 0) return;
-        var key = new ConnKey(Udp, e.Local.IsUnspecified ? Wildcards.Of(e.Family) : e.Local, e.LocalPort, e.Remote, e.RemotePort);
+        if (e.Kind != SocketEventKind.Route || e.Protocol != IpProtocol.Udp || !e.ProcessContext || e.LocalPort == 0 || e.RemotePort == 0) return;
+        var key = new ConnKey(IpProtocol.Udp, e.Local.IsUnspecified ? Wildcards.Of(e.Family) : e.Local, e.LocalPort, e.Remote, e.RemotePort);
         int process = processes.Resolve(e.Pid, e.Ns);
         if (_open.TryGetValue(key, out var open))
         {

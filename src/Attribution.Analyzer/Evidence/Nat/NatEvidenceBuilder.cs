@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Evidence.Nat;
 
@@ -59,7 +60,7 @@ internal sealed class NatEvidenceBuilder
     }
 
     /// <summary>Only TCP and UDP have sockets with ports to map to.</summary>
-    private static bool HasPorts(ConntrackEntry e) => e.Original.Protocol is 6 or 17;
+    private static bool HasPorts(ConntrackEntry e) => e.Original.Protocol is IpProtocol.Tcp or IpProtocol.Udp;
 
     public NatEvidenceFacts? Facts(int translated) => _dumps == 0 && _events == 0 && _unavailable is null ? null
         : new NatEvidenceFacts(_unavailable, _dumps, _events, _overruns, translated);

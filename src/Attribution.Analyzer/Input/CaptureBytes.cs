@@ -1,0 +1,38 @@
+using System.Buffers.Binary;
+
+namespace Attribution.Analyzer.Input;
+
+/// <summary>
+/// A capture file read forward: how far reading has come, one buffer reused for every block (a frame's data is a
+/// view into it, valid until the next read), and the byte order the current section's numbers are read in.
+/// </summary>
+internal sealed class CaptureBytes(Stream stream)
+{
+    private byte[] _block = new byte[256 * 1024];
+
+    public long Position { get; private set; }
+
+    /// <summary>Set from the file's magic (pcap) or each section's byte-order mark (pcapng).</summary>
+    public bool BigEndian { get; set; }
+
+    /// <summary>Reads until <paramref name="into"/> is full or the file ends; how many bytes came.</summary>
+    public int Fill(Span<byte> into)
+    {
+        int got = stream.ReadAtLeast(into, into.Length, throwOnEndOfStream: false);
+        Position += got;
+        return got;
+    }
+
+    public bool TryFill(Span<byte> into) => Fill(into) == into.Length;
+
+    /// <summary>The reused buffer, at least <paramref name="length"/> bytes; grown (its content dropped) when too small.</summary>
+    public byte[] Block(int length)
+    {
+        if (_block.Length < length) _block = new byte[Math.Max(length, _block.Length * 2)];
+        return _block;
+    }
+
+    public ushort U16(ReadOnlySpan<byte> b) => BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(b) : BinaryPrimitives.ReadUInt16LittleEndian(b);
+    public uint U32(ReadOnlySpan<byte> b) => BigEndian ? BinaryPrimitives.ReadUInt32BigEndian(b) : BinaryPrimitives.ReadUInt32LittleEndian(b);
+    public ulong U64(ReadOnlySpan<byte> b) => BigEndian ? BinaryPrimitives.ReadUInt64BigEndian(b) : BinaryPrimitives.ReadUInt64LittleEndian(b);
+}

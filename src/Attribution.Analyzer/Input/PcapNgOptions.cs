@@ -1,0 +1,34 @@
+using Attribution.Core.CaptureFiles;
+
+namespace Attribution.Analyzer.Input;
+
+/// <summary>
+/// Walks a pcapng block's options: code, length, value padded to 32 bits, until opt_endofopt or the block's end.
+/// One whose length runs past the block ends the list with a warning: the options before it are kept, the rest
+/// cannot be trusted (a damaged length may hide an if_tsresol, so the times that follow are suspect too).
+/// </summary>
+internal static class PcapNgOptions
+{
+    /// <summary>The options of the block at <paramref name="blockOffset"/>; <paramref name="start"/> is their offset inside the block.</summary>
+    public static List<(ushort Code, byte[] Value)> Read(CaptureBytes bytes, InputWarnings warnings, long blockOffset, int start, ReadOnlySpan<byte> options)
+    {
+        var list = new List<(ushort, byte[])>();
+        int at = start;
+        while (options.Length >= 4)
+        {
+            ushort code = bytes.U16(options), length = bytes.U16(options[2..]);
+            if (code == PcapNgOption.EndOfOptions) break;
+            if (options.Length < 4 + length)
+            {
+                warnings.Add("option-overrun", blockOffset + at,
+                    $"option {code} of the block at offset {blockOffset} has length {length}, past the end of its block; it and any options after it are ignored");
+                break;
+            }
+            list.Add((code, options.Slice(4, length).ToArray()));
+            int step = Math.Min(options.Length, 4 + ((length + 3) & ~3));
+            options = options[step..];
+            at += step;
+        }
+        return list;
+    }
+}
