@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Set-up: installs the system packages Attribution needs (libpcap to capture; tshark, tcpdump, iproute2
-# and sqlite3 for the tests and for checking recordings; nftables for the NAT test, which sets its rules
-# only inside namespaces of its own; clang to link the native program) and publishes the self-contained single-file program
+# Set-up: installs the system packages Attribution needs and publishes the self-contained single-file program
 # dist/attribution for linux-x64, which runs on a host without .NET. It is compiled to native code (NativeAOT,
 # which links with clang) so that nothing waits for a runtime to start or a JIT (docs/PERFORMANCE.md, "Start-up").
+# Packages: libpcap to capture; tshark, tcpdump, iproute2 and sqlite3 for the tests and for checking recordings;
+# nftables for the NAT test, which sets its rules only inside namespaces of its own; clang to link the native
+# program (and, as cc, to build the tests' helper programs); the real software the end-to-end tests run:
+# postgresql (postgres, initdb, pgbench, psql), nginx, apache2-utils (ab) and curl. Where a service manager runs,
+# Debian starts its own PostgreSQL cluster and nginx site on install; the tests use neither (they start their own,
+# inside network namespaces they make).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
