@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Attribution.Analyzer;
+using Attribution.Analyzer.Session;
 using Attribution.Recorder;
 using Attribution.Tests.Support;
 using Xunit.Abstractions;
