@@ -43,8 +43,7 @@ internal static class CompanionSession
         var host = HostInfo.Read(options.ProcRoot);
         using var sidecarFile = RecordSession.CreateOwnerOnly(options.SidecarPath, []);
         // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
-        var header = new SidecarHeader(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
-            host.BootTimeSeconds, host.ClockTicksPerSecond, RealtimeClock.NowNanoseconds(), Environment.ProcessId, host.OwnNetns, "", []);
+        var header = EvidenceRecorder.HeaderFor(host, RealtimeClock.NowNanoseconds(), "", []);
         using var evidence = EvidenceRecorder.Start(options, host, new SidecarWriter(sidecarFile), header);
         status?.Invoke($"recording snapshots only (no packets) to {options.SidecarPath} " +
                        $"(every {options.Interval.TotalMilliseconds} ms, and kernel events; Ctrl-C to stop)");

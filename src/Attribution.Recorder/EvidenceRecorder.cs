@@ -27,6 +27,18 @@ internal sealed class EvidenceRecorder : IDisposable
     }
 
     /// <summary>
+    /// The sidecar's header for a recording that began at <paramref name="startNs"/>: the host, the recorder, the
+    /// capture file and its interfaces (none beside another tool's capture), and the clocks' offset that puts process
+    /// start ticks on the packets' clock.
+    /// </summary>
+    public static SidecarHeader HeaderFor(HostInfo host, long startNs, string captureFile, IReadOnlyList<CaptureInterface> interfaces) =>
+        new(SidecarFraming.FormatVersion, RecordSession.Version, host.Hostname, host.KernelRelease, host.BootId,
+            host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns, captureFile, interfaces)
+        {
+            RealtimeMinusBoottimeNs = Core.Time.RealtimeClock.RealtimeMinusBoottimeNanoseconds(),
+        };
+
+    /// <summary>
     /// Writes the header, starts the kernel events (before the first snapshot, so no process that starts from here on
     /// escapes both), takes the initial snapshot and starts the snapshot thread, then conntrack: the caller's capture,
     /// started after, has a snapshot and a conntrack table before its first packet. With a ring buffer, the sidecar

@@ -94,9 +94,8 @@ public sealed class RecordSession
             // The section header and interfaces reach the file now, not at the first flush a second from now:
             // a recorder killed within its first second leaves a readable capture, not an empty file.
             sink.Flush();
-            var header = new SidecarHeader(SidecarFraming.FormatVersion, Version, host.Hostname, host.KernelRelease, host.BootId,
-                host.BootTimeSeconds, host.ClockTicksPerSecond, startNs, Environment.ProcessId, host.OwnNetns,
-                Path.GetFileName(first.CapturePath), sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
+            var header = EvidenceRecorder.HeaderFor(host, startNs, Path.GetFileName(first.CapturePath),
+                sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
             evidence = EvidenceRecorder.Start(options, host, sidecar, header, ring, !exclusive);
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;

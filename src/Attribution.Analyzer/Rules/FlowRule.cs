@@ -18,16 +18,20 @@ internal static class FlowRule
     }
 
     /// <summary>
-    /// An attributed end asked again once its owner's choice ran out: the new answer where the rules give one (the
-    /// holder alive and acting now), else the owner found before, for the rest of the flow.
+    /// An attributed end asked again once its owner's choice ran out (another holder acted, started or exited): the
+    /// new answer where the rules give one, ambiguous where they say two acted at once, else the owner found
+    /// before, for the rest of the flow.
     /// </summary>
     public static EndResult Reconsider(in EndResult before, in EndResult now) =>
-        now.Attributed ? now : before with { ValidUntil = long.MaxValue };
+        now.Attributed || now.Reason == Reason.Ambiguous ? now : before with { ValidUntil = long.MaxValue };
 
-    /// <summary>A row held back while its ends were unknown gets the owners found since, through the flow.</summary>
+    /// <summary>
+    /// A row held back while its ends were unknown gets the owners found since, through the flow; not one held
+    /// while two processes acted at once.
+    /// </summary>
     public static void Release(ref PacketRow row, in EndResult senderEnd, in EndResult receiverEnd)
     {
-        if (row.SourceProcess == 0 && senderEnd.Attributed) (row.SourceProcess, row.SourceMethod, row.SourceReason) = (senderEnd.ProcessId, Method.Flow, Reason.None);
-        if (row.DestinationProcess == 0 && receiverEnd.Attributed) (row.DestinationProcess, row.DestinationMethod, row.DestinationReason) = (receiverEnd.ProcessId, Method.Flow, Reason.None);
+        if (row.SourceProcess == 0 && senderEnd.Attributed && row.SourceReason != Reason.Ambiguous) (row.SourceProcess, row.SourceMethod, row.SourceReason) = (senderEnd.ProcessId, Method.Flow, Reason.None);
+        if (row.DestinationProcess == 0 && receiverEnd.Attributed && row.DestinationReason != Reason.Ambiguous) (row.DestinationProcess, row.DestinationMethod, row.DestinationReason) = (receiverEnd.ProcessId, Method.Flow, Reason.None);
     }
 }

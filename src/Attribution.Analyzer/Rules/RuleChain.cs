@@ -25,7 +25,7 @@ internal sealed class RuleChain
         var namespaces = new NamespaceRule(index);
         var holders = new HolderRule(index.Processes);
         _nat = new NatRule(index);
-        _kernel = new KernelEventRule(index, namespaces, holders);
+        _kernel = new KernelEventRule(index, namespaces);
         _exact = new ExactRule(index, namespaces, holders);
         _bound = new BoundSockets(index, namespaces, holders);
         Reasons = new PacketReasons(index, noEvidence);

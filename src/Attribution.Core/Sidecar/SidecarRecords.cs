@@ -56,10 +56,6 @@ public sealed record SidecarHeader(
     /// packets' clock to the tick. 0 in files from older recorders (then <see cref="BootTimeSeconds"/>, whole seconds).
     /// </summary>
     public long RealtimeMinusBoottimeNs { get; init; }
-
-    /// <summary>A process start time (ticks since boot) on the packets' clock.</summary>
-    public long StartTimeToUnixNanoseconds(ulong startTimeTicks) =>
-        BootTimeSeconds * 1_000_000_000L + (long)(startTimeTicks * 1_000_000_000UL / (ulong)Math.Max(1, ClockTicksPerSecond));
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ namespace Attribution.Recorder.KernelEvents;
 /// </summary>
 internal sealed class SampleFilter
 {
-    private const long Window = 1_000_000_000;
+    private const long Window = SocketIoSampling.WindowNs;
     private const int MaxRemembered = 65536;
 
     private readonly record struct SocketKey(ulong Socket, int Tgid);

@@ -2,13 +2,12 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 
 /// <summary>
 /// A socket as the kernel's events showed it: its tuple and trusted window, and the processes that acted on
-/// it in their own context (as holders of <see cref="Sighting"/>). <see cref="UnknownActor"/> says an event
-/// named a pid whose identity the evidence cannot establish: then no owner can be asserted from events.
-/// <see cref="Controllers"/> are the processes that only connected, listened, shut down or closed it (when others
-/// moved its data): the owner while none of those is alive, as when a parent connects, forks a child that writes,
-/// and closes after the child's exit.
+/// it in their own context (as holders of <see cref="Sighting"/>: those that moved its data, else those that
+/// changed its state). <see cref="UnknownActor"/> says an event named a pid whose identity the evidence cannot
+/// establish: then no owner can be asserted from events. <see cref="Acts"/>, where more than one process acted
+/// (a socket shared across fork), is every act in time order.
 /// </summary>
-internal sealed record KernelSighting(SocketSighting Sighting, bool UnknownActor, IReadOnlyList<int> Controllers)
+internal sealed record KernelSighting(SocketSighting Sighting, bool UnknownActor, SocketAct[]? Acts)
 {
     /// <summary>Exactly one known process acted on the socket and no unknown one did.</summary>
     public bool SoleOwner => !UnknownActor && Sighting.HolderIds.Count == 1;

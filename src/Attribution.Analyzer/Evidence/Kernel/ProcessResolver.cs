@@ -25,14 +25,15 @@ internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifet
     /// one still valid at the sighting's start (tracepoints do not say the namespace; the process that acted on
     /// the socket lives in it, as far as a read of it made before any later exec says).
     /// </summary>
-    public KernelSighting? Sighting(ActorSet actors, ActorSet controllers, AddressFamilyKind family, long from, long until)
+    public KernelSighting? Sighting(ActorSet actors, List<SocketAct> acts, AddressFamilyKind family, long from, long until)
     {
         ulong netns = 0;
         foreach (var (id, _) in actors.Known)
             if (records.TryGetValue(table[id].Key, out var record) && record.Netns != 0 && lifetimes.NetnsKnownAt(record.Key, from)) { netns = record.Netns; break; }
         var sighting = new SocketSighting { Netns = netns, Inode = 0, Family = family, TrustFrom = from, TrustUntil = until, FirstSeen = from, LastSeen = until };
         foreach (var (id, count) in actors.Known) sighting.AddHolder(id, count);
-        var others = ReferenceEquals(actors, controllers) ? [] : controllers.Known.Select(c => c.Key).Where(id => !sighting.HolderIds.Contains(id)).ToList();
-        return new KernelSighting(sighting, actors.HasUnknown, others);
+        // Acts are kept only where they can tell holders apart: one process acting alone needs no timeline.
+        bool several = acts.Count > 1 && acts.Exists(a => a.Process != acts[0].Process);
+        return new KernelSighting(sighting, actors.HasUnknown, several ? acts.ToArray() : null);
     }
 }

@@ -23,6 +23,8 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         public ConnKey Key;
         public AddressFamilyKind Family;
         public readonly ActorSet Data = new(), Control = new();
+        /// <summary>Every act of a known process, in time order: kept for the sighting only when more than one process acted.</summary>
+        public readonly List<SocketAct> Acts = new(2);
     }
 
     private readonly Dictionary<ulong, Life> _open = new();
@@ -34,7 +36,9 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         {
             if (!e.ProcessContext) return;
             if (!_open.TryGetValue(e.Sock, out var life)) _open[e.Sock] = life = new Life(); // older than the recording
-            life.Data.Add(processes.Resolve(e.Pid, e.Ns));
+            int mover = processes.Resolve(e.Pid, e.Ns);
+            life.Data.Add(mover);
+            if (mover > 0) life.Acts.Add(new SocketAct(e.Ns, mover, MovedData: true));
             return;
         }
         if (e.Kind != SocketEventKind.StateChange) return;
@@ -61,7 +65,12 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
             current.Family = e.Family;
             current.HasTuple = true;
         }
-        if (e.ProcessContext) current.Control.Add(processes.Resolve(e.Pid, e.Ns));
+        if (e.ProcessContext)
+        {
+            int actor = processes.Resolve(e.Pid, e.Ns);
+            current.Control.Add(actor);
+            if (actor > 0) current.Acts.Add(new SocketAct(e.Ns, actor, MovedData: false));
+        }
         if (e.NewState == (byte)TcpState.Close)
         {
             current.Until = e.Ns;
@@ -81,7 +90,7 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
     {
         var actors = life.Data.IsEmpty ? life.Control : life.Data;
         if (!life.HasTuple || actors.IsEmpty) return;
-        var sighting = processes.Sighting(actors, life.Control, life.Family, life.From, life.Until);
+        var sighting = processes.Sighting(actors, life.Acts, life.Family, life.From, life.Until);
         if (sighting is not null) emit(life.Key, sighting);
     }
 }

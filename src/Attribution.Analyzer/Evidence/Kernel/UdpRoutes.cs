@@ -36,7 +36,7 @@ internal sealed class UdpRoutes(ProcessResolver processes, Action<ConnKey, Kerne
     {
         var actors = new ActorSet();
         actors.Add(process);
-        var sighting = processes.Sighting(actors, actors, family, from, until);
+        var sighting = processes.Sighting(actors, [], family, from, until);
         if (sighting is not null) emit(key, sighting);
     }
 }
