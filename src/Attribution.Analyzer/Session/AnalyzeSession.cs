@@ -46,7 +46,8 @@ public static class AnalyzeSession
         string output = options.ResolvedOutputPath;
         var rows = CreateSink(options, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core. Without, the flows still
-        // do: ending 100k flows at the end of a capture was 220 ms on this thread, half of it SQLite's inserts.
+        // do: long flows all end with the capture, and writing them here, largely SQLite's inserts, would be a tail
+        // after the last packet.
         using var sink = new CountingSink(new PipelinedSink(rows), totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
         var tracker = new FlowTracker(new RuleChain(evidence, noEvidence: options.NoSnapshots), rowSink, options.Timeouts,

@@ -111,8 +111,8 @@ public sealed class SidecarReader : IDisposable
     /// <summary>Inflates a whole payload, at most <c>_maxInflatedLength</c> bytes; the decoder then knows how
     /// many bytes remain, so a field longer than its record is caught rather than read short.</summary>
     /// <remarks>The payload is inflated into one buffer kept for the next record (the decoder copies what it keeps):
-    /// a 100k-socket table inflates to about 15 MB, and a fresh, doubling stream per record was a third of reading
-    /// such a sidecar, in copies and first touches of new memory (perf).</remarks>
+    /// a busy host's socket table inflates to megabytes, and a fresh, doubling stream per record would be much of
+    /// reading such a sidecar, in copies and first touches of new memory.</remarks>
     private MemoryStream Inflate(byte[] body)
     {
         using var deflate = new DeflateStream(new MemoryStream(body, writable: false), CompressionMode.Decompress);
@@ -141,8 +141,8 @@ public sealed class SidecarReader : IDisposable
 
     /// <summary>
     /// Scans forward byte by byte for the next frame whose sync word, length and CRC all hold. Every candidate's
-    /// body is checksummed, so a file with a plausible frame header at every few bytes made this quadratic (a
-    /// 512 KB file took 20 s): the bytes checksummed while resynchronising are
+    /// body is checksummed, so a file with a plausible frame header at every few bytes would make this quadratic:
+    /// the bytes checksummed while resynchronising are
     /// bounded by a budget linear in the file's size, past which reading stops with a problem naming the offset.
     /// </summary>
     private bool Resync(long from)
