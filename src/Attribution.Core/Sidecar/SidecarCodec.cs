@@ -72,6 +72,7 @@ internal static class SidecarCodec
                 w.Write7BitEncodedInt(k.Unavailable.Count);
                 foreach (var u in k.Unavailable) w.Write(u);
                 w.Write(k.RealtimeMinusBoottimeNs);
+                w.Write(k.SamplesActorChanges);
                 break;
             case KernelEventBatchRecord b:
                 w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
@@ -109,15 +110,23 @@ internal static class SidecarCodec
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
         SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
             r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
-        SidecarRecordType.KernelEventSources => new KernelEventSourcesRecord(
-            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
-            ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
-            ReadList(r, r.ReadString), r.ReadInt64()),
+        SidecarRecordType.KernelEventSources => DecodeKernelEventSources(r),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         _ => null,
     };
+
+    private static KernelEventSourcesRecord DecodeKernelEventSources(BinaryReader r)
+    {
+        var k = new KernelEventSourcesRecord(
+            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
+            ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
+            ReadList(r, r.ReadString), r.ReadInt64());
+        // Older recorders ended the record here; newer ones say whether actor changes were sampled (docs/FORMAT.md).
+        if (r.BaseStream.Position == r.BaseStream.Length) return k;
+        return k with { SamplesActorChanges = r.ReadBoolean() };
+    }
 
     private static SidecarHeader DecodeHeader(BinaryReader r)
     {

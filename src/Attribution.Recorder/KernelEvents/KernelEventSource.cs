@@ -92,7 +92,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         if (events is null) return null;
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
             events.Tracepoints.Where(t => t.Spec.IsEvidence).Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
-            RealtimeClock.RealtimeMinusBoottimeNanoseconds());
+            RealtimeClock.RealtimeMinusBoottimeNanoseconds()) { SamplesActorChanges = true };
         var source = new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
         source._thread = new Thread(source.Run) { IsBackground = true, Name = "kernel-events" };
         source._thread.Start();

@@ -4,7 +4,8 @@ using Attribution.Core.Sidecar;
 namespace Attribution.Analyzer.Evidence.Kernel;
 
 /// <summary>What the recording's kernel events were, for the summary and provenance.</summary>
-public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost);
+public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost,
+    bool SamplesActorChanges = false);
 
 /// <summary>
 /// Collects the kernel events of a sidecar (records 6 and 7) while it is read, then, once every process
@@ -65,7 +66,7 @@ internal sealed class KernelEvidenceBuilder
     public IReadOnlyList<SidecarProblem> Problems => _problems;
 
     public KernelEvidenceFacts? Facts => _sources is null ? null
-        : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);
+        : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost, _sources.SamplesActorChanges);
 
     /// <summary>Each process's fork and exit as the events show them, once <see cref="Build"/> ran with kernel events.</summary>
     public ProcessLifetimes? Lifetimes { get; private set; }
