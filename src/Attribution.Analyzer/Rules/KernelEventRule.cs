@@ -58,33 +58,45 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
             if (found.SoleOwner) return new EndResult(found.Sighting.SoleHolder, method, Reason.None, found.Sighting, nextCheck);
             return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
         }
-        // The latest act's process (a state change is recorded before the packet it causes), while it moves the
-        // socket's data and lives. But a send or receive is recorded as its call returns, after the packets it
-        // moved: after a state change, or once the latest mover has exited, the packets up to the next data act
-        // are that act's process's, once it exists. Before any act, the first to act (a forking server's child
-        // reads what came before its fork).
+        // Each sample marks a send or receive returning, after the packets it moved; the recorder keeps one whenever
+        // the acting process changes, and a process's first in each window. So between an act of X and the next
+        // act, by Y: once Y exists its call may be in progress; X may still be writing only within a window of its
+        // sample (later calls of X would have been sampled). A state change is recorded before the packet it causes.
         int last = LastAt(acts, ns);
         var processes = index.Processes;
-        bool movingNow = last >= 0 && acts[last].MovedData && processes[acts[last].Process].AliveAt(ns);
+        long window = SocketIoSampling.WindowNs;
         int owner;
-        if (!movingNow && last + 1 < acts.Length && acts[last + 1] is { MovedData: true } mover && processes[mover.Process].StartNs <= ns)
-            owner = mover.Process;
+        long validUntil = long.MaxValue;
+        if (last < 0)
+        {
+            owner = acts[0].Process; // before any act, the first to act: a forking server's child reads what came before its fork
+            validUntil = acts[0].Ns + 1;
+        }
         else
         {
-            owner = acts[Math.Max(last, 0)].Process;
-            // That process has exited: one that moved the socket's data before and is alive takes over (sshd's
-            // pre-auth child exits and its monitor carries on). With none, the exited one keeps what the kernel
-            // still sends of what it wrote.
-            if (last >= 0 && processes[owner].ExitNs < ns)
-                for (int j = last - 1; j >= 0; j--)
-                    if (acts[j].MovedData && processes[acts[j].Process].AliveAt(ns)) { owner = acts[j].Process; break; }
-        }
-        // The answer holds until the next act, the next mover's start (its data act covers back to it) or the owner's exit.
-        long validUntil = long.MaxValue;
-        if (last + 1 < acts.Length)
-        {
-            validUntil = acts[last + 1].Ns + 1;
-            if (acts[last + 1].MovedData && processes[acts[last + 1].Process].StartNs is var start && start > ns) validUntil = Math.Min(validUntil, start);
+            var current = acts[last];
+            bool hasNext = last + 1 < acts.Length;
+            var next = hasNext ? acts[last + 1] : default;
+            if (hasNext) validUntil = next.Ns + 1;
+            bool currentWriting = current.MovedData && processes[current.Process].AliveAt(ns) && ns < current.Ns + window;
+            if (hasNext && next.MovedData && next.Process != current.Process && processes[next.Process].StartNs <= ns)
+            {
+                if (currentWriting)
+                    return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, Math.Min(validUntil, current.Ns + window)));
+                owner = next.Process;
+            }
+            else
+            {
+                owner = current.Process;
+                if (hasNext && next.MovedData && processes[next.Process].StartNs is var start && start > ns) validUntil = Math.Min(validUntil, start);
+                if (currentWriting && hasNext && next.MovedData && next.Process != current.Process) validUntil = Math.Min(validUntil, current.Ns + window);
+                // That process has exited and nobody acted since: one that moved the socket's data before and is alive
+                // takes over (sshd's pre-auth child exits and its monitor carries on). With none, the exited one keeps
+                // what the kernel still sends of what it wrote.
+                if (processes[owner].ExitNs < ns)
+                    for (int j = last - 1; j >= 0; j--)
+                        if (acts[j].MovedData && processes[acts[j].Process].AliveAt(ns)) { owner = acts[j].Process; break; }
+            }
         }
         if (processes[owner].ExitNs is var exit && exit >= ns && exit != long.MaxValue) validUntil = Math.Min(validUntil, exit + 1);
         if (index.Kernel?.SamplesActorChanges != true && OtherWriter(acts, owner, ns) is { } other)
