@@ -28,12 +28,13 @@ internal static unsafe partial class InheritedSignals
         if (!IsIgnored(SigInt)) return;
         // The exact arguments, each NUL-terminated, byte for byte (a file name need not be UTF-8).
         var cmdline = File.ReadAllBytes("/proc/self/cmdline");
-        // In hex: a comm is bytes, not necessarily UTF-8, and the environment is text.
-        Environment.SetEnvironmentVariable(Mark, Convert.ToHexString(File.ReadAllBytes("/proc/self/comm").AsSpan().TrimEnd((byte)'\n')));
+        // In hex: a comm is bytes, not necessarily UTF-8, and the environment is text. Set in libc's environment, which
+        // execv passes on: .NET's Environment.SetEnvironmentVariable changes only the runtime's own copy.
+        setenv(Mark, Convert.ToHexString(File.ReadAllBytes("/proc/self/comm").AsSpan().TrimEnd((byte)'\n')), 1);
         signal(SigInt, IntPtr.Zero); // SIG_DFL, inherited by the exec'd runtime, which then handles it
         Exec("/proc/self/exe", cmdline);
         signal(SigInt, 1); // exec failed: back as it was; SIGTERM still stops the recording
-        Environment.SetEnvironmentVariable(Mark, null);
+        unsetenv(Mark);
     }
 
     /// <summary>
@@ -45,6 +46,7 @@ internal static unsafe partial class InheritedSignals
     public static void RestoreName()
     {
         if (Environment.GetEnvironmentVariable(Mark) is not { Length: > 0 } hex) return;
+        unsetenv(Mark); // the runtime read it at start (EnsureSigintHandled sees it there); nothing this program starts inherits it
         byte[] comm;
         try { comm = Convert.FromHexString(hex); }
         catch (FormatException) { return; } // not a mark of ours: the name stays
@@ -81,6 +83,12 @@ internal static unsafe partial class InheritedSignals
     private static partial int execv(string path, IntPtr* argv);
 
     private const int PrSetName = 15;
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unsetenv(string name);
 
     [LibraryImport("libc")]
     private static partial int prctl(int option, byte* name, nint unused3, nint unused4, nint unused5);
