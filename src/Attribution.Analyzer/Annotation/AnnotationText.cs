@@ -16,17 +16,21 @@ namespace Attribution.Analyzer.Annotation;
 /// attribution: 10.0.3.2:41822 unattributed (time-wait)
 /// attribution: unattributed (no-local-end)
 /// </code>
-/// Built as UTF-8 into a reused buffer; the per-process and per-address parts are cached.
+/// The comm is the one the process had at the packet's time (a process may rename itself while it talks).
+/// Built as UTF-8 into a reused buffer; the per-process (and per-name) and per-address parts are cached.
 /// </summary>
 internal sealed class AnnotationText(ProcessTable processes)
 {
     private static readonly byte[] Prefix = "attribution: "u8.ToArray(), NoWord = "none"u8.ToArray();
-    private readonly Dictionary<int, byte[]> _process = new();
+    private readonly Dictionary<int, byte[]?[]> _process = new(); // per process, one text per name it had
     private readonly AddressText _addresses = new();
     private readonly byte[] _buffer = new byte[8192];
 
-    /// <summary>The text of one end: <paramref name="process"/> 0 for unattributed (then <paramref name="reason"/> says why).</summary>
-    public ReadOnlySpan<byte> End(in DecodedPacket packet, bool source, int process, Method method, Reason reason)
+    /// <summary>
+    /// The text of one end at the packet's time <paramref name="ns"/>: <paramref name="process"/> 0 for unattributed (then
+    /// <paramref name="reason"/> says why).
+    /// </summary>
+    public ReadOnlySpan<byte> End(in DecodedPacket packet, bool source, int process, Method method, Reason reason, long ns)
     {
         var w = new Writer(_buffer);
         w.Put(Prefix);
@@ -45,7 +49,7 @@ internal sealed class AnnotationText(ProcessTable processes)
         }
         if (process != 0)
         {
-            w.Put(ProcessText(process));
+            w.Put(ProcessText(process, ns));
             w.Put(" (method "u8);
             w.Put(Words.Utf8(method) ?? NoWord);
             w.Put(")"u8);
@@ -71,14 +75,20 @@ internal sealed class AnnotationText(ProcessTable processes)
         return w.Written;
     }
 
-    /// <summary>`comm[pid] exe`, cached per process.</summary>
-    private byte[] ProcessText(int process)
+    /// <summary>`comm[pid] exe` with the comm in force at <paramref name="ns"/>, cached per process and name.</summary>
+    private byte[] ProcessText(int process, long ns)
     {
-        if (_process.TryGetValue(process, out var text)) return text;
         var p = processes[process];
-        string comm = p.Record?.Comm is { Length: > 0 } c ? Clean(c) : "?";
+        if (!_process.TryGetValue(process, out var texts)) _process[process] = texts = new byte[]?[Math.Max(1, p.Names.Count)];
+        int name = p.NameIndexAt(ns);
+        return texts[name] ??= Text(p, name);
+    }
+
+    private static byte[] Text(ProcessTable.ProcessEntry p, int name)
+    {
+        string comm = (p.Names.Count > 0 ? p.Names[name].Comm : p.Record?.Comm) is { Length: > 0 } c ? Clean(c) : "?";
         string exe = p.Record?.Exe is { Length: > 0 } e ? Clean(e) : "?";
-        return _process[process] = Encoding.UTF8.GetBytes($"{comm}[{p.Key.Pid}] {exe}");
+        return Encoding.UTF8.GetBytes($"{comm}[{p.Key.Pid}] {exe}");
     }
 
     private readonly Dictionary<int, byte[]> _container = new();

@@ -170,7 +170,13 @@ public static class AnalyzeSession
             {
                 var process = evidence.Processes[p.Key];
                 var container = process.Record is { } r ? ContainerIdentity.FromCgroup(r.Cgroup) : null;
-                return new ProcessShare(p.Key, process.Key.Pid, process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container) { CommRaw = process.Record?.CommRaw };
+                var (first, latest) = process.Names.Count > 0 ? (process.Names[0], process.Names[^1]) : (null, null);
+                return new ProcessShare(p.Key, process.Key.Pid, latest?.Comm ?? process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container)
+                {
+                    CommRaw = latest is null ? process.Record?.CommRaw : latest.CommRaw,
+                    WasComm = first is not null && first.Comm != latest!.Comm ? first.Comm : null,
+                    WasCommRaw = first?.CommRaw,
+                };
             })
             .ToList();
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,

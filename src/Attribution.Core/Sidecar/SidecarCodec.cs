@@ -81,6 +81,9 @@ internal static class SidecarCodec
             case ConntrackTableRecord or ConntrackEventBatchRecord:
                 ConntrackCodec.Encode(w, record);
                 break;
+            case ProcessNameRecord n:
+                ProcessNameCodec.Encode(w, n);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -97,6 +100,7 @@ internal static class SidecarCodec
         KernelEventBatchRecord => SidecarRecordType.KernelEvents,
         ConntrackTableRecord => SidecarRecordType.ConntrackTable,
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
+        ProcessNameRecord => SidecarRecordType.ProcessName,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -114,6 +118,7 @@ internal static class SidecarCodec
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
+        SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
         _ => null,
     };
 
@@ -148,7 +153,7 @@ internal static class SidecarCodec
         return p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
     }
 
-    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    internal static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)
     {
         w.Write7BitEncodedInt(bytes.Length);
         w.Write(bytes);
@@ -181,13 +186,13 @@ internal static class SidecarCodec
         return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters) { Partial = partial };
     }
 
-    private static void WriteKey(BinaryWriter w, ProcessKey key)
+    internal static void WriteKey(BinaryWriter w, ProcessKey key)
     {
         w.Write7BitEncodedInt(key.Pid);
         w.Write7BitEncodedInt64((long)key.StartTimeTicks);
     }
 
-    private static ProcessKey ReadKey(BinaryReader r) => new(r.Read7BitEncodedInt(), (ulong)r.Read7BitEncodedInt64());
+    internal static ProcessKey ReadKey(BinaryReader r) => new(r.Read7BitEncodedInt(), (ulong)r.Read7BitEncodedInt64());
 
     private static List<T> ReadList<T>(BinaryReader r, Func<T> item)
     {

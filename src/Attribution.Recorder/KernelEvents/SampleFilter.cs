@@ -11,7 +11,8 @@ namespace Attribution.Recorder.KernelEvents;
 /// per second, and every sample whose process is not the socket's last one: enough to name the owner and every
 /// hand-over between processes sharing a socket, without one event per send(). A socket address the kernel reuses is a
 /// new socket: its first send or receive is kept even within the second (a server's accepted sockets come
-/// back at the same address many times a second, and each must name its owner).
+/// back at the same address many times a second, and each must name its owner). Renames are kept when they rename a
+/// process (its thread-group leader), not one of its threads.
 /// </summary>
 internal sealed class SampleFilter
 {
@@ -38,6 +39,7 @@ internal sealed class SampleFilter
             TracepointRole.StateChange => NoteBirth(tracepoint, raw, ns),
             TracepointRole.SocketIo => InProcessContext(tracepoint, raw) && KeepSocketIo(tracepoint, raw, tgid, ns),
             TracepointRole.RouteLookup => InProcessContext(tracepoint, raw) && KeepRouteLookup(tracepoint, raw, tgid, ns),
+            TracepointRole.Rename => RenamesProcess(tracepoint, raw, tgid),
             _ => false,
         };
         if (!keep) Dropped++;
@@ -54,6 +56,14 @@ internal sealed class SampleFilter
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether the renamed task is the process itself: its leader, whose comm /proc/PID/stat shows (prctl in its main
+    /// thread, a write to /proc/self/comm from any thread). A rename of another process, by a write to its
+    /// /proc/PID/comm, is reported in the writer's context and is not kept: the next read of its name finds it.
+    /// </summary>
+    public static bool RenamesProcess(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid) =>
+        (int)OpenTracepoint.Read(raw, tp.RenamedTask ?? tp.CommonPid) == tgid;
 
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {

@@ -24,6 +24,17 @@ internal sealed class ProcReader
         finally { LibC.close(fd); }
     }
 
+    /// <summary>As <see cref="TryReadFile(string, out ReadOnlySpan{byte})"/>, for a path already NUL-terminated (built without allocating).</summary>
+    public unsafe bool TryReadFile(scoped ReadOnlySpan<byte> nulTerminatedPath, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        int fd;
+        fixed (byte* p = nulTerminatedPath) fd = LibC.open(p, LibC.ORdonly | LibC.OCloexec);
+        if (fd < 0) return false;
+        try { return TryReadAll(fd, out content); }
+        finally { LibC.close(fd); }
+    }
+
     /// <summary>Reads an open file from its start to EOF (pread at 0 makes /proc generate it afresh); the span is valid until the next call.</summary>
     public unsafe bool TryReadAll(int fd, out ReadOnlySpan<byte> content)
     {

@@ -58,6 +58,15 @@ public sealed class Scenario : IDisposable
         return this;
     }
 
+    /// <summary>Any other record, written after the process records (a record 10: a name read again).</summary>
+    public Scenario Record(SidecarRecord record)
+    {
+        _records.Add(record);
+        return this;
+    }
+
+    private readonly List<SidecarRecord> _records = [];
+
     public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1, string? cmdline = null, string cgroup = "0::/user.slice\n")
     {
         _processes.Add(new ProcessRecord(new ProcessKey(pid, start), ppid, 1000, 1000, comm, $"/usr/bin/{comm}",
@@ -123,6 +132,7 @@ public sealed class Scenario : IDisposable
         using var writer = new SidecarWriter(File.Create(SidecarFraming.SidecarPathFor(CapturePath)));
         writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", BootTimeSeconds, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
         foreach (var p in _processes) writer.Write(p);
+        foreach (var r in _records) writer.Write(r);
         if (Events.Any)
         {
             writer.Write(Events.Sources(Ns(0)));

@@ -144,7 +144,20 @@ public sealed class CsvSink : IAnalysisSink
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             w.EndRecord();
         }
+        WriteNames(processes);
         WriteAggregates(processes);
+    }
+
+    private void WriteNames(ProcessTable processes)
+    {
+        using var w = Open("process_names", ["process_id", "from_time", "from_ns", "comm", "cmdline", "source", "cmdline_raw"], hostText: true);
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                w.Field(e.Id); w.Time(n.FromNs); w.Field(n.FromNs); w.Field(n.Comm); w.Field(n.CmdlineText); w.Field(n.Source.Word());
+                w.Field(Convert.ToHexStringLower(n.Cmdline));
+                w.EndRecord();
+            }
     }
 
     private void WriteAggregates(ProcessTable processes)

@@ -140,7 +140,25 @@ public sealed class ParquetSink : IAnalysisSink
             table.EndRow();
         }
         table.Close();
+        WriteNames(processes);
         WriteAggregates(processes);
+    }
+
+    private void WriteNames(ProcessTable processes)
+    {
+        ParquetColumn<long> id = Integer("process_id"), fromNs = Integer("from_ns");
+        var from = Real("from_time");
+        ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), cmdline = Text("cmdline"), source = Text("source", nullable: false, dictionary: true);
+        var raw = Blob("cmdline_raw");
+        var table = Open("process_names", id, from, fromNs, comm, cmdline, source, raw);
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                id.Add(e.Id); from.Time(n.FromNs); fromNs.Add(n.FromNs); comm.Add(n.Comm); cmdline.Add(n.CmdlineText);
+                source.Add(n.Source.Word()); raw.Add(n.Cmdline);
+                table.EndRow();
+            }
+        table.Close();
     }
 
     /// <summary>The views' results, from the running totals (so they are right with --no-packet-rows too), as the CSV output has them.</summary>

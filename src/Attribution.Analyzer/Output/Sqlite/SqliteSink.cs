@@ -109,6 +109,21 @@ public sealed class SqliteSink : IAnalysisSink
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
             insert.ExecuteNonQuery();
         }
+        WriteNames(processes);
+    }
+
+    /// <summary>Every name each process had, from when (process_names; the packet_names view joins them to the packets).</summary>
+    private void WriteNames(ProcessTable processes)
+    {
+        using var insert = Prepare("INSERT INTO process_names VALUES ($process, $from, $from_ns, $comm, $cmdline, $source, $cmdline_raw)");
+        var p = insert.Parameters;
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                p[0].Value = e.Id; p[1].Value = n.FromNs / 1e9; p[2].Value = n.FromNs;
+                p[3].Value = n.Comm; p[4].Value = n.CmdlineText; p[5].Value = n.Source.Word(); p[6].Value = n.Cmdline;
+                insert.ExecuteNonQuery();
+            }
     }
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
