@@ -80,6 +80,9 @@ internal static class SidecarCodec
             case ConntrackTableRecord or ConntrackEventBatchRecord:
                 ConntrackCodec.Encode(w, record);
                 break;
+            case ContainerRecord c:
+                ContainerCodec.Encode(w, c);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -96,6 +99,7 @@ internal static class SidecarCodec
         KernelEventBatchRecord => SidecarRecordType.KernelEvents,
         ConntrackTableRecord => SidecarRecordType.ConntrackTable,
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
+        ContainerRecord => SidecarRecordType.Container,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -116,6 +120,7 @@ internal static class SidecarCodec
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
+        SidecarRecordType.Container => ContainerCodec.Decode(r),
         _ => null,
     };
 

@@ -19,6 +19,7 @@ public enum SidecarRecordType : byte
     KernelEvents = 7,
     ConntrackTable = 8,
     ConntrackEvents = 9,
+    Container = 11,
 }
 
 public enum SnapshotReason : byte

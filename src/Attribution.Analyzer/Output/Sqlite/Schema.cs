@@ -15,6 +15,8 @@ internal static class Schema
             id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER, start_time REAL NOT NULL, uid INTEGER,
             comm TEXT, exe TEXT, cmdline TEXT, netns INTEGER, container TEXT, container_runtime TEXT, pod_uid TEXT,
             first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL);
+        CREATE TABLE containers (
+            id TEXT PRIMARY KEY, runtime TEXT, name TEXT, image TEXT, pod TEXT, namespace TEXT, labels TEXT, pod_uid TEXT, sources TEXT);
         CREATE TABLE flows (
             id INTEGER PRIMARY KEY, proto TEXT NOT NULL, src_addr TEXT NOT NULL, src_port INTEGER, dst_addr TEXT NOT NULL,
             dst_port INTEGER, first_ts REAL NOT NULL, last_ts REAL NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
