@@ -98,6 +98,12 @@ public sealed class ContainerOutputTests : IDisposable
         Assert.Contains(comments, c => c.Contains($"httpd[30] /usr/bin/httpd (method exact) container attr-web ({Web[..12]})"));
         Assert.Contains(comments, c => c.Contains($"redis[33] /usr/bin/redis (method exact) container {Unread[..12]}") && !c.Contains("("+ Unread[..12]));
 
+        // The Wireshark plugin reads the name, and the id, back; an unnamed container's "name" is its id.
+        var plugin = Path.Combine(RepositoryRoot.Path, "contrib", "wireshark", "attribution.lua");
+        var fields = Run.Checked("tshark", "-X", $"lua_script:{plugin}", "-r", annotated, "-T", "fields", "-E", "occurrence=f",
+            "-e", "attribution.pid", "-e", "attribution.container", "-e", "attribution.container_id").Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct();
+        Assert.Equal(["30\tattr-web\t" + Web[..12], "31\tattr-client\t" + Client[..12], "32\t\t", "33\t" + Unread[..12] + "\t" + Unread[..12]], fields.Order());
+
         foreach (var (criterion, packets) in new[] { ("attr-client", 2L), ("attr-web", 2L), (Client[..12], 2L), ("attr-gone", 0L), ("attr", 0L) })
         {
             var output = Path.Combine(_dir, $"extract-{criterion}.pcapng");
