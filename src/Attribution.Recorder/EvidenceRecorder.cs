@@ -1,5 +1,6 @@
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Conntrack;
+using Attribution.Recorder.Containers;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
@@ -18,12 +19,13 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly SnapshotTaker _taker;
     private readonly SnapshotScheduler _scheduler;
     private readonly ConntrackRecorder _conntrack;
+    private readonly ContainerRecorder _containers;
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
-        SnapshotScheduler scheduler, ConntrackRecorder conntrack)
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack, ContainerRecorder containers)
     {
         (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
-        (_taker, _scheduler, _conntrack) = (taker, scheduler, conntrack);
+        (_taker, _scheduler, _conntrack, _containers) = (taker, scheduler, conntrack, containers);
     }
 
     /// <summary>
@@ -42,12 +44,14 @@ internal sealed class EvidenceRecorder : IDisposable
     /// Writes the header, starts the kernel events (before the first snapshot, so no process that starts from here on
     /// escapes both), takes the initial snapshot and starts the snapshot thread, then conntrack: the caller's capture,
     /// started after, has a snapshot and a conntrack table before its first packet. With a ring buffer, the sidecar
-    /// moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread).
+    /// moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread). The containers
+    /// of the processes recorded are named from the start, on a thread of their own.
     /// </summary>
     public static EvidenceRecorder Start(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
         RingBuffer? ring = null, bool overwrite = true)
     {
         sidecar.Write(header);
+        var containers = ContainerRecorder.Start(sidecar);
         var identities = new ProcessIdentities(sidecar);
         var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
         SnapshotTaker? taker = null;
@@ -63,12 +67,13 @@ internal sealed class EvidenceRecorder : IDisposable
             };
             scheduler.Start();
             var conntrack = ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
-            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack);
+            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, containers);
         }
         catch
         {
             taker?.Dispose();
             kernelEvents?.Dispose();
+            containers.Dispose();
             throw;
         }
     }
@@ -106,8 +111,8 @@ internal sealed class EvidenceRecorder : IDisposable
     /// <summary>
     /// Stops in the one order that keeps each source's last records (what triggers snapshots, a capture, is stopped
     /// before): the final snapshot; the kernel events, whose last drain holds the events of the capture's and the final
-    /// snapshot's own processes; conntrack's last batch and dump; then <paramref name="beforeSidecarCloses"/> (a capture
-    /// writes its final statistics and closes its file); then the sidecar is closed.
+    /// snapshot's own processes; conntrack's last batch and dump; the containers of every process recorded; then
+    /// <paramref name="beforeSidecarCloses"/> (a capture writes its final statistics and closes its file); then the sidecar is closed.
     /// </summary>
     public void Stop(FirstWriteError errors, Action<string>? status, Action? beforeSidecarCloses = null)
     {
@@ -115,6 +120,7 @@ internal sealed class EvidenceRecorder : IDisposable
         _kernelEvents?.Stop();
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
+        _containers.Stop();
         beforeSidecarCloses?.Invoke();
         errors.Attempt(_sidecar.Dispose);
     }
@@ -130,6 +136,7 @@ internal sealed class EvidenceRecorder : IDisposable
 
     public void Dispose()
     {
+        _containers.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();
         _kernelEvents?.Dispose();

@@ -4,7 +4,6 @@ using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Output;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Annotation;
 
@@ -12,7 +11,7 @@ namespace Attribution.Analyzer.Annotation;
 /// The comment each local end of a packet gets, one line a person reads at a glance and the Wireshark
 /// plugin (contrib/wireshark/attribution.lua) parses back:
 /// <code>
-/// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container 3f2a9c1b7d0e
+/// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container web-1 (3f2a9c1b7d0e)
 /// attribution: 10.0.3.2:41822 unattributed (time-wait)
 /// attribution: unattributed (no-local-end)
 /// </code>
@@ -93,18 +92,23 @@ internal sealed class AnnotationText(ProcessTable processes)
 
     private readonly Dictionary<int, byte[]> _container = new();
 
+    /// <summary>
+    /// " container NAME (ID)", or " container ID" where no name was recorded: the name as its users know it, one word (a
+    /// Kubernetes container as NAMESPACE/POD/NAME), then the id that `docker ps` shows.
+    /// </summary>
     private byte[] ContainerText(int process)
     {
         if (_container.TryGetValue(process, out var text)) return text;
-        var record = processes[process].Record;
-        var id = record is null ? null : ContainerIdentity.FromCgroup(record.Cgroup);
-        return _container[process] = id is null ? [] : Encoding.UTF8.GetBytes($" container {Clean(id.ShortId)}");
+        var c = processes.Containers.Of(processes[process].Record);
+        string words = c is null ? "" : c.DisplayName is { } name ? $" container {Clean(name, word: true)} ({Clean(c.ShortId)})" : $" container {Clean(c.ShortId)}";
+        return _container[process] = Encoding.UTF8.GetBytes(words);
     }
 
-    /// <summary>A comment is one line: control characters (a comm may hold anything) become '?'.</summary>
-    private static string Clean(string s) => string.Create(s.Length, s, (span, src) =>
+    /// <summary>A comment is one line: control characters (a comm may hold anything) become '?'; in a <paramref name="word"/>, spaces too.</summary>
+    private static string Clean(string s, bool word = false) => string.Create(s.Length, (s, word), (span, state) =>
     {
-        for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+        var (src, oneWord) = state;
+        for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) || (oneWord && char.IsWhiteSpace(src[i])) ? '?' : src[i];
     });
 
     private ref struct Writer(Span<byte> buffer)

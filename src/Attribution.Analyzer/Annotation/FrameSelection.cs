@@ -1,6 +1,5 @@
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Results;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Annotation;
 
@@ -35,8 +34,7 @@ public sealed class FrameSelection(ExtractCriteria criteria, ProcessTable proces
         criteria.Pid is { } pid ? p.Key.Pid == pid
         : criteria.Comm is { } comm ? p.Record?.Comm == comm || p.Names.Any(n => n.Comm == comm) // any name it had
         : criteria.Exe is { } exe ? p.Record?.Exe == exe
-        : criteria.Container is { } id && p.Record is { } r && ContainerIdentity.FromCgroup(r.Cgroup) is { } c
-          && (c.Id.StartsWith(id, StringComparison.OrdinalIgnoreCase) || c.ShortId == id);
+        : criteria.Container is { } text && processes.Containers.Of(p.Record) is { } c && c.IsNamed(text);
 
     private bool Selects(int source, int destination) =>
         criteria.Unattributed ? source == 0 && destination == 0 : Matches(source) || Matches(destination);

@@ -1,3 +1,4 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Evidence.Kernel;
 using Attribution.Analyzer.Evidence.Names;
 using Attribution.Analyzer.Evidence.Nat;
@@ -8,8 +9,8 @@ namespace Attribution.Analyzer.Evidence;
 
 /// <summary>
 /// Reads the sidecars of a recording into the evidence index: the snapshots into socket sightings, the process
-/// identities and their names over time, the kernel events and conntrack, each by its own builder; the sidecar's
-/// header, capture statistics and problems as they are.
+/// identities and their names over time, the kernel events, conntrack and the containers' names, each by its own
+/// builder; the sidecar's header, capture statistics and problems as they are.
 /// </summary>
 internal static class EvidenceBuilder
 {
@@ -28,6 +29,7 @@ internal static class EvidenceBuilder
         var kernel = new KernelEvidenceBuilder();
         var nat = new NatEvidenceBuilder();
         var names = new NameEvidenceBuilder();
+        var containers = new ContainerEvidenceBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
@@ -56,6 +58,7 @@ internal static class EvidenceBuilder
                 kernel.Add(record);
                 nat.Add(record);
                 names.Add(record);
+                containers.Add(record);
             }
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
@@ -76,6 +79,7 @@ internal static class EvidenceBuilder
             entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
         }
         names.Build(index, kernel);
+        index.Processes.Containers = containers.Build(index.Processes);
         index.CaptureStats = stats;
         index.Problems = [.. problems, .. kernel.Problems];
         index.CorruptRecords = corrupt + kernel.Problems.Count;

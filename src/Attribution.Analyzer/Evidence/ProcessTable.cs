@@ -1,8 +1,12 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Core.Sidecar;
 
 namespace Attribution.Analyzer.Evidence;
 
-/// <summary>The processes of the evidence, numbered 1, 2, ... (the `processes.id` of the output), by identity.</summary>
+/// <summary>
+/// The processes of the evidence, numbered 1, 2, ... (the `processes.id` of the output), by identity; and the containers
+/// they ran in, by name, which every output of processes names with them.
+/// </summary>
 public sealed class ProcessTable
 {
     private readonly Dictionary<ProcessKey, int> _ids = new();
@@ -42,6 +46,8 @@ public sealed class ProcessTable
         /// <summary>The name in force at <paramref name="ns"/>; null without an identity.</summary>
         public ProcessName? NameAt(long ns) => Names.Count == 0 ? null : Names[NameIndexAt(ns)];
     }
+
+    public ContainerTable Containers { get; internal set; } = new();
 
     public ProcessEntry this[int id] => _entries[id];
     public IEnumerable<ProcessEntry> All => _entries.Skip(1);

@@ -11,7 +11,6 @@ using Attribution.Analyzer.Output.Parquet;
 using Attribution.Analyzer.Output.Sqlite;
 using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Rules;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Session;
 
@@ -169,7 +168,7 @@ public static class AnalyzeSession
             .Select(p =>
             {
                 var process = evidence.Processes[p.Key];
-                var container = process.Record is { } r ? ContainerIdentity.FromCgroup(r.Cgroup) : null;
+                var container = evidence.Processes.Containers.Of(process.Record);
                 var (first, latest) = process.Names.Count > 0 ? (process.Names[0], process.Names[^1]) : (null, null);
                 return new ProcessShare(p.Key, process.Key.Pid, latest?.Comm ?? process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container)
                 {

@@ -1,12 +1,13 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Session;
 
 /// <summary>
-/// One of the top processes: its latest comm (a process may rename itself), and its container where its cgroup names one.
+/// One of the top processes: its latest comm (a process may rename itself), and its container where its cgroup names
+/// one, by its name where the recorder read it.
 /// </summary>
-public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container)
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerEntry? Container)
 {
     /// <summary>The comm's bytes as the kernel gave them, where the recorder kept them (to print them escaped, not re-escaped).</summary>
     public byte[]? CommRaw { get; init; }

@@ -26,7 +26,8 @@ public static class AnalyzeSummaryView
 
         if (s.TopProcesses.Count > 0)
         {
-            // The container column only when one of them ran in a container: "3f1c2a9d8e7b (docker)".
+            // The container column only when one of them ran in a container: "web-1 (3f1c2a9d8e7b, docker)", or
+            // "3f1c2a9d8e7b (docker)" where the recording has no name for it.
             bool containers = s.TopProcesses.Any(p => p.Container is not null);
             var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid");
             if (containers) top.AddColumn("container");

@@ -84,6 +84,9 @@ internal static class SidecarCodec
             case ProcessNameRecord n:
                 ProcessNameCodec.Encode(w, n);
                 break;
+            case ContainerRecord c:
+                ContainerCodec.Encode(w, c);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -101,6 +104,7 @@ internal static class SidecarCodec
         ConntrackTableRecord => SidecarRecordType.ConntrackTable,
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
         ProcessNameRecord => SidecarRecordType.ProcessName,
+        ContainerRecord => SidecarRecordType.Container,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -119,6 +123,7 @@ internal static class SidecarCodec
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
+        SidecarRecordType.Container => ContainerCodec.Decode(r),
         _ => null,
     };
 

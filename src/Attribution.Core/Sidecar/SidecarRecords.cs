@@ -20,6 +20,7 @@ public enum SidecarRecordType : byte
     ConntrackTable = 8,
     ConntrackEvents = 9,
     ProcessName = 10,
+    Container = 11,
 }
 
 public enum SnapshotReason : byte

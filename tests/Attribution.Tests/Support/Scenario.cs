@@ -21,6 +21,7 @@ public sealed class Scenario : IDisposable
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"attr-scenario-{Guid.NewGuid():N}");
     private readonly List<ProcessRecord> _processes = [];
+    private readonly List<SidecarRecord> _records = [];
     private readonly List<(double At, SnapshotBuilder Builder)> _snapshots = [];
     private readonly List<(double At, byte[] Frame)> _packets = [];
     private readonly Dictionary<ulong, List<string>> _addresses = new() { [HostNs] = [] };
@@ -58,14 +59,12 @@ public sealed class Scenario : IDisposable
         return this;
     }
 
-    /// <summary>Any other record, written after the process records (a record 10: a name read again).</summary>
+    /// <summary>Any other record, written after the process records (a record 10: a name read again; 11: a container's names).</summary>
     public Scenario Record(SidecarRecord record)
     {
         _records.Add(record);
         return this;
     }
-
-    private readonly List<SidecarRecord> _records = [];
 
     public Scenario Process(int pid, string comm, ulong start = 1000, ulong netns = HostNs, int ppid = 1, string? cmdline = null, string cgroup = "0::/user.slice\n")
     {

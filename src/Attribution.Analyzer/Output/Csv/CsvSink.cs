@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using CsvHelper;
@@ -145,6 +146,7 @@ public sealed class CsvSink : IAnalysisSink
             w.EndRecord();
         }
         WriteNames(processes);
+        WriteContainers(processes.Containers);
         WriteAggregates(processes);
     }
 
@@ -158,6 +160,17 @@ public sealed class CsvSink : IAnalysisSink
                 w.Field(Convert.ToHexStringLower(n.Cmdline));
                 w.EndRecord();
             }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        using var w = Open("containers", ["id", "runtime", "name", "image", "pod", "namespace", "labels", "pod_uid", "sources"], hostText: true);
+        foreach (var c in containers.All)
+        {
+            w.Field(c.Id); w.Field(c.Runtime); w.Field(c.Name); w.Field(c.Image); w.Field(c.Pod); w.Field(c.Namespace);
+            w.Field(c.Labels); w.Field(c.PodUid); w.Field(c.Sources.Count == 0 ? null : string.Join(' ', c.Sources));
+            w.EndRecord();
+        }
     }
 
     private void WriteAggregates(ProcessTable processes)

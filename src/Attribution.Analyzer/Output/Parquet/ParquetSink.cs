@@ -1,4 +1,5 @@
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using static Attribution.Analyzer.Output.Parquet.ParquetColumns;
@@ -141,6 +142,7 @@ public sealed class ParquetSink : IAnalysisSink
         }
         table.Close();
         WriteNames(processes);
+        WriteContainers(processes.Containers);
         WriteAggregates(processes);
     }
 
@@ -158,6 +160,19 @@ public sealed class ParquetSink : IAnalysisSink
                 source.Add(n.Source.Word()); raw.Add(n.Cmdline);
                 table.EndRow();
             }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        ParquetColumn<ReadOnlyMemory<char>> id = Text("id", nullable: false), runtime = Text("runtime", dictionary: true), name = Text("name"),
+            image = Text("image"), pod = Text("pod"), ns = Text("namespace"), labels = Text("labels"), podUid = Text("pod_uid"), sources = Text("sources");
+        var table = Open("containers", id, runtime, name, image, pod, ns, labels, podUid, sources);
+        foreach (var c in containers.All)
+        {
+            id.Add(c.Id); runtime.Add(c.Runtime); name.Add(c.Name); image.Add(c.Image); pod.Add(c.Pod); ns.Add(c.Namespace);
+            labels.Add(c.Labels); podUid.Add(c.PodUid); sources.Add(c.Sources.Count == 0 ? null : string.Join(' ', c.Sources));
+            table.EndRow();
+        }
         table.Close();
     }
 

@@ -17,6 +17,8 @@ internal static class Schema
         CREATE TABLE process_names (
             process_id INTEGER NOT NULL REFERENCES processes(id), from_time REAL NOT NULL, from_ns INTEGER NOT NULL,
             comm TEXT, cmdline TEXT, source TEXT NOT NULL, cmdline_raw BLOB);
+        CREATE TABLE containers (
+            id TEXT PRIMARY KEY, runtime TEXT, name TEXT, image TEXT, pod TEXT, namespace TEXT, labels TEXT, pod_uid TEXT, sources TEXT);
         CREATE TABLE flows (
             id INTEGER PRIMARY KEY, proto TEXT NOT NULL, src_addr TEXT NOT NULL, src_port INTEGER, dst_addr TEXT NOT NULL,
             dst_port INTEGER, first_ts REAL NOT NULL, last_ts REAL NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,

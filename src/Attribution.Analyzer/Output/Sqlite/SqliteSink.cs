@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using Microsoft.Data.Sqlite;
@@ -110,6 +111,7 @@ public sealed class SqliteSink : IAnalysisSink
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
+        WriteContainers(processes.Containers);
     }
 
     /// <summary>Every name each process had, from when (process_names; the packet_names view joins them to the packets).</summary>
@@ -124,6 +126,25 @@ public sealed class SqliteSink : IAnalysisSink
                 p[3].Value = n.Comm; p[4].Value = n.CmdlineText; p[5].Value = n.Source.Word(); p[6].Value = n.Cmdline;
                 insert.ExecuteNonQuery();
             }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        using var insert = Prepare("INSERT INTO containers VALUES ($id, $runtime, $name, $image, $pod, $namespace, $labels, $pod_uid, $sources)");
+        foreach (var c in containers.All)
+        {
+            var p = insert.Parameters;
+            p[0].Value = c.Id;
+            p[1].Value = (object?)c.Runtime ?? DBNull.Value;
+            p[2].Value = (object?)c.Name ?? DBNull.Value;
+            p[3].Value = (object?)c.Image ?? DBNull.Value;
+            p[4].Value = (object?)c.Pod ?? DBNull.Value;
+            p[5].Value = (object?)c.Namespace ?? DBNull.Value;
+            p[6].Value = (object?)c.Labels ?? DBNull.Value;
+            p[7].Value = (object?)c.PodUid ?? DBNull.Value;
+            p[8].Value = c.Sources.Count == 0 ? DBNull.Value : string.Join(' ', c.Sources);
+            insert.ExecuteNonQuery();
+        }
     }
 
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots)
