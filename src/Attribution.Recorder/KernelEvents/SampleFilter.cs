@@ -65,10 +65,24 @@ internal sealed class SampleFilter
     public static bool RenamesProcess(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid) =>
         (int)OpenTracepoint.Read(raw, tp.RenamedTask ?? tp.CommonPid) == tgid;
 
+    /// <summary>
+    /// A network call the process made itself, as the kept samples count them: a TCP send or receive that moved data,
+    /// or a UDP route lookup, in process context (every one, before the dedup: what ends a silence, ProcessTracker).
+    /// </summary>
+    public static bool IsOwnNetworkCall(OpenTracepoint tp, ReadOnlySpan<byte> raw) => tp.Spec.Role switch
+    {
+        TracepointRole.SocketIo => InProcessContext(tp, raw) && MovedTcpData(tp, raw),
+        TracepointRole.RouteLookup => InProcessContext(tp, raw) && (byte)OpenTracepoint.Read(raw, tp.Protocol) == IpProtocol.Udp,
+        _ => false,
+    };
+
+    // The kernel filter normally did these two already; they are repeated for kernels that refused it.
+    private static bool MovedTcpData(OpenTracepoint tp, ReadOnlySpan<byte> raw) =>
+        OpenTracepoint.Read(raw, tp.Protocol) == IpProtocol.Tcp && (long)OpenTracepoint.Read(raw, tp.Ret) > 0;
+
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
-        // The kernel filter normally did these two already; they are repeated for kernels that refused it.
-        if (OpenTracepoint.Read(raw, tp.Protocol) != IpProtocol.Tcp || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
+        if (!MovedTcpData(tp, raw)) return false;
         ulong socket = OpenTracepoint.Read(raw, tp.Socket);
         long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
         bool first = FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
