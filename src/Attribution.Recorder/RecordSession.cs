@@ -112,8 +112,10 @@ public sealed class RecordSession
             CaptureStatsRecord? final = null;
             evidence.Stop(errors, status, beforeSidecarCloses: () =>
             {
-                errors.Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
-                if (final is not null) errors.Attempt(() => sidecar.Write(final));
+                // Counted first, written after: a full disk still leaves the summary libpcap's counts.
+                final = sink.ReadStatistics(sources, RealtimeClock.NowNanoseconds());
+                errors.Attempt(() => sink.WriteStatistics(final, startNs));
+                errors.Attempt(() => sidecar.Write(final));
                 errors.Attempt(sink.Close);
             });
             var files = ring?.OnDisk ?? [first];
