@@ -25,8 +25,8 @@ internal static class CompanionSession
         if (missing.Count > 0)
             throw new RecordError(RecordFailure.Privileges, "recording snapshots needs more privileges; missing: " + string.Join("; ", missing) +
                 ". Run as root (sudo attribution record --snapshots-only ...).");
-        if (File.Exists(options.SidecarPath) && !options.Overwrite)
-            throw new RecordError(RecordFailure.Output, $"{options.SidecarPath} already exists; choose another -o or pass --force to overwrite it");
+        if (OutputFile.Refusal(options.SidecarPath, options.Overwrite) is { } refusal)
+            throw new RecordError(RecordFailure.Output, refusal);
         try
         {
             return Record(options, cancel, status);
@@ -41,7 +41,7 @@ internal static class CompanionSession
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
-        using var sidecarFile = RecordSession.CreateOwnerOnly(options.SidecarPath, []);
+        using var sidecarFile = OutputFile.Create(options.SidecarPath, [], options.Overwrite, status);
         // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
         var header = EvidenceRecorder.HeaderFor(host, RealtimeClock.NowNanoseconds(), "", []);
         using var evidence = EvidenceRecorder.Start(options, host, new SidecarWriter(sidecarFile), header);

@@ -17,8 +17,6 @@ namespace Attribution.Recorder;
 /// </summary>
 public sealed class RecordSession
 {
-    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite; // captures hold secrets
-
     public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null)
     {
         if (options.SnapshotsOnly) return CompanionSession.Run(options, cancel, status);
@@ -30,8 +28,8 @@ public sealed class RecordSession
         options.Rotation?.Validate();
         // A ring buffer's numbered files are refused one by one if they exist; -o itself is not written.
         foreach (var path in options.Rotation is { Rotates: true } ? [] : new[] { options.OutputPath, options.SidecarPath })
-            if (File.Exists(path) && !options.Overwrite)
-                throw new RecordError(RecordFailure.Output, $"{path} already exists; choose another -o or pass --force to overwrite it");
+            if (OutputFile.Refusal(path, options.Overwrite) is { } refusal)
+                throw new RecordError(RecordFailure.Output, refusal);
 
         List<LibPcapLiveDevice> devices;
         try { devices = CaptureDevices.Open(options.Interfaces, options.Snaplen, options.Filter, options.KernelBufferBytes); }
@@ -72,18 +70,20 @@ public sealed class RecordSession
         // A ring buffer writes numbered files instead of -o itself (dumpcap's names); each gets its own sidecar.
         var ring = options.Rotation is { Rotates: true } policy ? new RingBuffer(options.OutputPath, policy, status) : null;
         var first = ring?.Next() ?? new RingFile(0, options.OutputPath, options.SidecarPath);
-        bool exclusive = ring is not null && !options.Overwrite; // numbered names: refuse to clobber rather than check first
+        // Checked above for -o, refused at creation for a ring's numbered names: either way an existing name is kept
+        // without --force, and replaced, never written through, with it (OutputFile).
+        bool overwrite = options.Overwrite;
         FileStream? captureFile = null, sidecarFile = null;
         EvidenceRecorder? evidence = null;
         try
         {
-            captureFile = CreateOwnerOnly(first.CapturePath, created, !exclusive);
-            sidecarFile = CreateOwnerOnly(first.SidecarPath, created, !exclusive);
+            captureFile = OutputFile.Create(first.CapturePath, created, overwrite, status);
+            sidecarFile = OutputFile.Create(first.SidecarPath, created, overwrite, status);
             var pcap = NewCaptureWriter(captureFile, first, host);
             var sidecar = new SidecarWriter(sidecarFile);
 
             var rotation = ring is null ? null : new CaptureRotation(ring,
-                file => NewCaptureWriter(CreateOwnerOnly(file.CapturePath, [], !exclusive), file, host),
+                file => NewCaptureWriter(OutputFile.Create(file.CapturePath, [], overwrite), file, host),
                 file => { ring.CaptureMovedTo(file); evidence?.Wake(); });
             var sink = new CaptureSink(pcap, (long ns, in FlowEnds ends) => evidence?.Trigger(ns, ends), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
             {
@@ -96,7 +96,7 @@ public sealed class RecordSession
             sink.Flush();
             var header = EvidenceRecorder.HeaderFor(host, startNs, Path.GetFileName(first.CapturePath),
                 sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
-            evidence = EvidenceRecorder.Start(options, host, sidecar, header, ring, !exclusive);
+            evidence = EvidenceRecorder.Start(options, host, sidecar, header, ring, overwrite);
             foreach (var source in sources) source.Start(_ => stop.Set());
             started = true;
             status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to " +
@@ -112,8 +112,10 @@ public sealed class RecordSession
             CaptureStatsRecord? final = null;
             evidence.Stop(errors, status, beforeSidecarCloses: () =>
             {
-                errors.Attempt(() => final = sink.WriteStatistics(sources, RealtimeClock.NowNanoseconds(), startNs));
-                if (final is not null) errors.Attempt(() => sidecar.Write(final));
+                // Counted first, written after: a full disk still leaves the summary libpcap's counts.
+                final = sink.ReadStatistics(sources, RealtimeClock.NowNanoseconds());
+                errors.Attempt(() => sink.WriteStatistics(final, startNs));
+                errors.Attempt(() => sidecar.Write(final));
                 errors.Attempt(sink.Close);
             });
             var files = ring?.OnDisk ?? [first];
@@ -184,32 +186,6 @@ public sealed class RecordSession
                 nextStats += options.StatsEvery;
             }
         }
-    }
-
-    internal static FileStream CreateOwnerOnly(string path, List<string> created, bool overwrite = true)
-    {
-        try { return CreateOwnerOnlyFile(path, created, overwrite); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RecordError(RecordFailure.Output, $"cannot create {path}: {IoErrors.Describe(e)}");
-        }
-    }
-
-    private static FileStream CreateOwnerOnlyFile(string path, List<string> created, bool overwrite)
-    {
-        if (!overwrite && File.Exists(path))
-            throw new RecordError(RecordFailure.Output, $"{path} already exists; choose another -o or pass --force to overwrite it");
-        var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = overwrite ? FileMode.Create : FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.Read,
-            UnixCreateMode = OwnerOnly,
-            BufferSize = 0,
-        });
-        created.Add(path);
-        File.SetUnixFileMode(path, OwnerOnly); // an overwritten file keeps its old mode otherwise
-        return stream;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

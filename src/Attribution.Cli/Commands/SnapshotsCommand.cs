@@ -70,7 +70,8 @@ public static class SnapshotsCommand
             return ExitCodes.InputOutput;
         }
         foreach (var problem in reader.Problems) Console.Error.WriteLine($"attribution snapshots: {problem}");
-        return reader.Problems.Count > 0 ? ExitCodes.InputOutput : ExitCodes.Ok;
+        // As analyze: what could be read is listed, and damaged input says so by its own code (README, exit codes).
+        return reader.Problems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
     }
 
     private static void Print(Snapshot s, SnapshotAssembler assembler, bool listSockets)

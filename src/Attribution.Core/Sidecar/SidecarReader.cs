@@ -27,6 +27,7 @@ public sealed class SidecarReader : IDisposable
     public int CorruptRecords { get; private set; }
     public long? TruncatedAt { get; private set; }
     private long _resyncBudget = -1;
+    private long _firstRecordOffset;
 
     /// <param name="maxInflatedLength">A compressed payload that inflates past this is refused as damaged: a
     /// 1 MB record must not become 1 GiB of memory. The writer never stores a payload larger than
@@ -49,6 +50,7 @@ public sealed class SidecarReader : IDisposable
         Span<byte> magic = stackalloc byte[8];
         if (_stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) != 8 || !magic.SequenceEqual(SidecarFraming.FileMagic))
             throw new InvalidDataException($"{_path}: not an Attribution snapshot file (bad magic at offset 0)");
+        _firstRecordOffset = _stream.Position;
         return ReadRecords();
     }
 
@@ -87,7 +89,15 @@ public sealed class SidecarReader : IDisposable
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
-            var record = TryDecode(offset, (SidecarRecordType)header[2], header[3], body);
+            var type = (SidecarRecordType)header[2];
+            if (type == SidecarRecordType.Header && offset != _firstRecordOffset)
+            {
+                // A file has one header, its first record (a ring buffer's every file its own). One further on is a
+                // damaged type byte whose CRC happens to hold, not a second recording: its "host" and "boot" are noise.
+                Corrupt(offset, $"a header record where only the first record (offset {_firstRecordOffset}) may be one");
+                continue;
+            }
+            var record = TryDecode(offset, type, header[3], body);
             if (record is not null) yield return record;
         }
     }

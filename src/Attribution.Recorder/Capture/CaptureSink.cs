@@ -67,18 +67,45 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
         lock (_gate) return WriteStatisticsLocked(sources, nowNanoseconds, startNanoseconds);
     }
 
+    /// <summary>
+    /// Reads libpcap's counters and the writer's and returns them, writing nothing: the closing summary reports them even
+    /// when the capture file can no longer be written (a full disk), as tcpdump does.
+    /// </summary>
+    public CaptureStatsRecord ReadStatistics(IReadOnlyList<CaptureSource> sources, long nowNanoseconds)
+    {
+        lock (_gate) return ReadStatisticsLocked(sources, nowNanoseconds);
+    }
+
+    /// <summary>Writes statistics blocks for counters read before (<see cref="ReadStatistics"/>).</summary>
+    public void WriteStatistics(CaptureStatsRecord stats, long startNanoseconds)
+    {
+        lock (_gate) WriteBlocksLocked(stats, startNanoseconds);
+    }
+
     private CaptureStatsRecord WriteStatisticsLocked(IReadOnlyList<CaptureSource> sources, long nowNanoseconds, long startNanoseconds)
+    {
+        var stats = ReadStatisticsLocked(sources, nowNanoseconds);
+        WriteBlocksLocked(stats, startNanoseconds);
+        return stats;
+    }
+
+    private CaptureStatsRecord ReadStatisticsLocked(IReadOnlyList<CaptureSource> sources, long nowNanoseconds)
     {
         var stats = new List<InterfaceStats>(sources.Count);
         foreach (var source in sources)
         {
             var (received, dropped, ifDropped) = source.ReadKernelCounters();
             int id = source.InterfaceId;
-            _writer.WriteStatistics(id, nowNanoseconds, startNanoseconds, received, dropped, ifDropped, _packets[id]);
             stats.Add(new InterfaceStats(id, received, dropped, ifDropped, _packets[id], _bytes[id]));
         }
-        _writer.Flush();
         return new CaptureStatsRecord(nowNanoseconds, stats);
+    }
+
+    private void WriteBlocksLocked(CaptureStatsRecord stats, long startNanoseconds)
+    {
+        foreach (var s in stats.Interfaces)
+            _writer.WriteStatistics(s.Index, stats.TimestampNanoseconds, startNanoseconds, s.Received, s.Dropped, s.InterfaceDropped, s.Packets);
+        _writer.Flush();
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
         while (true)
         {
             uint closingId = taker.NextId;
-            var stream = ring.CreateSidecar(file, path => RecordSession.CreateOwnerOnly(path, [], overwrite));
+            var stream = ring.CreateSidecar(file, path => OutputFile.Create(path, [], overwrite));
             if (stream is null)
             {
                 // Deleted by --rotate-files before its sidecar was made: the next one, if any, takes its place.

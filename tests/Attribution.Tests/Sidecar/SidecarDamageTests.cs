@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Sidecar;
 
@@ -77,5 +78,38 @@ public class SidecarDamageTests
         // Under the default cap (the writer's own payload limit) the same record is whole again.
         var sound = new SidecarReader(new MemoryStream(bytes), "t");
         Assert.Equal(8 << 20, Assert.IsType<SocketTableRecord>(Assert.Single(sound.ReadAll())).Content.Length);
+    }
+    /// <summary>
+    /// The frame at <paramref name="index"/> (0: the first record) retyped as <paramref name="type"/>, its CRC made to
+    /// hold again: damage the checksum cannot catch. Returns the frame's offset.
+    /// </summary>
+    internal static long Retype(byte[] sidecar, int index, SidecarRecordType type)
+    {
+        int at = SidecarFraming.FileMagic.Length;
+        for (int i = 0; i < index; i++) at += SidecarFraming.FrameHeaderLength + (int)BinaryPrimitives.ReadUInt32LittleEndian(sidecar.AsSpan(at + 4));
+        sidecar[at + 2] = (byte)type;
+        int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(sidecar.AsSpan(at + 4));
+        var crc = new Crc32();
+        crc.Append(sidecar.AsSpan(at + 2, 6));
+        crc.Append(sidecar.AsSpan(at + SidecarFraming.FrameHeaderLength, length));
+        BinaryPrimitives.WriteUInt32LittleEndian(sidecar.AsSpan(at + 8), crc.GetCurrentHashAsUInt32());
+        return at;
+    }
+
+    [Fact]
+    public void A_record_retyped_as_a_header_is_skipped_and_the_real_header_stands()
+    {
+        var bytes = System.IO.File.ReadAllBytes(Fixtures.Path("recordings", "loopback.pcapng.snapshots"));
+        long offset = Retype(bytes, 3, SidecarRecordType.Header);
+        var reader = new SidecarReader(new MemoryStream(bytes), "t.snapshots");
+        var records = reader.ReadAll().ToList();
+
+        var header = Assert.IsType<SidecarHeader>(Assert.Single(records, r => r is SidecarHeader));
+        Assert.Equal(SidecarFraming.FileMagic.Length, header.Offset);
+        Assert.Contains(records, r => r is SnapshotRecord);
+        var problem = Assert.Single(reader.Problems);
+        Assert.Equal(offset, problem.Offset);
+        Assert.Contains("a header record where only the first record", problem.Message);
+        Assert.Equal(1, reader.CorruptRecords);
     }
 }
