@@ -33,6 +33,7 @@ internal sealed class ContainerRecorder : IDisposable
     private readonly Dictionary<string, Known> _known = new(StringComparer.Ordinal);
     private readonly Thread _thread;
     private bool _stopping;
+    private volatile bool _failed;
     private int _kept;
 
     /// <summary>Containers whose runtimes' files were read (each once, unless forgotten and met again in a later file).</summary>
@@ -57,7 +58,7 @@ internal sealed class ContainerRecorder : IDisposable
     /// <summary>On the writing thread: queues the cgroup of a process record, nothing more.</summary>
     private void OnWritten(SidecarRecord record, int generation)
     {
-        if (record is not ProcessRecord { Cgroup.Length: > 0 } process) return;
+        if (_failed || record is not ProcessRecord { Cgroup.Length: > 0 } process) return;
         lock (_queue)
         {
             _queue.Enqueue((process.Cgroup, generation));
@@ -79,7 +80,11 @@ internal sealed class ContainerRecorder : IDisposable
             try { Name(next.Cgroup, next.Generation); }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                return; // the sidecar cannot be written: the snapshots fail and say so; names are not worth a second report
+                // The sidecar cannot be written: the snapshots fail and say so; names are not worth a second report, and
+                // nothing is queued any more for a thread that is gone.
+                _failed = true;
+                lock (_queue) _queue.Clear();
+                return;
             }
         }
     }
