@@ -132,7 +132,10 @@ internal sealed class EvidenceRecorder : IDisposable
     public RecordSummary Summarize(string sidecarPath, TimeSpan elapsed, string? error) =>
         new(0, 0, 0, 0, _scheduler.TimerSnapshots, _scheduler.TriggeredSnapshots, _scheduler.TriggerDelays,
             "", 0, sidecarPath, new FileInfo(sidecarPath).Length, elapsed, _taker.UsingSockDiag, error,
-            _kernelEvents is not null, _kernelEvents?.EventsWritten ?? 0, _kernelEvents?.Lost ?? 0, _kernelEvents?.Failure ?? _kernelEventsProblem);
+            _kernelEvents is not null, _kernelEvents?.EventsWritten ?? 0, _kernelEvents?.Lost ?? 0, _kernelEvents?.Failure ?? _kernelEventsProblem)
+        {
+            OversizedRecords = _sidecar.OversizedRecords,
+        };
 
     public void Dispose()
     {

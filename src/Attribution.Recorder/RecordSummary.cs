@@ -26,6 +26,8 @@ public sealed record RecordSummary(
 {
     /// <summary>With a ring buffer: the files left on disk, oldest first (older ones deleted by --rotate-files); null otherwise.</summary>
     public IReadOnlyList<RecordedFile>? RingFiles { get; init; }
+    /// <summary>Sidecar records not written for passing the size every reader accepts (SidecarWriter.OversizedRecords).</summary>
+    public long OversizedRecords { get; init; }
     /// <summary>Capture files written in all, deleted ones included.</summary>
     public int FilesWritten { get; init; } = 1;
 

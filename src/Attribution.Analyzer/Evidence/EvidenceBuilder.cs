@@ -38,7 +38,7 @@ internal static class EvidenceBuilder
         int corrupt = 0;
         foreach (var path in sidecarPaths)
         {
-            var assembler = new SnapshotAssembler();
+            var assembler = new SnapshotAssembler(path);
             sightings.SnapshotBase = index.Snapshots.Count == 0 ? 0 : index.Snapshots.Max(s => s.Id) + 1;
             using var reader = SidecarReader.Open(path);
             kernel.SidecarPath = path;
@@ -62,7 +62,8 @@ internal static class EvidenceBuilder
             }
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
-            corrupt += reader.CorruptRecords;
+            problems.AddRange(assembler.Problems);
+            corrupt += reader.CorruptRecords + assembler.Problems.Count;
         }
         sightings.Finish();
         kernel.Build(index, records);

@@ -46,5 +46,11 @@ public static class RecordSummaryView
             Console.Error.WriteLine($"snapshots: {s.SidecarPath} ({s.SidecarBytes:N0} bytes)");
         }
         if (s.KernelEventsProblem is not null) Console.Error.WriteLine($"kernel events: {s.KernelEventsProblem}");
+        if (s.OversizedRecords > 0)
+            Console.Error.WriteLine($"snapshots: {s.OversizedRecords:N0} records larger than a reader accepts " +
+                                    $"({Core.Sidecar.SidecarFraming.MaxTablePayloadLength >> 20} MiB for a table, " +
+                                    $"{Core.Sidecar.SidecarFraming.MaxRecordPayloadLength >> 20} MiB for any other record) were not written " +
+                                    "(socket or conntrack tables of a very large host); the snapshots that refer to them are incomplete " +
+                                    "(docs/FORMAT.md, Robustness)");
     }
 }

@@ -37,7 +37,7 @@ public static class SnapshotsCommand
             return ExitCodes.InputOutput;
         }
         using var reader = SidecarReader.Open(path);
-        var assembler = new SnapshotAssembler();
+        var assembler = new SnapshotAssembler(path);
         var eventText = new KernelEventText();
         long events = 0, lost = 0;
         try
@@ -69,9 +69,10 @@ public static class SnapshotsCommand
             Console.Error.WriteLine($"attribution snapshots: {e.Message}");
             return ExitCodes.InputOutput;
         }
-        foreach (var problem in reader.Problems) Console.Error.WriteLine($"attribution snapshots: {problem}");
+        var problems = reader.Problems.Concat(assembler.Problems).OrderBy(p => p.Offset).ToList();
+        foreach (var problem in problems) Console.Error.WriteLine($"attribution snapshots: {problem}");
         // As analyze: what could be read is listed, and damaged input says so by its own code (README, exit codes).
-        return reader.Problems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
+        return problems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;
     }
 
     private static void Print(Snapshot s, SnapshotAssembler assembler, bool listSockets)

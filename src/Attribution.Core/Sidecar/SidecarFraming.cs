@@ -12,7 +12,30 @@ public static class SidecarFraming
     public const ushort Sync = 0xA77B;
     public const int FrameHeaderLength = 12;
     public const byte FlagDeflate = 0x01;
-    public const int MaxPayloadLength = 256 * 1024 * 1024;
+    /// <summary>
+    /// The most a socket table or conntrack table record (3, 8) may hold, inflated: the writer never writes more, a reader
+    /// refuses more as damaged. They are the largest records of real recordings (docs/FORMAT.md, Robustness: 11.2 MB for
+    /// 90 000 TCP sockets in one namespace, 9.5 MB for 45 000 conntrack entries); 32 MiB holds about 270 000 sockets in one
+    /// namespace's table of a kind, or 158 000 conntrack entries. A reader holds a record at most three times over while
+    /// it decodes it (inflated, copied out, and the garbage of the one before), which 64 MiB made 400 MB on crafted files.
+    /// </summary>
+    public const int MaxTablePayloadLength = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// The most any other record may hold, inflated. The largest measured is a snapshot of 90 000 sockets (270 KB), and a
+    /// command line is at most a few MB; the limit is lower than the tables' because these records turn into many small
+    /// objects (an inode of three bytes here is eight in memory, and more in the analyzer's maps): four snapshots of 8 MiB
+    /// of inodes took analyze to 282 MB.
+    /// </summary>
+    public const int MaxRecordPayloadLength = 4 * 1024 * 1024;
+
+    /// <summary>The largest payload of any record: no frame may declare more.</summary>
+    public const int MaxPayloadLength = MaxTablePayloadLength;
+
+    /// <summary>The most a record of <paramref name="type"/> may hold, inflated.</summary>
+    public static int MaxPayloadFor(SidecarRecordType type) =>
+        type is SidecarRecordType.SocketTable or SidecarRecordType.ConntrackTable ? MaxTablePayloadLength : MaxRecordPayloadLength;
+
     /// <summary>Payloads smaller than this are stored as is: deflate costs more than it saves on them.</summary>
     public const int CompressThreshold = 256;
     public const string FileSuffix = ".snapshots";

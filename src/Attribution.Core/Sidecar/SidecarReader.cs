@@ -30,8 +30,8 @@ public sealed class SidecarReader : IDisposable
     private long _firstRecordOffset;
 
     /// <param name="maxInflatedLength">A compressed payload that inflates past this is refused as damaged: a
-    /// 1 MB record must not become 1 GiB of memory. The writer never stores a payload larger than
-    /// <see cref="SidecarFraming.MaxPayloadLength"/>.</param>
+    /// 1 MB record must not become 1 GiB of memory. The writer never writes a payload larger than
+    /// <see cref="SidecarFraming.MaxPayloadLength"/>, the default.</param>
     public SidecarReader(Stream stream, string path, int maxInflatedLength = SidecarFraming.MaxPayloadLength)
     {
         _stream = stream;
@@ -70,13 +70,13 @@ public sealed class SidecarReader : IDisposable
                 continue;
             }
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-            if (length > SidecarFraming.MaxPayloadLength)
+            if (length > SidecarFraming.MaxPayloadFor((SidecarRecordType)header[2]))
             {
                 Corrupt(offset, $"implausible record length {length}");
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
-            // A length past the end of the file is a cut record: said without first allocating up to 256 MB for it.
+            // A length past the end of the file is a cut record: said without first allocating up to the cap for it.
             var body = length > _stream.Length - _stream.Position ? null : new byte[length];
             if (body is null || _stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
             {
@@ -106,7 +106,9 @@ public sealed class SidecarReader : IDisposable
     {
         try
         {
-            var payload = (flags & SidecarFraming.FlagDeflate) != 0 ? Inflate(body) : new MemoryStream(body, writable: false);
+            var payload = (flags & SidecarFraming.FlagDeflate) != 0
+                ? Inflate(body, Math.Min(_maxInflatedLength, SidecarFraming.MaxPayloadFor(type)))
+                : new MemoryStream(body, writable: false);
             using var reader = new BinaryReader(payload);
             var record = SidecarCodec.Decode(type, reader);
             return record is null ? null : record with { Offset = offset };
@@ -118,25 +120,26 @@ public sealed class SidecarReader : IDisposable
         }
     }
 
-    /// <summary>Inflates a whole payload, at most <c>_maxInflatedLength</c> bytes; the decoder then knows how
-    /// many bytes remain, so a field longer than its record is caught rather than read short.</summary>
+    /// <summary>Inflates a whole payload, at most <paramref name="limit"/> bytes (its type's, SidecarFraming.MaxPayloadFor);
+    /// the decoder then knows how many bytes remain, so a field longer than its record is caught rather than read short.</summary>
     /// <remarks>The payload is inflated into one buffer kept for the next record (the decoder copies what it keeps):
     /// a busy host's socket table inflates to megabytes, and a fresh, doubling stream per record would be much of
     /// reading such a sidecar, in copies and first touches of new memory.</remarks>
-    private MemoryStream Inflate(byte[] body)
+    private MemoryStream Inflate(byte[] body, int limit)
     {
         using var deflate = new DeflateStream(new MemoryStream(body, writable: false), CompressionMode.Decompress);
         int length = 0;
         while (true)
         {
             // Room for one byte past the limit: a payload that fills it is over the limit.
+            // Past a megabyte the buffer goes straight to the limit: doubling up to 32 MiB left as much again in garbage.
             if (length == _inflated.Length)
-                Array.Resize(ref _inflated, (int)Math.Min(Math.Max((long)length * 2, Math.Max(body.Length * 4L, 64 * 1024)), Math.Min(_maxInflatedLength + 1L, Array.MaxLength)));
-            int n = deflate.Read(_inflated, length, _inflated.Length - length);
+                Array.Resize(ref _inflated, length >= 1 << 20 ? limit + 1 : (int)Math.Min(Math.Max((long)length * 2, Math.Max(body.Length * 4L, 64 * 1024)), limit + 1L));
+            int n = deflate.Read(_inflated, length, Math.Min(_inflated.Length, limit + 1) - length);
             if (n == 0) break;
             length += n;
-            if (length > _maxInflatedLength)
-                throw new InvalidDataException($"its {body.Length}-byte compressed payload inflates to more than {_maxInflatedLength} bytes");
+            if (length > limit)
+                throw new InvalidDataException($"its {body.Length}-byte compressed payload inflates to more than {limit} bytes");
         }
         return new MemoryStream(_inflated, 0, length, writable: false);
     }
@@ -150,34 +153,61 @@ public sealed class SidecarReader : IDisposable
     }
 
     /// <summary>
-    /// Scans forward byte by byte for the next frame whose sync word, length and CRC all hold. Every candidate's
-    /// body is checksummed, so a file with a plausible frame header at every few bytes would make this quadratic:
-    /// the bytes checksummed while resynchronising are
-    /// bounded by a budget linear in the file's size, past which reading stops with a problem naming the offset.
+    /// Scans forward for the next frame whose sync word, length and CRC all hold. Every candidate's body is checksummed,
+    /// so a file with a plausible frame header at every few bytes would make this quadratic: the bytes checksummed
+    /// while resynchronising are bounded by a budget linear in the file's size, past which reading stops with a
+    /// problem naming the offset. The scan looks for sync words in a window read once, and a candidate's body is
+    /// checksummed through a small buffer: a seek and a read per byte, or a body read whole per candidate, would
+    /// cost time and memory in proportion to the damage (docs/FORMAT.md, Robustness).
     /// </summary>
     private bool Resync(long from)
     {
         if (_resyncBudget < 0) _resyncBudget = (64L << 20) + 8 * _stream.Length;
-        var header = new byte[SidecarFraming.FrameHeaderLength];
-        for (long at = from; at + header.Length <= _stream.Length; at++)
+        var window = new byte[1 << 16];
+        long at = from;
+        while (at + SidecarFraming.FrameHeaderLength <= _stream.Length)
         {
             _stream.Position = at;
-            if (_stream.ReadAtLeast(header, header.Length, false) < header.Length) break;
-            if (BinaryPrimitives.ReadUInt16LittleEndian(header) != SidecarFraming.Sync) continue;
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-            if (length > _stream.Length - at - header.Length) continue;
-            if ((_resyncBudget -= length) < 0)
+            int got = _stream.ReadAtLeast(window, window.Length, throwOnEndOfStream: false);
+            int last = got - SidecarFraming.FrameHeaderLength; // the last offset in the window with a whole frame header
+            if (last < 0) break;
+            for (int p = 0; p <= last; p++)
             {
-                _problems.Add(new SidecarProblem(_path, at, "too many damaged records to find the next good one; the rest of the file is not read"));
-                return false;
+                var header = window.AsSpan(p, SidecarFraming.FrameHeaderLength);
+                if (BinaryPrimitives.ReadUInt16LittleEndian(header) != SidecarFraming.Sync) continue;
+                long candidate = at + p;
+                uint length = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+                if (length > SidecarFraming.MaxPayloadFor((SidecarRecordType)header[2]) ||
+                    length > _stream.Length - candidate - SidecarFraming.FrameHeaderLength) continue;
+                if ((_resyncBudget -= length) < 0)
+                {
+                    _problems.Add(new SidecarProblem(_path, candidate, "too many damaged records to find the next good one; the rest of the file is not read"));
+                    return false;
+                }
+                if (!BodyCrcMatches(header, candidate + SidecarFraming.FrameHeaderLength, length)) continue;
+                _stream.Position = candidate;
+                return true;
             }
-            var body = new byte[length];
-            _stream.ReadExactly(body);
-            if (!CrcMatches(header, body)) continue;
-            _stream.Position = at;
-            return true;
+            at += last + 1;
         }
         return false;
+    }
+
+    /// <summary>The CRC of the frame at <paramref name="bodyOffset"/> − 12, its body read in small pieces.</summary>
+    private bool BodyCrcMatches(ReadOnlySpan<byte> header, long bodyOffset, uint length)
+    {
+        var crc = new Crc32();
+        crc.Append(header.Slice(2, 6));
+        Span<byte> chunk = stackalloc byte[4096];
+        _stream.Position = bodyOffset;
+        for (long left = length; left > 0;)
+        {
+            int n = _stream.Read(chunk[..(int)Math.Min(left, chunk.Length)]);
+            if (n == 0) return false;
+            crc.Append(chunk[..n]);
+            left -= n;
+        }
+        return crc.GetCurrentHashAsUInt32() == BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
     }
 
     private void Corrupt(long offset, string message)

@@ -83,14 +83,26 @@ public sealed class SidecarWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Records not written because their payload passed <see cref="SidecarFraming.MaxPayloadFor"/>, which no reader
+    /// would accept: a socket or conntrack table of a very large host. The snapshots that refer to such a table are
+    /// incomplete; the recording goes on.
+    /// </summary>
+    public long OversizedRecords { get; private set; }
+
     private void WriteLocked(SidecarRecord record)
     {
         {
-            if (record is KernelEventSourcesRecord sources) _lastSources = sources;
-            if (record is ConntrackTableRecord { Unchanged: false } table) _lastConntrackTable = table;
             _payload.SetLength(0);
             SidecarCodec.Encode(_payloadWriter, record);
             _payloadWriter.Flush();
+            if (_payload.Length > SidecarFraming.MaxPayloadFor(SidecarCodec.TypeOf(record)))
+            {
+                OversizedRecords++;
+                return;
+            }
+            if (record is KernelEventSourcesRecord sources) _lastSources = sources;
+            if (record is ConntrackTableRecord { Unchanged: false } table) _lastConntrackTable = table;
             var body = _payload.GetBuffer().AsSpan(0, (int)_payload.Length);
             byte flags = 0;
             if (body.Length >= SidecarFraming.CompressThreshold)

@@ -4,9 +4,20 @@ namespace Attribution.Core.Sidecar;
 /// Turns the record stream into full snapshots: applies process deltas on top of the last keyframe and
 /// resolves each table reference to the latest stored table with that hash.
 /// </summary>
-public sealed class SnapshotAssembler
+/// <param name="path">The sidecar read, to name in <see cref="Problems"/>.</param>
+public sealed class SnapshotAssembler(string path = "")
 {
+    /// <summary>
+    /// The socket tables held at once (the latest of each namespace and kind, which later snapshots refer to) are bounded:
+    /// each record is (<see cref="SidecarFraming.MaxTablePayloadLength"/>), but a hostile file could give a thousand
+    /// namespaces a table that size, and every socket listed costs the analyzer about 430 bytes more. As much as one
+    /// table may hold: about 270 000 sockets as the kernel writes them, host-wide (11.2 MB for 90 000, docs/FORMAT.md).
+    /// </summary>
+    public const long MaxHeldTableBytes = SidecarFraming.MaxTablePayloadLength;
+
     private readonly Dictionary<(ulong Netns, Linux.SocketTableKind Kind), SocketTableRecord> _tables = new();
+    private readonly List<SidecarProblem> _problems = [];
+    private long _heldTableBytes;
     private readonly Dictionary<ProcessKey, ulong[]> _sockets = new();
     private readonly Dictionary<ProcessKey, ProcessRecord> _processes = new();
     private readonly List<CaptureStatsRecord> _stats = [];
@@ -16,6 +27,8 @@ public sealed class SnapshotAssembler
     public SidecarHeader? Header { get; private set; }
     public IReadOnlyDictionary<ProcessKey, ProcessRecord> Processes => _processes;
     public IReadOnlyList<CaptureStatsRecord> CaptureStats => _stats;
+    /// <summary>Tables not kept because the tables held would pass <see cref="MaxHeldTableBytes"/>.</summary>
+    public IReadOnlyList<SidecarProblem> Problems => _problems;
 
     /// <summary>Feeds one record; returns the rebuilt snapshot when the record was a snapshot.</summary>
     public Snapshot? Add(SidecarRecord record)
@@ -24,11 +37,28 @@ public sealed class SnapshotAssembler
         {
             case SidecarHeader h: Header = h; return null;
             case ProcessRecord p: _processes[p.Key] = p; return null;
-            case SocketTableRecord t: _tables[(t.Netns, t.Kind)] = t; return null;
+            case SocketTableRecord t: Hold(t); return null;
             case CaptureStatsRecord c: _stats.Add(c); return null;
             case SnapshotRecord s: return Assemble(s);
             default: return null;
         }
+    }
+
+    /// <summary>Keeps <paramref name="table"/> in place of its namespace's previous one of the kind, within the budget.</summary>
+    private void Hold(SocketTableRecord table)
+    {
+        var key = (table.Netns, table.Kind);
+        if (_tables.Remove(key, out var previous)) _heldTableBytes -= previous.Content.Length;
+        if (_heldTableBytes + table.Content.Length > MaxHeldTableBytes)
+        {
+            // Its predecessor is gone too: a snapshot that refers to this table finds none, and says it is incomplete.
+            _problems.Add(new SidecarProblem(path, table.Offset,
+                $"socket tables held at once would pass {MaxHeldTableBytes >> 20} MiB; this {table.Content.Length}-byte table of " +
+                $"namespace {table.Netns} is not kept, and the snapshots that refer to it are incomplete"));
+            return;
+        }
+        _tables[key] = table;
+        _heldTableBytes += table.Content.Length;
     }
 
     private Snapshot Assemble(SnapshotRecord s)

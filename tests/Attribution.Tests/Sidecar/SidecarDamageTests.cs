@@ -112,4 +112,47 @@ public class SidecarDamageTests
         Assert.Contains("a header record where only the first record", problem.Message);
         Assert.Equal(1, reader.CorruptRecords);
     }
+    [Fact]
+    public void A_record_longer_than_its_types_cap_is_refused_by_its_frame()
+    {
+        var payload = new byte[SidecarFraming.MaxRecordPayloadLength + 1];
+        var reader = new SidecarReader(new MemoryStream(File(SidecarRecordType.Snapshot, 0, payload)), "t.snapshots");
+        Assert.Empty(reader.ReadAll());
+        Assert.Contains(reader.Problems, p => p.Offset == 8 && p.Message.Contains($"implausible record length {payload.Length}"));
+        // A table may be that long: its cap is the tables'.
+        var table = new SidecarReader(new MemoryStream(File(SidecarRecordType.SocketTable, 0, TablePayload(payload.Length, payload.Length))), "t");
+        Assert.Single(table.ReadAll());
+    }
+
+    [Fact]
+    public void The_writer_never_writes_a_record_no_reader_would_accept()
+    {
+        var stream = new MemoryStream();
+        using var writer = new SidecarWriter(stream);
+        writer.Write(new SocketTableRecord(1, SocketTableKind.DiagTcp, 1, new byte[SidecarFraming.MaxTablePayloadLength]));
+        writer.Write(new SocketTableRecord(1, SocketTableKind.DiagTcp, 2, new byte[100]));
+        Assert.Equal(1, writer.OversizedRecords);
+        var records = new SidecarReader(new MemoryStream(stream.ToArray()), "t").ReadAll().ToList();
+        Assert.Equal(2UL, Assert.IsType<SocketTableRecord>(Assert.Single(records)).Hash);
+    }
+
+    [Fact]
+    public void Socket_tables_held_past_the_budget_are_reported_and_their_snapshots_incomplete()
+    {
+        int size = (int)(SnapshotAssembler.MaxHeldTableBytes / 2) + 1;
+        var assembler = new SnapshotAssembler("t.snapshots");
+        assembler.Add(new SocketTableRecord(1, SocketTableKind.DiagTcp, 1, new byte[size]) { Offset = 100 });
+        assembler.Add(new SocketTableRecord(2, SocketTableKind.DiagTcp, 2, new byte[size]) { Offset = 200 });
+        var problem = Assert.Single(assembler.Problems);
+        Assert.Equal(200, problem.Offset);
+        Assert.Contains("is not kept", problem.Message);
+        // A table replacing its own namespace's previous one fits again.
+        assembler.Add(new SocketTableRecord(1, SocketTableKind.DiagTcp, 3, new byte[size]) { Offset = 300 });
+        Assert.Single(assembler.Problems);
+        var snapshot = assembler.Add(new SnapshotRecord(0, SnapshotReason.Timer, 1, 2, 0, true,
+            [new NamespaceTables(1, 1, [new TableRef(SocketTableKind.DiagTcp, 3)]), new NamespaceTables(2, 1, [new TableRef(SocketTableKind.DiagTcp, 2)])],
+            [], [], default))!;
+        Assert.False(snapshot.Complete);
+        Assert.Single(snapshot.Tables);
+    }
 }
