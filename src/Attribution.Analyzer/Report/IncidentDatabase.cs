@@ -63,6 +63,9 @@ internal sealed class IncidentDatabase : IDisposable
         catch (SqliteException e) { throw Refused(Path, $"does not have the columns this report reads ({e.Message.TrimEnd('.')}); re-run `attribution analyze` with this version"); }
     }
 
+    /// <summary>A query's integer rows without the reader's per-column cost, for the packet rows.</summary>
+    public RowScan Scan(string sql) => new(_connection, sql);
+
     public long Scalar(string sql)
     {
         using var reader = Query(sql);

@@ -45,7 +45,7 @@ internal static class ReportBuilder
         var totals = new ReportTotals(tally.Packets, tally.Bytes, tally.AttributedBytes, flows.Count + flowsLeftOut.Count, ranked.Count);
         var health = HealthWords.Of(Gaps(db, analysis, recording, tally, totals));
         return new ReportModel(recording, health, totals, TimelineOf(tally, ranked, index, processes, limits), listed, processesLeftOut,
-            reportFlows, flowsLeftOut, Unattributed(tally), db.FlowsHave("remote_name"), tally.FromPacketRows);
+            reportFlows, flowsLeftOut, Unattributed(tally), db.FlowsHave("remote_name"), tally.FromPacketRows, extract.ForUnattributed());
     }
 
     /// <summary>The processes in the order given, each one's ancestors added after it (once), so none is missing its parent.</summary>
@@ -75,20 +75,14 @@ internal static class ReportBuilder
     private static Timeline TimelineOf(TrafficTally tally, List<KeyValuePair<long, ProcessBytes>> ranked, Dictionary<long, int> index,
         ProcessRows processes, ReportLimits limits)
     {
-        var buckets = tally.Buckets;
         var top = ranked.Take(limits.TimelineSeries).Select(p => p.Key).ToList();
-        var series = top.ToDictionary(id => id, _ => new long[buckets.Count]);
-        var other = new long[buckets.Count];
-        var unattributed = new long[buckets.Count];
-        foreach (var ((process, bucket), bytes) in tally.PerBucket)
-        {
-            var into = process == TrafficTally.Unattributed ? unattributed : series.GetValueOrDefault(process) ?? other;
-            into[bucket] += (long)Math.Round(bytes);
-        }
-        var lines = top.Select(id => new TimelineSeries($"{processes[id].Comm ?? "?"} ({processes[id].Pid})", index[id], series[id])).ToList();
+        var other = new long[tally.Buckets.Count];
+        foreach (var (_, bytes) in ranked.Skip(top.Count))
+            for (int b = 0; b < other.Length; b++) other[b] += bytes.Buckets[b];
+        var lines = top.Select(id => new TimelineSeries($"{processes[id].Comm ?? "?"} ({processes[id].Pid})", index[id], tally.PerProcess[id].Buckets)).ToList();
         if (ranked.Count > top.Count) lines.Add(new TimelineSeries("other processes", null, other));
-        if (unattributed.Any(b => b > 0)) lines.Add(new TimelineSeries("unattributed", null, unattributed));
-        return new Timeline(buckets.StartNs / 1e9, buckets.WidthNs / 1e9, lines);
+        if (tally.Unattributed.Any(b => b > 0)) lines.Add(new TimelineSeries("unattributed", null, tally.Unattributed));
+        return new Timeline(tally.Buckets.StartNs / 1e9, tally.Buckets.WidthNs / 1e9, lines);
     }
 
     private static List<UnattributedReason> Unattributed(TrafficTally tally) =>

@@ -34,6 +34,7 @@ internal static class ReportJson
             w.WriteEndObject();
             w.WriteBoolean("fromPacketRows", m.FromPacketRows);
             w.WriteBoolean("remoteNames", m.HasRemoteNames);
+            w.WriteString("extractUnattributed", m.ExtractUnattributed);
             Timeline(w, m.Timeline);
             w.WriteStartArray("processes");
             foreach (var p in m.Processes) Process(w, p);

@@ -12,7 +12,8 @@ internal sealed record ReportModel(
     LeftOut FlowsLeftOut,
     IReadOnlyList<UnattributedReason> Unattributed,
     bool HasRemoteNames,
-    bool FromPacketRows);
+    bool FromPacketRows,
+    string ExtractUnattributed);
 
 /// <summary>The recording as the database describes it: who, when, which files.</summary>
 internal sealed record RecordingFacts(

@@ -4,25 +4,24 @@ using Attribution.Analyzer.Rules;
 namespace Attribution.Analyzer.Report;
 
 /// <summary>A process's traffic: in and out where packets were counted one by one, and both ways in any case.</summary>
-internal sealed class ProcessBytes
+internal sealed class ProcessBytes(int buckets)
 {
     public long Out, In, BothWays;
+    /// <summary>Bytes sent or received in each time bucket.</summary>
+    public readonly long[] Buckets = new long[buckets];
 }
 
 /// <summary>
-/// The traffic counted once, in one pass: per process, per process and time bucket, per reason of the unattributed.
-/// From the packet rows where the analysis wrote them (exact, in and out apart); otherwise from the flows (a flow's
-/// bytes spread evenly over its life, both directions together), which every analysis has.
+/// The traffic counted once, in one pass: per process (in total and per time bucket), the unattributed per bucket
+/// and per reason. From the packet rows where the analysis wrote them (exact, in and out apart); otherwise from the
+/// flows (a flow's bytes spread evenly over its life, both directions together), which every analysis has.
 /// </summary>
 internal sealed class TrafficTally
 {
-    public const long Unattributed = -1;
-
     public TimeBuckets Buckets { get; }
     public bool FromPacketRows { get; }
     public Dictionary<long, ProcessBytes> PerProcess { get; } = [];
-    /// <summary>Bytes by process (or <see cref="Unattributed"/>) and bucket.</summary>
-    public Dictionary<(long Process, int Bucket), double> PerBucket { get; } = [];
+    public long[] Unattributed { get; }
     public Dictionary<string, (long Packets, long Bytes)> PerReason { get; } = new(StringComparer.Ordinal);
     public long Packets { get; private set; }
     public long Bytes { get; private set; }
@@ -32,6 +31,7 @@ internal sealed class TrafficTally
     {
         Buckets = buckets;
         FromPacketRows = fromPacketRows;
+        Unattributed = new long[buckets.Count];
     }
 
     public static TrafficTally Count(IncidentDatabase db, TimeBuckets buckets)
@@ -48,31 +48,41 @@ internal sealed class TrafficTally
         var reasons = new Dictionary<long, string>();
         using (var r = db.Query("SELECT code, reason FROM reasons"))
             while (r.Read()) reasons[r.GetInt64(0)] = r.GetString(1);
-        // One sequential read of the narrow rows; grouping in SQL would sort a million rows three times over.
-        using var rows = db.Query("SELECT ts_ns, length, src_process_id, dst_process_id, reason_code FROM packet_rows");
-        while (rows.Read())
+        var unattributed = new Dictionary<long, (long Packets, long Bytes)>();
+        // One sequential read of the narrow rows; grouping in SQL would sort a million rows over again.
+        using var rows = db.Scan("SELECT ts_ns, length, src_process_id, dst_process_id, reason_code FROM packet_rows");
+        ProcessBytes? source = null, destination = null; // a flow's packets come in runs: the last ends' counters, kept
+        long sourceId = 0, destinationId = 0;
+        while (rows.Next())
         {
-            long length = rows.GetInt64(1);
-            int bucket = Buckets.Of(rows.GetInt64(0));
-            long? source = rows.Long(2), destination = rows.Long(3);
+            long length = rows.Int64(1);
+            int bucket = Buckets.Of(rows.Int64(0));
+            long? s = rows.Nullable(2), d = rows.Nullable(3);
             Packets++;
             Bytes += length;
-            if (source is null && destination is null)
+            if (s is null && d is null)
             {
-                var reason = rows.Long(4) is { } code && reasons.TryGetValue(code, out var text) ? text : "unknown";
-                AddReason(reason, 1, length);
-                AddBucket(Unattributed, bucket, length);
+                long code = rows.Nullable(4) ?? 0;
+                var (p, b) = unattributed.GetValueOrDefault(code);
+                unattributed[code] = (p + 1, b + length);
+                Unattributed[bucket] += length;
                 continue;
             }
             AttributedBytes += length;
-            if (source is { } s) { Process(s).Out += length; Process(s).BothWays += length; AddBucket(s, bucket, length); }
-            // A process talking to itself (loopback) counts a packet once in its total and its timeline.
-            if (destination is { } d)
+            if (s is { } sid)
             {
-                Process(d).In += length;
-                if (d != source) { Process(d).BothWays += length; AddBucket(d, bucket, length); }
+                if (source is null || sid != sourceId) (source, sourceId) = (Process(sid), sid);
+                source.Out += length; source.BothWays += length; source.Buckets[bucket] += length;
+            }
+            if (d is { } did)
+            {
+                if (destination is null || did != destinationId) (destination, destinationId) = (Process(did), did);
+                destination.In += length;
+                // A process talking to itself (loopback) counts a packet once in its total and its timeline.
+                if (did != s) { destination.BothWays += length; destination.Buckets[bucket] += length; }
             }
         }
+        foreach (var (code, (p, b)) in unattributed) AddReason(reasons.GetValueOrDefault(code, "unknown"), p, b);
     }
 
     private void CountFlows(IncidentDatabase db)
@@ -96,36 +106,38 @@ internal sealed class TrafficTally
             long[] ends = source == destination ? [source!.Value] : [.. new[] { source, destination }.OfType<long>()];
             foreach (var p in ends)
             {
-                Process(p).BothWays += bytes;
-                Spread(p, first, last, bytes);
+                var process = Process(p);
+                process.BothWays += bytes;
+                Spread(process.Buckets, first, last, bytes);
             }
         }
     }
 
     private static Results.Reason Reason(string? name) => ReasonSentences.Named(name) ?? Results.Reason.None;
 
-    /// <summary>A flow's bytes over the buckets of its life, in proportion to the time it spent in each.</summary>
-    private void Spread(long process, long firstNs, long lastNs, long bytes)
+    /// <summary>A flow's bytes over the buckets of its life, in proportion to the time it spent in each (whole bytes: the rounding stays in the last).</summary>
+    private void Spread(long[] into, long firstNs, long lastNs, long bytes)
     {
         int from = Buckets.Of(firstNs), to = Buckets.Of(lastNs);
-        if (from == to) { AddBucket(process, from, bytes); return; }
         double life = Math.Max(1, lastNs - firstNs);
-        for (int b = from; b <= to; b++)
+        long left = bytes;
+        for (int b = from; b < to; b++)
         {
             long start = Math.Max(firstNs, Buckets.StartNs + b * Buckets.WidthNs);
             long end = Math.Min(lastNs, Buckets.StartNs + (b + 1) * Buckets.WidthNs);
-            if (end > start) AddBucket(process, b, bytes * ((end - start) / life));
+            long share = end > start ? (long)Math.Round(bytes * ((end - start) / life)) : 0;
+            share = Math.Min(share, left);
+            into[b] += share;
+            left -= share;
         }
+        into[to] += left;
     }
 
     private ProcessBytes Process(long id)
     {
-        if (!PerProcess.TryGetValue(id, out var bytes)) PerProcess[id] = bytes = new ProcessBytes();
+        if (!PerProcess.TryGetValue(id, out var bytes)) PerProcess[id] = bytes = new ProcessBytes(Buckets.Count);
         return bytes;
     }
-
-    private void AddBucket(long process, int bucket, double bytes) =>
-        PerBucket[(process, bucket)] = PerBucket.GetValueOrDefault((process, bucket)) + bytes;
 
     private void AddReason(string reason, long packets, long bytes)
     {

@@ -43,7 +43,7 @@ public static class ReportCommand
         try
         {
             var written = IncidentReport.Write(database, html, limits);
-            Console.WriteLine($"report: {written.Path} ({Size(written.Bytes)}; {written.Processes:N0} processes, {written.Flows:N0} flows listed"
+            Console.WriteLine($"report: {written.Path} ({Size(written.Bytes)}, in {written.Elapsed.TotalSeconds:F1} s; {written.Processes:N0} processes, {written.Flows:N0} flows listed"
                 + (written.FlowsLeftOut > 0 ? $", {written.FlowsLeftOut:N0} more counted" : "") + ")");
             return ExitCodes.Ok;
         }

@@ -288,8 +288,13 @@
       append(body, el("tr", null, el("td", { class: "mono" }, u.reason), el("td", { class: "sentence" }, u.sentence), el("td", { class: "n" }, count(u.packets)),
         el("td", { class: "n" }, bytes(u.bytes)), el("td", { class: "n" }, (100 * u.bytes / total).toFixed(1) + " %")));
     const note = document.getElementById("unattributed-note");
-    if (!data.unattributed.length) note.textContent = "Every packet was attributed to a process.";
-    else note.textContent = "Packets neither of whose ends could be given to a process, by why not" + (data.fromPacketRows ? "." : " (from the flows: this analysis has no packet rows).");
+    if (!data.unattributed.length) {
+      note.textContent = "Every packet was attributed to a process.";
+      document.getElementById("unattributed-table").hidden = true;
+      return;
+    }
+    note.textContent = "Packets neither of whose ends could be given to a process, by why not" + (data.fromPacketRows ? "." : " (from the flows: this analysis has no packet rows).");
+    append(document.getElementById("unattributed"), el("p", null, "Their packets as a pcapng: ", el("code", null, data.extractUnattributed)));
   }
 
   recording();
@@ -303,6 +308,8 @@
   let resizing = null;
   window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(drawTimeline, 150); });
   document.getElementById("footer").textContent = "Written by attribution report from " + data.recording.database + ". Everything is in this one file: it fetches nothing.";
+  // performance.now() counts from the navigation's start: the load (the file read, parsed) and the drawing together.
+  document.body.setAttribute("data-load-ms", String(Math.round(performance.now())));
   document.body.setAttribute("data-render-ms", String(Math.round(performance.now() - started)));
   document.body.setAttribute("data-rendered", "yes");
 })();
