@@ -152,6 +152,18 @@ public sealed class ReportModelTests : IDisposable
     }
 
     [Fact]
+    public void An_analysis_of_no_packets_still_makes_a_page()
+    {
+        var model = Build();
+        Assert.Empty(model.Timeline.Series);
+        Assert.Empty(model.Processes);
+        Assert.Contains(model.Health, h => h.Text == "The capture holds no packets.");
+        var html = Path.ChangeExtension(_db.Path, ".html");
+        try { Assert.True(IncidentReport.Write(_db.Path, html).Bytes > 10_000); }
+        finally { File.Delete(html); }
+    }
+
+    [Fact]
     public void Every_reason_has_one_sentence_and_its_name_leads_back_to_it()
     {
         foreach (var reason in Enum.GetValues<Reason>().Where(r => r != Reason.None))
