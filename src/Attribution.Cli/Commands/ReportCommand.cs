@@ -13,7 +13,7 @@ public static class ReportCommand
         var output = new Option<string?>("--output", "-o") { Description = "The page [default: DATABASE with .html]" };
         var maxFlows = new Option<int>("--max-flows")
         {
-            Description = $"Flows listed one by one (every process's largest first, in turn); the others are counted [default: {ReportLimits.Default.Flows}]",
+            Description = "Flows listed one by one (every process's largest first, in turn); the others are counted",
             DefaultValueFactory = _ => ReportLimits.Default.Flows,
         };
         maxFlows.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-flows must be 0 or more"); });
