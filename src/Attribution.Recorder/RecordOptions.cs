@@ -26,6 +26,11 @@ public sealed record RecordOptions
     /// <summary>A ring buffer (--rotate-size, --rotate-every, --rotate-files); null: one capture file.</summary>
     public Rotation.RotationPolicy? Rotation { get; init; }
 
+    /// <summary>`record -- CMD ARGS`: the command to start and trace; the recording ends <see cref="CommandGrace"/> after it does.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+    /// <summary>How long the recording goes on after the traced command ends: its last packets (a FIN's answer, a late reply) still arrive.</summary>
+    public TimeSpan CommandGrace { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
 
     public string SidecarPath => SnapshotsOnly ? OutputPath : Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);

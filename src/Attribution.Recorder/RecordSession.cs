@@ -103,6 +103,8 @@ public sealed class RecordSession
                            (ring is null ? options.OutputPath : $"a ring buffer {RingFileNames.CaptureGlob(options.OutputPath)} ({RingText(ring.Policy)})") +
                            $" (snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
             evidence.ReportMissing(status, "recording with /proc snapshots only");
+            using var traced = options.Command is { Count: > 0 } argv ? TracedCommand.Start(argv, sidecar, options.ProcRoot) : null;
+            if (traced is not null) StopAfter(traced, options.CommandGrace, stop);
 
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
@@ -133,6 +135,7 @@ public sealed class RecordSession
                 PacketsWritten = written, ReceivedByFilter = (ulong)counters.Sum(i => (decimal)i.Received),
                 RingFiles = ring is null ? null : files.Select(f => new RecordedFile(f.CapturePath, SizeOf(f.CapturePath), f.SidecarPath, SizeOf(f.SidecarPath))).ToList(),
                 FilesWritten = sink.FilesClosed + 1,
+                CommandExitCode = traced is { HasExited: true } ? traced.ExitCode : null,
             };
         }
         finally
@@ -148,6 +151,10 @@ public sealed class RecordSession
             }
         }
     }
+
+    /// <summary>Stops the recording a grace after the traced command ends, from a thread of its own that waits for it.</summary>
+    private static void StopAfter(TracedCommand traced, TimeSpan grace, ManualResetEventSlim stop) =>
+        new Thread(() => { traced.WaitForExit(); Thread.Sleep(grace); stop.Set(); }) { IsBackground = true, Name = "traced command" }.Start();
 
     private static PcapNgWriter NewCaptureWriter(FileStream file, RingFile names, HostInfo host) =>
         new(new BufferedStream(file, 1 << 20), CpuModel(), $"Linux {host.KernelRelease}", $"Attribution {Version}",

@@ -74,6 +74,11 @@ public static class RecordCommand
                                                                           # ring/out_00001_<time>.pcapng, ... the newest 10 kept
               attribution record --snapshots-only -o host1.snapshots      # beside: tcpdump -w host1.pcap
               attribution record -D                                        # the interfaces, as tcpdump -D
+              sudo attribution record -o curl.pcapng -- curl -sO https://example.org/   # trace one command
+
+            After `--`, a command to trace: started (as the user who invoked sudo) once the capture runs, recorded
+            until it exits and half a second more, its exit status returned; it and every process it starts are
+            marked traced in the analysis (processes.traced, extract --traced, the report).
 
             With --rotate-size or --rotate-every every capture file has its own sidecar that starts with a full
             snapshot, so each file analyses on its own; `attribution analyze ring/` reads the set as one timeline.
@@ -90,7 +95,12 @@ public static class RecordCommand
         {
             if (parse.GetValue(list)) return ListInterfaces();
             var ifaces = parse.GetValue(interfaces);
-            var filterWords = parse.GetValue(filter) ?? [];
+            var (filterWords, traced) = TracedCommandWords.Split(parse, parse.GetValue(filter) ?? []);
+            if (TracedCommandWords.Refusal(traced, parse.GetValue(snapshotsOnly), parse.GetValue(rotateSize) ?? (object?)parse.GetValue(rotateEvery) ?? parse.GetValue(rotateFiles)) is { } refused)
+            {
+                Console.Error.WriteLine($"attribution record: {refused}");
+                return ExitCodes.Usage;
+            }
             bool companion = parse.GetValue(snapshotsOnly);
             if (companion && (ifaces is { Length: > 0 } || filterWords.Length > 0 || parse.GetValue(packets) is not null))
             {
@@ -114,6 +124,7 @@ public static class RecordCommand
                 Overwrite = parse.GetValue(force),
                 SnapshotsOnly = companion,
                 Rotation = size is null && every is null && files is null ? null : new RotationPolicy(size, every, files),
+                Command = traced,
             };
             return Run(options);
         });
@@ -156,7 +167,9 @@ public static class RecordCommand
                 Console.Error.WriteLine($"attribution record: recording ended early: {summary.CaptureError}; everything written so far is kept");
                 return ExitCodes.EndedEarly;
             }
-            return ExitCodes.Ok;
+            if (options.Command is not null && summary.CommandExitCode is null)
+                Console.Error.WriteLine($"attribution record: the recording stopped before {options.Command[0]} exited; it is left running");
+            return summary.CommandExitCode ?? ExitCodes.Ok;
         }
         catch (ArgumentException e)
         {
