@@ -4,10 +4,10 @@ using Attribution.Analyzer.Results;
 namespace Attribution.Analyzer.Annotation;
 
 /// <summary>What `attribution extract` keeps: one process criterion, or the unattributed traffic.</summary>
-public sealed record ExtractCriteria(string? Comm = null, int? Pid = null, string? Exe = null, string? Container = null, bool Unattributed = false)
+public sealed record ExtractCriteria(string? Comm = null, int? Pid = null, string? Exe = null, string? Container = null, bool Unattributed = false, bool Traced = false)
 {
     public string Describe() => Comm is not null ? $"comm {Comm}" : Pid is not null ? $"pid {Pid}" : Exe is not null ? $"exe {Exe}"
-        : Container is not null ? $"container {Container}" : "unattributed";
+        : Container is not null ? $"container {Container}" : Traced ? "the traced command" : "unattributed";
 }
 
 /// <summary>
@@ -31,7 +31,8 @@ public sealed class FrameSelection(ExtractCriteria criteria, ProcessTable proces
     }
 
     private bool MatchesEntry(ProcessTable.ProcessEntry p) =>
-        criteria.Pid is { } pid ? p.Key.Pid == pid
+        criteria.Traced ? p.Traced
+        : criteria.Pid is { } pid ? p.Key.Pid == pid
         : criteria.Comm is { } comm ? p.Record?.Comm == comm || p.Names.Any(n => n.Comm == comm) // any name it had
         : criteria.Exe is { } exe ? p.Record?.Exe == exe
         : criteria.Container is { } text && processes.Containers.Of(p.Record) is { } c && c.IsNamed(text);

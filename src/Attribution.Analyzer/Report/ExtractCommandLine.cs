@@ -24,6 +24,8 @@ internal sealed class ExtractCommandLine
 
     public string ForPid(int pid) => $"attribution extract {_capture} --pid {pid}{_snapshots}";
 
+    public string ForTraced() => $"attribution extract {_capture} --traced{_snapshots}";
+
     public string ForUnattributed() => $"attribution extract {_capture} --unattributed{_snapshots}";
 
     /// <summary>A word as the shell reads it back unchanged: in single quotes unless it is plain already.</summary>

@@ -13,15 +13,16 @@ internal sealed class IncidentDatabase : IDisposable
     private static readonly string[] Required = ["processes", "process_names", "containers", "flows", "packet_rows", "reasons", "snapshots", "capture", "analysis"];
 
     private readonly SqliteConnection _connection;
-    private readonly HashSet<string> _flowColumns;
+    private readonly HashSet<string> _flowColumns, _processColumns;
 
     public string Path { get; }
 
-    private IncidentDatabase(string path, SqliteConnection connection, HashSet<string> flowColumns)
+    private IncidentDatabase(string path, SqliteConnection connection, HashSet<string> flowColumns, HashSet<string> processColumns)
     {
         Path = path;
         _connection = connection;
         _flowColumns = flowColumns;
+        _processColumns = processColumns;
     }
 
     public static IncidentDatabase Open(string path)
@@ -36,7 +37,8 @@ internal sealed class IncidentDatabase : IDisposable
             var missing = Required.Where(t => !tables.Contains(t)).ToList();
             if (missing.Count == Required.Length) throw Refused(path, "is a SQLite database, but not one `attribution analyze` wrote (none of its tables)");
             if (missing.Count > 0) throw Refused(path, $"lacks the table{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} of an analysis (damaged, or from another tool)");
-            return new IncidentDatabase(path, connection, Names(connection, "SELECT name FROM pragma_table_info('flows')"));
+            return new IncidentDatabase(path, connection, Names(connection, "SELECT name FROM pragma_table_info('flows')"),
+                Names(connection, "SELECT name FROM pragma_table_info('processes')"));
         }
         catch (SqliteException e)
         {
@@ -53,6 +55,8 @@ internal sealed class IncidentDatabase : IDisposable
 
     /// <summary>Whether `flows` has a column: later analyzers add some (remote_name), and the report uses them where present.</summary>
     public bool FlowsHave(string column) => _flowColumns.Contains(column);
+
+    public bool ProcessesHave(string column) => _processColumns.Contains(column);
 
     public SqliteDataReader Query(string sql, params (string Name, object Value)[] parameters)
     {

@@ -3,7 +3,7 @@ namespace Attribution.Analyzer.Report;
 /// <summary>One row of `processes`, with its container's name and the other names it had.</summary>
 internal sealed record ProcessRow(
     long Id, int Pid, int? Ppid, double StartTs, long? Uid, string? Comm, string? Exe, string? Cmdline,
-    string? Container, string? ContainerRuntime, double? ExitTs)
+    string? Container, string? ContainerRuntime, double? ExitTs, bool Traced)
 {
     public List<string> OtherNames { get; } = [];
 }
@@ -27,12 +27,14 @@ internal sealed class ProcessRows
     {
         var rows = new ProcessRows();
         var containers = ContainerNames(db);
-        using (var r = db.Query("SELECT id, pid, ppid, start_time, uid, comm, exe, cmdline, container, container_runtime, exit_time FROM processes"))
+        // An analysis older than `record -- CMD` has no traced column: nothing was traced.
+        string traced = db.ProcessesHave("traced") ? "traced" : "0";
+        using (var r = db.Query($"SELECT id, pid, ppid, start_time, uid, comm, exe, cmdline, container, container_runtime, exit_time, {traced} FROM processes"))
             while (r.Read())
             {
                 var container = r.Text(8) is { } id ? containers.GetValueOrDefault(id) ?? (id.Length > 12 ? id[..12] : id) : null;
                 var row = new ProcessRow(r.GetInt64(0), r.GetInt32(1), r.Int(2), r.GetDouble(3), r.Long(4), r.Text(5), r.Text(6), r.Text(7),
-                    container, r.Text(9), r.Real(10));
+                    container, r.Text(9), r.Real(10), r.GetInt64(11) != 0);
                 rows._byId[row.Id] = row;
                 if (!rows._byPid.TryGetValue(row.Pid, out var same)) rows._byPid[row.Pid] = same = [];
                 same.Add(row);

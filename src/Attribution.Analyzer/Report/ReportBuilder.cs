@@ -35,7 +35,7 @@ internal static class ReportBuilder
             return new ReportProcess(id, row.Pid, row.Ppid, parent is { } p && index.TryGetValue(p, out var pi) ? pi : null,
                 row.Comm, row.OtherNames, row.Exe, row.Cmdline, row.Uid, row.StartTs, row.ExitTs, row.Container, row.ContainerRuntime,
                 tally.FromPacketRows ? bytes?.Out ?? 0 : null, tally.FromPacketRows ? bytes?.In ?? 0 : null, bytes?.BothWays ?? 0,
-                ends.Sum(e => e.Flows), [.. ends.Take(limits.RemotesPerProcess)], Math.Max(0, ends.Count - limits.RemotesPerProcess), extract.ForPid(row.Pid));
+                ends.Sum(e => e.Flows), [.. ends.Take(limits.RemotesPerProcess)], Math.Max(0, ends.Count - limits.RemotesPerProcess), extract.ForPid(row.Pid), row.Traced);
         }).ToList();
 
         int? Place(long? id) => id is { } v && index.TryGetValue(v, out var i) ? i : null;
@@ -45,7 +45,7 @@ internal static class ReportBuilder
         var totals = new ReportTotals(tally.Packets, tally.Bytes, tally.AttributedBytes, flows.Count + flowsLeftOut.Count, ranked.Count);
         var health = HealthWords.Of(Gaps(db, analysis, recording, tally, totals));
         return new ReportModel(recording, health, totals, TimelineOf(tally, ranked, index, processes, limits), listed, processesLeftOut,
-            reportFlows, flowsLeftOut, Unattributed(tally), db.FlowsHave("remote_name"), tally.FromPacketRows, extract.ForUnattributed());
+            reportFlows, flowsLeftOut, Unattributed(tally), db.FlowsHave("remote_name"), tally.FromPacketRows, extract.ForUnattributed(), extract.ForTraced());
     }
 
     /// <summary>The processes in the order given, each one's ancestors added after it (once), so none is missing its parent.</summary>

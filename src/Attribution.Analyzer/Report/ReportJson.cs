@@ -35,6 +35,7 @@ internal static class ReportJson
             w.WriteBoolean("fromPacketRows", m.FromPacketRows);
             w.WriteBoolean("remoteNames", m.HasRemoteNames);
             w.WriteString("extractUnattributed", m.ExtractUnattributed);
+            w.WriteString("extractTraced", m.ExtractTraced);
             Timeline(w, m.Timeline);
             w.WriteStartArray("processes");
             foreach (var p in m.Processes) Process(w, p);
@@ -110,6 +111,7 @@ internal static class ReportJson
         w.WriteEndArray();
         w.WriteNumber("remotesLeftOut", p.RemotesLeftOut);
         w.WriteString("extract", p.Extract);
+        w.WriteBoolean("traced", p.Traced);
         w.WriteEndObject();
     }
 

@@ -13,7 +13,8 @@ internal sealed record ReportModel(
     IReadOnlyList<UnattributedReason> Unattributed,
     bool HasRemoteNames,
     bool FromPacketRows,
-    string ExtractUnattributed);
+    string ExtractUnattributed,
+    string ExtractTraced);
 
 /// <summary>The recording as the database describes it: who, when, which files.</summary>
 internal sealed record RecordingFacts(
@@ -49,7 +50,7 @@ internal sealed record TimelineSeries(string Label, int? Process, long[] Bytes);
 internal sealed record ReportProcess(
     long Id, int Pid, int? Ppid, int? Parent, string? Comm, IReadOnlyList<string> OtherNames, string? Exe, string? Cmdline,
     long? Uid, double StartTs, double? ExitTs, string? Container, string? ContainerRuntime,
-    long? BytesOut, long? BytesIn, long BytesBothWays, long Flows, IReadOnlyList<RemoteEnd> Remotes, int RemotesLeftOut, string Extract);
+    long? BytesOut, long? BytesIn, long BytesBothWays, long Flows, IReadOnlyList<RemoteEnd> Remotes, int RemotesLeftOut, string Extract, bool Traced);
 
 /// <summary>A remote address a process talked to, its name where the analysis has one, and the ports used there.</summary>
 internal sealed record RemoteEnd(string Address, string? Name, IReadOnlyList<string> Ports, long Bytes, long Flows);

@@ -32,11 +32,11 @@ public sealed class ReportDatabase : IDisposable
             ("$a", T0), ("$b", T0 + 0.01), ("$c", T0 + 5), ("$d", T0 + 5.004), ("$t", T0 + 5.001));
     }
 
-    public long Process(long id, int pid, int? ppid, string comm, double start = T0 - 100, double? exit = null, string? cmdline = null, string? container = null)
+    public long Process(long id, int pid, int? ppid, string comm, double start = T0 - 100, double? exit = null, string? cmdline = null, string? container = null, bool traced = false)
     {
-        Execute("INSERT INTO processes (id, pid, ppid, start_time, uid, comm, exe, cmdline, container, exit_time) VALUES ($id, $pid, $ppid, $start, 0, $comm, '/usr/bin/x', $cmd, $container, $exit)",
+        Execute("INSERT INTO processes (id, pid, ppid, start_time, uid, comm, exe, cmdline, container, exit_time, traced) VALUES ($id, $pid, $ppid, $start, 0, $comm, '/usr/bin/x', $cmd, $container, $exit, $traced)",
             ("$id", id), ("$pid", pid), ("$ppid", (object?)ppid ?? DBNull.Value), ("$start", start), ("$comm", comm), ("$cmd", cmdline ?? comm),
-            ("$container", (object?)container ?? DBNull.Value), ("$exit", (object?)exit ?? DBNull.Value));
+            ("$container", (object?)container ?? DBNull.Value), ("$exit", (object?)exit ?? DBNull.Value), ("$traced", traced ? 1 : 0));
         Execute("INSERT INTO process_names VALUES ($id, $start, $ns, $comm, $cmd, 'exec', NULL)",
             ("$id", id), ("$start", start), ("$ns", (long)(start * 1e9)), ("$comm", comm), ("$cmd", cmdline ?? comm));
         return id;

@@ -130,7 +130,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time", "traced"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -143,6 +143,7 @@ public sealed class CsvSink : IAnalysisSink
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            w.Field(e.Traced ? 1 : 0);
             w.EndRecord();
         }
         WriteNames(processes);

@@ -119,12 +119,12 @@ public sealed class ParquetSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        ParquetColumn<long> id = Integer("id"), pid = Integer("pid"), ppid = Integer("ppid", true), uid = Integer("uid", true), netns = Integer("netns", true);
+        ParquetColumn<long> id = Integer("id"), pid = Integer("pid"), ppid = Integer("ppid", true), uid = Integer("uid", true), netns = Integer("netns", true), traced = Integer("traced");
         ParquetColumn<double> start = Real("start_time"), first = Real("first_seen", true), last = Real("last_seen", true), exit = Real("exit_time", true);
         ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), exe = Text("exe"), cmdline = Text("cmdline"),
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
-        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit);
+        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -138,6 +138,7 @@ public sealed class ParquetSink : IAnalysisSink
             last.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             raw.Add(r?.Cmdline); // exact bytes: cmdline is for reading, this for evidence
             exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            traced.Add(e.Traced ? 1 : 0);
             table.EndRow();
         }
         table.Close();

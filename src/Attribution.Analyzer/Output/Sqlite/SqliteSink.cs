@@ -86,7 +86,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -108,6 +108,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
+            p[16].Value = e.Traced ? 1 : 0;
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);

@@ -178,7 +178,7 @@
       const traffic = data.fromPacketRows ? "out " + bytes(p.out) + ", in " + bytes(p.in) : bytes(p.bytes) + " both ways";
       const summary = el("summary", null, el("span", { class: "process-name" + (p.bytes === 0 ? " quiet" : "") }, p.comm || "?"), " ",
         el("span", { class: "quiet" }, "pid " + p.pid), " ", p.bytes > 0 ? traffic : el("span", { class: "quiet" }, "no traffic"),
-        p.container ? el("span", { class: "tag" }, "container " + p.container) : null, p.names.length ? el("span", { class: "tag" }, "also " + p.names.join(", ")) : null);
+        p.traced ? el("span", { class: "tag traced" }, "traced") : null, p.container ? el("span", { class: "tag" }, "container " + p.container) : null, p.names.length ? el("span", { class: "tag" }, "also " + p.names.join(", ")) : null);
       const facts = [["command line", p.cmdline], ["executable", p.exe], ["uid", p.uid], ["started", utc(p.start, true)], ["exited", p.exit === null ? null : utc(p.exit, true)],
         ["container", p.container ? p.container + (p.runtime ? " (" + p.runtime + ")" : "") : null], ["flows", p.flows ? count(p.flows) : null]];
       const dl = el("dl", null);
@@ -194,11 +194,14 @@
       const show = el("button", { type: "button" }, "show its flows");
       show.addEventListener("click", () => { flowTable.showProcess(p.pid); location.hash = "#flows"; });
       append(body, el("p", null, "Its packets as a pcapng: ", el("code", null, p.extract), " ", show));
-      const node = el("li", { "data-pid": p.pid }, el("details", null, summary, body));
+      const node = el("li", { "data-pid": p.pid, class: p.traced ? "traced" : null }, el("details", null, summary, body));
       if (children[i].length) append(node, el("ul", null, children[i].sort(byBytes).map(item)));
       return node;
     }
     append(document.getElementById("process-tree"), roots.sort(byBytes).map(item));
+    if (processes.some(p => p.traced))
+      append(note, el("span", null, " ", el("span", { class: "tag traced" }, "traced"), " marks the command `record --` traced and the processes it started; their packets: ",
+        el("code", null, data.extractTraced)));
   }
 
   // ---- flows: filtered, sorted, a page at a time (the DOM holds one page however many flows there are) --------------
