@@ -130,6 +130,18 @@ public sealed class ReportModelTests : IDisposable
     }
 
     [Fact]
+    public void Traced_processes_are_marked_and_their_extract_command_given()
+    {
+        _db.Process(1, 100, 1, "sh", traced: true);
+        _db.Process(2, 101, 100, "curl", traced: true);
+        _db.Process(3, 200, 1, "nginx");
+        _db.Flow(1, 2, 3, 100);
+        var model = Build();
+        Assert.Equal(["curl", "sh"], model.Processes.Where(p => p.Traced).Select(p => p.Comm!).Order());
+        Assert.Equal("attribution extract /cases/incident.pcapng --traced", model.ExtractTraced);
+    }
+
+    [Fact]
     public void The_extract_command_names_the_pid_and_quotes_the_path()
     {
         _db.Process(1, 4242, 1, "x; rm -rf ~");
