@@ -35,7 +35,9 @@ internal static class ExecArguments
     /// The command line (each argument followed by a NUL, as /proc/PID/cmdline gives it) from a sample's tail after
     /// its raw data: the user registers (abi, then the stack pointer) and the user stack (size, bytes, dynamic size).
     /// False when anything is missing or does not add up (a 32-bit task, a dump cut short, a string beyond it): the
-    /// caller then relies on /proc alone. Writes into <paramref name="into"/>, allocates nothing.
+    /// caller then relies on /proc alone. Perf copies without faulting pages in, so the dump ends at the first page
+    /// never touched, which the kernel's random gap below the strings can be (docs/RECORDING.md, Kernel events).
+    /// Writes into <paramref name="into"/>, allocates nothing.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> tail, Span<byte> into, out int length)
     {
