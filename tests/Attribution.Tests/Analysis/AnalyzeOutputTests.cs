@@ -53,7 +53,7 @@ public sealed class AnalyzeOutputTests : IDisposable
           .Tcp(1.5, "10.0.0.1:1000", "192.0.2.1:80", payload: 3);
         var dir = Path.Combine(_dir, "csv");
         _s.Analyze(OutputFormat.Csv, dir);
-        foreach (var table in new[] { "packets", "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
+        foreach (var table in new[] { "packets", "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
                      "process_traffic", "process_remote_traffic", "unattributed_traffic" })
             Assert.True(File.Exists(Path.Combine(dir, table + ".csv")), table);
         Assert.Empty(Directory.GetDirectories(dir)); // no partial directory left behind
