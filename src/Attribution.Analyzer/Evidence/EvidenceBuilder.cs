@@ -30,6 +30,7 @@ internal static class EvidenceBuilder
         var nat = new NatEvidenceBuilder();
         var names = new NameEvidenceBuilder();
         var containers = new ContainerEvidenceBuilder();
+        var completion = new IdentityCompletion();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
@@ -61,6 +62,7 @@ internal static class EvidenceBuilder
                 nat.Add(record);
                 names.Add(record);
                 containers.Add(record);
+                completion.Add(record);
             }
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
@@ -69,6 +71,7 @@ internal static class EvidenceBuilder
         }
         sightings.Finish();
         kernel.Build(index, records);
+        completion.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
         // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
         // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
         // snapshots is never read).

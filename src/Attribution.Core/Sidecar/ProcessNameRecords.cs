@@ -7,6 +7,12 @@ public enum NameReadCause : byte
     Snapshot = 1,
     /// <summary>The process's first socket call after a silence, seen in the kernel events.</summary>
     TalkAfterSilence = 2,
+    /// <summary>
+    /// Not a read of /proc: the argument vector the kernel laid out at the exec (taken from the exec event's sample of
+    /// the new stack), written when /proc gave no command line for the process (gone, or exiting, before it was read).
+    /// <see cref="ProcessNameRecord.Comm"/> is then the exec's comm where the recorder had seen it, else empty.
+    /// </summary>
+    Exec = 3,
 }
 
 /// <summary>

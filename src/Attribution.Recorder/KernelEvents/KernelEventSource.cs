@@ -65,8 +65,9 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         _writer = writer;
         _processes = processes;
         _decoder = new PerfRecordDecoder(_encoder, processes, events.Tracepoints);
+        processes.ReadsAtExecSample = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.Exec);
         Sources = sources;
-        bool wakes = TracepointCatalog.All.Where(s => s.Role == TracepointRole.Wake)
+        bool wakes = TracepointCatalog.All.Where(s => s.Role is TracepointRole.Wake or TracepointRole.Exec)
             .All(s => events.Tracepoints.Any(t => t.Spec == s));
         _idleDrainMs = wakes && _wake >= 0 ? IdleDrainMs : FallbackDrainMs;
         _seesTcpStates = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.StateChange);

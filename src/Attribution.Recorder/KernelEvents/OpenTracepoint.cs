@@ -28,6 +28,11 @@ internal sealed class OpenTracepoint
     /// <summary>task_rename's renamed task; null on a kernel whose format lacks it (the task is then the one reported).</summary>
     public TracepointField? RenamedTask { get; }
     public TracepointField NewComm { get; }
+    /// <summary>
+    /// Whether its samples end with the user registers and stack (sched_process_exec, <see cref="ExecArguments"/>): asked
+    /// for where the architecture's stack register is known, and given up if the kernel refuses it (PerfEventSet).
+    /// </summary>
+    public bool DumpsUserStack { get; set; }
     /// <summary>inet_sock_set_state's local address as IPv6 (IPv4 v4-mapped); null on a kernel whose format lacks it.</summary>
     public TracepointField? LocalV6 { get; }
 
@@ -38,6 +43,7 @@ internal sealed class OpenTracepoint
         FormatText = text;
         CommonFlags = format.Get(Tracepoints.Common.Flags);
         CommonPid = format.Get(Tracepoints.Common.Pid);
+        DumpsUserStack = spec.Role == TracepointRole.Exec && Native.Perf.StackPointerRegister != 0;
         switch (spec.Role)
         {
             case TracepointRole.StateChange:

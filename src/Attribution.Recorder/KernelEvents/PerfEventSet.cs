@@ -59,7 +59,16 @@ internal sealed class PerfEventSet : IDisposable
         foreach (var ring in Rings)
         {
             var attr = TracepointAttr(tracepoint.Id, tracepoint.Spec.WakesReader);
+            if (tracepoint.DumpsUserStack) ExecArguments.AskFor(ref attr);
             int fd = Perf.Open(attr, -1, ring.Cpu, -1, out int errno);
+            if (fd < 0 && tracepoint.DumpsUserStack && opened.Count == 0)
+            {
+                // A kernel built without user stack dumps (or an architecture we do not know the stack register of):
+                // the exec still wakes the reader; the command line is then read from /proc only.
+                tracepoint.DumpsUserStack = false;
+                attr = TracepointAttr(tracepoint.Id, tracepoint.Spec.WakesReader);
+                fd = Perf.Open(attr, -1, ring.Cpu, -1, out errno);
+            }
             if (fd >= 0) opened.Add(fd);
             if (fd < 0 || Perf.ioctl(fd, Perf.IocSetOutput, ring.Fd) != 0)
             {

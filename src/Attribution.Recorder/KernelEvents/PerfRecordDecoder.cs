@@ -18,6 +18,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
     private readonly SampleFilter _filter = new();
     private readonly ProcessTracker _processes;
     private readonly Dictionary<int, OpenTracepoint> _byId = new();
+    private readonly byte[] _arguments = new byte[ExecArguments.DumpBytes];
 
     /// <summary>Added to every perf time (CLOCK_MONOTONIC) to put it on CLOCK_REALTIME; set before each drain.</summary>
     public long ClockOffset { get; set; }
@@ -73,6 +74,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + ClockOffset;
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
+        if (tracepoint.Spec.Role == TracepointRole.Exec) { ExecDone(tracepoint, pid, ns, body[(28 + raw.Length)..]); return; }
         if (!tracepoint.Spec.IsEvidence) return;
         if (tracepoint.Spec.Role == TracepointRole.StateChange) // every one, kept or not
             TcpChanges.Note(tracepoint.LocalV6 is { } local && local.Offset + 16 <= raw.Length ? IpAddr.FromV6(raw.Slice(local.Offset, 16)) : null);
@@ -82,6 +84,14 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (tracepoint.Spec.Role == TracepointRole.Rename) _processes.OnRename(pid, OpenTracepoint.ReadText(raw, tracepoint.NewComm));
         else if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);
+    }
+
+    /// <summary>The new program is in place: its process is read now, with the arguments its sample carries, if any.</summary>
+    private void ExecDone(OpenTracepoint tracepoint, int pid, long ns, ReadOnlySpan<byte> tail)
+    {
+        int length = 0;
+        bool known = tracepoint.DumpsUserStack && ExecArguments.TryRead(tail, _arguments, out length);
+        _processes.OnExecDone(pid, ns, known ? _arguments.AsSpan(0, length) : default);
     }
 
     /// <summary>A sample's body (pid, tid | time | cpu, res | raw size | raw) and its raw tracepoint record; false if they do not fit.</summary>
@@ -121,7 +131,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         if (nul >= 0) comm = comm[..nul];
         var trailer = record[^TrailerLength..];
         long ns = BinaryPrimitives.ReadInt64LittleEndian(trailer[8..]) + ClockOffset;
-        _encoder.Exec(ns, Cpu(record), pid, tid, _processes.OnExec(pid, ns), comm);
+        _encoder.Exec(ns, Cpu(record), pid, tid, _processes.OnExec(pid, ns, comm), comm);
     }
 
     private static int Cpu(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt32LittleEndian(record[^8..]);

@@ -21,6 +21,8 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     private readonly SilenceWatch _silence = new();
     private readonly Dictionary<int, ulong> _startTicks = new();
     private readonly HashSet<int> _named = new();
+    // Execs whose comm record came and whose sample has not: its time and comm (bounded like the rest: only a cache).
+    private readonly Dictionary<int, (long Ns, byte[] Comm)> _execs = new();
     private int _namedGeneration; // the sidecar file _named speaks for: a ring buffer's next file names them all again
 
     public long IdentitiesWritten { get; private set; }
@@ -34,13 +36,49 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         return ticks;
     }
 
-    /// <summary>An exec: the identity changed (comm, exe, cmdline), so it is written again, seen at the exec's time.</summary>
-    public ulong OnExec(int pid, long ns)
+    /// <summary>
+    /// Whether the exec tracepoint is open: its sample, which comes once the new program is in place, is when an exec's
+    /// process is read (<see cref="OnExecDone"/>); without it, the exec's comm record is.
+    /// </summary>
+    public bool ReadsAtExecSample { get; set; }
+
+    /// <summary>
+    /// An exec (the leader's comm record, in the kernel's exec before the new program's arguments are laid out): the
+    /// identity changed (comm, exe, cmdline), so it is written again, seen at this time, when the program is in place.
+    /// </summary>
+    public ulong OnExec(int pid, long ns, ReadOnlySpan<byte> comm)
     {
         ulong ticks = StartTicksOf(pid);
-        if (ticks != 0) WriteIdentity(new ProcessKey(pid, ticks), ns);
+        if (!ReadsAtExecSample)
+        {
+            if (ticks != 0) WriteIdentity(new ProcessKey(pid, ticks), ns);
+        }
+        else
+        {
+            if (_execs.Count >= MaxTracked) _execs.Clear();
+            _execs[pid] = (ns, comm.ToArray());
+        }
         _named.Add(pid);
         return ticks;
+    }
+
+    /// <summary>
+    /// The exec's sample: the program is in place, so /proc now shows its command line, unless the process is already
+    /// gone or exiting; then <paramref name="arguments"/> (from the sample itself, empty if it had none) are written
+    /// as its name at the exec, so it still has one.
+    /// </summary>
+    public void OnExecDone(int pid, long ns, ReadOnlySpan<byte> arguments)
+    {
+        // Seen at the comm record's time, the exec event's own (the analyzer knows an identity read at an exec by it).
+        var (at, comm) = _execs.Remove(pid, out var exec) ? exec : (ns, []);
+        ulong ticks = StartTicksOf(pid);
+        // Start ticks 0: the process was gone before even its fork was read. Its arguments still name it: the
+        // analyzer places them by pid and time among the lives the events show, as it does the exec event itself.
+        var key = new ProcessKey(pid, ticks);
+        _named.Add(pid);
+        if (ticks != 0 && WriteIdentity(key, at, arguments)) return;
+        if (arguments.IsEmpty) return;
+        writer.Write(new ProcessNameRecord(key, at, RealtimeClock.NowNanoseconds(), NameReadCause.Exec, comm, arguments.ToArray()));
     }
 
     /// <summary>The start ticks known for the pid; else read now, since an exited process stays readable as a zombie until reaped.</summary>
@@ -48,6 +86,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     {
         if (!_startTicks.Remove(pid, out ulong ticks)) ticks = ReadStartTicks(pid);
         _named.Remove(pid);
+        _execs.Remove(pid);
         _silence.Forget(pid);
         if (ticks != 0) identities.Names.Forget(new ProcessKey(pid, ticks));
         return ticks;
@@ -86,13 +125,19 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         if (!identities.Contains(key)) WriteIdentity(key, ns);
     }
 
-    private void WriteIdentity(ProcessKey key, long ns)
+    /// <summary>
+    /// Reads and writes the process's identity; false if it is gone (or its pid names another now) or /proc gave it no
+    /// command line (its memory released as it exits) and <paramref name="arguments"/> had none to give instead.
+    /// </summary>
+    private bool WriteIdentity(ProcessKey key, long ns, ReadOnlySpan<byte> arguments = default)
     {
-        if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return;
+        if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return false;
         var record = _scanner.ReadIdentity(key, netns, ns);
-        if (record is null) return; // gone already, or the pid was reused since
+        if (record is null) return false; // gone already, or the pid was reused since
+        if (record.Cmdline.Length == 0 && !arguments.IsEmpty) record = record with { Cmdline = arguments.ToArray() };
         identities.Add(record, writer.Write(record));
         IdentitiesWritten++;
+        return record.Cmdline.Length > 0;
     }
 
     private ulong StartTicksOf(int pid)

@@ -15,9 +15,13 @@ internal enum TracepointRole
     RouteLookup,
     /// <summary>task_rename: a process's new comm (prctl, /proc/PID/comm); every one that renames a process is kept.</summary>
     Rename,
-    /// <summary>sched_process_fork / sched_process_exec: recorded nowhere (the leader's task and comm records say
-    /// it all); each sample only wakes the reader, so a new process is read while it lives.</summary>
+    /// <summary>sched_process_fork: recorded nowhere (the leader's task records say it all); each sample only wakes
+    /// the reader, so a new process is read while it lives.</summary>
     Wake,
+    /// <summary>sched_process_exec: wakes the reader as Wake does, at the moment the new program is in place (the
+    /// leader's comm record comes earlier, before the kernel has laid out its arguments), so the process is read
+    /// then; and carries the top of its new stack, where the kernel just wrote its argv (<see cref="ExecArguments"/>).</summary>
+    Exec,
 }
 
 /// <summary>A tracepoint the recorder asks for, and the kernel filters to try on it, best first.</summary>
@@ -29,10 +33,10 @@ internal sealed record TracepointSpec(string Name, TracepointRole Role, string[]
     /// state change (in connect(), a process's first network event, which names it); sends, receives and route
     /// lookups come by the thousand and would only add wake-ups.
     /// </summary>
-    public bool WakesReader => Role is TracepointRole.Wake or TracepointRole.StateChange;
+    public bool WakesReader => Role is TracepointRole.Wake or TracepointRole.Exec or TracepointRole.StateChange;
 
     /// <summary>Whether its samples are evidence written to the sidecar (and its format listed there).</summary>
-    public bool IsEvidence => Role != TracepointRole.Wake;
+    public bool IsEvidence => Role is not (TracepointRole.Wake or TracepointRole.Exec);
 }
 
 /// <summary>The tracepoints of a recording; each is optional, since kernels differ in which they have.</summary>
@@ -52,7 +56,7 @@ internal static class TracepointCatalog
         // The leader's fork and comm records do not count toward wakeup_events; these tracepoints fire at the same
         // moments and do. Without them the reader polls every few milliseconds to catch a 20 ms process.
         new(Tracepoints.SchedProcess.ForkName, TracepointRole.Wake, []),
-        new(Tracepoints.SchedProcess.ExecName, TracepointRole.Wake, []),
+        new(Tracepoints.SchedProcess.ExecName, TracepointRole.Exec, []),
         // A process that renames itself keeps its pid and identity: only this says when its comm changed. Rare (a
         // thread pool names its threads once, a server its workers), so none is filtered out in the kernel.
         new(Tracepoints.TaskRename.Name, TracepointRole.Rename, []),

@@ -20,7 +20,7 @@ internal sealed class NameReader(string procRoot)
     private readonly byte[] _comm = new byte[MaxComm];
     private readonly ProcReader _reader = new();
 
-    /// <summary>False when the process has gone, or its pid now names another one.</summary>
+    /// <summary>False when the process has gone, or its pid now names another one, or /proc shows it no command line.</summary>
     public bool TryRead(ProcessKey key, out ReadOnlySpan<byte> comm, out ReadOnlySpan<byte> cmdline)
     {
         comm = cmdline = default;
@@ -30,7 +30,9 @@ internal sealed class NameReader(string procRoot)
         var raw = ProcStat.RawComm(stat);
         int length = Math.Min(raw.Length, MaxComm);
         raw[..length].CopyTo(_comm);
-        if (!_reader.TryReadFile(PathOf(path, key.Pid, "cmdline"u8), out cmdline)) return false;
+        // No command line is no read: /proc shows none while the kernel sets up an exec or tears down an exit, and
+        // a process that talks on sockets is neither a kernel thread nor (by this recorder's reads) one without argv.
+        if (!_reader.TryReadFile(PathOf(path, key.Pid, "cmdline"u8), out cmdline) || cmdline.IsEmpty) return false;
         comm = _comm.AsSpan(0, length);
         return true;
     }

@@ -12,7 +12,19 @@ internal static unsafe partial class Perf
     public const uint TypeSoftware = 1, TypeTracepoint = 2;
     public const ulong CountSwDummy = 9;
 
-    public const ulong SampleTid = 1 << 1, SampleTime = 1 << 2, SampleCpu = 1 << 7, SampleRaw = 1 << 10;
+    public const ulong SampleTid = 1 << 1, SampleTime = 1 << 2, SampleCpu = 1 << 7, SampleRaw = 1 << 10,
+        SampleRegsUser = 1 << 12, SampleStackUser = 1 << 13;
+
+    /// <summary>PERF_SAMPLE_REGS_ABI_64: the user registers dumped are a 64-bit task's.</summary>
+    public const ulong RegsAbi64 = 2;
+
+    /// <summary>The user stack pointer's bit in sample_regs_user (asm/perf_regs.h: PERF_REG_X86_SP, PERF_REG_ARM64_SP); 0 where unknown.</summary>
+    public static ulong StackPointerRegister => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 1UL << 7,
+        Architecture.Arm64 => 1UL << 31,
+        _ => 0,
+    };
 
     // Bits of the flags word (linux/perf_event.h, the bitfield after read_format).
     public const ulong FlagDisabled = 1UL << 0, FlagMmap = 1UL << 8, FlagComm = 1UL << 9, FlagTask = 1UL << 13,
@@ -43,6 +55,8 @@ internal static unsafe partial class Perf
         [FieldOffset(32)] public ulong ReadFormat;
         [FieldOffset(40)] public ulong Flags;
         [FieldOffset(48)] public uint WakeupEvents;
+        [FieldOffset(80)] public ulong SampleRegsUser;
+        [FieldOffset(88)] public uint SampleStackUser;
         [FieldOffset(92)] public int ClockId;
     }
 

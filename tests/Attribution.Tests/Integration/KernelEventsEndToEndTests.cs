@@ -201,6 +201,8 @@ public sealed class KernelEventsEndToEndTests(ITestOutputHelper output) : IDispo
         int named = identities.Count(rows => rows.Any(row => (string?)row[0] == "bash"));
         int identified = identities.Count(rows => rows.Any(row => (string?)row[0] == "bash" &&
             (string?)row[1] == $"bash -c {ShortTcp} attr-short-tcp {_remote.PeerAddress} {tcpPort}"));
+        foreach (var (run, rows) in shortTcp.Zip(identities).Where(x => !x.Second.Any(row => ((string?)row[1] ?? "").StartsWith("bash -c ", StringComparison.Ordinal))))
+            output.WriteLine($"  without its command line: {run.Pid}: " + string.Join(" | ", rows.Select(r => $"comm '{r[0]}' cmdline '{r[1]}'")));
         output.WriteLine($"short TCP processes in the processes table: {named} of {shortTcp.Count} with comm, {identified} with comm and cmdline");
         if (named < shortTcp.Count) failures.Add($"only {named} of {shortTcp.Count} short TCP processes have their comm in processes");
         if (identified < 0.95 * shortTcp.Count) failures.Add($"only {identified} of {shortTcp.Count} short TCP processes have their comm and cmdline in processes");

@@ -21,7 +21,8 @@ public sealed class ReportDatabase : IDisposable
         _db = new SqliteConnection($"Data Source={Path};Pooling=False");
         _db.Open();
         Execute(Schema.Tables);
-        if (remoteNames) Execute("ALTER TABLE flows ADD COLUMN remote_name TEXT");
+        // An analysis from before names of the far end (issue 23) has no remote_name: the report must do without it.
+        if (!remoteNames) Execute("ALTER TABLE flows DROP COLUMN remote_name; ALTER TABLE flows DROP COLUMN remote_name_source");
         foreach (var (code, text) in PacketCodes.Reasons()) Execute("INSERT INTO reasons VALUES ($c, $t)", ("$c", code), ("$t", text));
         Execute(Schema.IndexesAndViews);
         Execute("INSERT INTO analysis VALUES ('host', 'web1'), ('kernel_events', '500'), ('kernel_events_lost', '0'), ('evidence', '3 socket snapshots; kernel events: 500')");

@@ -46,10 +46,18 @@ internal sealed class NameEvidenceBuilder
             {
                 // An identity read at an exec carries the exec's time; one read later that names the process otherwise was a read too.
                 bool exec = execs.TryGetValue(key.Pid, out var e) && e.Exists(x => x.Nanoseconds == p.FirstSeenNanoseconds);
-                Of(key).Add(new NameObservation(p.FirstSeenNanoseconds, exec ? NameSource.Exec : NameSource.TitleRead, p.Comm, p.CommRaw, p.Cmdline));
+                // No command line is not a name: /proc shows none while the kernel sets up an exec or tears down an exit.
+                Of(key).Add(new NameObservation(p.FirstSeenNanoseconds, exec ? NameSource.Exec : NameSource.TitleRead, p.Comm, p.CommRaw, p.Cmdline.Length > 0 ? p.Cmdline : null));
             }
         foreach (var n in _reads)
-            Of(n.Key).Add(new NameObservation(n.Nanoseconds, NameSource.TitleRead, commFromReads ? RawText.Utf8OrEscaped(n.Comm) : null, n.Comm, n.Cmdline));
+            if (n.Cause == NameReadCause.Exec) // the arguments at the exec: a command line, the comm is the exec event's
+            {
+                var key = n.Key;
+                if (key.StartTimeTicks == 0 && (kernel.Lifetimes is not { } lives || !lives.TryResolve(key.Pid, n.Nanoseconds, out key))) continue;
+                Of(key).Add(new NameObservation(n.Nanoseconds, NameSource.Exec, null, null, n.Cmdline));
+            }
+            else if (n.Cmdline.Length > 0 || n.Comm.Length > 0)
+                Of(n.Key).Add(new NameObservation(n.Nanoseconds, NameSource.TitleRead, commFromReads ? RawText.Utf8OrEscaped(n.Comm) : null, n.Comm, n.Cmdline.Length > 0 ? n.Cmdline : null));
         if (kernel.Lifetimes is { } lifetimes)
             foreach (var r in kernel.Renames)
                 if (!OfExec(r, execs) && lifetimes.TryResolve(r.Pid, r.Ns, out var key))
@@ -59,7 +67,7 @@ internal sealed class NameEvidenceBuilder
             var list = observed.GetValueOrDefault(entry.Key);
             // An identity the events alone made (a process gone before the recorder read it) has no record of its own.
             if (entry.Record is { } made && !_identities.ContainsKey(entry.Key))
-                (list ??= []).Add(new NameObservation(made.FirstSeenNanoseconds, NameSource.Exec, made.Comm, made.CommRaw, made.Cmdline));
+                (list ??= []).Add(new NameObservation(made.FirstSeenNanoseconds, NameSource.Exec, made.Comm, made.CommRaw, made.Cmdline.Length > 0 ? made.Cmdline : null));
             entry.Names = list is null ? [] : NameTimeline.Build(entry.StartNs, list);
         }
     }

@@ -21,6 +21,7 @@ public sealed class SqliteSink : IAnalysisSink
     private readonly SqliteConnection _db;
     private readonly RawPacketInsert _packet;
     private readonly RawFlowInsert _flows;
+    private readonly RawDnsInsert _dns;
     private readonly AddressText _text = new();
     private SqliteTransaction _transaction;
     private int _rows;
@@ -44,6 +45,7 @@ public sealed class SqliteSink : IAnalysisSink
             WriteCodes();
             _packet = new RawPacketInsert(_db.Handle!, _text);
             _flows = new RawFlowInsert(_db.Handle!, _text);
+            _dns = new RawDnsInsert(_db.Handle!, _text);
         }
         catch
         {
@@ -63,6 +65,12 @@ public sealed class SqliteSink : IAnalysisSink
     public void WriteFlow(FlowRow f)
     {
         _flows.Insert(f);
+        Counted();
+    }
+
+    public void WriteDns(DnsRow answer)
+    {
+        _dns.Insert(answer);
         Counted();
     }
 
@@ -243,6 +251,7 @@ public sealed class SqliteSink : IAnalysisSink
         {
             _packet.Dispose();
             _flows.Dispose();
+            _dns?.Dispose();
             _db.Dispose();
         }
         finally

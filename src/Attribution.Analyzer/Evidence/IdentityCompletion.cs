@@ -1,0 +1,95 @@
+using Attribution.Analyzer.Evidence.Kernel;
+using Attribution.Core.KernelEvents;
+using Attribution.Core.Sidecar;
+
+namespace Attribution.Analyzer.Evidence;
+
+/// <summary>
+/// Completes an identity whose read found no command line. /proc shows none for a process caught in its exec (before
+/// the kernel lays out the new arguments) or in its exit (once its memory is released: the executable's link goes
+/// too); a recorder that met the process only then wrote that. What else the recording says of the same program is
+/// better: an earlier read of the process since its last exec, else the arguments the kernel laid out at that exec
+/// (record 10, cause exec). Never a read from before an exec: that was another program.
+/// </summary>
+internal sealed class IdentityCompletion
+{
+    private readonly Dictionary<ProcessKey, List<ProcessRecord>> _reads = new();
+    private readonly Dictionary<ProcessKey, List<ProcessNameRecord>> _execArguments = new();
+
+    public void Add(SidecarRecord record)
+    {
+        if (record is ProcessRecord p && p.Cmdline.Length > 0) Of(_reads, p.Key).Add(p);
+        else if (record is ProcessNameRecord { Cause: NameReadCause.Exec } n && n.Cmdline.Length > 0) Of(_execArguments, n.Key).Add(n);
+    }
+
+    /// <summary>Every identity in <paramref name="records"/> without a command line, completed where the recording allows.</summary>
+    public void Complete(Dictionary<ProcessKey, ProcessRecord> records, IReadOnlyList<KernelEvent> processEvents, ProcessLifetimes? lifetimes)
+    {
+        // Arguments of a process whose start the recorder never read: placed by pid and time, as its exec event is.
+        foreach (var key in _execArguments.Keys.Where(k => k.StartTimeTicks == 0).ToList())
+        {
+            var unplaced = _execArguments[key];
+            _execArguments.Remove(key);
+            foreach (var n in unplaced)
+                if (lifetimes is not null && lifetimes.TryResolve(key.Pid, n.Nanoseconds, out var placed))
+                    Of(_execArguments, placed).Add(n);
+        }
+        var execs = new Dictionary<int, List<long>>();
+        foreach (var e in processEvents)
+            if (e.Kind == KernelEventKind.Exec) Of(execs, e.Pid).Add(e.Nanoseconds);
+        foreach (var (key, record) in records.ToList())
+        {
+            if (record.Cmdline.Length > 0) continue;
+            long since = LastExecAtOrBefore(execs, key.Pid, record.FirstSeenNanoseconds);
+            if (EarlierRead(key, record, since) is { } read)
+                records[key] = record with
+                {
+                    Cmdline = read.Cmdline,
+                    Exe = record.ExeRaw is { Length: > 0 } ? record.Exe : read.Exe,
+                    ExeRaw = record.ExeRaw is { Length: > 0 } ? record.ExeRaw : read.ExeRaw,
+                };
+            else if (ArgumentsOf(key, since, execs) is { } arguments)
+                records[key] = record with { Cmdline = arguments };
+        }
+    }
+
+    /// <summary>The latest read with a command line, of the same program (no exec since it, the same comm and executable where both are known).</summary>
+    private ProcessRecord? EarlierRead(ProcessKey key, ProcessRecord record, long since)
+    {
+        if (!_reads.TryGetValue(key, out var reads)) return null;
+        ProcessRecord? best = null;
+        foreach (var read in reads)
+        {
+            if (read.FirstSeenNanoseconds < since || read.FirstSeenNanoseconds > record.FirstSeenNanoseconds) continue;
+            if (read.Comm != record.Comm) continue;
+            if (record.ExeRaw is { Length: > 0 } exe && !exe.AsSpan().SequenceEqual(read.ExeRaw ?? [])) continue;
+            if (best is null || read.FirstSeenNanoseconds > best.FirstSeenNanoseconds) best = read;
+        }
+        return best;
+    }
+
+    /// <summary>The arguments laid out at the exec the identity was of (the latest exec at or before it was seen).</summary>
+    private byte[]? ArgumentsOf(ProcessKey key, long since, Dictionary<int, List<long>> execs)
+    {
+        if (!_execArguments.TryGetValue(key, out var list)) return null;
+        byte[]? best = null;
+        long bestNs = long.MinValue;
+        foreach (var n in list)
+            // The sample can come microseconds after the exec event when the exec's comm record was not seen first.
+            if (LastExecAtOrBefore(execs, key.Pid, n.Nanoseconds) == since && n.Nanoseconds >= bestNs)
+                (best, bestNs) = (n.Cmdline, n.Nanoseconds);
+        return best;
+    }
+
+    private static long LastExecAtOrBefore(Dictionary<int, List<long>> execs, int pid, long ns)
+    {
+        long last = long.MinValue;
+        if (execs.TryGetValue(pid, out var times))
+            foreach (long t in times)
+                if (t <= ns && t > last) last = t;
+        return last;
+    }
+
+    private static List<TValue> Of<TKey, TValue>(Dictionary<TKey, List<TValue>> into, TKey key) where TKey : notnull =>
+        into.TryGetValue(key, out var list) ? list : into[key] = [];
+}
