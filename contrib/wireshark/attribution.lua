@@ -2,7 +2,7 @@
 -- wrote into each packet's comments, as fields you can filter on and show as columns:
 --
 --   attribution.pid  attribution.comm  attribution.exe  attribution.method  attribution.reason
---   attribution.container  attribution.addr  (one set per local end: a loopback packet has two)
+--   attribution.container  attribution.container_id  attribution.addr  (one set per local end: a loopback packet has two)
 --
 --   attribution.comm == "curl"          attribution.pid == 4242        attribution.reason == "time-wait"
 --
@@ -10,7 +10,8 @@
 -- Or for one run: tshark -X lua_script:contrib/wireshark/attribution.lua -r X.annotated.pcapng
 --
 -- The comment grammar (src/Attribution.Analyzer/Annotation/AnnotationText.cs):
---   attribution: ADDR[:PORT] COMM[PID] EXE (method METHOD)[ container ID]
+--   attribution: ADDR[:PORT] COMM[PID] EXE (method METHOD)[ container NAME (ID)| container ID]
+--   (attribution.container is the container's name where the recorder read it, else its id)
 --   attribution: ADDR[:PORT] unattributed (REASON)
 --   attribution: unattributed (REASON)
 
@@ -23,9 +24,10 @@ local f = {
     method    = ProtoField.string("attribution.method", "Method"),
     reason    = ProtoField.string("attribution.reason", "Unattributed because"),
     container = ProtoField.string("attribution.container", "Container"),
+    container_id = ProtoField.string("attribution.container_id", "Container id"),
     addr      = ProtoField.string("attribution.addr", "Local end"),
 }
-proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.addr }
+proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.container_id, f.addr }
 
 local comment_field = Field.new("frame.comment")
 
@@ -44,7 +46,11 @@ local function parse(text)
     local comm, pid, exe, method, tail = rest:match("^(.-)%[(%d+)%] (.-) %(method ([^)]*)%)(.*)$")
     if not comm then return nil end
     e.comm, e.pid, e.exe, e.method = comm, tonumber(pid), exe, method
-    e.container = tail:match("container (%S+)")
+    e.container, e.container_id = tail:match("container (%S+) %((%x+)%)")
+    if not e.container then
+        e.container = tail:match("container (%S+)")
+        e.container_id = e.container
+    end
     return e
 end
 
@@ -65,6 +71,7 @@ function proto.dissector(tvb, pinfo, tree)
             if e.method then sub:add(f.method, e.method) end
             if e.reason then sub:add(f.reason, e.reason) end
             if e.container then sub:add(f.container, e.container) end
+            if e.container_id then sub:add(f.container_id, e.container_id) end
             summary[#summary + 1] = e.comm and string.format("%s[%d]", e.comm, e.pid) or ("-" .. e.reason)
         end
     end

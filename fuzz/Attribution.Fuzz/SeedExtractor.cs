@@ -62,6 +62,7 @@ internal static class SeedExtractor
         var (kernelSidecar, batch) = KernelAndConntrack(fixtures, File.ReadAllBytes(Path.Combine(fixtures, "recordings", "netns.pcapng.snapshots")));
         Put("sidecar", "netns-kernel-conntrack.snapshots", kernelSidecar);
         Put("kernel-events", "batch", [(byte)batch.Count, .. batch.Events.Span]);
+        Put("sidecar", "netns-containers.snapshots", Containers(fixtures, File.ReadAllBytes(Path.Combine(fixtures, "recordings", "netns.pcapng.snapshots"))));
         foreach (var file in Directory.GetFiles(Path.Combine(fixtures, "proc")).Where(f => !f.EndsWith(".sh")))
             Put("proc-net", Path.GetFileName(file), File.ReadAllBytes(file));
         foreach (var file in Directory.GetFiles(Path.Combine(fixtures, "tracefs"), "*.format"))
@@ -120,6 +121,46 @@ internal static class SeedExtractor
             foreach (var record in records.Skip(8).Take(4)) writer.Write(record);
         }
         return (Uncompressed(output.ToArray(), int.MaxValue), batch);
+    }
+
+    /// <summary>
+    /// The recordings predate container records: a sidecar with the first records of <paramref name="sidecar"/>, processes
+    /// in containers, and a record 11 of each part: podman's (the fixture's list element and annotations), a Docker-shaped
+    /// one, and Kubernetes' paths.
+    /// </summary>
+    private static byte[] Containers(string fixtures, byte[] sidecar)
+    {
+        const string Docker = "3f1c2a9d8e7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d";
+        var store = Path.Combine(fixtures, "containers", "podman", "var", "lib", "containers", "storage", "overlay-containers");
+        using var list = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(store, "containers.json")));
+        var element = list.RootElement[0];
+        string podman = element.GetProperty("id").GetString()!;
+        using var spec = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(store, podman, "userdata", "config.json")));
+        var annotations = "{\"annotations\":" + spec.RootElement.GetProperty("annotations").GetRawText() + "}";
+        var records = new SidecarReader(new MemoryStream(sidecar), "seed").ReadAll().ToList();
+        long ns = records.OfType<SnapshotRecord>().First().StartNanoseconds;
+        static byte[] Utf8(string s) => System.Text.Encoding.UTF8.GetBytes(s);
+        var output = new MemoryStream();
+        using (var writer = new SidecarWriter(output))
+        {
+            foreach (var record in records.Take(8)) writer.Write(record);
+            foreach (var (pid, cgroup) in new[] { (7001, $"0::/libpod_parent/libpod-{podman}\n"), (7002, $"0::/system.slice/docker-{Docker}.scope\n") })
+                writer.Write(new ProcessRecord(new ProcessKey(pid, 100), 1, 0, 0, "httpd", "/bin/busybox", Utf8("httpd\0"), cgroup, 1, ns));
+            writer.Write(new ContainerRecord(podman, "podman", ns,
+            [
+                new ContainerSource(ContainerSourcePart.ArrayElement, "/var/lib/containers/storage/overlay-containers/containers.json", false, Utf8(element.GetRawText())),
+                new ContainerSource(ContainerSourcePart.Members, $"/var/lib/containers/storage/overlay-containers/{podman}/userdata/config.json", false, Utf8(annotations)),
+            ]));
+            writer.Write(new ContainerRecord(Docker, "docker", ns,
+            [
+                new ContainerSource(ContainerSourcePart.Members, $"/var/lib/docker/containers/{Docker}/config.v2.json", false,
+                    Utf8("{\"Config\":{\"Image\":\"nginx:1.25\",\"Labels\":{\"io.kubernetes.pod.name\":\"web-0\"}},\"Name\":\"/web\"}")),
+                new ContainerSource(ContainerSourcePart.PathName, "/var/log/pods/shop_web-0_0b6f5a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", false, []),
+                new ContainerSource(ContainerSourcePart.PathName, $"/var/log/containers/web-0_shop_web-{Docker}.log", false, []),
+            ]));
+            foreach (var record in records.Skip(8).Take(4)) writer.Write(record);
+        }
+        return Uncompressed(output.ToArray(), int.MaxValue);
     }
 
     private static List<(long Ns, byte[] Data)> Frames(string capture, int count)

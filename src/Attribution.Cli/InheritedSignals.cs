@@ -9,7 +9,8 @@ namespace Attribution.Cli;
 /// ignored SIGINT alone so that child processes keep ignoring it), and a PosixSignalRegistration for it
 /// stays silent. The only way back is to start the runtime afresh with SIGINT at its default: set
 /// SIG_DFL and exec this same program with the same arguments (once; an environment mark stops loops).
-/// SIGHUP is different: ignored means nohup, which is kept (see <see cref="IsIgnored"/>).
+/// SIGHUP is different: ignored means nohup, which is kept (see <see cref="IsIgnored"/>). The mark carries the comm the
+/// program had, which the exec through /proc/self/exe would change to "exe" (<see cref="RestoreName"/>).
 /// </summary>
 internal static unsafe partial class InheritedSignals
 {
@@ -27,11 +28,32 @@ internal static unsafe partial class InheritedSignals
         if (!IsIgnored(SigInt)) return;
         // The exact arguments, each NUL-terminated, byte for byte (a file name need not be UTF-8).
         var cmdline = File.ReadAllBytes("/proc/self/cmdline");
-        Environment.SetEnvironmentVariable(Mark, "1");
+        // In hex: a comm is bytes, not necessarily UTF-8, and the environment is text. Set in libc's environment, which
+        // execv passes on: .NET's Environment.SetEnvironmentVariable changes only the runtime's own copy.
+        setenv(Mark, Convert.ToHexString(File.ReadAllBytes("/proc/self/comm").AsSpan().TrimEnd((byte)'\n')), 1);
         signal(SigInt, IntPtr.Zero); // SIG_DFL, inherited by the exec'd runtime, which then handles it
         Exec("/proc/self/exe", cmdline);
         signal(SigInt, 1); // exec failed: back as it was; SIGTERM still stops the recording
-        Environment.SetEnvironmentVariable(Mark, null);
+        unsetenv(Mark);
+    }
+
+    /// <summary>
+    /// In the program <see cref="EnsureSigintHandled"/> exec'd: takes back the comm it had before. The kernel names a
+    /// process after the file it executes, here /proc/self/exe, and a recorder called "exe" would show so in ps, in
+    /// top, and in the recordings of another recorder watching this host. Called first, on the main thread: prctl
+    /// renames the calling thread, and the main thread's comm is the process's.
+    /// </summary>
+    public static void RestoreName()
+    {
+        if (Environment.GetEnvironmentVariable(Mark) is not { Length: > 0 } hex) return;
+        unsetenv(Mark); // the runtime read it at start (EnsureSigintHandled sees it there); nothing this program starts inherits it
+        byte[] comm;
+        try { comm = Convert.FromHexString(hex); }
+        catch (FormatException) { return; } // not a mark of ours: the name stays
+        Span<byte> name = stackalloc byte[comm.Length + 1];
+        comm.CopyTo(name);
+        name[^1] = 0;
+        fixed (byte* p = name) prctl(PrSetName, p, 0, 0, 0);
     }
 
     /// <summary>Whether the signal's disposition is SIG_IGN right now.</summary>
@@ -59,6 +81,17 @@ internal static unsafe partial class InheritedSignals
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int execv(string path, IntPtr* argv);
+
+    private const int PrSetName = 15;
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unsetenv(string name);
+
+    [LibraryImport("libc")]
+    private static partial int prctl(int option, byte* name, nint unused3, nint unused4, nint unused5);
 
     [LibraryImport("libc")]
     private static partial int sigaction(int signal, void* action, void* old);

@@ -12,8 +12,7 @@ namespace Attribution.Cli;
 /// resource instead (Attribution.Cli.csproj); when the runtime cannot find the library on its own, it is
 /// copied into an anonymous memory file (memfd_create) and loaded from there: no disk, no HOME, any user.
 /// Where memfd_create is missing (kernel before 3.17), a private temporary file is used and deleted at once.
-/// Measured (analyze of the loopback fixture, 5 runs each on a busy 2-core host): 3.0–3.8 s with the
-/// extracted copy already in place, 3.0–4.5 s from memory: no difference beyond the noise (the copy is 1.4 MB).
+/// Loading from memory costs no more than loading an extracted copy (docs/PERFORMANCE.md, Start-up).
 /// In a normal build (tests, `dotnet run`) the library sits beside the assembly and this is never called.
 /// </summary>
 internal static class NativeSqlite

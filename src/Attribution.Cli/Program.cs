@@ -2,6 +2,7 @@ using System.CommandLine;
 using Attribution.Cli;
 using Attribution.Cli.Commands;
 
+InheritedSignals.RestoreName(); // after the recorder's re-exec (InheritedSignals); first, on the main thread
 NativeSqlite.LoadFromResourceWhenMissing(); // single file: from memory, never extracted (works without a HOME)
 
 var root = new RootCommand("""

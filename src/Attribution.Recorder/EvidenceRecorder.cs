@@ -1,5 +1,6 @@
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Conntrack;
+using Attribution.Recorder.Containers;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
@@ -19,6 +20,7 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly SnapshotScheduler _scheduler;
     private readonly ConntrackRecorder _conntrack;
     private readonly bool _useSockDiag;
+    private ContainerRecorder? _containers; // started with the other threads, after the drop
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
         SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag)
@@ -92,11 +94,15 @@ internal sealed class EvidenceRecorder : IDisposable
     }
 
     /// <summary>
-    /// Starts what <see cref="Open"/> opened: the kernel events' thread, the initial snapshot and the snapshot thread, then
-    /// conntrack: the caller's capture, started after, has a snapshot and a conntrack table before its first packet.
+    /// Starts what <see cref="Open"/> opened: the containers' thread, the kernel events' thread, the initial snapshot and
+    /// the snapshot thread, then conntrack: the caller's capture, started after, has a snapshot and a conntrack table before
+    /// its first packet.
     /// </summary>
     public void Start()
     {
+        // Before the first process record (the initial snapshot's): the containers of every process recorded are named,
+        // on a thread of their own, which reads the runtimes' files (CAP_DAC_READ_SEARCH, kept).
+        _containers = ContainerRecorder.Start(_sidecar);
         _kernelEvents?.Start();
         _scheduler.Start();
         _conntrack.Start();
@@ -135,8 +141,8 @@ internal sealed class EvidenceRecorder : IDisposable
     /// <summary>
     /// Stops in the one order that keeps each source's last records (what triggers snapshots, a capture, is stopped
     /// before): the final snapshot; the kernel events, whose last drain holds the events of the capture's and the final
-    /// snapshot's own processes; conntrack's last batch and dump; then <paramref name="beforeSidecarCloses"/> (a capture
-    /// writes its final statistics and closes its file); then the sidecar is closed.
+    /// snapshot's own processes; conntrack's last batch and dump; the containers of every process recorded; then
+    /// <paramref name="beforeSidecarCloses"/> (a capture writes its final statistics and closes its file); then the sidecar is closed.
     /// </summary>
     public void Stop(FirstWriteError errors, Action<string>? status, Action? beforeSidecarCloses = null)
     {
@@ -144,6 +150,7 @@ internal sealed class EvidenceRecorder : IDisposable
         _kernelEvents?.Stop();
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
+        _containers?.Stop();
         beforeSidecarCloses?.Invoke();
         errors.Attempt(_sidecar.Dispose);
     }
@@ -162,6 +169,7 @@ internal sealed class EvidenceRecorder : IDisposable
 
     public void Dispose()
     {
+        _containers?.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();
         _kernelEvents?.Dispose();

@@ -4,7 +4,6 @@ using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Output;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Annotation;
 
@@ -12,21 +11,25 @@ namespace Attribution.Analyzer.Annotation;
 /// The comment each local end of a packet gets, one line a person reads at a glance and the Wireshark
 /// plugin (contrib/wireshark/attribution.lua) parses back:
 /// <code>
-/// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container 3f2a9c1b7d0e
+/// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container web-1 (3f2a9c1b7d0e)
 /// attribution: 10.0.3.2:41822 unattributed (time-wait)
 /// attribution: unattributed (no-local-end)
 /// </code>
-/// Built as UTF-8 into a reused buffer; the per-process and per-address parts are cached.
+/// The comm is the one the process had at the packet's time (a process may rename itself while it talks).
+/// Built as UTF-8 into a reused buffer; the per-process (and per-name) and per-address parts are cached.
 /// </summary>
 internal sealed class AnnotationText(ProcessTable processes)
 {
     private static readonly byte[] Prefix = "attribution: "u8.ToArray(), NoWord = "none"u8.ToArray();
-    private readonly Dictionary<int, byte[]> _process = new();
+    private readonly Dictionary<int, byte[]?[]> _process = new(); // per process, one text per name it had
     private readonly AddressText _addresses = new();
     private readonly byte[] _buffer = new byte[8192];
 
-    /// <summary>The text of one end: <paramref name="process"/> 0 for unattributed (then <paramref name="reason"/> says why).</summary>
-    public ReadOnlySpan<byte> End(in DecodedPacket packet, bool source, int process, Method method, Reason reason)
+    /// <summary>
+    /// The text of one end at the packet's time <paramref name="ns"/>: <paramref name="process"/> 0 for unattributed (then
+    /// <paramref name="reason"/> says why).
+    /// </summary>
+    public ReadOnlySpan<byte> End(in DecodedPacket packet, bool source, int process, Method method, Reason reason, long ns)
     {
         var w = new Writer(_buffer);
         w.Put(Prefix);
@@ -45,7 +48,7 @@ internal sealed class AnnotationText(ProcessTable processes)
         }
         if (process != 0)
         {
-            w.Put(ProcessText(process));
+            w.Put(ProcessText(process, ns));
             w.Put(" (method "u8);
             w.Put(Words.Utf8(method) ?? NoWord);
             w.Put(")"u8);
@@ -71,30 +74,41 @@ internal sealed class AnnotationText(ProcessTable processes)
         return w.Written;
     }
 
-    /// <summary>`comm[pid] exe`, cached per process.</summary>
-    private byte[] ProcessText(int process)
+    /// <summary>`comm[pid] exe` with the comm in force at <paramref name="ns"/>, cached per process and name.</summary>
+    private byte[] ProcessText(int process, long ns)
     {
-        if (_process.TryGetValue(process, out var text)) return text;
         var p = processes[process];
-        string comm = p.Record?.Comm is { Length: > 0 } c ? Clean(c) : "?";
+        if (!_process.TryGetValue(process, out var texts)) _process[process] = texts = new byte[]?[Math.Max(1, p.Names.Count)];
+        int name = p.NameIndexAt(ns);
+        return texts[name] ??= Text(p, name);
+    }
+
+    private static byte[] Text(ProcessTable.ProcessEntry p, int name)
+    {
+        string comm = (p.Names.Count > 0 ? p.Names[name].Comm : p.Record?.Comm) is { Length: > 0 } c ? Clean(c) : "?";
         string exe = p.Record?.Exe is { Length: > 0 } e ? Clean(e) : "?";
-        return _process[process] = Encoding.UTF8.GetBytes($"{comm}[{p.Key.Pid}] {exe}");
+        return Encoding.UTF8.GetBytes($"{comm}[{p.Key.Pid}] {exe}");
     }
 
     private readonly Dictionary<int, byte[]> _container = new();
 
+    /// <summary>
+    /// " container NAME (ID)", or " container ID" where no name was recorded: the name as its users know it, one word (a
+    /// Kubernetes container as NAMESPACE/POD/NAME), then the id that `docker ps` shows.
+    /// </summary>
     private byte[] ContainerText(int process)
     {
         if (_container.TryGetValue(process, out var text)) return text;
-        var record = processes[process].Record;
-        var id = record is null ? null : ContainerIdentity.FromCgroup(record.Cgroup);
-        return _container[process] = id is null ? [] : Encoding.UTF8.GetBytes($" container {Clean(id.ShortId)}");
+        var c = processes.Containers.Of(processes[process].Record);
+        string words = c is null ? "" : c.DisplayName is { } name ? $" container {Clean(name, word: true)} ({Clean(c.ShortId)})" : $" container {Clean(c.ShortId)}";
+        return _container[process] = Encoding.UTF8.GetBytes(words);
     }
 
-    /// <summary>A comment is one line: control characters (a comm may hold anything) become '?'.</summary>
-    private static string Clean(string s) => string.Create(s.Length, s, (span, src) =>
+    /// <summary>A comment is one line: control characters (a comm may hold anything) become '?'; in a <paramref name="word"/>, spaces too.</summary>
+    private static string Clean(string s, bool word = false) => string.Create(s.Length, (s, word), (span, state) =>
     {
-        for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) ? '?' : src[i];
+        var (src, oneWord) = state;
+        for (int i = 0; i < src.Length; i++) span[i] = char.IsControl(src[i]) || (oneWord && char.IsWhiteSpace(src[i])) ? '?' : src[i];
     });
 
     private ref struct Writer(Span<byte> buffer)

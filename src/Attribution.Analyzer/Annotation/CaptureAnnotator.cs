@@ -13,14 +13,17 @@ namespace Attribution.Analyzer.Annotation;
 /// opt_comment per local end (<see cref="AnnotationText"/>) and Apple's process information (a Darwin
 /// process event block per process, and the packet option naming it; docs/FORMAT.md). A classic pcap
 /// becomes one section with one interface, its timestamps kept in their own resolution. Frames are
-/// numbered exactly as <see cref="CaptureFileReader"/> numbers them, so each finds its result.
+/// numbered exactly as <see cref="CaptureFileReader"/> numbers them, so each finds its result (a classic pcap's
+/// conversion is in CaptureAnnotator.Pcap.cs). A packet's time
+/// picks the name its process had then, for the comment and for the process block (one per process and name).
 /// </summary>
-internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
+internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationText text, ProcessTable processes, FrameSelection? selection, string? interfaceDescription, bool filtered)
 {
     private const int MaxBlock = 64 * 1024 * 1024;
 
-    private readonly Dictionary<int, uint> _darwinIndex = new();
+    private readonly Dictionary<(int Process, int Name), uint> _darwinIndex = new();
     private readonly List<int> _linkTypes = [];
+    private readonly List<(long UnitsPerSecond, long OffsetSeconds)> _clocks = []; // each interface's timestamps
     private byte[] _in = new byte[256 * 1024];
     private byte[] _out = new byte[256 * 1024];
     private bool _big;
@@ -57,6 +60,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
                 _big = BinaryPrimitives.ReadUInt32LittleEndian(_in) != PcapNgSection.ByteOrderMagic;
                 bodyStart = 4;
                 _linkTypes.Clear();
+                _clocks.Clear();
             }
             else type = U32(head);
             uint total = U32(head[4..]);
@@ -73,6 +77,7 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
                     break;
                 case PcapNgBlockType.InterfaceDescription when b.Length >= 8:
                     _linkTypes.Add(U16(b));
+                    _clocks.Add(Clock(b));
                     Interface(b);
                     break;
                 case PcapNgBlockType.EnhancedPacket or PcapNgBlockType.ObsoletePacket:
@@ -110,6 +115,22 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         Finish(w);
     }
 
+    /// <summary>An interface's if_tsresol and if_tsoffset, as the capture reader takes them (microseconds without, or for a damaged one).</summary>
+    private (long UnitsPerSecond, long OffsetSeconds) Clock(ReadOnlySpan<byte> b)
+    {
+        long units = 1_000_000, offset = 0;
+        if (Options(b, 8) is not { } end) return (units, offset);
+        for (int at = 8; at < end;)
+        {
+            ushort code = U16(b[at..]), length = U16(b[(at + 2)..]);
+            var value = b.Slice(at + 4, length);
+            if (code == PcapNgOption.IfTsResol && length >= 1) units = Input.CaptureTime.UnitsPerSecond(value[0]) ?? 1_000_000;
+            else if (code == PcapNgOption.IfTsOffset && length >= 8) offset = (long)(_big ? BinaryPrimitives.ReadUInt64BigEndian(value) : BinaryPrimitives.ReadUInt64LittleEndian(value));
+            at += 4 + ((length + 3) & ~3);
+        }
+        return (units, offset);
+    }
+
     private void Packet(uint type, ReadOnlySpan<byte> b)
     {
         // The reader skips these (not frames): copied as they are.
@@ -123,20 +144,22 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         int dataEnd = Math.Min(b.Length, 20 + (((int)captured + 3) & ~3));
         var end = Options(b, dataEnd);
         if (end is null) { Copy(type, b); Written++; return; } // options we cannot walk: kept untouched, not annotated
-        Annotated(type, b[..end.Value], _linkTypes[(int)id], b.Slice(20, (int)captured), result);
+        var (units, offset) = _clocks[(int)id];
+        Input.CaptureTime.TryToNanoseconds(((ulong)U32(b[4..]) << 32) | U32(b[8..]), units, offset, out long ns);
+        Annotated(type, b[..end.Value], _linkTypes[(int)id], b.Slice(20, (int)captured), result, ns);
     }
 
     /// <summary>Writes a packet block: <paramref name="kept"/> (header fields, data, original options), then ours.</summary>
-    private void Annotated(uint type, ReadOnlySpan<byte> kept, int linkType, ReadOnlySpan<byte> data, in FrameResult r)
+    private void Annotated(uint type, ReadOnlySpan<byte> kept, int linkType, ReadOnlySpan<byte> data, in FrameResult r, long ns)
     {
         PacketDecoder.TryDecode(linkType, data, out var packet);
         int darwin = r.SourceProcess != 0 ? r.SourceProcess : r.DestinationProcess;
-        uint index = darwin != 0 ? DarwinIndex(darwin) : 0;
+        uint index = darwin != 0 ? DarwinIndex(darwin, ns) : 0;
         var w = Block(type, kept);
         bool sourceLocal = r.SourceProcess != 0 || r.SourceReason is not (Reason.None or Reason.Remote);
         bool destinationLocal = r.DestinationProcess != 0 || r.DestinationReason is not (Reason.None or Reason.Remote);
-        if (sourceLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason));
-        if (destinationLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason));
+        if (sourceLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason, ns));
+        if (destinationLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason, ns));
         if (!sourceLocal && !destinationLocal) w = Option(w, PcapNgOption.Comment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
         if (darwin != 0)
         {
@@ -148,70 +171,24 @@ internal sealed class CaptureAnnotator(FrameResults results, AnnotationText text
         Written++;
     }
 
-    /// <summary>The index of the process's Darwin process event block, written before the first packet that names it.</summary>
-    private uint DarwinIndex(int process)
+    /// <summary>
+    /// The index of the Darwin process event block of the process under the name it had at <paramref name="ns"/>,
+    /// written before the first packet that names it so.
+    /// </summary>
+    private uint DarwinIndex(int process, long ns)
     {
-        if (_darwinIndex.TryGetValue(process, out uint index)) return index;
-        index = (uint)_darwinIndex.Count;
-        _darwinIndex[process] = index;
         var p = processes[process];
+        int name = p.NameIndexAt(ns);
+        if (_darwinIndex.TryGetValue((process, name), out uint index)) return index;
+        index = (uint)_darwinIndex.Count;
+        _darwinIndex[(process, name)] = index;
         Span<byte> pid = stackalloc byte[4];
         W32(pid, (uint)p.Key.Pid);
         var w = Block(PcapNgBlockType.DarwinProcessEvent, pid);
-        var name = System.Text.Encoding.UTF8.GetBytes(p.Record?.Comm is { Length: > 0 } c ? c : "?");
-        w = Option(w, PcapNgOption.DarwinProcessName, name);
+        var comm = System.Text.Encoding.UTF8.GetBytes((p.Names.Count > 0 ? p.Names[name].Comm : p.Record?.Comm) is { Length: > 0 } c ? c : "?");
+        w = Option(w, PcapNgOption.DarwinProcessName, comm);
         Finish(w);
         return index;
-    }
-
-    private void Pcap(Stream input, ReadOnlySpan<byte> magic)
-    {
-        uint le = BinaryPrimitives.ReadUInt32LittleEndian(magic);
-        bool swapped = le is PcapMagic.SwappedMicroseconds or PcapMagic.SwappedNanoseconds;
-        uint value = swapped ? BinaryPrimitives.ReadUInt32BigEndian(magic) : le;
-        bool nano = value == PcapMagic.Nanoseconds;
-        Span<byte> header = stackalloc byte[20];
-        if (!Fill(input, header)) return;
-        uint P32(ReadOnlySpan<byte> s) => swapped ? BinaryPrimitives.ReadUInt32BigEndian(s) : BinaryPrimitives.ReadUInt32LittleEndian(s);
-        int linkType = (int)(P32(header[16..]) & PcapMagic.LinkTypeBits);
-        uint snaplen = P32(header[12..]);
-        _big = false;
-        // One little-endian section, one interface with the file's link type, snaplen and resolution.
-        Span<byte> shb = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(shb, PcapNgSection.ByteOrderMagic);
-        BinaryPrimitives.WriteUInt16LittleEndian(shb[4..], PcapNgSection.MajorVersion);
-        BinaryPrimitives.WriteInt64LittleEndian(shb[8..], -1);
-        Finish(Block(PcapNgBlockType.SectionHeader, shb));
-        Span<byte> idb = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt16LittleEndian(idb, (ushort)linkType);
-        BinaryPrimitives.WriteUInt32LittleEndian(idb[4..], snaplen);
-        var w = Block(PcapNgBlockType.InterfaceDescription, idb);
-        if (nano) w = Option(w, PcapNgOption.IfTsResol, [PcapNgOption.TsResolNanoseconds]);
-        if (interfaceDescription is not null) w = Option(w, PcapNgOption.IfDescription, System.Text.Encoding.UTF8.GetBytes(interfaceDescription));
-        Finish(w);
-
-        Span<byte> record = stackalloc byte[16];
-        while (Fill(input, record))
-        {
-            uint captured = P32(record[8..]), original = P32(record[12..]);
-            if (captured > MaxBlock) return;
-            int padded = ((int)captured + 3) & ~3;
-            Ensure(ref _in, 20 + padded);
-            var data = _in.AsSpan(20, (int)captured);
-            if (!Fill(input, data)) return;
-            _in.AsSpan(20 + (int)captured, padded - (int)captured).Clear();
-            long frame = ++_frame;
-            var result = Result(frame);
-            if (!Keeps(result)) continue;
-            ulong units = (ulong)P32(record) * (nano ? 1_000_000_000UL : 1_000_000UL) + P32(record[4..]);
-            var fixedPart = _in.AsSpan(0, 20);
-            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[4..], (uint)(units >> 32));
-            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)units);
-            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], captured);
-            BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], original);
-            Annotated(PcapNgBlockType.EnhancedPacket, _in.AsSpan(0, 20 + padded), linkType, data, result);
-        }
     }
 
     /// <summary>Where a block's options end (before opt_endofopt), or null when one runs past the block.</summary>

@@ -1,6 +1,5 @@
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Results;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Annotation;
 
@@ -13,7 +12,8 @@ public sealed record ExtractCriteria(string? Comm = null, int? Pid = null, strin
 
 /// <summary>
 /// Decides which frames an extract keeps: whole flows (both directions) with a matching process at
-/// either end, and packets outside any flow whose own ends match. For --unattributed: flows, and
+/// either end, and packets outside any flow whose own ends match. A process matches a comm it had at any time
+/// (a process that renamed itself is found under each of its names). For --unattributed: flows, and
 /// flowless packets, with no process at either end. Memory follows the number of matching flows.
 /// </summary>
 public sealed class FrameSelection(ExtractCriteria criteria, ProcessTable processes)
@@ -32,10 +32,9 @@ public sealed class FrameSelection(ExtractCriteria criteria, ProcessTable proces
 
     private bool MatchesEntry(ProcessTable.ProcessEntry p) =>
         criteria.Pid is { } pid ? p.Key.Pid == pid
-        : criteria.Comm is { } comm ? p.Record?.Comm == comm
+        : criteria.Comm is { } comm ? p.Record?.Comm == comm || p.Names.Any(n => n.Comm == comm) // any name it had
         : criteria.Exe is { } exe ? p.Record?.Exe == exe
-        : criteria.Container is { } id && p.Record is { } r && ContainerIdentity.FromCgroup(r.Cgroup) is { } c
-          && (c.Id.StartsWith(id, StringComparison.OrdinalIgnoreCase) || c.ShortId == id);
+        : criteria.Container is { } text && processes.Containers.Of(p.Record) is { } c && c.IsNamed(text);
 
     private bool Selects(int source, int destination) =>
         criteria.Unattributed ? source == 0 && destination == 0 : Matches(source) || Matches(destination);

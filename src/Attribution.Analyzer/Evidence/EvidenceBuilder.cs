@@ -1,4 +1,6 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Evidence.Kernel;
+using Attribution.Analyzer.Evidence.Names;
 using Attribution.Analyzer.Evidence.Nat;
 using Attribution.Analyzer.Evidence.Snapshots;
 using Attribution.Core.Sidecar;
@@ -7,8 +9,8 @@ namespace Attribution.Analyzer.Evidence;
 
 /// <summary>
 /// Reads the sidecars of a recording into the evidence index: the snapshots into socket sightings, the process
-/// identities, the kernel events and conntrack, each by its own builder; the sidecar's header, capture
-/// statistics and problems as they are.
+/// identities and their names over time, the kernel events, conntrack and the containers' names, each by its own
+/// builder; the sidecar's header, capture statistics and problems as they are.
 /// </summary>
 internal static class EvidenceBuilder
 {
@@ -26,6 +28,8 @@ internal static class EvidenceBuilder
         var sightings = new SocketSightings(index);
         var kernel = new KernelEvidenceBuilder();
         var nat = new NatEvidenceBuilder();
+        var names = new NameEvidenceBuilder();
+        var containers = new ContainerEvidenceBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
@@ -53,6 +57,8 @@ internal static class EvidenceBuilder
                 if (assembler.Add(record) is { } snapshot) sightings.Add(snapshot);
                 kernel.Add(record);
                 nat.Add(record);
+                names.Add(record);
+                containers.Add(record);
             }
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
@@ -73,6 +79,8 @@ internal static class EvidenceBuilder
             entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
             entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
         }
+        names.Build(index, kernel);
+        index.Processes.Containers = containers.Build(index.Processes);
         index.CaptureStats = stats;
         index.Problems = [.. problems, .. kernel.Problems];
         index.CorruptRecords = corrupt + kernel.Problems.Count;

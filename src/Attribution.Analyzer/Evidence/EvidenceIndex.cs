@@ -44,8 +44,8 @@ internal sealed class EvidenceIndex
     /// <summary>Places processes' start ticks on the packets' clock.</summary>
     public ProcessClock Clock { get; set; } = new(0, 0, 100);
 
-    // One lookup per socket, and a list of one: nearly every key is one socket's (100k sockets indexed at once on a
-    // busy host: each key's default list of four was a second allocation per socket).
+    // One lookup per socket, and a list of one: nearly every key is one socket's (a busy host's sockets are indexed
+    // at once: each key's default list of four would be a second allocation per socket).
     public void Add(ConnKey key, SocketSighting sighting) =>
         (CollectionsMarshal.GetValueRefOrAddDefault(Connected, key, out _) ??= new List<SocketSighting>(1)).Add(sighting);
 

@@ -4,7 +4,7 @@ using Attribution.Core.Sockets;
 namespace Attribution.Analyzer.Evidence;
 
 /// <summary>A connected socket as seen from its own end: protocol, local and remote address and port.</summary>
-// Auto layout, like FlowKey's: 80 bytes in declared order, 48 so; the evidence index hashes 100k of them.
+// Auto layout, like FlowKey's: 80 bytes in declared order, 48 so; the evidence index hashes one per socket of the host.
 [StructLayout(LayoutKind.Auto)]
 internal readonly record struct ConnKey(byte Protocol, IpAddr Local, ushort LocalPort, IpAddr Remote, ushort RemotePort);
 

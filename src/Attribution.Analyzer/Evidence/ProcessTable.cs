@@ -1,8 +1,12 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Core.Sidecar;
 
 namespace Attribution.Analyzer.Evidence;
 
-/// <summary>The processes of the evidence, numbered 1, 2, ... (the `processes.id` of the output), by identity.</summary>
+/// <summary>
+/// The processes of the evidence, numbered 1, 2, ... (the `processes.id` of the output), by identity; and the containers
+/// they ran in, by name, which every output of processes names with them.
+/// </summary>
 public sealed class ProcessTable
 {
     private readonly Dictionary<ProcessKey, int> _ids = new();
@@ -22,7 +26,28 @@ public sealed class ProcessTable
 
         /// <summary>Whether the process existed at <paramref name="ns"/>: no packet is credited to it outside that.</summary>
         public bool AliveAt(long ns) => StartNs <= ns && ns <= ExitNs;
+
+        /// <summary>Its names in time order, the first from its start (Names/NameTimeline); empty without an identity.</summary>
+        public IReadOnlyList<ProcessName> Names { get; set; } = [];
+
+        /// <summary>Which of <see cref="Names"/> was in force at <paramref name="ns"/> (the first for any time before it); allocation-free.</summary>
+        public int NameIndexAt(long ns)
+        {
+            int low = 1, high = Names.Count - 1, found = 0;
+            while (low <= high)
+            {
+                int middle = (low + high) >>> 1;
+                if (Names[middle].FromNs <= ns) { found = middle; low = middle + 1; }
+                else high = middle - 1;
+            }
+            return found;
+        }
+
+        /// <summary>The name in force at <paramref name="ns"/>; null without an identity.</summary>
+        public ProcessName? NameAt(long ns) => Names.Count == 0 ? null : Names[NameIndexAt(ns)];
     }
+
+    public ContainerTable Containers { get; internal set; } = new();
 
     public ProcessEntry this[int id] => _entries[id];
     public IEnumerable<ProcessEntry> All => _entries.Skip(1);

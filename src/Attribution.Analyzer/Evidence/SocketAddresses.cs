@@ -7,7 +7,7 @@ namespace Attribution.Analyzer.Evidence;
 /// table with a specific local address (connected, or bound or listening on that address, not a
 /// wildcard) proves the address was that namespace's for as long as the socket was trusted. This is what
 /// makes a namespace's ends local when its fib_trie/if_inet6 were never recorded (an older recorder, or a
-/// namespace only triggered snapshots saw: issue 10). So does a socket the kernel events saw with that local
+/// namespace only triggered snapshots saw). So does a socket the kernel events saw with that local
 /// address (a TCP life, a UDP route lookup in its sender's context), for its life. Loopback is never learned:
 /// it is every namespace's.
 /// </summary>

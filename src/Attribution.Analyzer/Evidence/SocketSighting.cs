@@ -20,7 +20,7 @@ internal sealed class SocketSighting
     internal int ListedIn;
 
     // Nearly every socket has one holder: it is kept inline, and a dictionary is made only for a second
-    // (at 100k sockets a dictionary each was about 15 MB of the analyzer's peak).
+    // (a dictionary per socket would weigh on the analyzer's peak memory on a host with many sockets).
     private int _soleHolder, _soleSnapshots;
     private Dictionary<int, int>? _shared;
 

@@ -15,7 +15,7 @@ internal sealed class Flow
     public long Packets, Bytes;
     public EndResult SourceEnd, DestinationEnd;
     public bool FinFromSource, FinFromDestination, Reset;
-    /// <summary>Rows held back while an end may still be attributed by a socket seen later in the flow (rule 2).</summary>
+    /// <summary>Rows held back while an end may still be attributed by a socket seen later (flow continuity).</summary>
     public List<PacketRow>? Pending;
 
     public bool Closed => Reset || (FinFromSource && FinFromDestination);

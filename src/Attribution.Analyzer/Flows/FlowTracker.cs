@@ -7,7 +7,7 @@ namespace Attribution.Analyzer.Flows;
 
 /// <summary>
 /// Follows flows (TCP from SYN to FIN/RST, UDP by 5-tuple until idle) and applies the attribution of
-/// each end to every packet of the flow (rule 2, flow continuity): an end found once stays attributed
+/// each end to every packet of the flow (flow continuity, <see cref="FlowRule"/>): an end found once stays attributed
 /// for the whole flow, and packets that came before the socket was seen are held back (up to
 /// <see cref="MaxPending"/> per flow) and attributed when it is. Memory follows the number of
 /// concurrent flows: ended and idle flows are written out and forgotten.
@@ -16,8 +16,8 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
 {
     public const int MaxPending = 512;
 
-    // Sized up front when the evidence says how many connections to expect: growing to 100k flows rehashed the table
-    // about 17 times into fresh memory (perf, 1M packets over 100k flows: 3 % of the run).
+    // Sized up front when the evidence says how many connections to expect: growing to that many flows would rehash
+    // the table again and again into fresh memory.
     private readonly Dictionary<FlowKey, Flow> _flows = new(expectedFlows);
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), (Flow Flow, long Ns)> _fragments = new();
     private long _nextFlowId = 1;
@@ -185,13 +185,13 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         if (ns >= _nextSweep) SweepIdle(ns);
     }
 
-    // Apart from the check above, which runs for every packet: the enumerators' stack frame (784 bytes) was zeroed
-    // on every call while the sweep itself runs every 5 s of capture (perf, 1M packets: 2.4 % of the loop).
+    // Apart from the check above, which runs for every packet: the enumerators' large stack frame would be zeroed
+    // on every call, while the sweep itself runs every 5 s of capture.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void SweepIdle(long ns)
     {
         _nextSweep = ns + 5_000_000_000L;
-        // Removing the current entry while enumerating is allowed for Dictionary (.NET Core 3+): no copy of 100k flows.
+        // Removing the current entry while enumerating is allowed for Dictionary (.NET Core 3+): no copy of the flows.
         foreach (var (key, flow) in _flows)
             if (Expired(flow, ns)) End(key, flow);
         foreach (var (key, first) in _fragments)
@@ -201,8 +201,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     /// <summary>At the end of the capture: every flow still open is written.</summary>
     public void Finish()
     {
-        // Written in the table's order, then forgotten at once: removing each (a cache miss per flow) was 8 % of
-        // ending 100k flows (perf, NativeAOT).
+        // Written in the table's order, then forgotten at once: removing each one would be a cache miss per flow.
         foreach (var flow in _flows.Values) WriteOut(flow);
         _flows.Clear();
     }

@@ -6,7 +6,7 @@ namespace Attribution.Analyzer.Input;
 
 /// <summary>
 /// Streams packets out of a pcapng or classic pcap file, one buffer reused for every block. Written here
-/// rather than read through libpcap (SharpPcap's CaptureFileReaderDevice) because, measured with
+/// rather than read through libpcap (SharpPcap's CaptureFileReaderDevice) because, as tried with
 /// libpcap 1.10: it refuses a pcapng whose interfaces differ in link type or snaplen (dumpcap writes such
 /// files), SharpPcap opens files at microsecond precision, and neither reports where a damaged file
 /// stops being readable. This reader keeps each interface's link type and resolution, the original

@@ -22,6 +22,18 @@ public static class CaptureTime
         return fits;
     }
 
+    /// <summary>
+    /// if_tsresol's units per second: 10^n, or 2^n with the high bit set; null for one a 64-bit count cannot hold
+    /// (damage: readers take microseconds, as without the option).
+    /// </summary>
+    public static long? UnitsPerSecond(byte tsresol)
+    {
+        int exponent = tsresol & 0x7F;
+        bool binary = (tsresol & 0x80) != 0;
+        if (binary ? exponent > 62 : exponent > 18) return null;
+        return binary ? 1L << exponent : (long)Math.Pow(10, exponent);
+    }
+
     /// <summary>A time for a message: UTC to the nanosecond where it is a date, else the raw count.</summary>
     public static string Text(long ns)
     {

@@ -172,16 +172,14 @@ internal sealed class PcapNgBlockReader(CaptureBytes bytes, InputWarnings warnin
     /// </summary>
     private long TimestampResolution(long offset, byte tsresol)
     {
-        int exponent = tsresol & 0x7F;
-        bool binary = (tsresol & 0x80) != 0;
-        if (binary ? exponent > 62 : exponent > 18)
+        if (CaptureTime.UnitsPerSecond(tsresol) is not { } units)
         {
             Warnings.Add("tsresol", offset, $"interface {Interfaces.Count}: if_tsresol 0x{tsresol:X2} is out of range; microseconds assumed, as with no if_tsresol");
             return 1_000_000;
         }
-        if (exponent == 0)
+        if (units == 1)
             Warnings.Add("tsresol-seconds", offset, $"interface {Interfaces.Count}: if_tsresol 0 means whole seconds, which no capture tool writes; times are read so, check them");
-        return binary ? 1L << exponent : (long)Math.Pow(10, exponent);
+        return units;
     }
 
     private void ReadStatistics(long offset, ReadOnlySpan<byte> b)

@@ -58,26 +58,73 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
             if (found.SoleOwner) return new EndResult(found.Sighting.SoleHolder, method, Reason.None, found.Sighting, nextCheck);
             return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
         }
-        // A send or receive is recorded as its call returns, after the packets it moved: the packets up to a data
-        // act are that act's process's, once it exists. Otherwise the latest act's process (a state change is
-        // recorded before the packet it causes); before any act, the first to act (a forking server's child reads
-        // what came before its fork).
+        // Each sample marks a send or receive returning, after the packets it moved; the recorder keeps one whenever
+        // the acting process changes, and a process's first in each window. So between an act of X and the next
+        // act, by Y: once Y exists its call may be in progress; X may still be writing only within a window of its
+        // sample (later calls of X would have been sampled). A state change is recorded before the packet it causes.
         int last = LastAt(acts, ns);
         var processes = index.Processes;
-        long validUntil;
+        long window = SocketIoSampling.WindowNs;
         int owner;
-        if (last + 1 < acts.Length && acts[last + 1] is { MovedData: true } mover && processes[mover.Process].StartNs <= ns)
-            (owner, validUntil) = (mover.Process, mover.Ns + 1);
+        long validUntil = long.MaxValue;
+        if (last < 0)
+        {
+            owner = acts[0].Process; // before any act, the first to act: a forking server's child reads what came before its fork
+            validUntil = acts[0].Ns + 1;
+        }
         else
         {
-            owner = acts[Math.Max(last, 0)].Process;
-            validUntil = last + 1 < acts.Length ? Math.Min(acts[last + 1].Ns + 1, Math.Max(processes[acts[last + 1].Process].StartNs, ns + 1)) : long.MaxValue;
+            var current = acts[last];
+            bool hasNext = last + 1 < acts.Length;
+            var next = hasNext ? acts[last + 1] : default;
+            if (hasNext) validUntil = next.Ns + 1;
+            bool currentWriting = current.MovedData && processes[current.Process].AliveAt(ns) && ns < current.Ns + window;
+            if (hasNext && next.MovedData && next.Process != current.Process && processes[next.Process].StartNs <= ns)
+            {
+                if (currentWriting)
+                    return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, Math.Min(validUntil, current.Ns + window)));
+                owner = next.Process;
+            }
+            else
+            {
+                owner = current.Process;
+                if (hasNext && next.MovedData && processes[next.Process].StartNs is var start && start > ns) validUntil = Math.Min(validUntil, start);
+                if (currentWriting && hasNext && next.MovedData && next.Process != current.Process) validUntil = Math.Min(validUntil, current.Ns + window);
+                // That process has exited and nobody acted since: one that moved the socket's data before and is alive
+                // takes over (sshd's pre-auth child exits and its monitor carries on). With none, the exited one keeps
+                // what the kernel still sends of what it wrote.
+                if (processes[owner].ExitNs < ns)
+                    for (int j = last - 1; j >= 0; j--)
+                        if (acts[j].MovedData && processes[acts[j].Process].AliveAt(ns)) { owner = acts[j].Process; break; }
+            }
         }
-        // Another process moving its data within a sampling window of the packet: both were writing; neither is chosen.
-        for (int j = 0; j < acts.Length; j++)
-            if (acts[j].MovedData && acts[j].Process != owner && Math.Abs(acts[j].Ns - ns) < SocketIoSampling.WindowNs && processes[acts[j].Process].AliveAt(ns))
-                return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, acts[j].Ns + SocketIoSampling.WindowNs));
+        if (processes[owner].ExitNs is var exit && exit >= ns && exit != long.MaxValue) validUntil = Math.Min(validUntil, exit + 1);
+        if (index.Kernel?.SamplesActorChanges != true && OtherWriter(acts, owner, ns) is { } other)
+            // A recording that sampled only one send per process and second cannot show hand-overs within a second:
+            // another process alive then moved its data just before the packet and again soon after it: both were
+            // writing; neither is chosen.
+            return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, other + SocketIoSampling.WindowNs));
         return new EndResult(owner, method, Reason.None, found.Sighting, nextCheck, validUntil);
+    }
+
+    /// <summary>
+    /// The time of a data act by another live process within a sampling window before <paramref name="ns"/>, where
+    /// that process's next sample came about a window later: the recorder keeps a process's first send or receive
+    /// after each window, so a process writing on leaves samples about a window apart; a later sample well past
+    /// the window means it was silent in between (sshd's monitor sends its banner, then waits for its pre-auth
+    /// child to finish).
+    /// </summary>
+    private long? OtherWriter(SocketAct[] acts, int owner, long ns)
+    {
+        for (int j = 0; j < acts.Length; j++)
+        {
+            var a = acts[j];
+            if (!a.MovedData || a.Process == owner || a.Ns > ns || ns - a.Ns >= SocketIoSampling.WindowNs) continue;
+            if (!index.Processes[a.Process].AliveAt(ns)) continue;
+            for (int k = j + 1; k < acts.Length; k++)
+                if (acts[k].MovedData && acts[k].Process == a.Process && acts[k].Ns > ns && acts[k].Ns - a.Ns <= SocketIoSampling.WindowNs * 3 / 2) return a.Ns;
+        }
+        return null;
     }
 
     /// <summary>The index of the last act at or before <paramref name="ns"/>; -1 if none.</summary>

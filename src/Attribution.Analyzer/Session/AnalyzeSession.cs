@@ -11,7 +11,6 @@ using Attribution.Analyzer.Output.Parquet;
 using Attribution.Analyzer.Output.Sqlite;
 using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Rules;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Session;
 
@@ -46,7 +45,8 @@ public static class AnalyzeSession
         string output = options.ResolvedOutputPath;
         var rows = CreateSink(options, output, totals);
         // With a row per packet, writing them is most of the work: it gets the second core. Without, the flows still
-        // do: ending 100k flows at the end of a capture was 220 ms on this thread, half of it SQLite's inserts.
+        // do: long flows all end with the capture, and writing them here, largely SQLite's inserts, would be a tail
+        // after the last packet.
         using var sink = new CountingSink(new PipelinedSink(rows), totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
         var tracker = new FlowTracker(new RuleChain(evidence, noEvidence: options.NoSnapshots), rowSink, options.Timeouts,
@@ -168,8 +168,14 @@ public static class AnalyzeSession
             .Select(p =>
             {
                 var process = evidence.Processes[p.Key];
-                var container = process.Record is { } r ? ContainerIdentity.FromCgroup(r.Cgroup) : null;
-                return new ProcessShare(p.Key, process.Key.Pid, process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container) { CommRaw = process.Record?.CommRaw };
+                var container = evidence.Processes.Containers.Of(process.Record);
+                var (first, latest) = process.Names.Count > 0 ? (process.Names[0], process.Names[^1]) : (null, null);
+                return new ProcessShare(p.Key, process.Key.Pid, latest?.Comm ?? process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container)
+                {
+                    CommRaw = latest is null ? process.Record?.CommRaw : latest.CommRaw,
+                    WasComm = first is not null && first.Comm != latest!.Comm ? first.Comm : null,
+                    WasCommRaw = first?.CommRaw,
+                };
             })
             .ToList();
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,

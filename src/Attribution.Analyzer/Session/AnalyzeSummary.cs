@@ -1,13 +1,20 @@
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
-using Attribution.Core.Linux;
 
 namespace Attribution.Analyzer.Session;
 
-/// <summary>One of the top processes: its container where its cgroup names one.</summary>
-public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerIdentity? Container)
+/// <summary>
+/// One of the top processes: its latest comm (a process may rename itself), and its container where its cgroup names
+/// one, by its name where the recorder read it.
+/// </summary>
+public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, long BytesIn, ContainerEntry? Container)
 {
     /// <summary>The comm's bytes as the kernel gave them, where the recorder kept them (to print them escaped, not re-escaped).</summary>
     public byte[]? CommRaw { get; init; }
+
+    /// <summary>The comm it had first, when it was another: "exe" for a program re-executed through /proc/self/exe and renamed.</summary>
+    public string? WasComm { get; init; }
+    public byte[]? WasCommRaw { get; init; }
 }
 
 /// <summary>What an analysis found, for the closing summary and for tests.</summary>

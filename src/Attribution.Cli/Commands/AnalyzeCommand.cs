@@ -92,9 +92,8 @@ public static class AnalyzeCommand
     private static int Run(AnalyzeOptions options)
     {
         // A batch job: no background GC. The evidence index and the open flows live for the whole run, so the
-        // background marking re-walked them while both cores were busy (perf, 1M packets over 100k flows: about 10 %
-        // of the run in the GC; median 1 255 -> 1 120 ms with it off). Set here, not in the project: the recorder,
-        // the same program, keeps the concurrent GC and its short pauses.
+        // background marking would re-walk them while both cores are busy. Set here, not in the project: the
+        // recorder, the same program, keeps the concurrent GC and its short pauses.
         GCSettings.LatencyMode = GCLatencyMode.Batch;
         try
         {

@@ -26,7 +26,8 @@ public static class AnalyzeSummaryView
 
         if (s.TopProcesses.Count > 0)
         {
-            // The container column only when one of them ran in a container: "3f1c2a9d8e7b (docker)".
+            // The container column only when one of them ran in a container: "web-1 (3f1c2a9d8e7b, docker)", or
+            // "3f1c2a9d8e7b (docker)" where the recording has no name for it.
             bool containers = s.TopProcesses.Any(p => p.Container is not null);
             var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid");
             if (containers) top.AddColumn("container");
@@ -35,7 +36,8 @@ public static class AnalyzeSummaryView
             {
                 // A comm is whatever a process set with prctl: control bytes in it are escaped (RawText), so a
                 // process cannot forge lines or terminal sequences in the summary a responder reads.
-                string comm = Markup.Escape(p.CommRaw is { } raw ? RawText.Printable(raw) : RawText.Printable(p.Comm ?? "?"));
+                string comm = Markup.Escape(Printable(p.CommRaw, p.Comm));
+                if (p.WasComm is not null) comm += Markup.Escape($" (was {Printable(p.WasCommRaw, p.WasComm)})"); // renamed since its start
                 string[] who = containers ? [comm, p.Pid.ToString(), Markup.Escape(RawText.Printable(p.Container?.ToString() ?? ""))]
                     : [comm, p.Pid.ToString()];
                 top.AddRow([.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"]);
@@ -53,4 +55,7 @@ public static class AnalyzeSummaryView
         error.WriteLine($"evidence: {s.Evidence}");
         error.WriteLine($"written: {s.OutputPath}");
     }
+
+    /// <summary>A comm for the terminal, from its bytes where known (escaped once, not re-escaped from their text).</summary>
+    private static string Printable(byte[]? raw, string? text) => raw is not null ? RawText.Printable(raw) : RawText.Printable(text ?? "?");
 }

@@ -14,7 +14,7 @@ public static class ExtractCommand
         var comm = new Option<string?>("--comm") { Description = "Processes with this command name (comm, as ps shows it)" };
         var pid = new Option<int?>("--pid") { Description = "The process with this pid" };
         var exe = new Option<string?>("--exe") { Description = "Processes running this executable (full path)" };
-        var container = new Option<string?>("--container") { Description = "Processes of this container (its id, or the first 12 hex digits)" };
+        var container = new Option<string?>("--container") { Description = "Processes of this container: its name (as `podman ps` or `docker ps` shows it; NAMESPACE/POD/NAME in Kubernetes), its id, or the first 12 hex digits" };
         var unattributed = new Option<bool>("--unattributed") { Description = "The flows and packets no process could be found for" };
         var output = new Option<string?>("--output", "-o") { Description = "The extract [default: CAPTURE.NAME.pcapng beside the capture]" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing output" };
@@ -36,6 +36,7 @@ public static class ExtractCommand
               attribution extract incident.pcapng --comm curl            # -> incident.curl.pcapng
               attribution extract incident.pcapng --pid 4242 -o malware.pcapng
               attribution extract incident.pcapng --unattributed
+              attribution extract incident.pcapng --container web-1     # -> incident.container-web-1.pcapng
               attribution extract incident.pcapng --comm curl 'port 443'
             """) { capture, filter, comm, pid, exe, container, unattributed, output, force, snapshots, noSnapshots };
         command.Validators.Add(result =>

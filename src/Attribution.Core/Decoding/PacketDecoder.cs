@@ -5,8 +5,8 @@ namespace Attribution.Core.Decoding;
 
 /// <summary>
 /// Link layer, IP and TCP/UDP header decoding on a span of the capture buffer. Hand-written rather than
-/// PacketDotNet: Packet.ParsePacket builds an object graph per packet (about 1.1 KB of garbage, measured in
-/// docs/PERFORMANCE.md), and this runs once per captured packet; this decoder allocates nothing.
+/// PacketDotNet: Packet.ParsePacket builds an object graph per packet, and this runs once per captured packet;
+/// this decoder allocates nothing.
 /// </summary>
 public static class PacketDecoder
 {

@@ -14,6 +14,8 @@ public static class Tracepoints
         public const string Prefix = "common_";
         /// <summary>The context the sample ran in (<see cref="TraceContextFlags"/>).</summary>
         public const string Flags = "common_flags";
+        /// <summary>The task the sample was taken in (a thread's id).</summary>
+        public const string Pid = "common_pid";
     }
 
     /// <summary>sock:inet_sock_set_state: a TCP socket changed state (include/trace/events/sock.h).</summary>
@@ -47,5 +49,17 @@ public static class Tracepoints
     public static class SchedProcess
     {
         public const string ForkName = "sched:sched_process_fork", ExecName = "sched:sched_process_exec";
+    }
+
+    /// <summary>
+    /// task:task_rename: a task's comm changed (include/trace/events/task.h): prctl(PR_SET_NAME), a write to
+    /// /proc/PID/comm or /proc/PID/task/TID/comm, and every exec (which names the task after its new file).
+    /// </summary>
+    public static class TaskRename
+    {
+        public const string Name = "task:task_rename";
+        /// <summary>The renamed task's id: a thread's, or the process's when it is the thread-group leader.</summary>
+        public const string Pid = "pid";
+        public const string OldComm = "oldcomm", NewComm = "newcomm";
     }
 }

@@ -48,4 +48,14 @@ public static class RawText
     }
 
     public static string Printable(string text) => Printable(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// A NUL-separated argv (/proc/PID/cmdline) joined with spaces for display: the one NUL that ends the last argument
+    /// is dropped, so a trailing empty argument stays (a trailing space); bytes that are not UTF-8 are \xNN.
+    /// </summary>
+    public static string Arguments(ReadOnlySpan<byte> argv)
+    {
+        if (!argv.IsEmpty && argv[^1] == 0) argv = argv[..^1];
+        return Utf8OrEscaped(argv).Replace('\0', ' ');
+    }
 }

@@ -17,7 +17,8 @@ public static class SockDiagParser
 
     /// <summary>
     /// The original inet_diag request type, whose dump covers both families in one walk of the kernel's table;
-    /// its answers carry this type and the same struct inet_diag_msg (recorders since issue 14 use it for TCP).
+    /// its answers carry this type and the same struct inet_diag_msg. Recorders use it for TCP (older ones dumped
+    /// each family with SOCK_DIAG_BY_FAMILY, so readers accept both).
     /// </summary>
     public const ushort TcpDiagGetSock = 18;
 

@@ -16,6 +16,13 @@ public sealed record KernelEventSourcesRecord(
     long RealtimeMinusBoottimeNs = 0) : SidecarRecord
 {
     /// <summary>
+    /// Whether every change of the process acting on a socket was sampled (besides one sample per socket and
+    /// process per window): then the latest act before a packet names the process moving the socket's data then.
+    /// False in files from older recorders.
+    /// </summary>
+    public bool SamplesActorChanges { get; init; }
+
+    /// <summary>
     /// The start time (clock ticks since boot, as /proc/PID/stat gives it) of a process forked at
     /// <paramref name="forkNs"/>; null when the recorder did not measure the clocks' offset.
     /// </summary>

@@ -72,6 +72,7 @@ internal static class SidecarCodec
                 w.Write7BitEncodedInt(k.Unavailable.Count);
                 foreach (var u in k.Unavailable) w.Write(u);
                 w.Write(k.RealtimeMinusBoottimeNs);
+                w.Write(k.SamplesActorChanges);
                 break;
             case KernelEventBatchRecord b:
                 w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
@@ -79,6 +80,12 @@ internal static class SidecarCodec
                 break;
             case ConntrackTableRecord or ConntrackEventBatchRecord:
                 ConntrackCodec.Encode(w, record);
+                break;
+            case ProcessNameRecord n:
+                ProcessNameCodec.Encode(w, n);
+                break;
+            case ContainerRecord c:
+                ContainerCodec.Encode(w, c);
                 break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
@@ -96,6 +103,8 @@ internal static class SidecarCodec
         KernelEventBatchRecord => SidecarRecordType.KernelEvents,
         ConntrackTableRecord => SidecarRecordType.ConntrackTable,
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
+        ProcessNameRecord => SidecarRecordType.ProcessName,
+        ContainerRecord => SidecarRecordType.Container,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -109,15 +118,25 @@ internal static class SidecarCodec
         SidecarRecordType.Snapshot => DecodeSnapshot(r),
         SidecarRecordType.CaptureStats => new CaptureStatsRecord(r.ReadInt64(), ReadList(r, () => new InterfaceStats(
             r.Read7BitEncodedInt(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()))),
-        SidecarRecordType.KernelEventSources => new KernelEventSourcesRecord(
-            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
-            ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
-            ReadList(r, r.ReadString), r.ReadInt64()),
+        SidecarRecordType.KernelEventSources => DecodeKernelEventSources(r),
         SidecarRecordType.KernelEvents => new KernelEventBatchRecord(
             r.Read7BitEncodedInt64(), CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
+        SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
+        SidecarRecordType.Container => ContainerCodec.Decode(r),
         _ => null,
     };
+
+    private static KernelEventSourcesRecord DecodeKernelEventSources(BinaryReader r)
+    {
+        var k = new KernelEventSourcesRecord(
+            r.ReadInt64(), r.Read7BitEncodedInt(), r.ReadString(), r.ReadBoolean(),
+            ReadList(r, () => new TracepointSource(r.Read7BitEncodedInt(), r.ReadString(), r.ReadString())),
+            ReadList(r, r.ReadString), r.ReadInt64());
+        // Older recorders ended the record here; newer ones say whether actor changes were sampled (docs/FORMAT.md).
+        if (r.BaseStream.Position == r.BaseStream.Length) return k;
+        return k with { SamplesActorChanges = r.ReadBoolean() };
+    }
 
     private static SidecarHeader DecodeHeader(BinaryReader r)
     {
@@ -139,7 +158,7 @@ internal static class SidecarCodec
         return p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
     }
 
-    private static void WriteBytes(BinaryWriter w, byte[] bytes)
+    internal static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)
     {
         w.Write7BitEncodedInt(bytes.Length);
         w.Write(bytes);
@@ -172,13 +191,13 @@ internal static class SidecarCodec
         return new SnapshotRecord(id, reason, start, end, trigger, keyframe, namespaces, changed, removed, counters) { Partial = partial };
     }
 
-    private static void WriteKey(BinaryWriter w, ProcessKey key)
+    internal static void WriteKey(BinaryWriter w, ProcessKey key)
     {
         w.Write7BitEncodedInt(key.Pid);
         w.Write7BitEncodedInt64((long)key.StartTimeTicks);
     }
 
-    private static ProcessKey ReadKey(BinaryReader r) => new(r.Read7BitEncodedInt(), (ulong)r.Read7BitEncodedInt64());
+    internal static ProcessKey ReadKey(BinaryReader r) => new(r.Read7BitEncodedInt(), (ulong)r.Read7BitEncodedInt64());
 
     private static List<T> ReadList<T>(BinaryReader r, Func<T> item)
     {

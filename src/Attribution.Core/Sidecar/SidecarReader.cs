@@ -123,8 +123,8 @@ public sealed class SidecarReader : IDisposable
     /// <summary>Inflates a whole payload, at most <paramref name="limit"/> bytes (its type's, SidecarFraming.MaxPayloadFor);
     /// the decoder then knows how many bytes remain, so a field longer than its record is caught rather than read short.</summary>
     /// <remarks>The payload is inflated into one buffer kept for the next record (the decoder copies what it keeps):
-    /// a 100k-socket table inflates to about 15 MB, and a fresh, doubling stream per record was a third of reading
-    /// such a sidecar, in copies and first touches of new memory (perf).</remarks>
+    /// a busy host's socket table inflates to megabytes, and a fresh, doubling stream per record would be much of
+    /// reading such a sidecar, in copies and first touches of new memory.</remarks>
     private MemoryStream Inflate(byte[] body, int limit)
     {
         using var deflate = new DeflateStream(new MemoryStream(body, writable: false), CompressionMode.Decompress);
@@ -154,11 +154,11 @@ public sealed class SidecarReader : IDisposable
 
     /// <summary>
     /// Scans forward for the next frame whose sync word, length and CRC all hold. Every candidate's body is checksummed,
-    /// so a file with a plausible frame header at every few bytes made this quadratic (a 512 KB file took 20 s): the
-    /// bytes checksummed while resynchronising are bounded by a budget linear in the file's size, past which reading
-    /// stops with a problem naming the offset. The scan looks for sync words in a window read once, and a candidate's body
-    /// is checksummed through a small buffer: a seek and a read per byte took minutes over a 35 MB file, and a body
-    /// read whole per candidate allocated up to the cap for each.
+    /// so a file with a plausible frame header at every few bytes would make this quadratic: the bytes checksummed
+    /// while resynchronising are bounded by a budget linear in the file's size, past which reading stops with a
+    /// problem naming the offset. The scan looks for sync words in a window read once, and a candidate's body is
+    /// checksummed through a small buffer: a seek and a read per byte, or a body read whole per candidate, would
+    /// cost time and memory in proportion to the damage (docs/FORMAT.md, Robustness).
     /// </summary>
     private bool Resync(long from)
     {

@@ -19,6 +19,8 @@ public enum SidecarRecordType : byte
     KernelEvents = 7,
     ConntrackTable = 8,
     ConntrackEvents = 9,
+    ProcessName = 10,
+    Container = 11,
 }
 
 public enum SnapshotReason : byte
@@ -78,20 +80,8 @@ public sealed record ProcessRecord(
     public byte[]? CommRaw { get; init; }
     public byte[]? ExeRaw { get; init; }
 
-    /// <summary>
-    /// The NUL-separated argv the kernel keeps, joined with spaces for display: the one NUL that ends the last
-    /// argument is dropped, so a trailing empty argument stays (a trailing space); bytes that are not UTF-8 are
-    /// \xNN. <see cref="Cmdline"/> is exact.
-    /// </summary>
-    public string CmdlineText
-    {
-        get
-        {
-            var argv = Cmdline.AsSpan();
-            if (!argv.IsEmpty && argv[^1] == 0) argv = argv[..^1];
-            return RawText.Utf8OrEscaped(argv).Replace('\0', ' ');
-        }
-    }
+    /// <summary>The argv joined with spaces for display (<see cref="RawText.Arguments"/>); <see cref="Cmdline"/> is exact.</summary>
+    public string CmdlineText => RawText.Arguments(Cmdline);
 }
 
 /// <summary>One socket table exactly as the kernel produced it, written only when its content changed.</summary>

@@ -40,14 +40,24 @@ public sealed class SidecarWriter : IDisposable
     /// </summary>
     public int Generation => _generation;
 
+    /// <summary>
+    /// Told of each record <see cref="Write"/> appended, with the generation it went into, on the writing thread once the
+    /// record is in the file: the recorder's container reader learns here of the process records every thread writes. It
+    /// must be quick (the snapshot and kernel event threads wait for it).
+    /// </summary>
+    public Action<SidecarRecord, int>? Written { get; set; }
+
     /// <summary>Appends the record; returns the generation (file) it went into.</summary>
     public int Write(SidecarRecord record)
     {
+        int generation;
         lock (_gate)
         {
             WriteLocked(record);
-            return _generation;
+            generation = _generation;
         }
+        Written?.Invoke(record, generation);
+        return generation;
     }
 
     /// <summary>

@@ -4,17 +4,15 @@ namespace Attribution.Core.Time;
 /// CLOCK_REALTIME minus another clock, kept for a whole recording. The difference is constant until someone sets
 /// the wall clock (a step), so a new reading replaces the kept one only when it was read tightly: one reading is
 /// the other clock read between two realtime reads, and its error is up to half their distance. A thread stalled
-/// inside a reading (a busy VM's steal, the runtime suspending it on the way back from the call) made that
-/// distance about a millisecond: re-reading at every drain then moved all of a drain's events 0.4–0.5 ms later
-/// than their packets, after the packets they had caused (a DNS server's reply before its own route lookup).
+/// inside a reading (a busy VM's steal, the runtime suspending it on the way back from the call) makes that
+/// distance large: taking every reading would move all of a drain's events later than their packets, after the
+/// packets they had caused, as a DNS server's reply before its own route lookup (docs/RECORDING.md, Kernel events).
 /// </summary>
 public sealed class ClockOffset(int clock, Func<int, long>? now = null)
 {
     /// <summary>
-    /// A reading at least this tight is taken as it is: its error is at most 1 µs, below the 5 µs seen between a
-    /// route lookup and its packet. The test VM's readings were 0.3–0.9 µs wide, now and then 3–7.5 µs (12 readings in
-    /// five runs of the kernel-events end-to-end test); in the drains that went wrong, at least 0.9 ms (inferred from
-    /// their 0.4–0.5 ms error).
+    /// A reading at least this tight is taken as it is: its error, at most half of it, is below the gap between a
+    /// route lookup and its packet, and wider ones are rare on a working machine (docs/RECORDING.md, Kernel events).
     /// </summary>
     public const long TightNanoseconds = 2_000;
     private const int Tries = 8;

@@ -22,9 +22,9 @@ internal static class CaptureDevices
                 var config = new DeviceConfiguration
                 {
                     Snaplen = snaplen,
-                    // Not libpcap's immediate mode: measured at 100k packets/s on loopback it lost about 0.5 % of
-                    // packets that the kernel never counted as dropped (bench/recorder-drops.sh). A 2 ms
-                    // buffer timeout instead delivers a new flow's first packet within 2 ms, loses none.
+                    // Not libpcap's immediate mode: at high packet rates it lost packets that the kernel never
+                    // counted as dropped (docs/RECORDING.md, Capture buffering). A 2 ms buffer timeout instead
+                    // delivers a new flow's first packet within 2 ms and loses none.
                     ReadTimeout = 2,
                     Immediate = false,
                     BufferSize = kernelBufferBytes,

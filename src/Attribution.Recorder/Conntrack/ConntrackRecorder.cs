@@ -18,8 +18,8 @@ namespace Attribution.Recorder.Conntrack;
 internal sealed class ConntrackRecorder : IDisposable
 {
     private static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
-    /// <summary>With events, dumps only keep them honest: under churn (1 000 new flows/s, 10 000 entries) a dump
-    /// per second was most of the recorder's added CPU and sidecar bytes (bench/recorder-conntrack.sh).</summary>
+    /// <summary>With events, dumps only keep them honest: under churn a dump per second would be most of the
+    /// recorder's added CPU and sidecar bytes (docs/RECORDING.md, NAT: connection tracking).</summary>
     private static readonly TimeSpan DumpEveryWithEvents = TimeSpan.FromSeconds(10);
 
     private readonly SidecarWriter _writer;
@@ -105,8 +105,8 @@ internal sealed class ConntrackRecorder : IDisposable
             while (!_stopping)
             {
                 long now = RealtimeClock.NowNanoseconds();
-                // A dump walks the kernel's whole conntrack hash table (shared by every namespace: 262 144
-                // buckets here, 15-40 ms per dump even when this namespace has no entry). With events, the
+                // A dump walks the kernel's whole conntrack hash table (shared by every namespace), even when
+                // this namespace has no entry. With events, the
                 // table is dumped only when they say it changed (at most every 10 s), so a host
                 // without NAT traffic pays nothing; without events, on every interval.
                 if (_writer.Generation != _dumpedGeneration || (now >= nextDump && (_events is null || _eventsSinceDump)))

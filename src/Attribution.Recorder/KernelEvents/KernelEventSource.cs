@@ -15,18 +15,18 @@ namespace Attribution.Recorder.KernelEvents;
 /// </summary>
 internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
 {
-    // Per-CPU ring size. At ~6k new loopback connections/s (~80k events/s on 2 CPUs) a 1 MB ring lost events
-    // whenever the reader was not scheduled for ~200 ms on a busy host; 4 MB did not (docs/RECORDING.md).
+    // Per-CPU ring size. A ring must hold what arrives while the reader is not scheduled, which on a busy host
+    // under a flood of new connections can be a long time (docs/RECORDING.md, Kernel events).
     // Rings are locked memory, so a host with many CPUs gets smaller ones, within a total of about 32 MB.
     public const int MinRingPages = 256, MaxRingPages = 1024, TotalRingBytes = 32 << 20;
     // A fork, an exec or a TCP state change wakes the reader at once (TracepointSpec.WakesReader); else it drains
-    // every IdleDrainMs, for the batches and the samples that do not wake it. Measured on the companion, idle:
-    // draining every 5 ms was half its CPU (2.7-3.05 % of a core against 1.37 % without kernel events).
+    // every IdleDrainMs, for the batches and the samples that do not wake it: draining every few milliseconds
+    // would be much of an idle recorder's CPU (docs/RECORDING.md, Kernel events).
     // Without the wake-up tracepoints it falls back to draining every 5 ms: the leader's fork and comm records
     // do not count toward wakeup_events, and a 20 ms process must be read within its life.
     public const int IdleDrainMs = 50, FallbackDrainMs = 5;
     // Under a stream of events every sample would wake the reader: drains are spaced at least this far apart, so
-    // a flood costs what polling every 5 ms did, and the rings (4 MB each) have room for far more than 5 ms.
+    // a flood costs what polling every 5 ms would, and the rings (4 MB each) have room for far more than 5 ms.
     public const int MinDrainGapMs = 5;
     public const int BatchBytes = 256 * 1024;
     public static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
@@ -96,7 +96,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         if (events is null) return null;
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
             events.Tracepoints.Where(t => t.Spec.IsEvidence).Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
-            RealtimeClock.RealtimeMinusBoottimeNanoseconds());
+            RealtimeClock.RealtimeMinusBoottimeNanoseconds()) { SamplesActorChanges = true };
         return new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
     }
 

@@ -15,6 +15,7 @@ internal sealed class OpenTracepoint
     public int Id => Format.Id;
 
     public TracepointField CommonFlags { get; }
+    public TracepointField CommonPid { get; }
     public TracepointField Socket { get; }
     public TracepointField Ret { get; }
     public TracepointField Protocol { get; }
@@ -24,6 +25,9 @@ internal sealed class OpenTracepoint
     public TracepointField DestinationPort { get; }
     public TracepointField OldState { get; }
     public TracepointField NewState { get; }
+    /// <summary>task_rename's renamed task; null on a kernel whose format lacks it (the task is then the one reported).</summary>
+    public TracepointField? RenamedTask { get; }
+    public TracepointField NewComm { get; }
     /// <summary>inet_sock_set_state's local address as IPv6 (IPv4 v4-mapped); null on a kernel whose format lacks it.</summary>
     public TracepointField? LocalV6 { get; }
 
@@ -33,6 +37,7 @@ internal sealed class OpenTracepoint
         Format = format;
         FormatText = text;
         CommonFlags = format.Get(Tracepoints.Common.Flags);
+        CommonPid = format.Get(Tracepoints.Common.Pid);
         switch (spec.Role)
         {
             case TracepointRole.StateChange:
@@ -45,6 +50,10 @@ internal sealed class OpenTracepoint
                 Socket = format.Get(Tracepoints.SockLength.Socket);
                 Ret = format.Get(Tracepoints.SockLength.Ret);
                 Protocol = format.Get(Tracepoints.SockLength.Protocol);
+                break;
+            case TracepointRole.Rename:
+                NewComm = format.Get(Tracepoints.TaskRename.NewComm);
+                if (format.TryGet(Tracepoints.TaskRename.Pid, out var task) && task.Size == 4) RenamedTask = task;
                 break;
             case TracepointRole.RouteLookup:
                 Protocol = format.Get(Tracepoints.FibLookup.Protocol);
@@ -77,6 +86,15 @@ internal sealed class OpenTracepoint
             8 => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
             _ => 0,
         };
+    }
+
+    /// <summary>A char[] field up to its first NUL; empty if the sample is too short.</summary>
+    public static ReadOnlySpan<byte> ReadText(ReadOnlySpan<byte> raw, TracepointField field)
+    {
+        if (field.Offset + field.Size > raw.Length) return default;
+        var text = raw.Slice(field.Offset, field.Size);
+        int nul = text.IndexOf((byte)0);
+        return nul < 0 ? text : text[..nul];
     }
 
     /// <summary>An address field (4 or 16 bytes) as one number, for dictionary keys.</summary>

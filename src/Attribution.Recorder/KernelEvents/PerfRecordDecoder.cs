@@ -76,9 +76,12 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         if (!tracepoint.Spec.IsEvidence) return;
         if (tracepoint.Spec.Role == TracepointRole.StateChange) // every one, kept or not
             TcpChanges.Note(tracepoint.LocalV6 is { } local && local.Offset + 16 <= raw.Length ? IpAddr.FromV6(raw.Slice(local.Offset, 16)) : null);
+        // Every call counts for the silences, kept or not: a name is read again when a process talks after one.
+        if (SampleFilter.IsOwnNetworkCall(tracepoint, raw)) _processes.OnSocketCall(pid, ns);
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
-        if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);
+        if (tracepoint.Spec.Role == TracepointRole.Rename) _processes.OnRename(pid, OpenTracepoint.ReadText(raw, tracepoint.NewComm));
+        else if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);
     }
 
     /// <summary>A sample's body (pid, tid | time | cpu, res | raw size | raw) and its raw tracepoint record; false if they do not fit.</summary>

@@ -1,4 +1,6 @@
 using Attribution.Core.Sidecar;
+using Attribution.Core.Time;
+using Attribution.Recorder.Names;
 using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder.KernelEvents;
@@ -7,13 +9,16 @@ namespace Attribution.Recorder.KernelEvents;
 /// Turns perf task records into process identities while the process still exists: its start time at fork,
 /// its full identity (comm, exe, cmdline, cgroup, netns) at exec, and for a process that never execs, at its
 /// first network event. A 20 ms process can be born, connect and die between two snapshots; this is how its
-/// packets still get a name.
+/// packets still get a name. Names that change later are followed too: a rename's comm becomes the one on record, and a
+/// process that talks after a silence has its name read again (<see cref="OnSocketCall"/>).
 /// </summary>
 internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, ProcessIdentities identities)
 {
     private const int MaxTracked = 65536;
 
     private readonly ProcessScanner _scanner = new(procRoot);
+    private readonly NameReader _names = new(procRoot);
+    private readonly SilenceWatch _silence = new();
     private readonly Dictionary<int, ulong> _startTicks = new();
     private readonly HashSet<int> _named = new();
     private int _namedGeneration; // the sidecar file _named speaks for: a ring buffer's next file names them all again
@@ -43,7 +48,29 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     {
         if (!_startTicks.Remove(pid, out ulong ticks)) ticks = ReadStartTicks(pid);
         _named.Remove(pid);
+        _silence.Forget(pid);
+        if (ticks != 0) identities.Names.Forget(new ProcessKey(pid, ticks));
         return ticks;
+    }
+
+    /// <summary>
+    /// A socket call in the process's own context: the first after a silence has its name read again, and a change
+    /// (a title set while it was quiet) written, placed in the middle of the silence (<see cref="SilenceWatch"/>).
+    /// </summary>
+    public void OnSocketCall(int tgid, long ns)
+    {
+        if (tgid <= 0 || !_silence.EndsSilence(tgid, ns, out long since)) return;
+        ulong ticks = StartTicksOf(tgid);
+        var key = new ProcessKey(tgid, ticks);
+        if (ticks == 0 || !_names.TryRead(key, out var comm, out var cmdline)) return;
+        identities.Names.Compare(key, comm, cmdline, since + (ns - since) / 2, RealtimeClock.NowNanoseconds(), NameReadCause.TalkAfterSilence);
+    }
+
+    /// <summary>The process renamed itself (task_rename, recorded as it is): reads compare with the new comm.</summary>
+    public void OnRename(int tgid, ReadOnlySpan<byte> comm)
+    {
+        ulong ticks = StartTicksOf(tgid);
+        if (ticks != 0) identities.Names.Renamed(new ProcessKey(tgid, ticks), comm);
     }
 
     /// <summary>A network event in this process's context: make sure its identity is on record.</summary>
@@ -64,7 +91,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return;
         var record = _scanner.ReadIdentity(key, netns, ns);
         if (record is null) return; // gone already, or the pid was reused since
-        identities.Add(key, writer.Write(record));
+        identities.Add(record, writer.Write(record));
         IdentitiesWritten++;
     }
 

@@ -8,9 +8,11 @@ namespace Attribution.Recorder.KernelEvents;
 /// only in process context, where the reported pid really is the caller's: in hard or soft interrupt (and on
 /// loopback the receive path runs as softirq on the sender's CPU) the kernel reports whatever task it
 /// interrupted (bcc issue #2304). Of those, one sample per socket and process, or per process and UDP tuple,
-/// per second: enough to name the owner, without one event per send(). A socket address the kernel reuses is a
+/// per second, and every sample whose process is not the socket's last one: enough to name the owner and every
+/// hand-over between processes sharing a socket, without one event per send(). A socket address the kernel reuses is a
 /// new socket: its first send or receive is kept even within the second (a server's accepted sockets come
-/// back at the same address many times a second, and each must name its owner).
+/// back at the same address many times a second, and each must name its owner). Renames are kept when they rename a
+/// process (its thread-group leader), not one of its threads.
 /// </summary>
 internal sealed class SampleFilter
 {
@@ -23,6 +25,7 @@ internal sealed class SampleFilter
     private readonly Dictionary<SocketKey, long> _sockets = new();
     private readonly Dictionary<TupleKey, long> _tuples = new();
     private readonly Dictionary<ulong, long> _born = new(); // socket address -> when its current socket was made
+    private readonly Dictionary<ulong, int> _lastActor = new(); // socket address -> the process of its last kept sample
 
     public long Dropped { get; private set; }
 
@@ -36,6 +39,7 @@ internal sealed class SampleFilter
             TracepointRole.StateChange => NoteBirth(tracepoint, raw, ns),
             TracepointRole.SocketIo => InProcessContext(tracepoint, raw) && KeepSocketIo(tracepoint, raw, tgid, ns),
             TracepointRole.RouteLookup => InProcessContext(tracepoint, raw) && KeepRouteLookup(tracepoint, raw, tgid, ns),
+            TracepointRole.Rename => RenamesProcess(tracepoint, raw, tgid),
             _ => false,
         };
         if (!keep) Dropped++;
@@ -53,13 +57,50 @@ internal sealed class SampleFilter
         return true;
     }
 
+    /// <summary>
+    /// Whether the renamed task is the process itself: its leader, whose comm /proc/PID/stat shows (prctl in its main
+    /// thread, a write to /proc/self/comm from any thread). A rename of another process, by a write to its
+    /// /proc/PID/comm, is reported in the writer's context and is not kept: the next read of its name finds it.
+    /// </summary>
+    public static bool RenamesProcess(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid) =>
+        (int)OpenTracepoint.Read(raw, tp.RenamedTask ?? tp.CommonPid) == tgid;
+
+    /// <summary>
+    /// A network call the process made itself, as the kept samples count them: a TCP send or receive that moved data,
+    /// or a UDP route lookup, in process context (every one, before the dedup: what ends a silence, ProcessTracker).
+    /// </summary>
+    public static bool IsOwnNetworkCall(OpenTracepoint tp, ReadOnlySpan<byte> raw) => tp.Spec.Role switch
+    {
+        TracepointRole.SocketIo => InProcessContext(tp, raw) && MovedTcpData(tp, raw),
+        TracepointRole.RouteLookup => InProcessContext(tp, raw) && (byte)OpenTracepoint.Read(raw, tp.Protocol) == IpProtocol.Udp,
+        _ => false,
+    };
+
+    // The kernel filter normally did these two already; they are repeated for kernels that refused it.
+    private static bool MovedTcpData(OpenTracepoint tp, ReadOnlySpan<byte> raw) =>
+        OpenTracepoint.Read(raw, tp.Protocol) == IpProtocol.Tcp && (long)OpenTracepoint.Read(raw, tp.Ret) > 0;
+
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
-        // The kernel filter normally did these two already; they are repeated for kernels that refused it.
-        if (OpenTracepoint.Read(raw, tp.Protocol) != IpProtocol.Tcp || (long)OpenTracepoint.Read(raw, tp.Ret) <= 0) return false;
+        if (!MovedTcpData(tp, raw)) return false;
         ulong socket = OpenTracepoint.Read(raw, tp.Socket);
         long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
-        return FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
+        bool first = FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
+        return ActorChanged(socket, tgid) || first;
+    }
+
+    /// <summary>
+    /// Whether another process than the last one kept moved this socket's data: every hand-over between processes
+    /// sharing a socket is kept, so the latest sample before a packet names the process moving the data then (a
+    /// forked server's monitor and its pre-auth child take turns on one socket within a second).
+    /// </summary>
+    private bool ActorChanged(ulong socket, int tgid)
+    {
+        if (_lastActor.Count >= MaxRemembered) _lastActor.Clear();
+        ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastActor, socket, out bool existed);
+        bool changed = existed && last != tgid;
+        last = tgid;
+        return changed;
     }
 
     private bool KeepRouteLookup(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)

@@ -13,6 +13,8 @@ internal enum TracepointRole
     SocketIo,
     /// <summary>fib / fib6 route lookups: a UDP sender's full tuple in its own context; deduplicated.</summary>
     RouteLookup,
+    /// <summary>task_rename: a process's new comm (prctl, /proc/PID/comm); every one that renames a process is kept.</summary>
+    Rename,
     /// <summary>sched_process_fork / sched_process_exec: recorded nowhere (the leader's task and comm records say
     /// it all); each sample only wakes the reader, so a new process is read while it lives.</summary>
     Wake,
@@ -51,6 +53,9 @@ internal static class TracepointCatalog
         // moments and do. Without them the reader polls every few milliseconds to catch a 20 ms process.
         new(Tracepoints.SchedProcess.ForkName, TracepointRole.Wake, []),
         new(Tracepoints.SchedProcess.ExecName, TracepointRole.Wake, []),
+        // A process that renames itself keeps its pid and identity: only this says when its comm changed. Rare (a
+        // thread pool names its threads once, a server its workers), so none is filtered out in the kernel.
+        new(Tracepoints.TaskRename.Name, TracepointRole.Rename, []),
     ];
 
     // Kernel filter expressions (tracefs filter syntax), spelled with the fields' and protocols' own names.

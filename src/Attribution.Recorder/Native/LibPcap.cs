@@ -5,7 +5,7 @@ namespace Attribution.Recorder.Native;
 
 /// <summary>
 /// Three libpcap calls SharpPcap 6.3.1 does not make for us: choosing the link type after activation (its
-/// DeviceConfiguration.LinkLayerType is not applied on Linux; measured: "any" stayed SLL), reading it back, and waking a
+/// DeviceConfiguration.LinkLayerType is not applied on Linux: "any" stays SLL), reading it back, and waking a
 /// handle blocked in pcap_next_ex so a capture thread can stop at once.
 /// </summary>
 internal static partial class LibPcap

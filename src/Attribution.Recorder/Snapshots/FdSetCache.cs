@@ -5,9 +5,9 @@ namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
 /// Remembers each single-threaded process's socket inodes with its scheduler counters, so a snapshot need not
-/// read again the fds of a process that cannot have changed them: one readlink per fd of every process was a
-/// third of the recorder's time on the busy bench (docs/PERFORMANCE.md). Only a running thread of a process
-/// opens, closes or receives its fds. The rule, per process:
+/// read again the fds of a process that cannot have changed them: one readlink per fd of every process is a large
+/// part of the recorder's time on a busy host (docs/PERFORMANCE.md, Where a snapshot's time goes). Only a running
+/// thread of a process opens, closes or receives its fds. The rule, per process:
 ///   read: stat (T1: one thread, not running) → schedstat (S1) → the fds → stat (T2: one thread, not running) →
 ///         schedstat (S2); remembered only if S1 = S2: its one thread did not run while its fds were read, and was not
 ///         on a CPU when S2 was read (a thread on a CPU shows running at T2, or was switched in after it, which S2
@@ -17,8 +17,8 @@ namespace Attribution.Recorder.Snapshots;
 ///         reused) → the thread has not been switched onto a CPU since: a switch counts a timeslice at once, and the
 ///         thread was not on a CPU when S2 was read, so no thread could have been made either: the remembered fds are
 ///         still its fds. No stat: the kernel makes
-///         /proc/PID/stat with locks and sums over threads, several times the cost of schedstat's three numbers,
-///         and on the busy bench it was most of a triggered snapshot's time (docs/PERFORMANCE.md).
+///         /proc/PID/stat with locks and sums over threads, several times the cost of schedstat's three numbers
+///         (docs/PERFORMANCE.md, Where a snapshot's time goes).
 /// Not covered, and so bounded by <see cref="SnapshotTaker.KeyframeEvery"/> (every keyframe reads every process
 /// afresh): a table shared with another process (clone with CLONE_FILES but not CLONE_THREAD), which /proc does not
 /// show, and a thread made in the microseconds between T1 and S1 that changes fds and ends before T2.

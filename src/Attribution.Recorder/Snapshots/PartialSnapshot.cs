@@ -93,6 +93,7 @@ internal sealed class PartialSnapshot(SnapshotState state, ProcessScanner scanne
         foreach (var table in pendingTables) state.Writer.Write(table);
 
         var (changed, removed) = ChangesAmongRead(scan, targets, readAll ? null : scanned);
+        identities.ReadNamesAgain(changed);
         var record = new SnapshotRecord(state.TakeId(), SnapshotReason.Trigger, start, end, triggerPacketNanoseconds, false, namespaces, changed, removed,
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried)) { Partial = true };
         state.Writer.Write(record);

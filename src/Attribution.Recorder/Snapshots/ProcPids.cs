@@ -5,8 +5,8 @@ namespace Attribution.Recorder.Snapshots;
 /// <summary>
 /// The pids in /proc, listed again only when a process (or thread) may have been created since the last listing: the
 /// last field of /proc/loadavg is the pid most recently handed out in the reader's pid namespace, and a new process
-/// always takes a new one. A partial triggered snapshot on the busy bench spent about 1 ms of its 3 listing /proc's 600
-/// processes (the kernel makes a dentry per pid), while connections came from processes that already existed. A pid
+/// always takes a new one. Listing /proc is a large share of a partial triggered snapshot on a busy host (the kernel
+/// makes a dentry per pid), while connections mostly come from processes that already exist. A pid
 /// that has gone since is still listed, and its reads fail as for any process that exits mid-scan.
 /// </summary>
 internal sealed unsafe class ProcPids(string procRoot) : IDisposable
@@ -32,8 +32,8 @@ internal sealed unsafe class ProcPids(string procRoot) : IDisposable
         try
         {
             var pids = _pids;
-            // getdents64 by hand: FileSystemEnumerable took about 1.1 ms for the busy bench's 600 processes (a string
-            // and a callback per entry), the kernel's part about 0.2 ms of it.
+            // getdents64 by hand: FileSystemEnumerable makes a string and a callback per entry, several times the
+            // kernel's own part of the listing.
             if (!Dirent64.ForEachNumber(proc, _entries, ref pids, static (ref List<int> into, int pid, byte* _) => into.Add(pid)))
                 _lastPidListed = -1;
         }

@@ -15,9 +15,21 @@ internal sealed class ProcReader
     public bool TryReadFile(string path, out ReadOnlySpan<byte> content)
     {
         // open(2) and pread(2) directly: File.OpenHandle adds an fstat and a flock per file and throws for a
-        // process that vanished, which on a busy host is every snapshot (perf, docs/PERFORMANCE.md).
+        // process that vanished, which on a busy host is every snapshot (docs/PERFORMANCE.md, Where a snapshot's
+        // time goes).
         content = default;
         int fd = LibC.Open(path, LibC.ORdonly | LibC.OCloexec);
+        if (fd < 0) return false;
+        try { return TryReadAll(fd, out content); }
+        finally { LibC.close(fd); }
+    }
+
+    /// <summary>As <see cref="TryReadFile(string, out ReadOnlySpan{byte})"/>, for a path already NUL-terminated (built without allocating).</summary>
+    public unsafe bool TryReadFile(scoped ReadOnlySpan<byte> nulTerminatedPath, out ReadOnlySpan<byte> content)
+    {
+        content = default;
+        int fd;
+        fixed (byte* p = nulTerminatedPath) fd = LibC.open(p, LibC.ORdonly | LibC.OCloexec);
         if (fd < 0) return false;
         try { return TryReadAll(fd, out content); }
         finally { LibC.close(fd); }

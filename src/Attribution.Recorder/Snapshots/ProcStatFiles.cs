@@ -5,11 +5,12 @@ namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
 /// /proc/PID/stat and /proc/PID/schedstat kept open per process and read again with pread at offset 0, which makes
-/// the kernel generate them afresh. Every snapshot reads both for every process to decide whose fds to carry
-/// (<see cref="FdSetCache"/>); on the busy bench, opening and closing them cost more than reading them (perf,
-/// docs/PERFORMANCE.md). A kept file answers ESRCH once its process has gone, even when the pid has been reused,
-/// so it never reads another process's file: the pid's files are then opened afresh. Files of processes a scan did
-/// not meet are closed at its end; past <see cref="MaxProcesses"/> processes the rest are opened and closed each time.
+/// the kernel generate them afresh. Every snapshot reads schedstat for every process to decide whose fds to carry,
+/// and both when it reads a process's fds (<see cref="FdSetCache"/>); on a busy host, opening and closing them costs
+/// more than reading them (docs/PERFORMANCE.md, Where a snapshot's time goes). A kept file answers ESRCH once its
+/// process has gone, even when the pid has been reused, so it never reads another process's file: the pid's files are
+/// then opened afresh. Files of processes a scan did not meet are closed at its end; past <see cref="MaxProcesses"/>
+/// processes the rest are opened and closed each time.
 /// </summary>
 internal sealed class ProcStatFiles(string procRoot) : IDisposable
 {

@@ -7,15 +7,16 @@ namespace Attribution.Recorder.Snapshots;
 /// Runs snapshots on its own thread: one every <c>interval</c>, and one as soon as possible after the capture
 /// meets a new flow. Triggers that arrive while a snapshot runs are coalesced into the next one, and
 /// triggered snapshots are spaced by at least a quarter of the previous one's duration (and <c>minGap</c>),
-/// so a flood of new flows costs at most about 80 % of a core (measured in docs/RECORDING.md: spacing
+/// so a flood of new flows costs at most about 80 % of a core (docs/RECORDING.md, Triggered snapshots: spacing
 /// by a whole duration lost more short connections). The timer runs on its own clock: a stream of new flows
 /// must not postpone it for ever, since only timer snapshots re-read what triggered ones skip (the address
 /// tables). A trigger served when the timer is due is served by a timer snapshot, which carries its packet time, unless
 /// its flows can have a partial snapshot: that one is taken first, the timer's right after.
 /// With kernel events on, triggered snapshots also live within a CPU budget (<see cref="TriggerBudget"/>, charged with the
 /// snapshot thread's CPU time for each, writing included): under a flood
-/// of new flows the events, not snapshots, name each connection's process, and a recorder that took ~75 % of a core
-/// at 1 000 new connections a second on a busy host (docs/PERFORMANCE.md) would be a burden on the host it examines.
+/// of new flows the events, not snapshots, name each connection's process, and a recorder that spends most of a core
+/// on snapshots under a flood (docs/PERFORMANCE.md, Where a snapshot's time goes) would be a burden on the host it
+/// examines.
 /// A ring buffer's sidecar moves on to its next file here too (<see cref="BetweenSnapshots"/>, woken by
 /// <see cref="Wake"/>), between two snapshots: the snapshot taker is this thread's alone.
 /// </summary>
@@ -24,8 +25,9 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
 {
     /// <summary>
     /// With a real taker: a new flow whose snapshot can be partial is served by one even while a whole snapshot runs,
-    /// between two of its namespaces or two of the processes it reads (<see cref="SnapshotTaker.InsideWholeSnapshot"/>): a
-    /// timer snapshot of a busy host takes 15–60 ms, and flows arriving meanwhile waited for all of it.
+    /// between two of its namespaces or two of the processes it reads
+    /// (<see cref="SnapshotTaker.InsideWholeSnapshot"/>): a timer snapshot of a busy host can outlast the connections
+    /// it is meant to catch.
     /// </summary>
     public SnapshotScheduler(SnapshotTaker taker, TimeSpan interval, TimeSpan minGap, TriggerBudget? budget = null)
         : this(taker.Take, interval, minGap, budget, taker.CanTakePartial)

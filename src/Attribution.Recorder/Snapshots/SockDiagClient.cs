@@ -8,9 +8,9 @@ namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
 /// Dumps one network namespace's sockets through NETLINK_SOCK_DIAG, the interface `ss` uses.
-/// Reading /proc/net/tcp makes the kernel walk its whole TCP hash table (about 4 ms per file even when
-/// nearly empty); a sock_diag dump skips that walk. The reply bytes are kept as they are, so nothing the
-/// kernel said is lost; SockDiagParser interprets them.
+/// Reading /proc/net/tcp costs several times a sock_diag dump even when the file is nearly empty; both walk the
+/// kernel's whole TCP hash table, but a dump does it once per namespace for both families (<see cref="TryDumpTcp"/>).
+/// The reply bytes are kept as they are, so nothing the kernel said is lost; SockDiagParser interprets them.
 /// </summary>
 internal sealed unsafe class SockDiagClient : IDisposable
 {
@@ -51,8 +51,8 @@ internal sealed unsafe class SockDiagClient : IDisposable
     /// <summary>
     /// TCP of both families from one dump: the original request (TCPDIAG_GETSOCK, struct inet_diag_req) asks the
     /// kernel for every family at once, so it walks its TCP hash table once instead of once per family. That
-    /// table is shared by all namespaces (262 144 buckets on the test VM) and walked whole for each dump
-    /// whatever the namespace holds: it was 40 % of the recorder's CPU on the busy bench (docs/PERFORMANCE.md).
+    /// table is shared by all namespaces and walked whole for each dump whatever the namespace holds: on a busy host
+    /// with containers it is a large share of the recorder's CPU (docs/PERFORMANCE.md, Where a snapshot's time goes).
     /// The reply's messages are split by their family into the two tables, each message byte for byte, each
     /// table ended by the dump's NLMSG_DONE. False if the kernel refused (then ask per family).
     /// </summary>

@@ -3,18 +3,16 @@ namespace Attribution.Recorder.Snapshots;
 /// <summary>
 /// A token bucket of CPU time for triggered snapshots: it fills at <paramref name="share"/> of a core and holds at most
 /// <paramref name="burst"/>, and each triggered snapshot spends the CPU time the snapshot thread used for it, writing
-/// included (it may go below zero once). Charging the scan's wall time instead let a quiet machine's small partial
-/// snapshots, 190 a second at 1 000 new connections a second, take 27 % of a core on the snapshot thread alone.
+/// included (it may go below zero once). Charging the scan's wall time instead would let many small partial snapshots
+/// on a quiet machine cost far more than the share (docs/RECORDING.md, Triggered snapshots).
 /// An isolated new flow finds it full and gets its snapshot at once; a flood gets, on average, that share of a core.
 /// </summary>
 internal sealed class TriggerBudget(double share, TimeSpan burst)
 {
     // With kernel events on: the events name short connections' processes, snapshots add inodes and every holder.
-    // 10 % leaves room, within the 25 % asked for at 1 000 new connections a second (issue 14), for the timer's
-    // snapshots, the event thread and the capture: at 15 % the busy bench's recorder took 25.9 % of a core there.
-    // 100 ms holds 40–70 partial snapshots: a burst of new flows is served at once; a 300 ms bucket added its whole
-    // burst to the first seconds of a flood (25.5 % of a core over the bench's first ten seconds at 1 000/s, 23.6 %
-    // with 100 ms).
+    // 10 % leaves room, within the 25 % of a core the recorder may take at 1 000 new connections a second, for the
+    // timer's snapshots, the event thread and the capture. 100 ms serves a burst of new flows at once without adding
+    // a whole larger burst to the first seconds of a flood (docs/RECORDING.md, Triggered snapshots).
     public static TriggerBudget WithKernelEvents() => new(0.10, TimeSpan.FromMilliseconds(100));
 
     private readonly long _capacity = burst.Ticks * 100;

@@ -72,6 +72,7 @@ internal sealed class WholeSnapshot
         foreach (var table in pendingTables) _state.Writer.Write(table);
 
         var (changed, removed) = ChangesSinceLast(scan, keyframe);
+        _identities.ReadNamesAgain(changed);
         var record = new SnapshotRecord(_state.TakeId(), reason, start, end, triggerPacketNanoseconds, keyframe, namespaces, changed, removed,
             new ScanCounters(scan.Scanned, scan.Vanished, scan.FdsUnreadable, unreadableNamespaces, scan.FdsCarried, _tables.TcpTablesCarried));
         _state.Writer.Write(record);

@@ -53,12 +53,13 @@ public sealed class AnalyzeOutputTests : IDisposable
           .Tcp(1.5, "10.0.0.1:1000", "192.0.2.1:80", payload: 3);
         var dir = Path.Combine(_dir, "csv");
         _s.Analyze(OutputFormat.Csv, dir);
-        foreach (var table in new[] { "packets", "flows", "flow_holders", "processes", "snapshots", "capture", "analysis",
+        foreach (var table in new[] { "packets", "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
                      "process_traffic", "process_remote_traffic", "unattributed_traffic" })
             Assert.True(File.Exists(Path.Combine(dir, table + ".csv")), table);
         Assert.Empty(Directory.GetDirectories(dir)); // no partial directory left behind
         var processes = File.ReadAllText(Path.Combine(dir, "processes.csv"));
         Assert.Contains("\"'=cmd|' /C calc'!A0\"", processes);
+        Assert.Contains("\"'=cmd|' /C calc'!A0\"", File.ReadAllText(Path.Combine(dir, "process_names.csv")));
         var packets = File.ReadAllLines(Path.Combine(dir, "packets.csv"));
         Assert.Equal(string.Join(',', Analyzer.Output.Csv.CsvSink.PacketColumns), packets[0]);
         Assert.StartsWith("1,", packets[1]);

@@ -79,7 +79,7 @@ public sealed class ContainerQueryTests : IDisposable
     }
 
     /// <summary>The example query in docs/SCHEMA.md whose comment starts with <paramref name="comment"/>, as written there.</summary>
-    private static string DocumentedQuery(string comment)
+    internal static string DocumentedQuery(string comment)
     {
         var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "docs", "SCHEMA.md"));
         int start = Array.FindIndex(lines, l => l.StartsWith("-- " + comment, StringComparison.Ordinal));

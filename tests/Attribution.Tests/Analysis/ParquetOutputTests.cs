@@ -15,7 +15,7 @@ public sealed class ParquetOutputTests : IDisposable
 
     private static readonly string[] TableNames =
     [
-        "packets", "flows", "flow_holders", "processes", "snapshots", "capture", "analysis",
+        "packets", "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
         "process_traffic", "process_remote_traffic", "unattributed_traffic",
     ];
 
@@ -49,7 +49,7 @@ public sealed class ParquetOutputTests : IDisposable
             var actual = Canonical(Duck.Query($"SELECT * FROM read_parquet('{file}'){except}"));
             Assert.Equal(expected.Count, actual.Count);
             Assert.Equal(expected, actual);
-            if (table is "packets" or "flows" or "processes" or "snapshots") Assert.NotEmpty(actual); // nothing vacuous
+            if (table is "packets" or "flows" or "processes" or "process_names" or "snapshots") Assert.NotEmpty(actual); // nothing vacuous
         }
     }
 
@@ -57,7 +57,7 @@ public sealed class ParquetOutputTests : IDisposable
     public void Column_types_are_the_sqlite_declared_types()
     {
         var (db, parquet) = AnalyzeBoth("loopback");
-        foreach (var table in new[] { "flows", "flow_holders", "processes", "snapshots", "capture", "analysis" })
+        foreach (var table in new[] { "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis" })
         {
             var declared = Db.Query(db, $"SELECT name, type FROM pragma_table_info('{table}')")
                 .Select(r => ((string)r[0]!, (string)r[1]! switch { "INTEGER" => "BIGINT", "REAL" => "DOUBLE", "TEXT" => "VARCHAR", var t => t }))

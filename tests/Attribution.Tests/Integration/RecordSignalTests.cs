@@ -6,7 +6,8 @@ namespace Attribution.Tests.Integration;
 
 /// <summary>
 /// The published recorder started the way a script starts it: in the background of a non-interactive
-/// shell, which hands it SIGINT ignored. Every stop signal still ends it cleanly, with its summary.
+/// shell, which hands it SIGINT ignored. Every stop signal still ends it cleanly, with its summary; and the
+/// re-exec that gives SIGINT back (through /proc/self/exe) leaves it called by its own name, not "exe".
 /// </summary>
 [Collection(RecordingCollection.Name)]
 public sealed class RecordSignalTests : IDisposable
@@ -32,6 +33,7 @@ public sealed class RecordSignalTests : IDisposable
             Thread.Sleep(50); // polling a file for a state, not waiting for time to pass
         }
         Assert.Contains("SigIgn:", File.ReadAllText($"/proc/{pid}/status")); // the process is there to be signalled
+        Assert.Equal("attribution", File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'));
 
         Run.Checked("kill", "-" + signal, pid.ToString());
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));

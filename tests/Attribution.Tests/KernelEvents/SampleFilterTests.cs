@@ -41,4 +41,20 @@ public sealed class SampleFilterTests
 
         Assert.Equal([true, true, false, true, true, true, false], kept);
     }
+
+    [Fact]
+    public void Renames_of_a_process_are_kept_and_a_thread_naming_itself_is_not()
+    {
+        var script = new KernelEventScript()
+            .Rename(1_000, Server, "worker", "pool")                  // the process itself (prctl in its main thread)
+            .Rename(2_000, Server, "pool", "pool-thread", task: 301)  // one of its threads
+            .Rename(3_000, Server, "pool", "pool-2");
+        var text = File.ReadAllText(Fixtures.Path("tracefs", "task_rename.format"));
+        var tp = OpenTracepoint.TryCreate(TracepointCatalog.All.Single(t => t.Name == "task:task_rename"), TracepointFormat.Parse(text), text, out var reason);
+        Assert.True(tp is not null, reason);
+        var filter = new SampleFilter();
+
+        Assert.Equal([true, false, true], script.Samples.Select(s => filter.Keep(tp, s.Raw, s.Pid, s.Ns)));
+        Assert.Equal("pool-2"u8.ToArray(), OpenTracepoint.ReadText(script.Samples[2].Raw, tp.NewComm).ToArray());
+    }
 }

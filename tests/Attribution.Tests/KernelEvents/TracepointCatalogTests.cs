@@ -18,5 +18,6 @@ public sealed class TracepointCatalogTests
         Assert.Equal(["proto == 17"], filters["fib:fib_table_lookup"]);
         Assert.Equal(["proto == 17"], filters["fib6:fib6_table_lookup"]);
         Assert.Empty(filters["sock:inet_sock_set_state"]);
+        Assert.Empty(filters["task:task_rename"]); // every rename of a process is kept; the recorder drops threads' own
     }
 }

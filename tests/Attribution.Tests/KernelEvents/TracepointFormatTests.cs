@@ -22,6 +22,8 @@ public sealed class TracepointFormatTests
     [InlineData("fib_table_lookup", 2264, "name", 60, 16, false, "char[16]")]
     [InlineData("fib6_table_lookup", 2315, "src", 31, 16, false, "__u8[16]")]
     [InlineData("fib6_table_lookup", 2315, "dport", 66, 2, false, "u16")]
+    [InlineData("task_rename", 204, "pid", 8, 4, true, "pid_t")]
+    [InlineData("task_rename", 204, "newcomm", 28, 16, false, "char[16]")]
     public void Fields_are_where_the_kernel_put_them(string tracepoint, int id, string field, int offset, int size, bool signed, string type)
     {
         var format = Load(tracepoint);
@@ -45,7 +47,7 @@ public sealed class TracepointFormatTests
     [Fact]
     public void The_recorder_finds_every_field_its_filters_need()
     {
-        foreach (var (name, spec) in new[] { ("sock_send_length", 1), ("fib_table_lookup", 3), ("fib6_table_lookup", 4) })
+        foreach (var (name, spec) in new[] { ("sock_send_length", 1), ("fib_table_lookup", 3), ("fib6_table_lookup", 4), ("task_rename", 7) })
         {
             var text = File.ReadAllText(Fixtures.Path("tracefs", name + ".format"));
             var open = OpenTracepoint.TryCreate(TracepointCatalog.All[spec], TracepointFormat.Parse(text), text, out var reason);

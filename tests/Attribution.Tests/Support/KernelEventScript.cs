@@ -14,10 +14,12 @@ public sealed class KernelEventScript
     public const ushort Close = 7, SynSent = 2, Established = 1, SynRecv = 3, Listen = 10, FinWait1 = 4, LastAck = 9, CloseWait = 8;
     private const byte SoftIrq = 0x10;
 
+    private const string TaskRename = "task:task_rename";
+
     private static readonly string[] Names =
         ["sock:inet_sock_set_state", "sock:sock_send_length", "sock:sock_recv_length", "fib:fib_table_lookup", "fib6:fib6_table_lookup"];
 
-    private readonly Dictionary<string, (TracepointFormat Format, string Text)> _formats = Names.ToDictionary(n => n, n =>
+    private readonly Dictionary<string, (TracepointFormat Format, string Text)> _formats = Names.Append(TaskRename).ToDictionary(n => n, n =>
     {
         var text = File.ReadAllText(Fixtures.Path("tracefs", n[(n.IndexOf(':') + 1)..] + ".format"));
         return (TracepointFormat.Parse(text), text);
@@ -31,9 +33,26 @@ public sealed class KernelEventScript
     /// <summary>The tracefs format text of one of the script's tracepoints.</summary>
     public string FormatText(string tracepoint) => _formats[tracepoint].Text;
 
+    /// <summary>The sources record; task_rename is among them once the script has a rename (as a recorder on a kernel with it).</summary>
     public KernelEventSourcesRecord Sources(long startNs) =>
-        new(startNs, 2, "CLOCK_REALTIME", true, Names.Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), [],
+        new(startNs, 2, "CLOCK_REALTIME", true, Names.Concat(_renames ? [TaskRename] : []).Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), [],
             Scenario.BootTimeSeconds * 1_000_000_000L);
+
+    private bool _renames;
+
+    /// <summary>
+    /// A task_rename sample in the context of process <paramref name="pid"/>: task <paramref name="task"/> (the process
+    /// itself unless given: a thread, or another process) renamed from <paramref name="from"/> to <paramref name="to"/>.
+    /// </summary>
+    public KernelEventScript Rename(long ns, int pid, string from, string to, int? task = null)
+    {
+        _renames = true;
+        var (f, raw) = Raw(TaskRename, softirq: false);
+        Put(raw, f, "pid", (ulong)(task ?? pid));
+        Bytes(raw, f, "oldcomm", System.Text.Encoding.ASCII.GetBytes(from));
+        Bytes(raw, f, "newcomm", System.Text.Encoding.ASCII.GetBytes(to));
+        return Sample(ns, pid, raw);
+    }
 
     public KernelEventBatchRecord Batch()
     {

@@ -6,8 +6,9 @@ namespace Attribution.Tests.Support;
 /// Scores the names an analysis shows for one end of a case's packets against the name the process had at each
 /// packet's time (issue 27: a process that renames itself, or rewrites its argv as a process title, is shown as
 /// it was called when it sent or received). Only ends attributed to their expected pid count: the pid itself is
-/// <see cref="AttributionScore"/>'s to score. The name shown is the packet's process row's comm and command line
-/// (cmdline_raw, its arguments split at NULs, the NULs that pad a rewritten title dropped).
+/// <see cref="AttributionScore"/>'s to score. The name shown is the one the analysis says the process had at the packet's
+/// time (the packet_names view over process_names): its comm and command line (cmdline_raw, its arguments split at
+/// NULs, the NULs that pad a rewritten title dropped).
 /// </summary>
 public static class NameScore
 {
@@ -28,8 +29,8 @@ public static class NameScore
         Func<AttributionScore.Packet, Expected?> expected, Action<string> print)
     {
         var rows = Db.Query(db, """
-            SELECT k.frame, k.length, k.src_port, k.dst_port, k.ts_ns, s.pid, s.comm, s.cmdline_raw, d.pid, d.comm, d.cmdline_raw
-            FROM packets k
+            SELECT k.frame, k.length, k.src_port, k.dst_port, k.ts_ns, s.pid, n.src_comm, n.src_cmdline_raw, d.pid, n.dst_comm, n.dst_cmdline_raw
+            FROM packets k JOIN packet_names n ON n.frame = k.frame
             LEFT JOIN processes s ON s.id = k.src_process_id LEFT JOIN processes d ON d.id = k.dst_process_id
             WHERE k.proto = 'tcp' AND (k.src_port = $port OR k.dst_port = $port)
             """, ("$port", serverPort));

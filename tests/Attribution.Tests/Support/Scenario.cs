@@ -21,6 +21,7 @@ public sealed class Scenario : IDisposable
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"attr-scenario-{Guid.NewGuid():N}");
     private readonly List<ProcessRecord> _processes = [];
+    private readonly List<SidecarRecord> _records = [];
     private readonly List<(double At, SnapshotBuilder Builder)> _snapshots = [];
     private readonly List<(double At, byte[] Frame)> _packets = [];
     private readonly Dictionary<ulong, List<string>> _addresses = new() { [HostNs] = [] };
@@ -55,6 +56,13 @@ public sealed class Scenario : IDisposable
     public Scenario Process(ProcessRecord record)
     {
         _processes.Add(record);
+        return this;
+    }
+
+    /// <summary>Any other record, written after the process records (a record 10: a name read again; 11: a container's names).</summary>
+    public Scenario Record(SidecarRecord record)
+    {
+        _records.Add(record);
         return this;
     }
 
@@ -123,6 +131,7 @@ public sealed class Scenario : IDisposable
         using var writer = new SidecarWriter(File.Create(SidecarFraming.SidecarPathFor(CapturePath)));
         writer.Write(new SidecarHeader(1, "test", "host", "6.1", "boot", BootTimeSeconds, 100, Ns(0), 1, HostNs, "scenario.pcapng", [new CaptureInterface(0, "eth0", 1)]));
         foreach (var p in _processes) writer.Write(p);
+        foreach (var r in _records) writer.Write(r);
         if (Events.Any)
         {
             writer.Write(Events.Sources(Ns(0)));

@@ -4,7 +4,8 @@ using Attribution.Core.Sidecar;
 namespace Attribution.Analyzer.Evidence.Kernel;
 
 /// <summary>What the recording's kernel events were, for the summary and provenance.</summary>
-public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost);
+public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost,
+    bool SamplesActorChanges = false);
 
 /// <summary>
 /// Collects the kernel events of a sidecar (records 6 and 7) while it is read, then, once every process
@@ -18,6 +19,7 @@ internal sealed class KernelEvidenceBuilder
     /// <summary>The sidecar being read, to name in problems (a capture set has one per file).</summary>
     public string SidecarPath { get; set; } = "";
     private SocketEventDecoder? _decoder;
+    private TaskRenameDecoder? _renames;
     private KernelEventSourcesRecord? _sources;
     private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
     private readonly List<KernelEvent> _processEvents = [];
@@ -30,6 +32,8 @@ internal sealed class KernelEvidenceBuilder
             case KernelEventSourcesRecord s:
                 _sources = s;
                 _decoder = new SocketEventDecoder(s.Tracepoints);
+                _renames = TaskRenameDecoder.For(s.Tracepoints);
+                RecordsRenames |= _renames is not null;
                 break;
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
@@ -41,7 +45,11 @@ internal sealed class KernelEvidenceBuilder
                         _events++;
                         if (e.Kind == KernelEventKind.Tracepoint)
                         {
-                            if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
+                            if (_renames is not null && _renames.Is(e))
+                            {
+                                if (_renames.TryDecode(e, out var rename)) Renames.Add(rename);
+                            }
+                            else if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
                         }
                         else
                         {
@@ -61,11 +69,23 @@ internal sealed class KernelEvidenceBuilder
         }
     }
 
+    /// <summary>The processes' renames, in the order read (Names/NameEvidence places them in time).</summary>
+    public List<TaskRename> Renames { get; } = [];
+
+    /// <summary>Whether the recording had task_rename: every rename of a process is then among <see cref="Renames"/>, unless events were lost.</summary>
+    public bool RecordsRenames { get; private set; }
+
+    /// <summary>Forks, execs (with their comm) and exits, in time order once <see cref="Build"/> ran.</summary>
+    public IReadOnlyList<KernelEvent> ProcessEvents => _processEvents;
+
+    public long LostEvents => _lost;
+
     /// <summary>Kernel event batches that did not decode, with their offsets (the reader's framing held).</summary>
     public IReadOnlyList<SidecarProblem> Problems => _problems;
 
     public KernelEvidenceFacts? Facts => _sources is null ? null
-        : new KernelEvidenceFacts(_decoder?.Known.ToList() ?? [], _sources.ProcessEvents, _sources.Unavailable, _events, _lost);
+        : new KernelEvidenceFacts([.. _decoder?.Known ?? [], .. RecordsRenames ? [Tracepoints.TaskRename.Name] : Array.Empty<string>()],
+            _sources.ProcessEvents, _sources.Unavailable, _events, _lost, _sources.SamplesActorChanges);
 
     /// <summary>Each process's fork and exit as the events show them, once <see cref="Build"/> ran with kernel events.</summary>
     public ProcessLifetimes? Lifetimes { get; private set; }

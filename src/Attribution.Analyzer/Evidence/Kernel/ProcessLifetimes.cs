@@ -10,7 +10,7 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// or else its start time in ticks, which is never later than the truth) to its exit event. Where the evidence
 /// leaves two identities possible, or none, the answer is "unknown", never a pick.
 ///
-/// A process can end before the recorder reads its /proc entry (a 7 ms getent on a loaded host). Its fork event
+/// A process can end before the recorder reads its /proc entry (a short getent on a loaded host). Its fork event
 /// still places it: its start time is the fork's time on the boot clock (the recorder measured the offset), and
 /// its identity is what the events and the kernel's fork semantics say: the parent's (a child inherits comm,
 /// exe, command line, uid, cgroup and namespace), renamed by the comm of each exec it made. Such an identity

@@ -32,8 +32,22 @@ internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifet
             if (records.TryGetValue(table[id].Key, out var record) && record.Netns != 0 && lifetimes.NetnsKnownAt(record.Key, from)) { netns = record.Netns; break; }
         var sighting = new SocketSighting { Netns = netns, Inode = 0, Family = family, TrustFrom = from, TrustUntil = until, FirstSeen = from, LastSeen = until };
         foreach (var (id, count) in actors.Known) sighting.AddHolder(id, count);
-        // Acts are kept only where they can tell holders apart: one process acting alone needs no timeline.
-        bool several = acts.Count > 1 && acts.Exists(a => a.Process != acts[0].Process);
+        // Acts are kept only where they can tell holders apart: one process acting alone needs no timeline. Actors read
+        // in different network namespaces did not share one socket (fork keeps the namespace): the life mixes two
+        // sockets at one reused address whose events went missing, and no act names its owner then.
+        bool several = acts.Count > 1 && acts.Exists(a => a.Process != acts[0].Process) && OneNamespace(acts, from);
         return new KernelSighting(sighting, actors.HasUnknown, several ? acts.ToArray() : null);
+    }
+
+    private bool OneNamespace(List<SocketAct> acts, long from)
+    {
+        ulong seen = 0;
+        foreach (var act in acts)
+        {
+            if (!records.TryGetValue(table[act.Process].Key, out var record) || record.Netns == 0 || !lifetimes.NetnsKnownAt(record.Key, from)) continue;
+            if (seen != 0 && seen != record.Netns) return false;
+            seen = record.Netns;
+        }
+        return true;
     }
 }

@@ -5,7 +5,7 @@ namespace Attribution.Analyzer.Evidence.Snapshots;
 /// <summary>Which process held which socket inode at the latest snapshot: the holders a sighting listed then gets.</summary>
 internal sealed class SnapshotOwners(ProcessTable processes)
 {
-    // Per-snapshot working sets, reused: a snapshot of a busy host lists 100k sockets, and fresh ones each
+    // Per-snapshot working sets, reused: a snapshot of a busy host lists very many sockets, and fresh ones each
     // time were most of the garbage (and so of the peak memory) of reading the evidence.
     private readonly Dictionary<ulong, int> _owner = new();
     private readonly Dictionary<ulong, List<int>> _coOwners = new();
@@ -22,7 +22,7 @@ internal sealed class SnapshotOwners(ProcessTable processes)
     /// <summary>
     /// Which process holds which inode. Processes whose socket lists did not change since the last snapshot keep
     /// the very same arrays (SnapshotAssembler applies deltas): then the maps built for it still hold, and a
-    /// busy host's 100k inodes are not added again.
+    /// busy host's many inodes are not added again.
     /// </summary>
     public void Update(Snapshot snapshot)
     {

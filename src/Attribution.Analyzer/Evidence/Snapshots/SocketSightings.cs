@@ -85,8 +85,8 @@ internal sealed class SocketSightings(EvidenceIndex index)
         var sightings = parsed.Sightings ??= new SocketSighting?[entries.Length];
         if (_open.Count == 0)
         {
-            // The first table read says how many sockets the host has: 100k of them grew these two tables about 17
-            // times each, rehashing into fresh memory (perf, a 100k-socket keyframe). Later tables are mostly open already.
+            // The first table read says how many sockets the host has: growing these two tables to that size would
+            // rehash them again and again into fresh memory. Later tables are mostly open already.
             _open.EnsureCapacity(entries.Length);
             index.Connected.EnsureCapacity(entries.Length);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using CsvHelper;
@@ -144,7 +145,32 @@ public sealed class CsvSink : IAnalysisSink
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             w.EndRecord();
         }
+        WriteNames(processes);
+        WriteContainers(processes.Containers);
         WriteAggregates(processes);
+    }
+
+    private void WriteNames(ProcessTable processes)
+    {
+        using var w = Open("process_names", ["process_id", "from_time", "from_ns", "comm", "cmdline", "source", "cmdline_raw"], hostText: true);
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                w.Field(e.Id); w.Time(n.FromNs); w.Field(n.FromNs); w.Field(n.Comm); w.Field(n.CmdlineText); w.Field(n.Source.Word());
+                w.Field(Convert.ToHexStringLower(n.Cmdline));
+                w.EndRecord();
+            }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        using var w = Open("containers", ["id", "runtime", "name", "image", "pod", "namespace", "labels", "pod_uid", "sources"], hostText: true);
+        foreach (var c in containers.All)
+        {
+            w.Field(c.Id); w.Field(c.Runtime); w.Field(c.Name); w.Field(c.Image); w.Field(c.Pod); w.Field(c.Namespace);
+            w.Field(c.Labels); w.Field(c.PodUid); w.Field(c.Sources.Count == 0 ? null : string.Join(' ', c.Sources));
+            w.EndRecord();
+        }
     }
 
     private void WriteAggregates(ProcessTable processes)

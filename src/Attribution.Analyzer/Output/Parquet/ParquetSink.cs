@@ -1,4 +1,5 @@
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using static Attribution.Analyzer.Output.Parquet.ParquetColumns;
@@ -140,7 +141,39 @@ public sealed class ParquetSink : IAnalysisSink
             table.EndRow();
         }
         table.Close();
+        WriteNames(processes);
+        WriteContainers(processes.Containers);
         WriteAggregates(processes);
+    }
+
+    private void WriteNames(ProcessTable processes)
+    {
+        ParquetColumn<long> id = Integer("process_id"), fromNs = Integer("from_ns");
+        var from = Real("from_time");
+        ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), cmdline = Text("cmdline"), source = Text("source", nullable: false, dictionary: true);
+        var raw = Blob("cmdline_raw");
+        var table = Open("process_names", id, from, fromNs, comm, cmdline, source, raw);
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                id.Add(e.Id); from.Time(n.FromNs); fromNs.Add(n.FromNs); comm.Add(n.Comm); cmdline.Add(n.CmdlineText);
+                source.Add(n.Source.Word()); raw.Add(n.Cmdline);
+                table.EndRow();
+            }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        ParquetColumn<ReadOnlyMemory<char>> id = Text("id", nullable: false), runtime = Text("runtime", dictionary: true), name = Text("name"),
+            image = Text("image"), pod = Text("pod"), ns = Text("namespace"), labels = Text("labels"), podUid = Text("pod_uid"), sources = Text("sources");
+        var table = Open("containers", id, runtime, name, image, pod, ns, labels, podUid, sources);
+        foreach (var c in containers.All)
+        {
+            id.Add(c.Id); runtime.Add(c.Runtime); name.Add(c.Name); image.Add(c.Image); pod.Add(c.Pod); ns.Add(c.Namespace);
+            labels.Add(c.Labels); podUid.Add(c.PodUid); sources.Add(c.Sources.Count == 0 ? null : string.Join(' ', c.Sources));
+            table.EndRow();
+        }
+        table.Close();
     }
 
     /// <summary>The views' results, from the running totals (so they are right with --no-packet-rows too), as the CSV output has them.</summary>

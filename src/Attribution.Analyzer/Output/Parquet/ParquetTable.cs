@@ -26,7 +26,8 @@ internal sealed class ParquetTable : IDisposable
     {
         RowsPerGroup = rowsPerGroup;
         _columns = columns;
-        // Snappy: what Parquet readers expect by default, and fast; Zstd and LZ4 at the library's default level were 15-25 times slower.
+        // Snappy: what Parquet readers expect by default, and fast; Zstd and LZ4 at the library's default level are
+        // far slower (docs/PERFORMANCE.md, Parquet).
         var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
         foreach (var c in columns.Where(c => c.Dictionary)) options.ColumnEncodingHints[c.Field.Name] = EncodingHint.Dictionary;
         foreach (var c in columns.Where(c => c.Ascending)) options.ColumnEncodingHints[c.Field.Name] = EncodingHint.DeltaBinaryPacked;

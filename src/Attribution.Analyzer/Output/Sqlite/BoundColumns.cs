@@ -8,7 +8,7 @@ namespace Attribution.Analyzer.Output.Sqlite;
 /// A statement's integer parameters, bound only when they differ from the last row's: SQLite keeps bindings
 /// across resets, and most columns (interface, direction, method, reason) repeat from one packet to the next.
 /// The last values are kept as plain longs with a kind beside them rather than as long?: the comparison runs
-/// for every column of every packet (perf, 1M packets: the nullable version was 5 % of the row thread).
+/// for every column of every packet, and long?'s compare is a visible share of the row thread.
 /// </summary>
 internal sealed class BoundColumns(nint statement, int count)
 {

@@ -7,9 +7,9 @@ namespace Attribution.Analyzer.Output.Sqlite;
 /// <summary>
 /// The flows insert (and its flow_holders rows), bound straight into e_sqlite3 (SqliteBinds) with cached UTF-8 text.
 /// Long flows all end together when the capture does, so their rows are written in one go at the end, while
-/// nothing else runs: through SqliteCommand (17 boxed parameters) 100k flows took about 1 s there; through
-/// SQLitePCLRaw's wrappers, their handle counting and transitions were 12 % of ending 100k flows (perf, NativeAOT),
-/// and a statement per flow its own share of SQLite's per-execution work. So flows go in FlowsPerStatement at a time.
+/// nothing else runs: SqliteCommand boxes its 17 parameters, SQLitePCLRaw's wrappers count handles and make a GC
+/// transition per call, and a statement per flow pays SQLite's per-execution work each time. So flows go in
+/// FlowsPerStatement at a time.
 /// </summary>
 internal sealed class RawFlowInsert : IDisposable
 {

@@ -7,8 +7,7 @@ namespace Attribution.Analyzer.Output.Sqlite;
 /// The SQLite calls made for every packet and flow row, imported straight from the library Microsoft.Data.Sqlite
 /// already loads (e_sqlite3) and called with the statement's raw pointer. Why not SQLitePCLRaw, which serves
 /// everything else: its wrappers ref-count the statement's SafeHandle and make a full GC transition on each
-/// call, which with 12 binds per row was as much time as SQLite's own insert (perf, 1M packets: writer thread
-/// 19 % in e_sqlite3 against 17 % in stubs, handle counting and transitions). Binding an integer only copies
+/// call, which with 12 binds per row costs about as much as SQLite's own insert. Binding an integer only copies
 /// it into the statement, so the binds skip the GC transition; step and reset do I/O and keep it.
 /// </summary>
 internal static partial class SqliteBinds

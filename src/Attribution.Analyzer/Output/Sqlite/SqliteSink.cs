@@ -1,5 +1,6 @@
 using System.Globalization;
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Linux;
 using Microsoft.Data.Sqlite;
@@ -107,6 +108,41 @@ public sealed class SqliteSink : IAnalysisSink
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
+            insert.ExecuteNonQuery();
+        }
+        WriteNames(processes);
+        WriteContainers(processes.Containers);
+    }
+
+    /// <summary>Every name each process had, from when (process_names; the packet_names view joins them to the packets).</summary>
+    private void WriteNames(ProcessTable processes)
+    {
+        using var insert = Prepare("INSERT INTO process_names VALUES ($process, $from, $from_ns, $comm, $cmdline, $source, $cmdline_raw)");
+        var p = insert.Parameters;
+        foreach (var e in processes.All)
+            foreach (var n in e.Names)
+            {
+                p[0].Value = e.Id; p[1].Value = n.FromNs / 1e9; p[2].Value = n.FromNs;
+                p[3].Value = n.Comm; p[4].Value = n.CmdlineText; p[5].Value = n.Source.Word(); p[6].Value = n.Cmdline;
+                insert.ExecuteNonQuery();
+            }
+    }
+
+    private void WriteContainers(ContainerTable containers)
+    {
+        using var insert = Prepare("INSERT INTO containers VALUES ($id, $runtime, $name, $image, $pod, $namespace, $labels, $pod_uid, $sources)");
+        foreach (var c in containers.All)
+        {
+            var p = insert.Parameters;
+            p[0].Value = c.Id;
+            p[1].Value = (object?)c.Runtime ?? DBNull.Value;
+            p[2].Value = (object?)c.Name ?? DBNull.Value;
+            p[3].Value = (object?)c.Image ?? DBNull.Value;
+            p[4].Value = (object?)c.Pod ?? DBNull.Value;
+            p[5].Value = (object?)c.Namespace ?? DBNull.Value;
+            p[6].Value = (object?)c.Labels ?? DBNull.Value;
+            p[7].Value = (object?)c.PodUid ?? DBNull.Value;
+            p[8].Value = c.Sources.Count == 0 ? DBNull.Value : string.Join(' ', c.Sources);
             insert.ExecuteNonQuery();
         }
     }

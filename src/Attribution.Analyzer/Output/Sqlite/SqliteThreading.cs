@@ -8,7 +8,6 @@ namespace Attribution.Analyzer.Output.Sqlite;
 /// (each of the 12 binds per packet row, every step, every allocation's memory statistics) takes a mutex. No
 /// connection of ours is used by two threads at once (the writer thread takes the database over from the
 /// constructor, and hands it back when drained, through a blocking queue), which is all "multi-thread" mode asks.
-/// Measured with perf on 1M packets: pthread_mutex_lock and unlock were about 10 % of the row thread.
 /// </summary>
 internal static class SqliteThreading
 {
