@@ -68,7 +68,7 @@ internal static class PrivilegeDrop
         Prctl(LibC.PrSetNoNewPrivs, 1, "PR_SET_NO_NEW_PRIVS");
         Prctl(LibC.PrSetDumpable, 0, "PR_SET_DUMPABLE");
         Verify(user, keep);
-        ThreadCapabilities.DropOnFinalizerThread();
+        ThreadCapabilities.DropOnOtherThreads(keep);
         if (ThreadCapabilities.HoldingMoreThan(keep) is { } others) notes.Add(others);
         return new DroppedPrivileges(uid, who, keep, notes.Count == 0 ? null : string.Join("; ", notes));
     }

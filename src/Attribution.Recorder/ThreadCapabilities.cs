@@ -4,15 +4,67 @@ using Attribution.Recorder.Native;
 
 namespace Attribution.Recorder;
 
-/// <summary>The capabilities each thread of this process holds, as /proc/self/task/TID/status says (capabilities are per thread).</summary>
+/// <summary>
+/// The capabilities of the other threads of this process. Capabilities belong to threads and capset changes only its
+/// caller's, so the threads the .NET runtime made before the drop (its synchronization manager, debugger, tiered
+/// compiler, finalizer) keep what the process started with unless something runs on each of them: a change of uid from 0
+/// does (glibc applies it to every thread, and the kernel then clears theirs), nothing else does. They run no recorder
+/// code and need no capability.
+/// </summary>
 internal static class ThreadCapabilities
 {
     /// <summary>
-    /// Has the runtime's finalizer thread, started with the process before the drop, give up every capability itself
-    /// (it needs none: it closes handles): capset acts on its caller only, and a finalizer is the code a program can have
-    /// that thread run. Without a change of uid nothing else would reach it. Waits for it, at most a few seconds.
+    /// Has every other thread that holds more than <paramref name="keep"/>, or anything inheritable or ambient, or may gain
+    /// privileges by exec, give up every capability and set no_new_privs itself: a real-time signal no one else uses is sent
+    /// to each (tgkill) and handled there by <see cref="DropHandler"/>, the way glibc itself sends setresuid to every
+    /// thread. Threads made meanwhile by one not yet reached are caught by the next look, three at most. Where that handler
+    /// cannot be had (not x86-64, no executable memory, no free signal) only the finalizer thread is reached, through a
+    /// finalizer. What is left over, <see cref="HoldingMoreThan"/> tells.
     /// </summary>
-    public static void DropOnFinalizerThread()
+    public static void DropOnOtherThreads(CapabilitySet keep)
+    {
+        if (DropHandler.TryCreate() is not { } handler || FreeSignal() is not { } signal || !Install(signal, handler.Entry, out var old))
+        {
+            DropOnFinalizerThread();
+            return;
+        }
+        bool allDone = true;
+        int self = LibC.gettid(), pid = Environment.ProcessId;
+        for (int round = 0; round < 3; round++)
+        {
+            var targets = Threads().Where(t => t.Tid != self && t.Exceeds(keep)).ToList();
+            if (targets.Count == 0) break;
+            int before = handler.Done, sent = targets.Count(t => LibC.tgkill(pid, t.Tid, signal) == 0); // ended since: not sent
+            var deadline = DateTime.UtcNow.AddSeconds(10); // a busy machine may take long to run each of them once
+            while (handler.Done - before < sent && DateTime.UtcNow < deadline) Thread.Sleep(1);
+            allDone &= handler.Done - before >= sent;
+        }
+        // Once every signal sent was handled, none is pending: the signal goes back to what it was. Otherwise the handler
+        // stays for the one still to come (it would end the process otherwise).
+        if (allDone) Restore(signal, old);
+    }
+
+    /// <summary>The highest real-time signal nothing handles or ignores (the runtime takes the lowest), or null.</summary>
+    private static unsafe int? FreeSignal()
+    {
+        for (int signal = LibC.__libc_current_sigrtmax(); signal > LibC.__libc_current_sigrtmin(); signal--)
+        {
+            LibC.SigAction current;
+            if (LibC.sigaction(signal, null, &current) == 0 && current.Handler == 0) return signal;
+        }
+        return null;
+    }
+
+    private static unsafe bool Install(int signal, nint handler, out LibC.SigAction old)
+    {
+        var action = new LibC.SigAction { Handler = handler, Flags = LibC.SaSiginfo | LibC.SaRestart }; // restart what it interrupts
+        fixed (LibC.SigAction* o = &old) return LibC.sigaction(signal, &action, o) == 0;
+    }
+
+    private static unsafe void Restore(int signal, LibC.SigAction old) => LibC.sigaction(signal, &old, null);
+
+    /// <summary>The finalizer thread's own drop, from a finalizer run for that purpose (where no signal handler can be had).</summary>
+    private static void DropOnFinalizerThread()
     {
         var done = new ManualResetEventSlim();
         Abandon(done);
@@ -34,29 +86,34 @@ internal static class ThreadCapabilities
         }
     }
 
-    /// <summary>
-    /// The threads that hold more than <paramref name="keep"/> (permitted), said plainly, or null: without a change of uid
-    /// nothing reaches a thread the runtime started with the process but could not be asked (<see cref="DropOnFinalizerThread"/>);
-    /// it keeps the capabilities the process started with, though it runs no recorder code.
-    /// </summary>
+    /// <summary>The threads that hold more than <paramref name="keep"/> (permitted or effective), said plainly, or null.</summary>
     public static string? HoldingMoreThan(CapabilitySet keep)
     {
-        var names = new List<string>();
-        ulong extra = 0;
+        var over = Threads().Where(t => ((t.Permitted | t.Effective) & ~keep.Bits) != 0).ToList();
+        if (over.Count == 0) return null;
+        var more = new CapabilitySet(over.Aggregate(0UL, (bits, t) => bits | ((t.Permitted | t.Effective) & ~keep.Bits)));
+        return $"{over.Count} threads the runtime started before ({string.Join(", ", over.Select(t => t.Name))}) could not be " +
+               $"reached and keep {more.Count} capabilities more ({(more.Count > 8 ? "all of root's" : more.ToString())})";
+    }
+
+    /// <summary>One thread's credentials, as /proc/self/task/TID/status shows them.</summary>
+    private sealed record ThreadStatus(int Tid, string Name, ulong Permitted, ulong Effective, ulong Inheritable, ulong Ambient, bool NoNewPrivs)
+    {
+        public bool Exceeds(CapabilitySet keep) =>
+            ((Permitted | Effective) & ~keep.Bits) != 0 || (Inheritable | Ambient) != 0 || !NoNewPrivs;
+    }
+
+    private static IEnumerable<ThreadStatus> Threads()
+    {
         foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
         {
+            if (!int.TryParse(Path.GetFileName(task), out int tid)) continue;
             string[] lines;
             try { lines = File.ReadAllLines(Path.Combine(task, "status")); }
             catch (IOException) { continue; } // the thread ended meanwhile
-            var permitted = lines.FirstOrDefault(l => l.StartsWith("CapPrm:", StringComparison.Ordinal));
-            if (permitted is null || !ulong.TryParse(permitted.AsSpan(7).Trim(), NumberStyles.HexNumber, null, out var held)) continue;
-            if ((held & ~keep.Bits) == 0) continue;
-            extra |= held & ~keep.Bits;
-            names.Add(lines[0].StartsWith("Name:", StringComparison.Ordinal) ? lines[0][5..].Trim() : Path.GetFileName(task));
+            string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim();
+            ulong Hex(string name) => ulong.TryParse(Field(name), NumberStyles.HexNumber, null, out var v) ? v : 0; // CapAmb: none before Linux 4.3
+            yield return new ThreadStatus(tid, Field("Name") ?? $"{tid}", Hex("CapPrm"), Hex("CapEff"), Hex("CapInh"), Hex("CapAmb"), Field("NoNewPrivs") == "1");
         }
-        if (names.Count == 0) return null;
-        var more = new CapabilitySet(extra);
-        return $"{names.Count} threads the runtime started before ({string.Join(", ", names)}) keep what the process started with, " +
-               $"{more.Count} capabilities more ({(more.Count > 8 ? "all of root's" : more.ToString())}), as only a change of uid reaches them";
     }
 }

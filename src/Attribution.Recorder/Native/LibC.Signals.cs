@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace Attribution.Recorder.Native;
+
+/// <summary>
+/// What sending a signal to each thread of this process and handling it there takes (ThreadBroadcast): glibc's
+/// sigaction, tgkill and the bounds of the real-time signals, and the memory for a handler that is not managed code.
+/// </summary>
+internal static unsafe partial class LibC
+{
+    public const int SaSiginfo = 4, SaRestart = 0x10000000;
+    public const int ProtNone = 0, ProtReadWrite = 3, ProtReadExec = 5, MapPrivateAnonymous = 0x22;
+
+    /// <summary>glibc's struct sigaction on 64-bit Linux: handler, a 1024-bit mask, flags, restorer (glibc sets it).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SigAction
+    {
+        public nint Handler;
+        public fixed ulong Mask[16];
+        public int Flags;
+        public nint Restorer;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sigaction(int signal, SigAction* action, SigAction* old);
+
+    /// <summary>The calling thread's id, as in /proc/self/task.</summary>
+    [LibraryImport("libc")]
+    public static partial int gettid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tgkill(int tgid, int tid, int signal);
+
+    /// <summary>The highest real-time signal glibc leaves to programs (it keeps the lowest for itself).</summary>
+    [LibraryImport("libc")]
+    public static partial int __libc_current_sigrtmax();
+
+    [LibraryImport("libc")]
+    public static partial int __libc_current_sigrtmin();
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint mmapAnonymous(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int mprotect(nint address, nuint length, int protection);
+}
