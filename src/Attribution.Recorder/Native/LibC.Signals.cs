@@ -9,7 +9,8 @@ namespace Attribution.Recorder.Native;
 internal static unsafe partial class LibC
 {
     public const int SaSiginfo = 4, SaRestart = 0x10000000;
-    public const int ProtNone = 0, ProtReadWrite = 3, ProtReadExec = 5, MapPrivateAnonymous = 0x22;
+    public const int ProtReadWrite = 3, ProtReadExec = 5, MapPrivate = 2, MapPrivateAnonymous = 0x22;
+    public const uint MfdCloexec = 1;
 
     /// <summary>glibc's struct sigaction on 64-bit Linux: handler, a 1024-bit mask, flags, restorer (glibc sets it).</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -38,8 +39,11 @@ internal static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial int __libc_current_sigrtmin();
 
-    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
-    public static partial nint mmapAnonymous(nint address, nuint length, int protection, int flags, int fd, nint offset);
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int memfd_create(string name, uint flags);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int mprotect(nint address, nuint length, int protection);
