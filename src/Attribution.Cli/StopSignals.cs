@@ -5,8 +5,9 @@ namespace Attribution.Cli;
 /// <summary>
 /// SIGINT, SIGTERM and SIGHUP (unless nohup asked for it to be ignored: a hangup, the terminal closed) stop a recording
 /// with a summary. Registered once the recorder has given up its privileges (RecordSession's <c>started</c>): the
-/// runtime's signal thread is made by the first registration and inherits the set of the thread that makes it, and no
-/// call can later take capabilities from a thread that already exists (docs/RECORDING.md, Privileges). A signal in the
+/// runtime's signal thread is made by the first registration and inherits the set of the thread that makes it, the kept
+/// one, which its handlers' code needs (the drop leaves the runtime's threads made before it with none: docs/RECORDING.md,
+/// Privileges). A signal in the
 /// moment before, while everything is opened, ends the recorder as it would end any process.
 /// </summary>
 internal sealed class StopSignals(CancellationTokenSource cancel) : IDisposable

@@ -13,9 +13,8 @@ public sealed record DroppedPrivileges(uint Uid, string Who, CapabilitySet Kept,
 /// Gives up what the recorder needs only to start, once its capture handles, perf events and netlink sockets are open
 /// (docs/RECORDING.md, Privileges): the uid, as `tcpdump -Z` does (from root to <see cref="RunAsUser"/>), and every
 /// capability but those the snapshots, kernel events and conntrack still use. Capabilities belong to threads: capset
-/// changes only the calling one, while glibc's setresuid changes them all, and the kernel clears every capability of a
-/// thread whose uids all leave 0 unless it asked to keep them. So the drop runs on the thread that then starts every
-/// thread of the recording, which inherit its set; the runtime's threads started before lose theirs with uid 0.
+/// changes only the calling one. So the drop runs on the thread that then starts every thread of the recording, which
+/// inherit its set; the runtime's threads started before are made to give up all of theirs (<see cref="ThreadCapabilities"/>).
 /// </summary>
 internal static class PrivilegeDrop
 {

@@ -7,9 +7,9 @@ namespace Attribution.Recorder;
 /// <summary>
 /// The capabilities of the other threads of this process. Capabilities belong to threads and capset changes only its
 /// caller's, so the threads the .NET runtime made before the drop (its synchronization manager, debugger, tiered
-/// compiler, finalizer) keep what the process started with unless something runs on each of them: a change of uid from 0
-/// does (glibc applies it to every thread, and the kernel then clears theirs), nothing else does. They run no recorder
-/// code and need no capability.
+/// compiler, finalizer) keep what the process started with unless something runs on each of them. glibc does that for a
+/// change of uid (and one from 0 makes the kernel clear theirs), but not for capset, and the uid does not always change
+/// (-Z root, a ring kept at uid 0, a start without root). They run no recorder code and need no capability.
 /// </summary>
 internal static class ThreadCapabilities
 {

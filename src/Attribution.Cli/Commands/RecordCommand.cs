@@ -57,7 +57,7 @@ public static class RecordCommand
         var runAs = new Option<string?>("--relinquish-privileges", "-Z")
         {
             Description = "Once the capture, kernel events and netlink sockets are open, go on as this user, with only the capabilities " +
-                          "the recording still uses, as tcpdump -Z [default: nobody; a ring buffer stays root unless -Z is given; -Z root keeps uid 0]",
+                          "the recording still uses, as tcpdump -Z [default: nobody; a ring buffer whose directory the user may not write keeps uid 0; -Z root keeps uid 0]",
         };
         var filter = new Argument<string[]>("filter")
         {

@@ -197,7 +197,11 @@ public sealed class PrivilegeDropTests : IDisposable
         else Assert.Equal(0, dumps);
     }
 
-    /// <summary>Every thread: the uid given and no more than <paramref name="permitted"/>, effective or permitted, none to hand on.</summary>
+    /// <summary>
+    /// Every thread: the uid given and no more than <paramref name="permitted"/>, effective or permitted, none to hand on,
+    /// no_new_privs. The runtime's threads made before the drop (CoreCLR's synchronization manager, always there, its
+    /// debugger and finalizer) run no recorder code and hold nothing at all, whether or not the uid changed.
+    /// </summary>
     private static void AssertEveryThread(List<ThreadCredentials> threads, uint uid, ulong permitted)
     {
         Assert.True(threads.Count >= 4, $"{threads.Count} threads");
@@ -206,7 +210,11 @@ public sealed class PrivilegeDropTests : IDisposable
             Assert.True(t.Uids.All(u => u == uid), $"{t.Name}: uids {string.Join('/', t.Uids)}");
             Assert.True((t.Permitted & ~permitted) == 0 && (t.Effective & ~permitted) == 0, $"{t.Name}: CapPrm {t.Permitted:x}, CapEff {t.Effective:x}");
             Assert.Equal(0UL, t.Inheritable | t.Ambient);
+            Assert.True(t.NoNewPrivs, $"{t.Name}: no_new_privs not set");
         }
+        var runtime = threads.Where(t => t.Name is ".NET SynchManag" or ".NET Debugger" or ".NET DebugPipe" or ".NET Finalizer").ToList();
+        Assert.Contains(runtime, t => t.Name == ".NET SynchManag");
+        Assert.All(runtime, t => Assert.True(t.Permitted == 0 && t.Effective == 0, $"{t.Name}: CapPrm {t.Permitted:x}, CapEff {t.Effective:x}"));
     }
 
     /// <summary>The line after "recording on ...": what the recorder gave up.</summary>
