@@ -23,12 +23,11 @@ internal static class ThreadCapabilities
     /// </summary>
     public static void DropOnOtherThreads(CapabilitySet keep)
     {
-        if (DropHandler.TryCreate() is not { } handler || FreeSignal() is not { } signal || !Install(signal, handler.Entry, out var old))
+        if (DropHandler.TryCreate() is not { } handler || FreeSignal() is not { } signal || !Install(signal, handler.Entry))
         {
             DropOnFinalizerThread();
             return;
         }
-        bool allDone = true;
         int self = LibC.gettid(), pid = Environment.ProcessId;
         for (int round = 0; round < 3; round++)
         {
@@ -36,12 +35,10 @@ internal static class ThreadCapabilities
             if (targets.Count == 0) break;
             int before = handler.Done, sent = targets.Count(t => LibC.tgkill(pid, t.Tid, signal) == 0); // ended since: not sent
             var deadline = DateTime.UtcNow.AddSeconds(10); // a busy machine may take long to run each of them once
-            while (handler.Done - before < sent && DateTime.UtcNow < deadline) Thread.Sleep(1);
-            allDone &= handler.Done - before >= sent;
+            // A thread that ends first takes its signal with it. Whatever is still wrong, the next look sees.
+            while (handler.Done - before + targets.Count(t => !Directory.Exists($"/proc/self/task/{t.Tid}")) < sent && DateTime.UtcNow < deadline)
+                Thread.Sleep(1);
         }
-        // Once every signal sent was handled, none is pending: the signal goes back to what it was. Otherwise the handler
-        // stays for the one still to come (it would end the process otherwise).
-        if (allDone) Restore(signal, old);
     }
 
     /// <summary>The highest real-time signal nothing handles or ignores (the runtime takes the lowest), or null.</summary>
@@ -55,13 +52,15 @@ internal static class ThreadCapabilities
         return null;
     }
 
-    private static unsafe bool Install(int signal, nint handler, out LibC.SigAction old)
+    /// <summary>
+    /// Installs the handler for good: real-time signals queue, so one sent twice may still be pending when its thread is
+    /// right, and the default action would end the process. It does nothing with a signal not sent by this process.
+    /// </summary>
+    private static unsafe bool Install(int signal, nint handler)
     {
         var action = new LibC.SigAction { Handler = handler, Flags = LibC.SaSiginfo | LibC.SaRestart }; // restart what it interrupts
-        fixed (LibC.SigAction* o = &old) return LibC.sigaction(signal, &action, o) == 0;
+        return LibC.sigaction(signal, &action, null) == 0;
     }
-
-    private static unsafe void Restore(int signal, LibC.SigAction old) => LibC.sigaction(signal, &old, null);
 
     /// <summary>The finalizer thread's own drop, from a finalizer run for that purpose (where no signal handler can be had).</summary>
     private static void DropOnFinalizerThread()
