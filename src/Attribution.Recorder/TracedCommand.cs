@@ -6,7 +6,7 @@ using Attribution.Core.Time;
 namespace Attribution.Recorder;
 
 /// <summary>
-/// The command of `record -- CMD ARGS`: started once the capture runs, as the user who invoked sudo (setpriv drops
+/// The command of `record -- CMD ARGS`: started stopped before the privileges are given up, let go once the capture runs, as the user who invoked sudo (setpriv drops
 /// root's uid, gid and groups for it), with the recorder's terminal. It is held stopped until its identity (pid and
 /// start time, which its exec keeps) is in the sidecar, so even a command of a few milliseconds is on record before
 /// its first packet; the analyzer marks it and everything it forked as traced.
@@ -34,8 +34,19 @@ internal sealed partial class TracedCommand : IDisposable
         catch (System.ComponentModel.Win32Exception e) { throw new RecordError(RecordFailure.Capture, $"cannot start {argv[0]}: {e.Message}"); }
         var key = StoppedIdentity(process, procRoot);
         sidecar.Write(new TracedCommandRecord(key, RealtimeClock.NowNanoseconds(), argv));
-        Kill(process.Id, SigCont);
         return new TracedCommand(process, key);
+    }
+
+    /// <summary>
+    /// Lets the stopped command go on, once the capture runs. It was started before the recorder gave up its privileges
+    /// (setpriv, or root's own rights when not run through sudo, need them) and waited, stopped, until now.
+    /// </summary>
+    public void Release() => Kill(_process.Id, SigCont);
+
+    /// <summary>A command never let go (the recording failed to start): killed, not left stopped.</summary>
+    public void Abandon()
+    {
+        try { _process.Kill(); } catch (InvalidOperationException) { }
     }
 
     /// <summary>Waits for the command's end; its exit status as a shell gives it (128 + the signal that killed it).</summary>

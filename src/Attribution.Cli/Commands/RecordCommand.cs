@@ -53,7 +53,12 @@ public static class RecordCommand
         {
             Description = "Ring buffer: keep only the newest N files, deleting the oldest with its sidecar, as dumpcap -b files; needs --rotate-size or --rotate-every",
         };
-        var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
+        var force = new Option<bool>("--force") { Description = "Overwrite existing output files (a symbolic link at an output path is replaced, never written through)" };
+        var runAs = new Option<string?>("--relinquish-privileges", "-Z")
+        {
+            Description = "Once the capture, kernel events and netlink sockets are open, go on as this user, with only the capabilities " +
+                          "the recording still uses, as tcpdump -Z [default: nobody; a ring buffer whose directory the user may not write keeps uid 0; -Z root keeps uid 0]",
+        };
         var filter = new Argument<string[]>("filter")
         {
             Description = "Optional BPF capture filter, as for tcpdump (e.g. 'not port 22')",
@@ -64,7 +69,9 @@ public static class RecordCommand
             Capture packets to pcapng and snapshot the kernel's socket tables and every process's sockets,
             on a timer and whenever a new flow appears; beside them, kernel events (perf tracepoints: TCP
             state changes, UDP route lookups, socket I/O; fork, exec, exit) where the kernel allows.
-            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE; kernel events also CAP_PERFMON).
+            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE; kernel events also CAP_PERFMON). Once everything is open
+            it goes on as nobody (-Z USER), keeping only CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, and CAP_SYS_ADMIN and
+            CAP_NET_ADMIN where sock_diag and conntrack use them.
 
             Examples:
               attribution record -o incident.pcapng                       # until Ctrl-C
@@ -85,7 +92,7 @@ public static class RecordCommand
             """)
         {
             output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly,
-            rotateSize, rotateEvery, rotateFiles, force, filter,
+            rotateSize, rotateEvery, rotateFiles, force, runAs, filter,
         };
         command.Validators.Add(result =>
         {
@@ -125,6 +132,7 @@ public static class RecordCommand
                 SnapshotsOnly = companion,
                 Rotation = size is null && every is null && files is null ? null : new RotationPolicy(size, every, files),
                 Command = traced,
+                RunAs = parse.GetValue(runAs) is { } user ? new RunAsRequest(user, Given: true) : new RunAsRequest(RunAsUser.DefaultName, Given: false),
             };
             return Run(options);
         });
@@ -149,14 +157,10 @@ public static class RecordCommand
     {
         InheritedSignals.EnsureSigintHandled(); // started in the background by a script: SIGINT must still stop it
         using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
-        // A hangup (the terminal closed) stops with a summary too, unless nohup asked for it to be ignored.
-        using var sighup = InheritedSignals.IsIgnored(InheritedSignals.SigHup) ? null
-            : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; cancel.Cancel(); });
+        using var signals = new StopSignals(cancel);
         try
         {
-            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message));
+            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message), started: signals.Register);
             RecordSummaryView.Print(summary);
             // tcpdump's own closing lines, for the habits and scripts that read them.
             Console.Error.WriteLine($"{summary.Packets} packets captured");
