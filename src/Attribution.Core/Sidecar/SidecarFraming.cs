@@ -15,11 +15,12 @@ public static class SidecarFraming
     /// <summary>
     /// The most a socket table or conntrack table record (3, 8) may hold, inflated: the writer never writes more, a reader
     /// refuses more as damaged. They are the largest records of real recordings (docs/FORMAT.md, Robustness: 11.2 MB for
-    /// 90 000 TCP sockets in one namespace, 9.5 MB for 45 000 conntrack entries); 32 MiB holds about 270 000 sockets in one
-    /// namespace's table of a kind, or 158 000 conntrack entries. A reader holds a record at most three times over while
-    /// it decodes it (inflated, copied out, and the garbage of the one before), which 64 MiB made 400 MB on crafted files.
+    /// 90 000 TCP sockets in one namespace, 9.5 MB for 45 000 conntrack entries); 24 MiB holds about 200 000 sockets in one
+    /// namespace's table of a kind, or 118 000 conntrack entries. A reader holds a record about three times over while it
+    /// decodes it (inflated, copied out, the garbage of the one before), and the analyzer about 400 bytes more for each
+    /// socket listed: 64 MiB made 400 MB on crafted files, 32 MiB 302 MB.
     /// </summary>
-    public const int MaxTablePayloadLength = 32 * 1024 * 1024;
+    public const int MaxTablePayloadLength = 24 * 1024 * 1024;
 
     /// <summary>
     /// The most any other record may hold, inflated. The largest measured is a snapshot of 90 000 sockets (270 KB), and a

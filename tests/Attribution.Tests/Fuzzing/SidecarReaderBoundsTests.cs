@@ -33,7 +33,7 @@ public class SidecarReaderBoundsTests
         Assert.Equal(8, reader.Problems[0].Offset);
     }
 
-    /// <summary>A 12-byte frame header claiming 30 MB (within a table's cap) at the end of the file: a cut record, read without allocating 30 MB.</summary>
+    /// <summary>A 12-byte frame header claiming 20 MB (within a table's cap) at the end of the file: a cut record, read without allocating 20 MB.</summary>
     [Fact]
     public void A_length_past_the_end_of_the_file_is_a_cut_record_without_its_allocation()
     {
@@ -41,7 +41,7 @@ public class SidecarReaderBoundsTests
         SidecarFraming.FileMagic.CopyTo(file);
         BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), SidecarFraming.Sync);
         file[10] = (byte)SidecarRecordType.SocketTable;
-        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(12), 30 << 20);
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(12), 20 << 20);
         long before = GC.GetAllocatedBytesForCurrentThread();
         using var reader = new SidecarReader(new MemoryStream(file), "cut.snapshots");
         Assert.Empty(reader.ReadAll());
