@@ -142,6 +142,6 @@ internal sealed class RemoteNames(ProcessTable processes)
     {
         if (flow.Names is not { } watch) return;
         StopCollecting(flow, watch);
-        (row.RemoteName, row.RemoteNameSource) = NameChoice.Of(flow, watch, processes);
+        (row.RemoteName, row.RemoteNameSource, row.RemoteNameOfSource) = NameChoice.Of(flow, watch, processes);
     }
 }
