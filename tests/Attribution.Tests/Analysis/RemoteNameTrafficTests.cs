@@ -2,7 +2,6 @@ using System.Text;
 using Attribution.Analyzer.Session;
 using Attribution.Tests.Payloads;
 using Attribution.Tests.Support;
-using PacketDotNet;
 
 namespace Attribution.Tests.Analysis;
 
@@ -25,17 +24,17 @@ public sealed class RemoteNameTrafficTests : IDisposable
                                .Tcp("10.0.0.1:1003", "192.0.2.9:443", 6, 20));
         // Two flows to one address: one names it, the other says nothing (its row stays apart, without a name).
         _s.Tcp(1.0, "10.0.0.1:1000", "192.0.2.1:443", syn: true, ack: false);
-        _s.Packet(1.01, Tcp("10.0.0.1", 1000, "192.0.2.1", 443, 1001, TlsBytes.Records(TlsBytes.Hello("a.example"))));
+        _s.Packet(1.01, Frames.TcpFrame("10.0.0.1", 1000, "192.0.2.1", 443, 1001, TlsBytes.Records(TlsBytes.Hello("a.example"))));
         _s.Tcp(1.02, "192.0.2.1:443", "10.0.0.1:1000", payload: 1000);
         _s.Tcp(1.1, "10.0.0.1:1001", "192.0.2.1:443", syn: true, ack: false);
         _s.Tcp(1.11, "192.0.2.1:443", "10.0.0.1:1001", payload: 500);
         // Both ends local: the client's far end is named by its Host, the server's far end (the client) is not.
         _s.Tcp(2.0, "10.0.0.1:1002", "10.0.0.1:80", syn: true, ack: false);
-        _s.Packet(2.01, Tcp("10.0.0.1", 1002, "10.0.0.1", 80, 1001, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: local.example\r\n\r\n")));
+        _s.Packet(2.01, Frames.TcpFrame("10.0.0.1", 1002, "10.0.0.1", 80, 1001, Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: local.example\r\n\r\n")));
         _s.Tcp(2.02, "10.0.0.1:80", "10.0.0.1:1002", payload: 200);
         // Caught mid-connection, the server's packet first: the name is of the flow's source end.
         _s.Tcp(3.0, "192.0.2.9:443", "10.0.0.1:1003", payload: 100);
-        _s.Packet(3.01, Tcp("10.0.0.1", 1003, "192.0.2.9", 443, 1001, TlsBytes.Records(TlsBytes.Hello("b.example"))));
+        _s.Packet(3.01, Frames.TcpFrame("10.0.0.1", 1003, "192.0.2.9", 443, 1001, TlsBytes.Records(TlsBytes.Hello("b.example"))));
 
         var summary = _s.Analyze();
         string[] expected =
@@ -72,14 +71,6 @@ public sealed class RemoteNameTrafficTests : IDisposable
     }
 
     private static string Key(string row) => string.Join('|', row.Split('|')[..4]);
-
-    private static byte[] Tcp(string from, ushort sport, string to, ushort dport, uint sequence, byte[] payload)
-    {
-        var tcp = Frames.Tcp(sport, dport, ack: true);
-        tcp.SequenceNumber = sequence;
-        tcp.PayloadData = payload;
-        return Frames.Ethernet(Frames.Ip(from, to, tcp));
-    }
 
     public void Dispose()
     {

@@ -43,6 +43,3 @@ internal static class NameChoice
     private static bool SameNetns(ProcessTable processes, int a, int b) =>
         processes[a].Record is { } ra && processes[b].Record is { } rb && ra.Netns == rb.Netns && ra.Netns != 0;
 }
-
-/// <summary>A flow's far-end name, where it came from, and which end of the flow it names (null <see cref="Name"/>: none).</summary>
-internal readonly record struct FarName(string? Name, RemoteNameSource Source, bool OfSource);

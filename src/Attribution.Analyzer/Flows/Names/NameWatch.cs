@@ -20,6 +20,14 @@ internal sealed class NameWatch
     /// <summary>DNS answers held for this flow's addresses, valid at its first packet: chosen among when it ends.</summary>
     public HeldAnswer[]? Candidates;
 
+    /// <summary>
+    /// The name last said to the sink for the flow's rows (<see cref="RemoteNames.Current"/>), and what it was chosen from:
+    /// chosen again only when the flow's own name or an end's process has changed since.
+    /// </summary>
+    public FarName Said;
+    public string? SaidOwn;
+    public int SaidSource = -1, SaidDestination = -1;
+
     /// <summary>Answers of packets whose rows are held back (an end not yet known): written with those rows.</summary>
     public List<(long Frame, DnsAnswer[] Answers)>? PendingDns;
 }

@@ -137,6 +137,23 @@ internal sealed class RemoteNames(ProcessTable processes)
     /// <summary>Every few seconds of capture time, with the flows: answers past their TTL and grace go.</summary>
     public void Sweep(long ns) => _answers.Sweep(ns);
 
+    /// <summary>
+    /// The name the flow's rows written now carry (the annotated capture's comments), when it differs from the one said
+    /// last: the flow's own name from its ClientHello's or request's frame on, before that the DNS answer's once its
+    /// local end is known. Chosen again only when what it depends on has changed: for most packets, three comparisons.
+    /// </summary>
+    public bool Changed(Flow flow, NameWatch watch, out FarName name)
+    {
+        name = watch.Said;
+        int source = flow.SourceEnd.ProcessId, destination = flow.DestinationEnd.ProcessId;
+        if (ReferenceEquals(watch.SaidOwn, watch.OwnName) && watch.SaidSource == source && watch.SaidDestination == destination) return false;
+        (watch.SaidOwn, watch.SaidSource, watch.SaidDestination) = (watch.OwnName, source, destination);
+        name = NameChoice.Of(flow, watch, processes);
+        if (name == watch.Said) return false;
+        watch.Said = name;
+        return true;
+    }
+
     /// <summary>The flow ends: its name, and its collecting buffer back to the pool.</summary>
     public void Name(Flow flow, FlowRow row)
     {
