@@ -16,6 +16,8 @@ internal sealed class NameWatch
     public StreamStart? Collecting;
     public bool CollectingForward;
     public StreamKind CollectingKind;
+    /// <summary>DNS over TCP: how much of the responses collected so far has been read as whole messages.</summary>
+    public int DnsRead;
 
     /// <summary>DNS answers held for this flow's addresses, valid at its first packet: chosen among when it ends.</summary>
     public HeldAnswer[]? Candidates;
@@ -32,7 +34,7 @@ internal sealed class NameWatch
     public List<(long Frame, DnsAnswer[] Answers)>? PendingDns;
 }
 
-internal enum StreamKind : byte { Tls, Http }
+internal enum StreamKind : byte { Tls, Http, Dns }
 
 /// <summary>The flow's looks at payload, one bit each; a flow with <see cref="Done"/> is not looked at again.</summary>
 [Flags]
