@@ -3,8 +3,10 @@
 --
 --   attribution.pid  attribution.comm  attribution.exe  attribution.method  attribution.reason
 --   attribution.container  attribution.container_id  attribution.addr  (one set per local end: a loopback packet has two)
+--   attribution.remote_name  attribution.remote_name_source  (the far end's name, where the capture gave one)
 --
 --   attribution.comm == "curl"          attribution.pid == 4242        attribution.reason == "time-wait"
+--   attribution.remote_name contains "example.com"
 --
 -- Install: cp contrib/wireshark/attribution.lua ~/.local/lib/wireshark/plugins/
 -- Or for one run: tshark -X lua_script:contrib/wireshark/attribution.lua -r X.annotated.pcapng
@@ -14,6 +16,7 @@
 --   (attribution.container is the container's name where the recorder read it, else its id)
 --   attribution: ADDR[:PORT] unattributed (REASON)
 --   attribution: unattributed (REASON)
+--   attribution: ADDR[:PORT] remote_name NAME (SOURCE)   (the far end ADDR's name: sni, http-host, dns-same-process, ...)
 
 local proto = Proto("attribution", "Attribution (process of each local end)")
 
@@ -26,8 +29,12 @@ local f = {
     container = ProtoField.string("attribution.container", "Container"),
     container_id = ProtoField.string("attribution.container_id", "Container id"),
     addr      = ProtoField.string("attribution.addr", "Local end"),
+    remote_name = ProtoField.string("attribution.remote_name", "Far end's name"),
+    remote_name_source = ProtoField.string("attribution.remote_name_source", "Far end's name from"),
+    remote_addr = ProtoField.string("attribution.remote_addr", "Named far end"),
 }
-proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.container_id, f.addr }
+proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.container_id, f.addr,
+                 f.remote_name, f.remote_name_source, f.remote_addr }
 
 local comment_field = Field.new("frame.comment")
 
@@ -40,6 +47,13 @@ local function parse(text)
     if not body:match("^unattributed %(") then
         e.addr, rest = body:match("^(%S+) (.*)$")
         if not rest then return nil end
+    end
+    -- The far end's name: one word (the analyzer writes other bytes as \xNN), then its source.
+    local name, source = rest:match("^remote_name (%S+) %(([%w-]+)%)$")
+    if name then
+        e.remote_addr, e.addr = e.addr, nil
+        e.remote_name, e.remote_name_source = name, source
+        return e
     end
     e.reason = rest:match("^unattributed %(([^)]*)%)")
     if e.reason then return e end
@@ -60,7 +74,13 @@ function proto.dissector(tvb, pinfo, tree)
     local summary = {}
     for _, fi in ipairs(comments) do
         local e = parse(tostring(fi.value))
-        if e then
+        if e and e.remote_name then
+            local sub = tree:add(proto, string.format("%s %s (%s)", e.remote_addr or "", e.remote_name, e.remote_name_source))
+            if e.remote_addr then sub:add(f.remote_addr, e.remote_addr) end
+            sub:add(f.remote_name, e.remote_name)
+            sub:add(f.remote_name_source, e.remote_name_source)
+            summary[#summary + 1] = "-> " .. e.remote_name
+        elseif e then
             local label = e.comm and string.format("%s %s[%d] (%s)", e.addr or "", e.comm, e.pid, e.method)
                 or string.format("%s unattributed (%s)", e.addr or "", e.reason)
             local sub = tree:add(proto, label)

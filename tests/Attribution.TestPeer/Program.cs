@@ -24,7 +24,8 @@ using System.Net.Sockets;
 //                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"
 //   dns-zone ADDR PORT ZONE         answers from ZONE, "name=ADDRESS/TTL,alias=>target/TTL,...": an A query for a
 //                                   name gets its address (after the CNAMEs to it), other types and other names no
-//                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"
+//                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"; over UDP and over TCP
+//                                   (two-byte lengths, several queries per connection), on the same ADDR PORT
 //   tcp-stream ADDR PORT            connect, then send 64 KB every 5 ms until standard input closes
 
 var mode = args[0];
@@ -297,6 +298,34 @@ switch (mode)
                 if (ZoneAnswer(buffer, n, zone) is not ({ } answer, { } name)) continue;
                 Say($"tag {((IPEndPoint)from).Port} {name}");
                 server.SendTo(answer, from);
+            }
+        });
+        var tcp = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
+        tcp.Bind(endpoint);
+        tcp.Listen();
+        _ = Task.Run(() =>
+        {
+            while (true)
+            {
+                var connection = tcp.Accept();
+                _ = Task.Run(() =>
+                {
+                    using var c = connection;
+                    var length = new byte[2];
+                    var query = new byte[65535];
+                    try
+                    {
+                        while (c.Receive(length, 0, 2, SocketFlags.None) == 2)
+                        {
+                            int n = length[0] << 8 | length[1], got = 0;
+                            while (got < n) { int r = c.Receive(query, got, n - got, SocketFlags.None); if (r == 0) return; got += r; }
+                            if (ZoneAnswer(query, n, zone) is not ({ } answer, { } name)) return;
+                            Say($"tag {((IPEndPoint)c.RemoteEndPoint!).Port} {name}");
+                            c.Send([(byte)(answer.Length >> 8), (byte)answer.Length, .. answer]);
+                        }
+                    }
+                    catch (SocketException) { }
+                });
             }
         });
         Ready();

@@ -18,6 +18,7 @@ public sealed class AnnotationRun : IDisposable
     private readonly FrameResults _results;
     private readonly ExtractCriteria? _criteria;
     private FrameSelection? _selection;
+    private readonly FrameNames _names = new();
 
     public long Frames { get; private set; }
     public long Written { get; private set; }
@@ -45,7 +46,7 @@ public sealed class AnnotationRun : IDisposable
     internal IAnalysisSink Tap(IAnalysisSink inner, ProcessTable processes)
     {
         if (_criteria is not null) _selection = new FrameSelection(_criteria, processes);
-        return new FrameResultsSink(inner, _results, _selection);
+        return new FrameResultsSink(inner, _results, _selection, _names);
     }
 
     private Task? _writing;
@@ -77,7 +78,7 @@ public sealed class AnnotationRun : IDisposable
     /// <summary>The second pass: the copy, annotated (and narrowed, for extract), published atomically.</summary>
     internal void Write(string capturePath, ProcessTable processes, string? interfaceDescription)
     {
-        var annotator = new CaptureAnnotator(_results, new AnnotationText(processes), processes, _selection, interfaceDescription, _filtered);
+        var annotator = new CaptureAnnotator(_results, new AnnotationText(processes, _names), processes, _selection, interfaceDescription, _filtered);
         try
         {
             PrivateFiles.CreateEmpty(_temporary);

@@ -14,13 +14,17 @@ namespace Attribution.Analyzer.Annotation;
 /// attribution: 10.0.3.2:41822 curl[4242] /usr/bin/curl (method exact) container web-1 (3f2a9c1b7d0e)
 /// attribution: 10.0.3.2:41822 unattributed (time-wait)
 /// attribution: unattributed (no-local-end)
+/// attribution: 93.184.215.14:443 remote_name example.com (sni)
 /// </code>
+/// The last is the far end's name, on the frames of a flow that has one: the end it names, the name, where it came
+/// from (the words of `flows.remote_name_source`); as known when the frame's row was final (docs/WIRESHARK.md).
 /// The comm is the one the process had at the packet's time (a process may rename itself while it talks).
 /// Built as UTF-8 into a reused buffer; the per-process (and per-name) and per-address parts are cached.
 /// </summary>
-internal sealed class AnnotationText(ProcessTable processes)
+internal sealed class AnnotationText(ProcessTable processes, FrameNames? names = null)
 {
     private static readonly byte[] Prefix = "attribution: "u8.ToArray(), NoWord = "none"u8.ToArray();
+    private readonly Dictionary<uint, byte[]> _names = new(); // per name number: " remote_name NAME (SOURCE)"
     private readonly Dictionary<int, byte[]?[]> _process = new(); // per process, one text per name it had
     private readonly AddressText _addresses = new();
     private readonly byte[] _buffer = new byte[8192];
@@ -33,19 +37,7 @@ internal sealed class AnnotationText(ProcessTable processes)
     {
         var w = new Writer(_buffer);
         w.Put(Prefix);
-        if (packet.IsIp)
-        {
-            var address = source ? packet.Source : packet.Destination;
-            if (!address.IsV4Mapped && packet.HasPorts) w.Put("["u8);
-            w.Put(_addresses.Utf8(address));
-            if (packet.HasPorts)
-            {
-                if (!address.IsV4Mapped) w.Put("]"u8);
-                w.Put(":"u8);
-                w.Number(source ? packet.SourcePort : packet.DestinationPort);
-            }
-            w.Put(" "u8);
-        }
+        if (packet.IsIp) Address(ref w, packet, source);
         if (process != 0)
         {
             w.Put(ProcessText(process, ns));
@@ -60,6 +52,36 @@ internal sealed class AnnotationText(ProcessTable processes)
             w.Put(Words.Utf8(reason) ?? NoWord);
             w.Put(")"u8);
         }
+        return w.Written;
+    }
+
+    /// <summary>"ADDR:PORT " of one end ("[ADDR]:PORT " for IPv6).</summary>
+    private void Address(ref Writer w, in DecodedPacket packet, bool source)
+    {
+        var address = source ? packet.Source : packet.Destination;
+        if (!address.IsV4Mapped && packet.HasPorts) w.Put("["u8);
+        w.Put(_addresses.Utf8(address));
+        if (packet.HasPorts)
+        {
+            if (!address.IsV4Mapped) w.Put("]"u8);
+            w.Put(":"u8);
+            w.Number(source ? packet.SourcePort : packet.DestinationPort);
+        }
+        w.Put(" "u8);
+    }
+
+    /// <summary>The far end's name on a frame (<paramref name="slot"/> from its <see cref="FrameResult"/>), after the end it names.</summary>
+    public ReadOnlySpan<byte> Name(in DecodedPacket packet, uint slot)
+    {
+        var w = new Writer(_buffer);
+        w.Put(Prefix);
+        if (!_names.TryGetValue(slot, out var text))
+        {
+            var (name, source, _) = names!.Of(slot);
+            _names[slot] = text = Encoding.UTF8.GetBytes($"remote_name {Clean(name, word: true)} ({source.Name()})");
+        }
+        if (packet.IsIp) Address(ref w, packet, source: (slot & 1) != 0);
+        w.Put(text);
         return w.Written;
     }
 

@@ -161,6 +161,7 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
         if (sourceLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason, ns));
         if (destinationLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason, ns));
         if (!sourceLocal && !destinationLocal) w = Option(w, PcapNgOption.Comment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
+        if (r.Name != 0) w = Option(w, PcapNgOption.Comment, text.Name(packet, r.Name));
         if (darwin != 0)
         {
             Span<byte> v = stackalloc byte[4];

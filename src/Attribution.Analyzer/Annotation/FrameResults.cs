@@ -5,13 +5,18 @@ using Attribution.Analyzer.Results;
 
 namespace Attribution.Analyzer.Annotation;
 
-/// <summary>What the analysis said about one frame: both ends, and the flow (16 bytes, so a record per frame never outgrows the capture).</summary>
+/// <summary>
+/// What the analysis said about one frame: both ends, the flow, and its far end's name as known then (20 bytes: a record
+/// per frame is at most 1.25 times the 16 bytes every frame takes in the capture).
+/// </summary>
 public struct FrameResult
 {
     public int SourceProcess, DestinationProcess;
     public Method SourceMethod, DestinationMethod;
     public Reason SourceReason, DestinationReason;
     public uint FlowId;
+    /// <summary>The far end's name: a number of <see cref="FrameNames"/>, 0 for none.</summary>
+    public uint Name;
 
     /// <summary>False for a frame the analysis never wrote a row for (a skipped block); all-zero on disk.</summary>
     public readonly bool Known => FlowId != 0 || SourceReason != Reason.None || DestinationReason != Reason.None
@@ -24,7 +29,7 @@ public struct FrameResult
 /// lives), so the annotated copy cannot be written in order from the rows as they come without holding
 /// an unbounded number of packets: instead each row lands at its frame's slot, and a second pass over
 /// the capture reads the slots in order. Frames are at least 16 bytes apart in any capture file (a pcap
-/// record header), so slots of 16 bytes need no more room than the capture itself; only the pages
+/// record header), so slots of 20 bytes need at most 1.25 times the capture's size, sparse; only the pages
 /// touched take disk, and the page cache, not the heap, holds them.
 /// </summary>
 public sealed unsafe class FrameResults : IDisposable
@@ -35,10 +40,13 @@ public sealed unsafe class FrameResults : IDisposable
     private readonly byte* _base;
     private readonly long _slots;
 
+    /// <summary>The least room a frame takes in any capture file (a classic pcap's record header): at most one per as many bytes.</summary>
+    private const int MinFrameBytes = 16;
+
     public FrameResults(string path, long captureLength)
     {
         _path = path;
-        _slots = Math.Max(1, captureLength / Unsafe.SizeOf<FrameResult>() + 1);
+        _slots = Math.Max(1, captureLength / MinFrameBytes + 1);
         PrivateFiles.CreateEmpty(path);
         _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, _slots * Unsafe.SizeOf<FrameResult>(), MemoryMappedFileAccess.ReadWrite);
         _view = _map.CreateViewAccessor();
@@ -69,7 +77,7 @@ public sealed unsafe class FrameResults : IDisposable
     }
 
     /// <summary>Called by the analysis thread only (one writer); the copy's thread reads behind the watermark.</summary>
-    public void Write(in PacketRow row)
+    public void Write(in PacketRow row, uint name = 0)
     {
         long index = row.Frame - 1;
         if ((ulong)index < (ulong)_slots) // always, for a frame of this capture
@@ -82,6 +90,7 @@ public sealed unsafe class FrameResults : IDisposable
             slot.SourceReason = row.SourceReason;
             slot.DestinationReason = row.DestinationReason;
             slot.FlowId = (uint)row.FlowId;
+            slot.Name = name;
         }
         // The slot is filled before the watermark moves past it, and the volatile write keeps that order for
         // the reader: raised first, the copy (which runs right behind the analysis, reading each frame as soon

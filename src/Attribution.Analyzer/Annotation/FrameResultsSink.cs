@@ -5,19 +5,33 @@ namespace Attribution.Analyzer.Annotation;
 
 /// <summary>
 /// Taps the rows on their way to the database: each frame's result goes to its slot in
-/// <see cref="FrameResults"/>, and, for `extract`, the flows that match the selection are noted.
-/// The sink it wraps is owned (and disposed) by the caller.
+/// <see cref="FrameResults"/> with its flow's name as said last, and, for `extract`, the flows that match the
+/// selection are noted. The sink it wraps is owned (and disposed) by the caller.
 /// </summary>
-internal sealed class FrameResultsSink(IAnalysisSink inner, FrameResults results, FrameSelection? selection) : IAnalysisSink
+internal sealed class FrameResultsSink(IAnalysisSink inner, FrameResults results, FrameSelection? selection, FrameNames names) : IAnalysisSink
 {
+    // The name of each live flow that has one, as its slot says it for a frame sent from the flow's source; forgotten
+    // with the flow's row.
+    private readonly Dictionary<long, uint> _named = new();
+
     public void WritePacket(in PacketRow row)
     {
-        results.Write(row);
+        uint name = 0;
+        if (_named.Count > 0 && row.FlowId != 0 && _named.TryGetValue(row.FlowId, out name) && row.Reverse)
+            name ^= 1; // a frame going back: the flow's source is the frame's destination
+        results.Write(row, name);
         inner.WritePacket(row);
+    }
+
+    public void WriteFlowName(long flowId, FarName name)
+    {
+        if (name.Name is null) _named.Remove(flowId);
+        else _named[flowId] = names.Slot(name, ofFrameSource: name.OfSource);
     }
 
     public void WriteFlow(FlowRow flow)
     {
+        _named.Remove(flow.Id);
         selection?.Consider(flow);
         inner.WriteFlow(flow);
     }

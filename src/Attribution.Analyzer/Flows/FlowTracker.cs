@@ -117,8 +117,15 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         else
         {
             if (answers is not null) WriteDns(row, answers);
+            if (flow.Names is not null) SayName(flow);
             Write(ref row);
         }
+    }
+
+    /// <summary>Before a flow's rows go out: its name as known now, if it changed (for the annotated capture).</summary>
+    private void SayName(Flow flow)
+    {
+        if (names.Changed(flow, flow.Names!, out var name)) sink.WriteFlowName(flow.Id, name);
     }
 
     /// <summary>A DNS response's answers, with its row's ends as they are final: the asker is the end it was sent to.</summary>
@@ -180,6 +187,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         if (flow.Pending is null) return;
         var rows = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(flow.Pending);
         var dns = flow.Names?.PendingDns;
+        if (flow.Names is not null) SayName(flow); // held-back rows carry the name known at their release
         for (int i = 0, next = 0; i < rows.Length; i++)
         {
             // Held-back answers are in the order of their rows: each goes out with its own.

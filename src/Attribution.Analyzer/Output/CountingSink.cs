@@ -15,12 +15,22 @@ internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals, bo
         if (packetRows) inner.WritePacket(row);
     }
 
-    public void WriteFlow(FlowRow flow) => inner.WriteFlow(flow);
+    public void WriteFlow(FlowRow flow)
+    {
+        totals.FlowEnded(flow);
+        inner.WriteFlow(flow);
+    }
+
     public void WriteDns(DnsRow answer) => inner.WriteDns(answer);
     public void WriteProcesses(ProcessTable processes) => inner.WriteProcesses(processes);
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) =>
         inner.WriteProvenance(captures, recording, snapshotsPath, corrupt, analysis);
-    public void Commit() => inner.Commit();
+    public void Commit()
+    {
+        totals.Close();
+        inner.Commit();
+    }
+
     public void Dispose() => inner.Dispose();
 }

@@ -5,21 +5,27 @@ using Attribution.Core.Sockets;
 namespace Attribution.Analyzer.Output;
 
 /// <summary>
-/// Running totals per process, per process and remote end, and per unattributed reason: the closing
-/// summary and the CSV aggregate files come from these. Their size follows processes and peers, not packets.
+/// Running totals per process, per process and remote end (and the far end's name), and per unattributed reason: the
+/// closing summary and the CSV and Parquet aggregate files come from these. Their size follows processes and peers, not
+/// packets; while a flow lasts, its own counts (a few per flow) wait on it.
 /// </summary>
 public sealed class TrafficTotals
 {
     public struct Counter { public long PacketsOut, BytesOut, PacketsIn, BytesIn; }
 
-    // Auto layout: 48 bytes in declared order (the small fields padded to the address's 16-byte alignment), 32 so.
+    // Auto layout: the small fields packed beside the address instead of each padded to its 16-byte alignment.
     [StructLayout(LayoutKind.Auto)]
-    public readonly record struct RemoteKey(int Process, byte IpVersion, byte Protocol, IpAddr Remote, ushort RemotePort);
+    public readonly record struct RemoteKey(int Process, byte IpVersion, byte Protocol, IpAddr Remote, ushort RemotePort, string? RemoteName = null);
 
     public Dictionary<int, Counter> PerProcess { get; } = new();
+    /// <summary>Complete once <see cref="Close"/> has run (the sink's commit): a flow's counts join it when the flow ends.</summary>
     public Dictionary<RemoteKey, Counter> PerRemote { get; } = new();
     public Dictionary<Reason, (long Packets, long Bytes)> Unattributed { get; } = new();
     public long Packets, Bytes, AttributedPackets, AttributedBytes;
+
+    // A flow's packets are counted on the flow until it ends: its far end's name is decided only then (flows.remote_name),
+    // after its packets were written. Keyed by flow id; removed when the flow's row comes.
+    private readonly Dictionary<long, FlowCounts> _open = new();
 
     public void Add(in PacketRow r)
     {
@@ -33,21 +39,70 @@ public sealed class TrafficTotals
         }
         AttributedPackets++;
         AttributedBytes += r.Length;
+        FlowCounts? flow = null;
+        if (r.FlowId != 0)
+        {
+            ref var open = ref CollectionsMarshal.GetValueRefOrAddDefault(_open, r.FlowId, out _);
+            flow = open ??= new FlowCounts();
+        }
         if (r.SourceProcess != 0)
         {
             ref var c = ref CollectionsMarshal.GetValueRefOrAddDefault(PerProcess, r.SourceProcess, out _);
             c.PacketsOut++; c.BytesOut += r.Length;
-            ref var remote = ref CollectionsMarshal.GetValueRefOrAddDefault(PerRemote,
-                new RemoteKey(r.SourceProcess, r.IpVersion, r.Protocol, r.Destination, r.DestinationPort), out _);
+            // The sender's far end is the packet's destination: the flow's source when the packet goes back.
+            ref var remote = ref Remote(flow, new RemoteKey(r.SourceProcess, r.IpVersion, r.Protocol, r.Destination, r.DestinationPort), remoteIsSource: r.Reverse);
             remote.PacketsOut++; remote.BytesOut += r.Length;
         }
         if (r.DestinationProcess != 0)
         {
             ref var c = ref CollectionsMarshal.GetValueRefOrAddDefault(PerProcess, r.DestinationProcess, out _);
             c.PacketsIn++; c.BytesIn += r.Length;
-            ref var remote = ref CollectionsMarshal.GetValueRefOrAddDefault(PerRemote,
-                new RemoteKey(r.DestinationProcess, r.IpVersion, r.Protocol, r.Source, r.SourcePort), out _);
+            ref var remote = ref Remote(flow, new RemoteKey(r.DestinationProcess, r.IpVersion, r.Protocol, r.Source, r.SourcePort), remoteIsSource: !r.Reverse);
             remote.PacketsIn++; remote.BytesIn += r.Length;
+        }
+    }
+
+    private ref Counter Remote(FlowCounts? flow, in RemoteKey key, bool remoteIsSource) =>
+        ref flow is null ? ref CollectionsMarshal.GetValueRefOrAddDefault(PerRemote, key, out _) : ref flow.Of(key, remoteIsSource);
+
+    /// <summary>A flow ended: its counts join the totals, under its far end's name where the name is of that end.</summary>
+    public void FlowEnded(FlowRow flow)
+    {
+        if (!_open.Remove(flow.Id, out var counts)) return;
+        counts.AddTo(PerRemote, flow.RemoteName, flow.RemoteNameOfSource);
+    }
+
+    /// <summary>No more rows: counts of flows that never got a row of their own (none, normally) join without a name.</summary>
+    public void Close()
+    {
+        foreach (var counts in _open.Values) counts.AddTo(PerRemote, null, false);
+        _open.Clear();
+    }
+
+    /// <summary>One flow's counts, per process and far end: nearly always one or two (its client and its server).</summary>
+    private sealed class FlowCounts
+    {
+        private (RemoteKey Key, bool RemoteIsSource, Counter Counter)[] _slots = new (RemoteKey, bool, Counter)[2];
+        private int _count;
+
+        public ref Counter Of(in RemoteKey key, bool remoteIsSource)
+        {
+            for (int i = 0; i < _count; i++)
+                if (_slots[i].RemoteIsSource == remoteIsSource && _slots[i].Key == key) return ref _slots[i].Counter;
+            if (_count == _slots.Length) Array.Resize(ref _slots, _count * 2);
+            _slots[_count] = (key, remoteIsSource, default);
+            return ref _slots[_count++].Counter;
+        }
+
+        /// <summary>Into the totals; <paramref name="name"/> goes to the counts whose far end it names.</summary>
+        public void AddTo(Dictionary<RemoteKey, Counter> totals, string? name, bool nameOfSource)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                var (key, remoteIsSource, c) = _slots[i];
+                ref var t = ref CollectionsMarshal.GetValueRefOrAddDefault(totals, key with { RemoteName = remoteIsSource == nameOfSource ? name : null }, out _);
+                t.PacketsOut += c.PacketsOut; t.BytesOut += c.BytesOut; t.PacketsIn += c.PacketsIn; t.BytesIn += c.BytesIn;
+            }
         }
     }
 }

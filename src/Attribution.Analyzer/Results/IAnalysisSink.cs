@@ -9,6 +9,11 @@ public interface IAnalysisSink : IDisposable
     void WriteFlow(FlowRow flow);
     /// <summary>An answer of a DNS response, once the packet's ends are final (in the order of the rows, with them).</summary>
     void WriteDns(DnsRow answer);
+    /// <summary>
+    /// A flow's far-end name as known now, for the packet rows of the flow written from now on (the annotated capture's
+    /// comments); a default <see cref="FarName"/> for none. Said only when it changes; the flow's row has the final one.
+    /// </summary>
+    void WriteFlowName(long flowId, FarName name) { }
     void WriteProcesses(ProcessTable processes);
     void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots);
     void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis);

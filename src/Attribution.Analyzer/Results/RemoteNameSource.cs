@@ -14,3 +14,9 @@ public enum RemoteNameSource : byte
     DnsSameProcess,
     DnsSameNetns,
 }
+
+/// <summary>
+/// A flow's far-end name, where it came from, and which end of the flow it names (<see cref="OfSource"/>: the flow's
+/// source; `flows.remote_name_end`). The default is no name.
+/// </summary>
+public readonly record struct FarName(string? Name, RemoteNameSource Source, bool OfSource);

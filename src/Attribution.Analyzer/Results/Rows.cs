@@ -46,6 +46,8 @@ public sealed class FlowRow
     /// <summary>The far end's name (the end the client addressed), null when neither the flow nor a DNS answer gave one.</summary>
     public string? RemoteName;
     public RemoteNameSource RemoteNameSource;
+    /// <summary>Which end <see cref="RemoteName"/> names (`remote_name_end`): the flow's source, rarely (a capture that began mid-connection).</summary>
+    public bool RemoteNameOfSource;
 }
 
 /// <summary>

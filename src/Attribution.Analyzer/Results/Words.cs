@@ -48,6 +48,9 @@ public static class Words
         _ => null,
     };
 
+    /// <summary>A flow's end, as `flow_holders.end` and `flows.remote_name_end` write it.</summary>
+    public static string End(bool source) => source ? "src" : "dst";
+
     private static readonly int MethodCount = Enum.GetValues<Method>().Length;
     private static readonly string?[] Pairs = Enumerable.Range(0, MethodCount * MethodCount).Select(i =>
     {
@@ -87,6 +90,9 @@ public static class Words
     internal static byte[]? Utf8(Reason reason) => Utf8Reasons[(int)reason];
     internal static byte[]? Utf8(RemoteNameSource source) => Utf8Sources[(int)source];
     internal static byte[] Utf8Protocol(byte ipVersion, byte protocol) => ipVersion == 0 ? Utf8NonIp : Utf8Protocols[protocol];
+
+    private static readonly byte[] Utf8Source = Encode(End(true))!, Utf8Destination = Encode(End(false))!;
+    internal static byte[] Utf8End(bool source) => source ? Utf8Source : Utf8Destination;
 
     private static byte[]? Encode(string? text) => text is null ? null : Encoding.UTF8.GetBytes(text);
 }

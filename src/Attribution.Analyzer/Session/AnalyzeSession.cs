@@ -169,23 +169,36 @@ public static class AnalyzeSession
     private static AnalyzeSummary Summarize(string output, TrafficTotals totals, EvidenceIndex evidence, FlowTracker tracker,
         TimeSpan elapsed, (long, string)? problem)
     {
-        var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).Take(10)
-            .Select(p =>
-            {
-                var process = evidence.Processes[p.Key];
-                var container = evidence.Processes.Containers.Of(process.Record);
-                var (first, latest) = process.Names.Count > 0 ? (process.Names[0], process.Names[^1]) : (null, null);
-                return new ProcessShare(p.Key, process.Key.Pid, latest?.Comm ?? process.Record?.Comm, p.Value.BytesOut, p.Value.BytesIn, container)
-                {
-                    CommRaw = latest is null ? process.Record?.CommRaw : latest.CommRaw,
-                    WasComm = first is not null && first.Comm != latest!.Comm ? first.Comm : null,
-                    WasCommRaw = first?.CommRaw,
-                };
-            })
-            .ToList();
-        return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes, top,
+        var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).Take(10).ToList();
+        var names = NamesOf(totals, top.Select(p => p.Key).ToHashSet());
+        return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes,
+            top.Select(p => Share(p.Key, p.Value, evidence, names)).ToList(),
             totals.Unattributed, tracker.FlowsWritten, evidence.Processes.Count, evidence.Snapshots.Count, elapsed, problem,
             evidence.Problems.Select(p => p.ToString()).ToList(), EvidenceText(evidence));
+    }
+
+    /// <summary>Per process of <paramref name="processes"/>, the far ends' names it talked to, most bytes first.</summary>
+    private static Dictionary<int, List<string>> NamesOf(TrafficTotals totals, HashSet<int> processes) =>
+        totals.PerRemote.Where(r => r.Key.RemoteName is not null && processes.Contains(r.Key.Process))
+            .GroupBy(r => (r.Key.Process, r.Key.RemoteName!))
+            .Select(g => (g.Key.Process, Name: g.Key.Item2, Bytes: g.Sum(r => r.Value.BytesOut + r.Value.BytesIn)))
+            .GroupBy(n => n.Process)
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(n => n.Bytes).ThenBy(n => n.Name, StringComparer.Ordinal).Select(n => n.Name).ToList());
+
+    private static ProcessShare Share(int id, TrafficTotals.Counter traffic, EvidenceIndex evidence, Dictionary<int, List<string>> names)
+    {
+        var process = evidence.Processes[id];
+        var container = evidence.Processes.Containers.Of(process.Record);
+        var (first, latest) = process.Names.Count > 0 ? (process.Names[0], process.Names[^1]) : (null, null);
+        var remote = names.GetValueOrDefault(id) ?? [];
+        return new ProcessShare(id, process.Key.Pid, latest?.Comm ?? process.Record?.Comm, traffic.BytesOut, traffic.BytesIn, container)
+        {
+            CommRaw = latest is null ? process.Record?.CommRaw : latest.CommRaw,
+            WasComm = first is not null && first.Comm != latest!.Comm ? first.Comm : null,
+            WasCommRaw = first?.CommRaw,
+            RemoteNames = remote.Take(AnalyzeSummary.NamesShown).ToList(),
+            MoreRemoteNames = Math.Max(0, remote.Count - AnalyzeSummary.NamesShown),
+        };
     }
 
     /// <summary>A recorder that stops normally ends with a final snapshot; without one it was killed (or lost power) mid-recording.</summary>

@@ -15,6 +15,11 @@ public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, 
     /// <summary>The comm it had first, when it was another: "exe" for a program re-executed through /proc/self/exe and renamed.</summary>
     public string? WasComm { get; init; }
     public byte[]? WasCommRaw { get; init; }
+
+    /// <summary>The far ends' names it talked to (flows.remote_name), most bytes first, at most <see cref="AnalyzeSummary.NamesShown"/>.</summary>
+    public IReadOnlyList<string> RemoteNames { get; init; } = [];
+    /// <summary>How many more names it talked to than are listed.</summary>
+    public int MoreRemoteNames { get; init; }
 }
 
 /// <summary>What an analysis found, for the closing summary and for tests.</summary>
@@ -46,6 +51,8 @@ public sealed record AnalyzeSummary(
 
     /// <summary>What the capture reader repaired or skipped and read on past, one line per kind, with offsets.</summary>
     public IReadOnlyList<string> CaptureWarningLines => CaptureWarnings ?? [];
+
+    public const int NamesShown = 3;
 
     public double PacketShare => Packets == 0 ? 0 : (double)AttributedPackets / Packets;
     public double ByteShare => Bytes == 0 ? 0 : (double)AttributedBytes / Bytes;

@@ -32,6 +32,9 @@ public static class AnalyzeSummaryView
             var top = new Table().Border(TableBorder.Simple).AddColumn("top processes").AddColumn("pid");
             if (containers) top.AddColumn("container");
             top.AddColumn(new TableColumn("bytes out").RightAligned()).AddColumn(new TableColumn("bytes in").RightAligned());
+            // The names of the far ends, only when the capture gave some: "api.example.com, cdn.example.net +2".
+            bool names = s.TopProcesses.Any(p => p.RemoteNames.Count > 0);
+            if (names) top.AddColumn("talked to");
             foreach (var p in s.TopProcesses)
             {
                 // A comm is whatever a process set with prctl: control bytes in it are escaped (RawText), so a
@@ -40,7 +43,8 @@ public static class AnalyzeSummaryView
                 if (p.WasComm is not null) comm += Markup.Escape($" (was {Printable(p.WasCommRaw, p.WasComm)})"); // renamed since its start
                 string[] who = containers ? [comm, p.Pid.ToString(), Markup.Escape(RawText.Printable(p.Container?.ToString() ?? ""))]
                     : [comm, p.Pid.ToString()];
-                top.AddRow([.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"]);
+                string[] row = [.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"];
+                top.AddRow(names ? [.. row, Markup.Escape(NamesText(p))] : row);
             }
             console.Write(top);
         }
@@ -55,6 +59,10 @@ public static class AnalyzeSummaryView
         error.WriteLine($"evidence: {s.Evidence}");
         error.WriteLine($"written: {s.OutputPath}");
     }
+
+    /// <summary>A stranger's names, escaped for the terminal (bytes outside printable text are \xNN already: NameText).</summary>
+    private static string NamesText(ProcessShare p) =>
+        RawText.Printable(string.Join(", ", p.RemoteNames)) + (p.MoreRemoteNames > 0 ? $" +{p.MoreRemoteNames}" : "");
 
     /// <summary>A comm for the terminal, from its bytes where known (escaped once, not re-escaped from their text).</summary>
     private static string Printable(byte[]? raw, string? text) => raw is not null ? RawText.Printable(raw) : RawText.Printable(text ?? "?");

@@ -12,7 +12,10 @@ namespace Attribution.Tests.Integration;
 /// and https://beta.test/ from openssl s_server (its SNI), two Python processes resolving gamma.test and delta.test to
 /// one address (A, the "remote" namespace, where alpha and beta are too) and talking to it without a name on the wire,
 /// getent resolving epsilon.test (address E) and another process then connecting to E by address, and a process
-/// resolving short.test (TTL 1, address C) and connecting after the TTL and grace have run out. Every client starts
+/// resolving short.test (TTL 1, address C) and connecting after the TTL and grace have run out; over TCP, `dig +tcp`
+/// asking zeta.test and a Python process asking eta.test itself and connecting to the answer; and through a local stub
+/// resolver, dnsmasq on the host's loopback forwarding to the DNS server, a Python process on the host asking it theta.test
+/// (the loopback answer to the process beats dnsmasq's own upstream answer, of the same namespace). Every client starts
 /// after the recorder. Each flow must carry the name its client used or resolved, with where it came from, and no
 /// flow a name its client did not use; every answer's row in `dns` must name the process that asked.
 /// </summary>
@@ -39,6 +42,27 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
         print(s.getsockname()[1]); s.close()
         """;
 
+    // Asks NAME itself, over tcp or udp, of SERVER:PORT (the answer's last record is the A record), waits 0.3 s,
+    // connects to CONNECT_PORT at the address, sends a line and reads it back; prints its own port.
+    private const string PythonAsker = """
+        import socket, struct, sys, time
+        mode, server, port, name, cport = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+        q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+        if mode == "tcp":
+            s = socket.create_connection((server, port), timeout=5); s.sendall(struct.pack(">H", len(q)) + q)
+            head = b""
+            while len(head) < 2: head += s.recv(2 - len(head))
+            n = struct.unpack(">H", head)[0]; r = b""
+            while len(r) < n: r += s.recv(n - len(r))
+            s.close()
+        else:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5); s.sendto(q, (server, port)); r = s.recv(4096)
+        time.sleep(0.3)
+        c = socket.create_connection((socket.inet_ntoa(r[-4:]), cport), timeout=5)
+        c.sendall(b"hello\n"); c.recv(64)
+        print(c.getsockname()[1]); c.close()
+        """;
+
     [Fact]
     public void Each_flow_is_named_as_its_client_named_or_resolved_its_far_end()
     {
@@ -54,7 +78,7 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
 
         int httpPort = FreePort.Next(), tlsPort = FreePort.Next(), echoPort = FreePort.Next(), shortPort = FreePort.Next(), epsilonPort = FreePort.Next();
         string zone = $"alpha.test={a}/60,beta.test=>beta-edge.test/60,beta-edge.test={a}/60,gamma.test={a}/60,delta.test={a}/60," +
-                      $"epsilon.test={e}/60,short.test={c}/1";
+                      $"epsilon.test={e}/60,short.test={c}/1,zeta.test={a}/60,eta.test={a}/60,theta.test={a}/60";
         // Servers run before the recording, as on a real host; only the clients must start after the recorder.
         _peers.Start(null, "dns-zone", d, "53", zone);
         _peers.Start(_remote.Name, "http-server", a, $"{httpPort}", "2000");
@@ -62,13 +86,15 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
         _peers.Start(null, "tcp-server", c, $"{shortPort}");
         _peers.Start(null, "tcp-server", e, $"{epsilonPort}");
         StartTlsServer(tlsPort);
+        int stubPort = FreePort.Next();
+        var stub = StartStub(stubPort, d);
         // The client namespace has a process throughout, as a container has its init: the recorder knows it from the start.
         _background.Add(Quiet("ip", "netns", "exec", _client.Name, "sleep", "120"));
 
         var expected = new Dictionary<int, (string? Name, string? Source, string Client)>();
         var askers = new List<(string Query, int Pid)>();
         var failures = new List<string>();
-        using (var recording = Recording.Start(new RecordOptions { OutputPath = _capture, Filter = $"host {a} or host {c} or host {d} or host {e}" }))
+        using (var recording = Recording.Start(new RecordOptions { OutputPath = _capture, Filter = $"host {a} or host {c} or host {d} or host {e} or (host 127.0.0.1 and port {stubPort})" }))
         {
             output.WriteLine($"recording from {clock.Elapsed.TotalSeconds:F1} s");
             var shortTtl = Client("python3", "-c", PythonClient, "short.test", $"{shortPort}", "12.5"); // past TTL 1 s + 10 s grace
@@ -89,6 +115,20 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
             askers.Add(("epsilon.test", getent.Pid));
             var byAddress = Client("python3", "-c", PythonClient, e, $"{epsilonPort}", "0");
             Expect(byAddress, "epsilon.test", "dns-same-netns", "python connecting to E by address after getent resolved epsilon.test");
+            // Over TCP: dig (its answer only, in the dns table), and a process asking and then connecting.
+            var dig = Client("dig", "+tcp", "+short", "+time=2", "+tries=1", $"@{d}", "zeta.test");
+            r = dig.Wait(TimeSpan.FromSeconds(10));
+            if (!r.Stdout.Contains(a)) failures.Add($"dig +tcp did not resolve zeta.test to {a}: '{r.Stdout}' (test fault)");
+            askers.Add(("zeta.test", dig.Pid));
+            var overTcp = Client("python3", "-c", PythonAsker, "tcp", d, "53", "eta.test", $"{echoPort}");
+            Expect(overTcp, "eta.test", "dns-same-process", "python asking eta.test over TCP");
+            askers.Add(("eta.test", overTcp.Pid));
+            // Through the stub: the process on the host asks dnsmasq over loopback; dnsmasq asks the DNS server.
+            var throughStub = ClientProcess.Start("python3", ["-c", PythonAsker, "udp", "127.0.0.1", $"{stubPort}", "theta.test", $"{echoPort}"]);
+            _clients.Add(throughStub);
+            Expect(throughStub, "theta.test", "dns-same-process", "python on the host asking theta.test of dnsmasq");
+            askers.Add(("theta.test", throughStub.Pid));
+
             Expect(shortTtl, null, null, "python connecting 12.5 s after short.test's answer of TTL 1 s");
             askers.Add(("short.test", shortTtl.Pid));
 
@@ -127,6 +167,17 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
                 failures.Add($"no A answer for {query} in the dns table with the asker pid {pid}");
         if (!answers.Any(x => (string)x[0]! == "beta.test" && (string)x[1]! == "CNAME" && (string)x[2]! == "beta-edge.test"))
             failures.Add("the CNAME beta.test -> beta-edge.test is not in the dns table");
+        foreach (var query in new[] { "zeta.test", "eta.test" })
+            if (Db.Query(db, $"SELECT f.proto FROM dns d JOIN flows f ON f.id = d.flow_id WHERE d.query = '{query}'").FirstOrDefault()?[0] as string != "tcp")
+                failures.Add($"{query}'s answer is not from a TCP flow");
+        // The stub's two answers: to the process over loopback (dnsmasq the resolver), and to dnsmasq from the server.
+        var theta = Db.Query(db, """
+            SELECT a.pid, r.pid FROM dns d LEFT JOIN processes a ON a.id = d.asker_process_id LEFT JOIN processes r ON r.id = d.resolver_process_id
+            WHERE d.query = 'theta.test' AND d.type = 'A'
+            """).Select(x => $"{x[0] ?? "-"}<{x[1] ?? "-"}").ToList();
+        output.WriteLine($"theta.test answers (asker<resolver): {string.Join(", ", theta)}; dnsmasq is {stub.Id}");
+        if (!theta.Contains($"{askers.Single(x => x.Query == "theta.test").Pid}<{stub.Id}")) failures.Add("no answer from dnsmasq to the asking process over loopback");
+        if (!theta.Any(t => t.StartsWith($"{stub.Id}<"))) failures.Add("no answer to dnsmasq from the DNS server");
         output.WriteLine($"test took {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
 
@@ -159,6 +210,16 @@ public sealed class RemoteNamesEndToEndTests(ITestOutputHelper output) : IDispos
         _background.Add(Quiet("ip", "netns", "exec", _remote.Name, "openssl", "s_server", "-quiet", "-www", "-accept", $"{port}", "-cert", cert, "-key", key));
         for (int i = 0; i < 100 && !Run.Command("ip", "netns", "exec", _remote.Name, "ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"); i++)
             Thread.Sleep(50);
+    }
+
+    /// <summary>dnsmasq on the host's loopback, forwarding every query to <paramref name="upstream"/>; waits for its socket.</summary>
+    private Process StartStub(int port, string upstream)
+    {
+        var stub = Quiet("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
+            $"--port={port}", $"--server={upstream}", "--cache-size=0", $"--pid-file={Path.Combine(_dir, "dnsmasq.pid")}");
+        _background.Add(stub);
+        for (int i = 0; i < 100 && !Run.Command("ss", "-Hlun", $"sport = :{port}").Stdout.Contains($":{port}"); i++) Thread.Sleep(50);
+        return stub;
     }
 
     private static Process Quiet(string file, params string[] args)

@@ -28,6 +28,23 @@ public static class Frames
     public static UdpPacket Udp(ushort sourcePort, ushort destinationPort, int payload = 0) =>
         new(sourcePort, destinationPort) { PayloadData = new byte[payload] };
 
+    /// <summary>An Ethernet frame of a UDP datagram carrying <paramref name="payload"/>.</summary>
+    public static byte[] UdpFrame(string from, ushort sourcePort, string to, ushort destinationPort, byte[] payload)
+    {
+        var udp = Udp(sourcePort, destinationPort);
+        udp.PayloadData = payload;
+        return Ethernet(Ip(from, to, udp));
+    }
+
+    /// <summary>An Ethernet frame of a TCP segment (ACK) at <paramref name="sequence"/> carrying <paramref name="payload"/>.</summary>
+    public static byte[] TcpFrame(string from, ushort sourcePort, string to, ushort destinationPort, uint sequence, byte[] payload)
+    {
+        var tcp = Tcp(sourcePort, destinationPort, ack: true);
+        tcp.SequenceNumber = sequence;
+        tcp.PayloadData = payload;
+        return Ethernet(Ip(from, to, tcp));
+    }
+
     public static byte[] Ethernet(IPPacket ip)
     {
         var type = ip is IPv4Packet ? EthernetType.IPv4 : EthernetType.IPv6;

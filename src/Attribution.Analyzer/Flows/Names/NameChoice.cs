@@ -13,10 +13,11 @@ namespace Attribution.Analyzer.Flows.Names;
 /// </summary>
 internal static class NameChoice
 {
-    public static (string? Name, RemoteNameSource Source) Of(Flow flow, NameWatch watch, ProcessTable processes)
+    public static FarName Of(Flow flow, NameWatch watch, ProcessTable processes)
     {
-        if (watch.OwnName is { } own) return (own, watch.OwnSource);
-        if (watch.Candidates is not { } candidates) return (null, RemoteNameSource.None);
+        // A ClientHello or request sent from the flow's source names its destination.
+        if (watch.OwnName is { } own) return new(own, watch.OwnSource, OfSource: !watch.OwnNameForward);
+        if (watch.Candidates is not { } candidates) return default;
         HeldAnswer? sameProcess = null, sameNetns = null;
         foreach (var answer in candidates)
         {
@@ -26,10 +27,12 @@ internal static class NameChoice
             if (asker == local) { if (Later(answer, sameProcess)) sameProcess = answer; }
             else if (asker != 0 && SameNetns(processes, asker, local) && Later(answer, sameNetns)) sameNetns = answer;
         }
-        if (sameProcess is not null) return (sameProcess.Query, RemoteNameSource.DnsSameProcess);
-        if (sameNetns is not null) return (sameNetns.Query, RemoteNameSource.DnsSameNetns);
-        return (null, RemoteNameSource.None);
+        if (sameProcess is not null) return new(sameProcess.Query, RemoteNameSource.DnsSameProcess, OfSource(flow, sameProcess));
+        if (sameNetns is not null) return new(sameNetns.Query, RemoteNameSource.DnsSameNetns, OfSource(flow, sameNetns));
+        return default;
     }
+
+    private static bool OfSource(Flow flow, HeldAnswer answer) => answer.Address != flow.Destination;
 
     /// <summary>The end that would have used the answer: the one facing the address it gave (the source, for a flow to it).</summary>
     private static EndResult LocalEnd(Flow flow, HeldAnswer answer) =>

@@ -16,15 +16,25 @@ internal sealed class NameWatch
     public StreamStart? Collecting;
     public bool CollectingForward;
     public StreamKind CollectingKind;
+    /// <summary>DNS over TCP: how much of the responses collected so far has been read as whole messages.</summary>
+    public int DnsRead;
 
     /// <summary>DNS answers held for this flow's addresses, valid at its first packet: chosen among when it ends.</summary>
     public HeldAnswer[]? Candidates;
+
+    /// <summary>
+    /// The name last said to the sink for the flow's rows (<see cref="RemoteNames.Current"/>), and what it was chosen from:
+    /// chosen again only when the flow's own name or an end's process has changed since.
+    /// </summary>
+    public FarName Said;
+    public string? SaidOwn;
+    public int SaidSource = -1, SaidDestination = -1;
 
     /// <summary>Answers of packets whose rows are held back (an end not yet known): written with those rows.</summary>
     public List<(long Frame, DnsAnswer[] Answers)>? PendingDns;
 }
 
-internal enum StreamKind : byte { Tls, Http }
+internal enum StreamKind : byte { Tls, Http, Dns }
 
 /// <summary>The flow's looks at payload, one bit each; a flow with <see cref="Done"/> is not looked at again.</summary>
 [Flags]

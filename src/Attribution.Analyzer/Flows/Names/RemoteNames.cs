@@ -45,6 +45,7 @@ internal sealed class RemoteNames(ProcessTable processes)
     {
         if (packet.MoreFragments) return null; // a first fragment: the message does not end here
         if (flow.Protocol == IpProtocol.Udp) return LookUdp(flow, forward, packet, payload, ns);
+        if (flow.SourcePort == DnsPort || flow.DestinationPort == DnsPort) return LookTcpDns(flow, forward, packet, payload, ns);
         LookTcp(flow, forward, packet, payload);
         return null;
     }
@@ -58,9 +59,23 @@ internal sealed class RemoteNames(ProcessTable processes)
             if (!dns) return null;
         }
         _read.Clear();
-        var scan = DnsResponse.Read(payload, _read);
+        ReadDns(payload);
+        return Hold(flow, forward, ns);
+    }
+
+    /// <summary>One DNS message's answers, added to <see cref="_read"/>; a message that is not a whole answer adds none.</summary>
+    private void ReadDns(ReadOnlySpan<byte> message)
+    {
+        int before = _read.Count;
+        var scan = DnsResponse.Read(message, _read);
         if (scan == NameScan.Malformed) Counts.DnsMalformed++;
-        if (scan != NameScan.Found || _read.Count == 0) return null;
+        if (scan != NameScan.Found) _read.RemoveRange(before, _read.Count - before);
+    }
+
+    /// <summary>The answers read from this packet, held by address for the flows to come and returned for its row.</summary>
+    private DnsAnswer[]? Hold(Flow flow, bool forward, long ns)
+    {
+        if (_read.Count == 0) return null;
         Counts.DnsAnswers += _read.Count;
         // The answer goes to the asker: the end this packet is sent to.
         bool askerIsSource = !forward;
@@ -68,6 +83,52 @@ internal sealed class RemoteNames(ProcessTable processes)
             if (a.IsAddress) _answers.Add(new HeldAnswer(a.Address, a.Query, ns, ns + a.Ttl * 1_000_000_000L + GraceNs, flow, askerIsSource));
         Counts.AnswersNotHeld = _answers.NotHeld;
         return [.. _read];
+    }
+
+    /// <summary>
+    /// DNS over TCP (RFC 1035 §4.2.2, RFC 7766), a connection to port 53: the responses' direction is collected in
+    /// sequence order (up to <see cref="MaxDnsStream"/>), and each message, after its two-byte length, read once whole;
+    /// the answers go to the packet that completed them. The queries' direction is not read.
+    /// </summary>
+    private DnsAnswer[]? LookTcpDns(Flow flow, bool forward, in DecodedPacket packet, ReadOnlySpan<byte> payload, long ns)
+    {
+        if ((forward ? flow.SourcePort : flow.DestinationPort) != DnsPort) return null; // a query
+        var watch = flow.Names ??= new();
+        if (watch.Collecting is not { } stream)
+        {
+            watch.Collecting = stream = new StreamStart(MaxDnsStream);
+            stream.Begin(packet.TcpSequence, payload);
+            watch.CollectingForward = forward;
+            watch.CollectingKind = StreamKind.Dns;
+            flow.Looks |= PayloadLooks.Dns;
+        }
+        else if (!stream.Add(packet.TcpSequence, payload))
+        {
+            Counts.StreamGaps++;
+            EndTcpDns(flow, watch);
+            return null;
+        }
+        _read.Clear();
+        var bytes = stream.Bytes;
+        while (bytes.Length - watch.DnsRead >= 2)
+        {
+            int length = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[watch.DnsRead..]);
+            if (bytes.Length - watch.DnsRead - 2 < length) break;
+            ReadDns(bytes.Slice(watch.DnsRead + 2, length));
+            watch.DnsRead += 2 + length;
+        }
+        if (stream.Full) EndTcpDns(flow, watch); // a zone transfer: its first 64 KiB were read
+        return Hold(flow, forward, ns);
+    }
+
+    /// <summary>Up to a largest message and its length: a connection's responses past this (a zone transfer) are not read.</summary>
+    private const int MaxDnsStream = 65_537;
+
+    private static void EndTcpDns(Flow flow, NameWatch watch)
+    {
+        watch.Collecting!.Dispose();
+        watch.Collecting = null;
+        flow.Looks |= PayloadLooks.Done;
     }
 
     private static bool IsDnsPort(ushort port) => port is DnsPort or MdnsPort or LlmnrPort;
@@ -137,11 +198,28 @@ internal sealed class RemoteNames(ProcessTable processes)
     /// <summary>Every few seconds of capture time, with the flows: answers past their TTL and grace go.</summary>
     public void Sweep(long ns) => _answers.Sweep(ns);
 
+    /// <summary>
+    /// The name the flow's rows written now carry (the annotated capture's comments), when it differs from the one said
+    /// last: the flow's own name from its ClientHello's or request's frame on, before that the DNS answer's once its
+    /// local end is known. Chosen again only when what it depends on has changed: for most packets, three comparisons.
+    /// </summary>
+    public bool Changed(Flow flow, NameWatch watch, out FarName name)
+    {
+        name = watch.Said;
+        int source = flow.SourceEnd.ProcessId, destination = flow.DestinationEnd.ProcessId;
+        if (ReferenceEquals(watch.SaidOwn, watch.OwnName) && watch.SaidSource == source && watch.SaidDestination == destination) return false;
+        (watch.SaidOwn, watch.SaidSource, watch.SaidDestination) = (watch.OwnName, source, destination);
+        name = NameChoice.Of(flow, watch, processes);
+        if (name == watch.Said) return false;
+        watch.Said = name;
+        return true;
+    }
+
     /// <summary>The flow ends: its name, and its collecting buffer back to the pool.</summary>
     public void Name(Flow flow, FlowRow row)
     {
         if (flow.Names is not { } watch) return;
         StopCollecting(flow, watch);
-        (row.RemoteName, row.RemoteNameSource) = NameChoice.Of(flow, watch, processes);
+        (row.RemoteName, row.RemoteNameSource, row.RemoteNameOfSource) = NameChoice.Of(flow, watch, processes);
     }
 }

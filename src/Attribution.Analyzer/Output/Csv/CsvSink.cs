@@ -54,7 +54,7 @@ public sealed class CsvSink : IAnalysisSink
         {
             _packets = Open("packets", PacketColumns);
             _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
-                "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason", "remote_name", "remote_name_source"]);
+                "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason", "remote_name", "remote_name_source", "remote_name_end"]);
             _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
             // Names come from the network: a stranger's text, escaped like the host's.
             _dns = Open("dns", ["frame", "ts", "ts_ns", "flow_id", "asker_process_id", "resolver_process_id", "query", "name", "type", "answer", "ttl"], hostText: true);
@@ -123,8 +123,9 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(f.DestinationReason.Name());
         w.HostText(f.RemoteName); // the one field of a stranger's text in this file of the analyzer's own words
         w.Field(f.RemoteNameSource.Name());
+        w.Field(f.RemoteName is null ? null : Words.End(f.RemoteNameOfSource));
         w.EndRecord();
-        foreach (var (end, holders) in new[] { ("src", f.SourceHolders), ("dst", f.DestinationHolders) })
+        foreach (var (end, holders) in new[] { (Words.End(true), f.SourceHolders), (Words.End(false), f.DestinationHolders) })
             foreach (var holder in holders)
             {
                 _holders.Field(f.Id); _holders.Field(end); _holders.Field(holder);
@@ -197,10 +198,11 @@ public sealed class CsvSink : IAnalysisSink
                 w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
                 w.EndRecord();
             }
-        using (var w = Open("process_remote_traffic", ["process_id", "proto", "remote_addr", "remote_port", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
+        using (var w = Open("process_remote_traffic", ["process_id", "proto", "remote_addr", "remote_port", "remote_name", "packets_out", "bytes_out", "packets_in", "bytes_in"]))
             foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
             {
                 w.Field(k.Process); w.Field(Words.Utf8Protocol(k.IpVersion, k.Protocol)); w.Field(_text.Utf8(k.Remote)); w.Field(k.RemotePort);
+                w.HostText(k.RemoteName);
                 w.Field(c.PacketsOut); w.Field(c.BytesOut); w.Field(c.PacketsIn); w.Field(c.BytesIn);
                 w.EndRecord();
             }

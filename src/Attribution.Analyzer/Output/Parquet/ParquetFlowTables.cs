@@ -21,6 +21,7 @@ internal sealed class ParquetFlowTables
         _flowMethod = Text("method", dictionary: true), _srcMethod = Text("src_method", dictionary: true), _dstMethod = Text("dst_method", dictionary: true),
         _srcReason = Text("src_reason", dictionary: true), _dstReason = Text("dst_reason", dictionary: true),
         _remoteName = Text("remote_name", dictionary: true), _remoteNameSource = Text("remote_name_source", dictionary: true),
+        _remoteNameEnd = Text("remote_name_end", dictionary: true),
         _holderEnd = Text("end", nullable: false, dictionary: true);
     private readonly ParquetColumn<long> _dnsFrame = Integer("frame"), _dnsTsNs = Integer("ts_ns"), _dnsFlow = Integer("flow_id", nullable: true),
         _dnsAsker = Integer("asker_process_id", nullable: true), _dnsResolver = Integer("resolver_process_id", nullable: true), _dnsTtl = Integer("ttl");
@@ -34,7 +35,7 @@ internal sealed class ParquetFlowTables
     {
         _text = text;
         _flows = open("flows", [_flowId, _flowProto, _flowSrcAddr, _srcPort, _flowDstAddr, _dstPort, _firstTs, _lastTs, _flowPackets, _flowBytes,
-            _flowSrcProcess, _flowDstProcess, _flowMethod, _srcMethod, _dstMethod, _srcReason, _dstReason, _remoteName, _remoteNameSource]);
+            _flowSrcProcess, _flowDstProcess, _flowMethod, _srcMethod, _dstMethod, _srcReason, _dstReason, _remoteName, _remoteNameSource, _remoteNameEnd]);
         _holders = open("flow_holders", [_holderFlow, _holderEnd, _holderProcess]);
         _dns = open("dns", [_dnsFrame, _dnsTs, _dnsTsNs, _dnsFlow, _dnsAsker, _dnsResolver, _dnsQuery, _dnsName, _dnsType, _dnsAnswer, _dnsTtl]);
     }
@@ -60,9 +61,10 @@ internal sealed class ParquetFlowTables
         _dstReason.Add(f.DestinationReason.Name());
         _remoteName.Add(f.RemoteName);
         _remoteNameSource.Add(f.RemoteNameSource.Name());
+        _remoteNameEnd.Add(f.RemoteName is null ? null : Words.End(f.RemoteNameOfSource));
         _flows.EndRow();
-        Holders(f.Id, "src", f.SourceHolders);
-        Holders(f.Id, "dst", f.DestinationHolders);
+        Holders(f.Id, Words.End(true), f.SourceHolders);
+        Holders(f.Id, Words.End(false), f.DestinationHolders);
     }
 
     private void Holders(long flow, string end, IReadOnlyCollection<int> holders)

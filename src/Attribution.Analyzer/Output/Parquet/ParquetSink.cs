@@ -154,11 +154,12 @@ public sealed class ParquetSink : IAnalysisSink
         {
             ParquetColumn<long> id = Integer("process_id"), port = Integer("remote_port", true), packetsOut = Integer("packets_out"), bytesOut = Integer("bytes_out"),
                 packetsIn = Integer("packets_in"), bytesIn = Integer("bytes_in");
-            ParquetColumn<ReadOnlyMemory<char>> proto = Text("proto", nullable: false, dictionary: true), remote = Text("remote_addr");
-            var table = Open("process_remote_traffic", id, proto, remote, port, packetsOut, bytesOut, packetsIn, bytesIn);
+            ParquetColumn<ReadOnlyMemory<char>> proto = Text("proto", nullable: false, dictionary: true), remote = Text("remote_addr"),
+                name = Text("remote_name", dictionary: true);
+            var table = Open("process_remote_traffic", id, proto, remote, port, name, packetsOut, bytesOut, packetsIn, bytesIn);
             foreach (var (k, c) in _totals.PerRemote.OrderBy(p => p.Key.Process))
             {
-                id.Add(k.Process); proto.Add(Words.Protocol(k.IpVersion, k.Protocol)); remote.Add(_text.Of(k.Remote)); port.Add(k.RemotePort);
+                id.Add(k.Process); proto.Add(Words.Protocol(k.IpVersion, k.Protocol)); remote.Add(_text.Of(k.Remote)); port.Add(k.RemotePort); name.Add(k.RemoteName);
                 packetsOut.Add(c.PacketsOut); bytesOut.Add(c.BytesOut); packetsIn.Add(c.PacketsIn); bytesIn.Add(c.BytesIn);
                 table.EndRow();
             }

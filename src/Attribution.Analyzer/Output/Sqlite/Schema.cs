@@ -23,7 +23,8 @@ internal static class Schema
             id INTEGER PRIMARY KEY, proto TEXT NOT NULL, src_addr TEXT NOT NULL, src_port INTEGER, dst_addr TEXT NOT NULL,
             dst_port INTEGER, first_ts REAL NOT NULL, last_ts REAL NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
             src_process_id INTEGER REFERENCES processes(id), dst_process_id INTEGER REFERENCES processes(id), method TEXT,
-            src_method TEXT, dst_method TEXT, src_reason TEXT, dst_reason TEXT, remote_name TEXT, remote_name_source TEXT);
+            src_method TEXT, dst_method TEXT, src_reason TEXT, dst_reason TEXT, remote_name TEXT, remote_name_source TEXT,
+            remote_name_end TEXT);
         CREATE TABLE dns (
             frame INTEGER NOT NULL, ts REAL NOT NULL, ts_ns INTEGER NOT NULL, flow_id INTEGER REFERENCES flows(id),
             asker_process_id INTEGER REFERENCES processes(id), resolver_process_id INTEGER REFERENCES processes(id),
@@ -99,19 +100,26 @@ internal static class Schema
                    WHERE dst_process_id IS NOT NULL GROUP BY dst_process_id) i ON i.id = p.id
         WHERE o.id IS NOT NULL OR i.id IS NOT NULL;
 
+        -- The far end's name is its flow's, where the flow's name is of that end: a packet's sender talks to the flow's
+        -- source end when the packet goes back (reverse), its receiver when it goes forward.
         CREATE VIEW process_remote_traffic AS
-        SELECT process_id, proto, remote_addr, remote_port,
+        SELECT process_id, proto, remote_addr, remote_port, remote_name,
                SUM(CASE WHEN direction = 'out' THEN packets ELSE 0 END) AS packets_out,
                SUM(CASE WHEN direction = 'out' THEN bytes ELSE 0 END) AS bytes_out,
                SUM(CASE WHEN direction = 'in' THEN packets ELSE 0 END) AS packets_in,
                SUM(CASE WHEN direction = 'in' THEN bytes ELSE 0 END) AS bytes_in
-        FROM (SELECT src_process_id AS process_id, proto, dst_addr AS remote_addr, dst_port AS remote_port, 'out' AS direction,
-                     COUNT(*) AS packets, SUM(length) AS bytes
-              FROM packets WHERE src_process_id IS NOT NULL GROUP BY 1, 2, 3, 4
+        FROM (SELECT k.src_process_id AS process_id, k.proto, k.dst_addr AS remote_addr, k.dst_port AS remote_port,
+                     CASE WHEN f.remote_name_end = (CASE WHEN r.reverse THEN 'src' ELSE 'dst' END) THEN f.remote_name END AS remote_name,
+                     'out' AS direction, COUNT(*) AS packets, SUM(k.length) AS bytes
+              FROM packets k JOIN packet_rows r ON r.frame = k.frame LEFT JOIN flows f ON f.id = k.flow_id
+              WHERE k.src_process_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5
               UNION ALL
-              SELECT dst_process_id, proto, src_addr, src_port, 'in', COUNT(*), SUM(length)
-              FROM packets WHERE dst_process_id IS NOT NULL GROUP BY 1, 2, 3, 4)
-        GROUP BY process_id, proto, remote_addr, remote_port;
+              SELECT k.dst_process_id, k.proto, k.src_addr, k.src_port,
+                     CASE WHEN f.remote_name_end = (CASE WHEN r.reverse THEN 'dst' ELSE 'src' END) THEN f.remote_name END,
+                     'in', COUNT(*), SUM(k.length)
+              FROM packets k JOIN packet_rows r ON r.frame = k.frame LEFT JOIN flows f ON f.id = k.flow_id
+              WHERE k.dst_process_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5)
+        GROUP BY process_id, proto, remote_addr, remote_port, remote_name;
 
         CREATE VIEW unattributed_traffic AS
         SELECT n.reason, u.packets, u.bytes
