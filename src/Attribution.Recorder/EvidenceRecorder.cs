@@ -1,6 +1,7 @@
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Conntrack;
 using Attribution.Recorder.Containers;
+using Attribution.Recorder.Integrity;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
@@ -48,9 +49,10 @@ internal sealed class EvidenceRecorder : IDisposable
     /// of the processes recorded are named from the start, on a thread of their own.
     /// </summary>
     public static EvidenceRecorder Start(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
-        RingBuffer? ring = null, bool overwrite = true)
+        RingBuffer? ring = null, bool overwrite = true, Manifests? manifests = null)
     {
         sidecar.Write(header);
+        sidecar.Write(ClockReading.Read(ClockMoment.Start));
         var containers = ContainerRecorder.Start(sidecar);
         var identities = new ProcessIdentities(sidecar);
         var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
@@ -58,7 +60,7 @@ internal sealed class EvidenceRecorder : IDisposable
         try
         {
             taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
-            var rotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, overwrite);
+            var rotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, overwrite, manifests);
             // With kernel events, they name short connections' processes: triggered snapshots live within a CPU budget.
             var budget = kernelEvents is null ? null : TriggerBudget.WithKernelEvents();
             var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap, budget)
@@ -122,6 +124,7 @@ internal sealed class EvidenceRecorder : IDisposable
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
         _containers.Stop();
         beforeSidecarCloses?.Invoke();
+        errors.Attempt(() => _sidecar.Write(ClockReading.Read(ClockMoment.End)));
         errors.Attempt(_sidecar.Dispose);
     }
 

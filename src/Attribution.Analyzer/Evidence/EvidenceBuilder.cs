@@ -55,6 +55,7 @@ internal static class EvidenceBuilder
                 }
                 if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
                     records[p.Key] = p;
+                if (record is ClockRecord clock) index.Clocks.Add(clock);
                 if (assembler.Add(record) is { } snapshot) sightings.Add(snapshot);
                 kernel.Add(record);
                 nat.Add(record);

@@ -41,6 +41,10 @@ public sealed record AnalyzeSummary(
     public int Files { get; init; } = 1;
     /// <summary>Capture and snapshots that do not seem to belong together (time, host): said, but not damage.</summary>
     public IReadOnlyList<string> Cautions { get; init; } = [];
+    /// <summary>Files that differ from the manifest recorded with them, one line each: damage a user must know of.</summary>
+    public IReadOnlyList<string> IntegrityProblems { get; init; } = [];
+    /// <summary>The files checked against their manifests, in one line ("3 of 3 files match ..."), or null when none has one.</summary>
+    public string? Verified { get; init; }
     /// <summary>The annotated copy (--annotate, extract): where, and how many packets it holds.</summary>
     public (string Path, long Packets)? Annotated { get; init; }
 

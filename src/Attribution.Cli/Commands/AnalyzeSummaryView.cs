@@ -53,6 +53,7 @@ public static class AnalyzeSummaryView
             console.Write(reasons);
         }
         error.WriteLine($"evidence: {s.Evidence}");
+        if (s.Verified is not null) error.WriteLine($"verified: {s.Verified}");
         error.WriteLine($"written: {s.OutputPath}");
     }
 

@@ -87,6 +87,9 @@ internal static class SidecarCodec
             case ContainerRecord c:
                 ContainerCodec.Encode(w, c);
                 break;
+            case ClockRecord c:
+                ClockCodec.Encode(w, c);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -105,6 +108,7 @@ internal static class SidecarCodec
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
         ProcessNameRecord => SidecarRecordType.ProcessName,
         ContainerRecord => SidecarRecordType.Container,
+        ClockRecord => SidecarRecordType.Clock,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -124,6 +128,7 @@ internal static class SidecarCodec
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
         SidecarRecordType.Container => ContainerCodec.Decode(r),
+        SidecarRecordType.Clock => ClockCodec.Decode(r),
         _ => null,
     };
 

@@ -213,7 +213,7 @@ public sealed class CsvSink : IAnalysisSink
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
         using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem",
-                   "snapshots_path", "corrupt_snapshot_records", "file_id", "first_frame", "host", "boot_id", "capture_id"], hostText: true))
+                   "snapshots_path", "corrupt_snapshot_records", "file_id", "first_frame", "host", "boot_id", "capture_id", "verified", "verified_detail"], hostText: true))
         {
             foreach (var c in captures)
             {
@@ -222,6 +222,7 @@ public sealed class CsvSink : IAnalysisSink
                 w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
                 w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
                 w.Field(c.FileId); w.Field(c.FirstFrame); w.Field(recording.Host); w.Field(recording.BootId); w.Field(recording.CaptureId);
+                w.Field(c.VerifiedText); w.Field(c.VerifiedDetail);
                 w.EndRecord();
             }
         }

@@ -243,9 +243,10 @@ public sealed class ParquetSink : IAnalysisSink
                 corrupt = Integer("corrupt_snapshot_records", true), fileId = Integer("file_id", true), firstFrame = Integer("first_frame", true);
             ParquetColumn<double> firstTs = Real("first_ts", true), lastTs = Real("last_ts", true);
             ParquetColumn<ReadOnlyMemory<char>> path = Text("path"), sha = Text("sha256"), format = Text("format"), problem = Text("problem"),
-                sidecars = Text("snapshots_path"), host = Text("host"), boot = Text("boot_id"), capture = Text("capture_id");
+                sidecars = Text("snapshots_path"), host = Text("host"), boot = Text("boot_id"), capture = Text("capture_id"),
+                verified = Text("verified"), verifiedDetail = Text("verified_detail");
             var table = Open("capture", path, size, sha, format, firstTs, lastTs, packets, drops, truncated, problem, sidecars, corrupt,
-                fileId, firstFrame, host, boot, capture);
+                fileId, firstFrame, host, boot, capture, verified, verifiedDetail);
             foreach (var c in captures)
             {
                 path.Add(c.Path); size.Add(c.Size); sha.Add(c.Sha256); format.Add(c.Format);
@@ -254,6 +255,7 @@ public sealed class ParquetSink : IAnalysisSink
                 sidecars.Add(snapshotsPath); corrupt.Add(corruptSnapshotRecords);
                 fileId.Add(c.FileId); firstFrame.Add(c.FirstFrame);
                 host.Add(recording.Host); boot.Add(recording.BootId); capture.Add(recording.CaptureId);
+                verified.Add(c.VerifiedText); verifiedDetail.Add(c.VerifiedDetail);
                 table.EndRow();
             }
             table.Close();

@@ -41,7 +41,7 @@ internal static class Schema
         CREATE TABLE capture (
             path TEXT, size INTEGER, sha256 TEXT, format TEXT, first_ts REAL, last_ts REAL, packets INTEGER,
             kernel_drops INTEGER, truncated_at INTEGER, problem TEXT, snapshots_path TEXT, corrupt_snapshot_records INTEGER,
-            file_id INTEGER, first_frame INTEGER, host TEXT, boot_id TEXT, capture_id TEXT);
+            file_id INTEGER, first_frame INTEGER, host TEXT, boot_id TEXT, capture_id TEXT, verified TEXT, verified_detail TEXT);
         CREATE TABLE analysis (key TEXT PRIMARY KEY, value TEXT);
         """;
 

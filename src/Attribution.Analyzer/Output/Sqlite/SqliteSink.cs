@@ -168,7 +168,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
-        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt, $file, $first_frame, $host, $boot, $capture)"))
+        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt, $file, $first_frame, $host, $boot, $capture, $verified, $verified_detail)"))
         {
             var p = insert.Parameters;
             foreach (var c in captures)
@@ -186,6 +186,8 @@ public sealed class SqliteSink : IAnalysisSink
                 p[14].Value = (object?)recording.Host ?? DBNull.Value;
                 p[15].Value = (object?)recording.BootId ?? DBNull.Value;
                 p[16].Value = recording.CaptureId;
+                p[17].Value = c.VerifiedText;
+                p[18].Value = (object?)c.VerifiedDetail ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
         }
