@@ -1,4 +1,5 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Ancestry;
 using Attribution.Recorder.Conntrack;
 using Attribution.Recorder.Containers;
 using Attribution.Recorder.Integrity;
@@ -21,12 +22,13 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly SnapshotScheduler _scheduler;
     private readonly ConntrackRecorder _conntrack;
     private readonly ContainerRecorder _containers;
+    private readonly AncestryRecorder _ancestry;
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
-        SnapshotScheduler scheduler, ConntrackRecorder conntrack, ContainerRecorder containers)
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack, ContainerRecorder containers, AncestryRecorder ancestry)
     {
         (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
-        (_taker, _scheduler, _conntrack, _containers) = (taker, scheduler, conntrack, containers);
+        (_taker, _scheduler, _conntrack, _containers, _ancestry) = (taker, scheduler, conntrack, containers, ancestry);
     }
 
     /// <summary>
@@ -55,6 +57,7 @@ internal sealed class EvidenceRecorder : IDisposable
         sidecar.Write(ClockReading.Read(ClockMoment.Start));
         var containers = ContainerRecorder.Start(sidecar);
         var identities = new ProcessIdentities(sidecar);
+        var ancestry = AncestryRecorder.Start(sidecar, identities, options.ProcRoot);
         var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
         SnapshotTaker? taker = null;
         try
@@ -69,12 +72,13 @@ internal sealed class EvidenceRecorder : IDisposable
             };
             scheduler.Start();
             var conntrack = ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
-            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, containers);
+            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, containers, ancestry);
         }
         catch
         {
             taker?.Dispose();
             kernelEvents?.Dispose();
+            ancestry.Dispose();
             containers.Dispose();
             throw;
         }
@@ -122,6 +126,7 @@ internal sealed class EvidenceRecorder : IDisposable
         _kernelEvents?.Stop();
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
+        _ancestry.Stop(); // before the containers: the ancestors it writes have containers too
         _containers.Stop();
         beforeSidecarCloses?.Invoke();
         errors.Attempt(() => _sidecar.Write(ClockReading.Read(ClockMoment.End)));
@@ -142,6 +147,7 @@ internal sealed class EvidenceRecorder : IDisposable
 
     public void Dispose()
     {
+        _ancestry.Dispose();
         _containers.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();
