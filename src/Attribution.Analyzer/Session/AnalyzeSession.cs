@@ -181,6 +181,7 @@ public static class AnalyzeSession
                     CommRaw = latest is null ? process.Record?.CommRaw : latest.CommRaw,
                     WasComm = first is not null && first.Comm != latest!.Comm ? first.Comm : null,
                     WasCommRaw = first?.CommRaw,
+                    Chain = process.Chain,
                 };
             })
             .ToList();

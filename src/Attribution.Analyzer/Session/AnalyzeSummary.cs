@@ -14,6 +14,8 @@ public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, 
 
     /// <summary>The comm it had first, when it was another: "exe" for a program re-executed through /proc/self/exe and renamed.</summary>
     public string? WasComm { get; init; }
+    /// <summary>Who started it, in one line (processes.chain): `curl[4242] < bash[4100] < sshd: alice@pts/0[4090] (alice, session 7) < ...`.</summary>
+    public string? Chain { get; init; }
     public byte[]? WasCommRaw { get; init; }
 }
 

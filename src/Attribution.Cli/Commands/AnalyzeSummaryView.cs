@@ -43,6 +43,9 @@ public static class AnalyzeSummaryView
                 top.AddRow([.. who, $"{p.BytesOut:N0}", $"{p.BytesIn:N0}"]);
             }
             console.Write(top);
+            // Who started each: its chain of parents, with logins, users and units where they change (processes.chain).
+            foreach (var p in s.TopProcesses.Where(p => p.Chain is not null))
+                error.WriteLine($"  {RawText.Printable(p.Chain!)}");
         }
         if (s.Unattributed.Count > 0)
         {

@@ -130,7 +130,8 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time",
+            "parent_id", "loginuid", "sessionid", "user", "login_user", "unit", "chain"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -143,8 +144,12 @@ public sealed class CsvSink : IAnalysisSink
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            var l = ProcessLineage.Of(processes, e);
+            w.Field((long?)l.ParentId); w.Field(l.LoginUid); w.Field(l.SessionId); w.Field(l.User); w.Field(l.LoginUser); w.Field(l.Unit); w.Field(l.Chain);
             w.EndRecord();
         }
+        using (var a = Open("process_ancestry", ["process_id", "depth", "ancestor_id"]))
+            foreach (var (process, depth, ancestor) in ProcessLineage.Ancestry(processes)) { a.Field(process); a.Field(depth); a.Field(ancestor); a.EndRecord(); }
         WriteNames(processes);
         WriteContainers(processes.Containers);
         WriteAggregates(processes);

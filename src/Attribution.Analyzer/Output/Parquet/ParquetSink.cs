@@ -13,7 +13,7 @@ namespace Attribution.Analyzer.Output.Parquet;
 /// Packets and flows stream out in row groups of bounded size; the other tables are written at the end.
 /// Files are built in a private partial folder and appear under their final names only at <see cref="Commit"/>.
 /// </summary>
-public sealed class ParquetSink : IAnalysisSink
+public sealed partial class ParquetSink : IAnalysisSink
 {
     /// <summary>
     /// Rows per row group of packets.parquet: about 14 MB of column buffers (twice: one set fills while the
@@ -124,7 +124,8 @@ public sealed class ParquetSink : IAnalysisSink
         ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), exe = Text("exe"), cmdline = Text("cmdline"),
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
-        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit);
+        var lineage = new LineageColumns();
+        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, .. lineage.Columns]);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -138,9 +139,11 @@ public sealed class ParquetSink : IAnalysisSink
             last.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             raw.Add(r?.Cmdline); // exact bytes: cmdline is for reading, this for evidence
             exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            lineage.Add(ProcessLineage.Of(processes, e));
             table.EndRow();
         }
         table.Close();
+        WriteAncestry(processes);
         WriteNames(processes);
         WriteContainers(processes.Containers);
         WriteAggregates(processes);

@@ -86,7 +86,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -108,6 +108,14 @@ public sealed class SqliteSink : IAnalysisSink
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
+            var lineage = ProcessLineage.Of(processes, e);
+            p[16].Value = (object?)lineage.ParentId ?? DBNull.Value;
+            p[17].Value = (object?)lineage.LoginUid ?? DBNull.Value;
+            p[18].Value = (object?)lineage.SessionId ?? DBNull.Value;
+            p[19].Value = (object?)lineage.User ?? DBNull.Value;
+            p[20].Value = (object?)lineage.LoginUser ?? DBNull.Value;
+            p[21].Value = (object?)lineage.Unit ?? DBNull.Value;
+            p[22].Value = (object?)lineage.Chain ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
