@@ -24,10 +24,12 @@ internal static class AncestryChain
     {
         var text = new StringBuilder();
         var e = entry;
+        long at = long.MaxValue; // the process by its latest name; each ancestor by the one it had when it made its child
         for (int links = 0; links < MaxLinks; links++)
         {
             if (links > 0) text.Append(" < ");
-            text.Append(Name(e.Record)).Append('[').Append(e.Key.Pid).Append(']');
+            text.Append(Name(e, at)).Append('[').Append(e.Key.Pid).Append(']');
+            at = e.StartNs;
             var parent = e.ParentId != 0 ? table[e.ParentId] : null;
             if (Differences(table, e.Record, parent?.Record) is { Length: > 0 } notes) text.Append(" (").Append(notes).Append(')');
             if (parent is null || parent.Key.Pid == 1) break;
@@ -53,14 +55,23 @@ internal static class AncestryChain
         return string.Join(", ", notes);
     }
 
-    /// <summary>The first word of the command line (a title such as "sshd: alice@pts/0" whole; a path by its last part), else the comm.</summary>
-    public static string Name(ProcessRecord? record)
+    /// <summary>
+    /// Its name at <paramref name="ns"/> (a shell that forked a child and then exec'd its last command was the shell then):
+    /// the first word of the command line (a title such as "sshd: alice@pts/0" whole; a path by its last part), else the comm.
+    /// </summary>
+    private static string Name(ProcessTable.ProcessEntry entry, long ns)
     {
-        if (record is null) return "?";
-        var cmdline = record.Cmdline.AsSpan();
+        var name = entry.NameAt(ns);
+        if (name is not null) return Name(name.Cmdline, name.CommRaw, name.Comm);
+        return entry.Record is { } r ? Name(r.Cmdline, r.CommRaw, r.Comm) : "?";
+    }
+
+    private static string Name(byte[] cmdlineBytes, byte[]? commRaw, string comm)
+    {
+        var cmdline = cmdlineBytes.AsSpan();
         int end = cmdline.IndexOf((byte)0);
         var first = end < 0 ? cmdline : cmdline[..end];
-        if (first.IsEmpty) return RawText.Printable(record.CommRaw is { } raw ? RawText.Utf8OrEscaped(raw) : record.Comm);
+        if (first.IsEmpty) return RawText.Printable(commRaw is { } raw ? RawText.Utf8OrEscaped(raw) : comm);
         string word = RawText.Utf8OrEscaped(first);
         // "/usr/sbin/sshd" reads as "sshd"; a title with spaces ("sshd: alice@pts/0") is kept whole.
         if (word.StartsWith('/') && !word.Contains(' ')) word = word[(word.LastIndexOf('/') + 1)..];
