@@ -7,14 +7,15 @@
 # program (and, as cc, to build the tests' helper programs); the real software the end-to-end tests run:
 # postgresql (postgres, initdb, pgbench, psql), nginx, apache2-utils (ab) and curl; podman with runc (crun, its other
 # choice, refuses this VM's cgroup layout) and busybox-static, whose applets make the containers' image (there is no
-# image registry here). podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
+# image registry here); chromium, run headless, opens the incident report in the tests as a reader's browser would.
+# podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
 # for rootless containers only, and the tests run podman as root. Where a service manager runs, Debian starts its own
 # PostgreSQL cluster and nginx site on install; the tests use neither (they start their own, inside network
 # namespaces they make).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl podman runc busybox-static)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl podman runc busybox-static chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ namespace Attribution.Recorder;
 /// </summary>
 internal static class CompanionSession
 {
-    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status)
+    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status, Action? started)
     {
         if (options.Rotation is not null)
             throw new ArgumentException("--rotate-size, --rotate-every and --rotate-files apply to a capture: with --snapshots-only, rotate the other tool's capture and keep one sidecar for the set");
@@ -29,9 +29,10 @@ internal static class CompanionSession
         foreach (var path in new[] { options.SidecarPath, Core.Integrity.Sha256Manifest.PathFor(options.SidecarPath) })
             if (OutputFile.Refusal(path, options.Overwrite) is { } refusal)
                 throw new RecordError(RecordFailure.Output, refusal);
+        var runAs = options.RunAs is { } request ? Privileges.ResolveRunAs(request) : null;
         try
         {
-            return Record(options, cancel, status);
+            return Record(options, runAs, cancel, status, started);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -39,7 +40,7 @@ internal static class CompanionSession
         }
     }
 
-    private static RecordSummary Record(RecordOptions options, CancellationToken cancel, Action<string>? status)
+    private static RecordSummary Record(RecordOptions options, RunAsPlan? runAs, CancellationToken cancel, Action<string>? status, Action? started)
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
@@ -48,9 +49,14 @@ internal static class CompanionSession
         using var sidecarFile = manifests.Open(options.SidecarPath, 1, OutputFile.Create(options.SidecarPath, [], options.Overwrite, status), []);
         // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
         var header = EvidenceRecorder.HeaderFor(host, RealtimeClock.NowNanoseconds(), "", []);
-        using var evidence = EvidenceRecorder.Start(options, host, new SidecarWriter(sidecarFile), header);
+        using var evidence = EvidenceRecorder.Open(options, host, new SidecarWriter(sidecarFile), header);
+        // Everything is open: what only opening needed is given up before any thread of the recording is made.
+        var dropped = PrivilegeDrop.For(options, runAs, evidence, ringDirectory: null);
+        started?.Invoke();
+        evidence.Start();
         status?.Invoke($"recording snapshots only (no packets) to {options.SidecarPath} " +
                        $"(every {options.Interval.TotalMilliseconds} ms, and kernel events; Ctrl-C to stop)");
+        if (dropped is not null) status?.Invoke(dropped.ToString());
         evidence.ReportMissing(status, "recording with /proc snapshots only: connections shorter than --interval will not be attributed");
 
         using var stop = new ManualResetEventSlim(false);

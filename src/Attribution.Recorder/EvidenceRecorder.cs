@@ -21,14 +21,18 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly SnapshotTaker _taker;
     private readonly SnapshotScheduler _scheduler;
     private readonly ConntrackRecorder _conntrack;
-    private readonly ContainerRecorder _containers;
-    private readonly AncestryRecorder _ancestry;
+    private readonly bool _useSockDiag;
+    private readonly ProcessIdentities _identities;
+    private readonly string _procRoot;
+    private ContainerRecorder? _containers; // started with the other threads, after the drop
+    private AncestryRecorder? _ancestry; // likewise
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
-        SnapshotScheduler scheduler, ConntrackRecorder conntrack, ContainerRecorder containers, AncestryRecorder ancestry)
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag, ProcessIdentities identities, string procRoot)
     {
         (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
-        (_taker, _scheduler, _conntrack, _containers, _ancestry) = (taker, scheduler, conntrack, containers, ancestry);
+        (_taker, _scheduler, _conntrack, _useSockDiag) = (taker, scheduler, conntrack, useSockDiag);
+        (_identities, _procRoot) = (identities, procRoot);
     }
 
     /// <summary>
@@ -44,21 +48,19 @@ internal sealed class EvidenceRecorder : IDisposable
         };
 
     /// <summary>
-    /// Writes the header, starts the kernel events (before the first snapshot, so no process that starts from here on
-    /// escapes both), takes the initial snapshot and starts the snapshot thread, then conntrack: the caller's capture,
-    /// started after, has a snapshot and a conntrack table before its first packet. With a ring buffer, the sidecar
-    /// moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread). The containers
-    /// of the processes recorded are named from the start, on a thread of their own.
+    /// Writes the header and opens every source: the kernel events (recorded by the kernel from now on, before the first
+    /// snapshot, so no process that starts from here on escapes both), the snapshots' netlink sockets and conntrack's.
+    /// Nothing runs yet (<see cref="Start"/>): in between, the recorder gives up what opening needed (PrivilegeDrop), and
+    /// the threads started after inherit only what they use (<see cref="NeededAfterStart"/>). With a ring buffer, the
+    /// sidecar moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread).
     /// </summary>
-    public static EvidenceRecorder Start(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
+    public static EvidenceRecorder Open(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
         RingBuffer? ring = null, bool overwrite = true, Manifests? manifests = null)
     {
         sidecar.Write(header);
         sidecar.Write(ClockReading.Read(ClockMoment.Start));
-        var containers = ContainerRecorder.Start(sidecar);
         var identities = new ProcessIdentities(sidecar);
-        var ancestry = AncestryRecorder.Start(sidecar, identities, options.ProcRoot);
-        var kernelEvents = StartKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
+        var kernelEvents = OpenKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
         SnapshotTaker? taker = null;
         try
         {
@@ -70,27 +72,59 @@ internal sealed class EvidenceRecorder : IDisposable
             {
                 BetweenSnapshots = rotation is null ? null : rotation.RunPending,
             };
-            scheduler.Start();
-            var conntrack = ConntrackRecorder.Start(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
-            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, containers, ancestry);
+            var conntrack = ConntrackRecorder.Open(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
+            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, options.UseSockDiag,
+                identities, options.ProcRoot);
         }
         catch
         {
             taker?.Dispose();
             kernelEvents?.Dispose();
-            ancestry.Dispose();
-            containers.Dispose();
             throw;
         }
     }
 
-    /// <summary>Starts the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
-    private static KernelEventSource? StartKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
+    /// <summary>
+    /// The capabilities the recording uses once started (docs/RECORDING.md, Privileges, measured): CAP_SYS_PTRACE to read
+    /// other processes' fds, exe and namespace links; CAP_DAC_READ_SEARCH to list the fd directories of other users' (and,
+    /// past a change of uid, root's) processes; CAP_SYS_ADMIN to join, with setns, a network namespace that appears during
+    /// the recording and ask its sock_diag; CAP_NET_ADMIN, which ctnetlink asks for at every conntrack dump.
+    /// </summary>
+    public CapabilitySet NeededAfterStart
+    {
+        get
+        {
+            var needed = CapabilitySet.Of(CapabilitySet.SysPtrace, CapabilitySet.DacReadSearch);
+            if (_useSockDiag) needed = needed.With(CapabilitySet.SysAdmin);
+            if (_conntrack.DumpsThroughNetlink) needed = needed.With(CapabilitySet.NetAdmin);
+            return needed;
+        }
+    }
+
+    /// <summary>
+    /// Starts what <see cref="Open"/> opened: the containers' and the ancestry's threads, the kernel events' thread, the initial snapshot and
+    /// the snapshot thread, then conntrack: the caller's capture, started after, has a snapshot and a conntrack table before
+    /// its first packet.
+    /// </summary>
+    public void Start()
+    {
+        // Before the first process record (the initial snapshot's): the containers of every process recorded are named,
+        // on a thread of their own, which reads the runtimes' files (CAP_DAC_READ_SEARCH, kept).
+        _containers = ContainerRecorder.Start(_sidecar);
+        // Then, before any process record, the thread that records each one's parents and user names (/proc, NSS).
+        _ancestry = AncestryRecorder.Start(_sidecar, _identities, _procRoot);
+        _kernelEvents?.Start();
+        _scheduler.Start();
+        _conntrack.Start();
+    }
+
+    /// <summary>Opens the kernel events and records what they are; null (and why, unless switched off) when this host has none.</summary>
+    private static KernelEventSource? OpenKernelEvents(RecordOptions options, SidecarWriter sidecar, ProcessIdentities identities, out string? problem)
     {
         problem = null;
         if (!options.KernelEvents) return null;
         KernelEventSource? source;
-        try { source = KernelEventSource.TryStart(options.ProcRoot, sidecar, identities, out problem); }
+        try { source = KernelEventSource.TryOpen(options.ProcRoot, sidecar, identities, out problem); }
         catch (Exception e) when (e is not IOException) { problem = e.Message; return null; } // never a reason not to record
         if (source is null) return null;
         try { sidecar.Write(source.Sources); }
@@ -126,8 +160,8 @@ internal sealed class EvidenceRecorder : IDisposable
         _kernelEvents?.Stop();
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
-        _ancestry.Stop(); // before the containers: the ancestors it writes have containers too
-        _containers.Stop();
+        _ancestry?.Stop(); // before the containers: the ancestors it writes have containers too
+        _containers?.Stop();
         beforeSidecarCloses?.Invoke();
         errors.Attempt(() => _sidecar.Write(ClockReading.Read(ClockMoment.End)));
         errors.Attempt(_sidecar.Dispose);
@@ -147,8 +181,8 @@ internal sealed class EvidenceRecorder : IDisposable
 
     public void Dispose()
     {
-        _ancestry.Dispose();
-        _containers.Dispose();
+        _ancestry?.Dispose();
+        _containers?.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();
         _kernelEvents?.Dispose();

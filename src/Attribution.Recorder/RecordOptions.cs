@@ -25,8 +25,23 @@ public sealed record RecordOptions
     public bool SnapshotsOnly { get; init; }
     /// <summary>A ring buffer (--rotate-size, --rotate-every, --rotate-files); null: one capture file.</summary>
     public Rotation.RotationPolicy? Rotation { get; init; }
+    /// <summary>
+    /// Give up what only start-up needs once everything is open (-Z USER, docs/RECORDING.md, Privileges); null keeps every
+    /// privilege for the whole recording, as a caller in the same process needs (the tests' in-process recordings): the
+    /// drop cannot be undone.
+    /// </summary>
+    public RunAsRequest? RunAs { get; init; }
+
+    /// <summary>`record -- CMD ARGS`: the command to start and trace; the recording ends <see cref="CommandGrace"/> after it does.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+    /// <summary>How long the recording goes on after the traced command ends: its last packets (a FIN's answer, a late reply) still arrive.</summary>
+    public TimeSpan CommandGrace { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
 
     public string SidecarPath => SnapshotsOnly ? OutputPath : Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);
 }
+
+/// <summary>-Z: the user to become after start-up, and whether it was asked for (else the default, <see cref="RunAsUser.DefaultName"/>).</summary>
+public sealed record RunAsRequest(string User, bool Given);
+

@@ -18,15 +18,18 @@ namespace Attribution.Recorder;
 /// </summary>
 public sealed class RecordSession
 {
-    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null)
+    /// <param name="started">Called once everything is open and the privileges are given up (RecordOptions.RunAs), before
+    /// the recording's threads start: what the caller starts there inherits only what the recording keeps.</param>
+    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null, Action? started = null)
     {
-        if (options.SnapshotsOnly) return CompanionSession.Run(options, cancel, status);
+        if (options.SnapshotsOnly) return CompanionSession.Run(options, cancel, status, started);
         Validate(options);
         var missing = Privileges.Missing(options.ProcRoot);
         if (missing.Count > 0)
             throw new RecordError(RecordFailure.Privileges, "recording needs more privileges; missing: " + string.Join("; ", missing) +
                 ". Run as root (sudo attribution record ...).");
         options.Rotation?.Validate();
+        var runAs = options.RunAs is { } request ? Privileges.ResolveRunAs(request) : null;
         // A ring buffer's numbered files are refused one by one if they exist; -o itself is not written.
         foreach (var path in options.Rotation is { Rotates: true } ? [] : new[] { options.OutputPath, options.SidecarPath, Core.Integrity.Sha256Manifest.PathFor(options.OutputPath) })
             if (OutputFile.Refusal(path, options.Overwrite) is { } refusal)
@@ -39,7 +42,7 @@ public sealed class RecordSession
         var created = new List<string>();
         try
         {
-            return Record(options, devices, created, cancel, status);
+            return Record(options, runAs, devices, created, cancel, status, started);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,8 +63,8 @@ public sealed class RecordSession
         if (options.Interfaces.Count == 0) throw new ArgumentException("no interface given");
     }
 
-    private static RecordSummary Record(RecordOptions options, List<LibPcapLiveDevice> devices, List<string> created,
-        CancellationToken cancel, Action<string>? status)
+    private static RecordSummary Record(RecordOptions options, RunAsPlan? runAs, List<LibPcapLiveDevice> devices, List<string> created,
+        CancellationToken cancel, Action<string>? status, Action? privilegesDropped)
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
@@ -100,13 +103,34 @@ public sealed class RecordSession
             sink.Flush();
             var header = EvidenceRecorder.HeaderFor(host, startNs, Path.GetFileName(first.CapturePath),
                 sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
-            evidence = EvidenceRecorder.Start(options, host, sidecar, header, ring, overwrite, manifests);
-            foreach (var source in sources) source.Start(_ => stop.Set());
-            started = true;
-            status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to " +
-                           (ring is null ? options.OutputPath : $"a ring buffer {RingFileNames.CaptureGlob(options.OutputPath)} ({RingText(ring.Policy)})") +
-                           $" (snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
-            evidence.ReportMissing(status, "recording with /proc snapshots only");
+            evidence = EvidenceRecorder.Open(options, host, sidecar, header, ring, overwrite, manifests);
+            // The traced command starts (stopped) while the recorder still has the rights to start it as the invoking user.
+            using var traced = options.Command is { Count: > 0 } argv ? TracedCommand.Start(argv, sidecar, options.ProcRoot) : null;
+            bool released = false;
+            try
+            {
+                // Everything is open: what only opening needed is given up before any thread of the recording is made.
+                var dropped = PrivilegeDrop.For(options, runAs, evidence, ring is null ? null : Path.GetDirectoryName(first.CapturePath));
+                privilegesDropped?.Invoke();
+                evidence.Start();
+                foreach (var source in sources) source.Start(_ => stop.Set());
+                started = true;
+                status?.Invoke($"recording on {string.Join(", ", sources.Select(s => s.Name))} to " +
+                               (ring is null ? options.OutputPath : $"a ring buffer {RingFileNames.CaptureGlob(options.OutputPath)} ({RingText(ring.Policy)})") +
+                               $" (snapshots every {options.Interval.TotalMilliseconds} ms and on new flows; Ctrl-C to stop)");
+                if (dropped is not null) status?.Invoke(dropped.ToString());
+                evidence.ReportMissing(status, "recording with /proc snapshots only");
+                if (traced is not null)
+                {
+                    traced.Release();
+                    released = true;
+                    StopAfter(traced, options.CommandGrace, stop);
+                }
+            }
+            finally
+            {
+                if (traced is not null && !released) traced.Abandon();
+            }
 
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
@@ -137,6 +161,7 @@ public sealed class RecordSession
                 PacketsWritten = written, ReceivedByFilter = (ulong)counters.Sum(i => (decimal)i.Received),
                 RingFiles = ring is null ? null : files.Select(f => new RecordedFile(f.CapturePath, SizeOf(f.CapturePath), f.SidecarPath, SizeOf(f.SidecarPath))).ToList(),
                 FilesWritten = sink.FilesClosed + 1,
+                CommandExitCode = traced is { HasExited: true } ? traced.ExitCode : null,
             };
         }
         finally
@@ -148,10 +173,18 @@ public sealed class RecordSession
                 // flow, a failure keeps whatever was written: that is evidence.
                 captureFile?.Dispose();
                 sidecarFile?.Dispose();
-                foreach (var path in created) File.Delete(path);
+                foreach (var path in created)
+                {
+                    try { File.Delete(path); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // past a failed privilege drop: left, and said by its error
+                }
             }
         }
     }
+
+    /// <summary>Stops the recording a grace after the traced command ends, from a thread of its own that waits for it.</summary>
+    private static void StopAfter(TracedCommand traced, TimeSpan grace, ManualResetEventSlim stop) =>
+        new Thread(() => { traced.WaitForExit(); Thread.Sleep(grace); stop.Set(); }) { IsBackground = true, Name = "traced command" }.Start();
 
     /// <summary>
     /// A capture file: its section header says what made it (shb_userappl), on which kernel (shb_os), and in comments the

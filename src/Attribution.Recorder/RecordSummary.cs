@@ -30,6 +30,8 @@ public sealed record RecordSummary(
     public long OversizedRecords { get; init; }
     /// <summary>Capture files written in all, deleted ones included.</summary>
     public int FilesWritten { get; init; } = 1;
+    /// <summary>`record -- CMD`: the command's exit status; null when there was none, or it had not ended when the recording did.</summary>
+    public int? CommandExitCode { get; init; }
 
     /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
     public long Written => PacketsWritten ?? Packets;

@@ -22,6 +22,9 @@ using System.Net.Sockets;
 //                                   prints "tag CLIENTPORT PATH"
 //   dns-server ADDR PORT            answers every query: A with 192.0.2.1, other types with no
 //                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"
+//   dns-zone ADDR PORT ZONE         answers from ZONE, "name=ADDRESS/TTL,alias=>target/TTL,...": an A query for a
+//                                   name gets its address (after the CNAMEs to it), other types and other names no
+//                                   answer (NOERROR, NODATA); prints "tag CLIENTPORT QNAME"
 //   tcp-stream ADDR PORT            connect, then send 64 KB every 5 ms until standard input closes
 
 var mode = args[0];
@@ -279,6 +282,26 @@ switch (mode)
         Ready();
         break;
     }
+    case "dns-zone":
+    {
+        var zone = Zone(args[3]);
+        var server = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(endpoint);
+        _ = Task.Run(() =>
+        {
+            var buffer = new byte[2048];
+            EndPoint from = new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            while (true)
+            {
+                int n = server.ReceiveFrom(buffer, ref from);
+                if (ZoneAnswer(buffer, n, zone) is not ({ } answer, { } name)) continue;
+                Say($"tag {((IPEndPoint)from).Port} {name}");
+                server.SendTo(answer, from);
+            }
+        });
+        Ready();
+        break;
+    }
     case "tcp-stream":
     {
         var client = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
@@ -352,3 +375,51 @@ static (byte[] Answer, string Name)? Dns(byte[] query, int length)
     if (qtype == 1) answer.AddRange(new byte[] { 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1 });
     return (answer.ToArray(), string.Join('.', labels));
 }
+
+// "name=ADDRESS/TTL" (an A record) or "alias=>target/TTL" (a CNAME), comma-separated.
+static Dictionary<string, (string Value, uint Ttl, bool Alias)> Zone(string text) =>
+    text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=', 2)).ToDictionary(
+        e => e[0].ToLowerInvariant(),
+        e => (e[1].TrimStart('>').Split('/')[0], uint.Parse(e[1].Split('/')[1]), e[1].StartsWith('>')));
+
+// An answer from the zone (RFC 1035 §4.1): the question back, then for an A query the CNAMEs from the name and
+// the A record they lead to, each owner written out in full.
+static (byte[] Answer, string Name)? ZoneAnswer(byte[] query, int length, Dictionary<string, (string Value, uint Ttl, bool Alias)> zone)
+{
+    if (length < 17 || (query[2] & 0x80) != 0) return null;
+    int at = 12;
+    var labels = new List<string>();
+    while (at < length && query[at] != 0)
+    {
+        int label = query[at];
+        if (label > 63 || at + 1 + label > length) return null;
+        labels.Add(System.Text.Encoding.ASCII.GetString(query, at + 1, label));
+        at += 1 + label;
+    }
+    if (at + 5 > length) return null;
+    int questionEnd = at + 5;
+    int qtype = query[at + 1] << 8 | query[at + 2];
+    string qname = string.Join('.', labels);
+    var records = new List<byte>();
+    int count = 0;
+    for (string name = qname.ToLowerInvariant(); qtype == 1 && zone.TryGetValue(name, out var entry) && count < 8; count++)
+    {
+        records.AddRange(WireName(name));
+        var data = entry.Alias ? WireName(entry.Value) : IPAddress.Parse(entry.Value).GetAddressBytes();
+        records.AddRange(new byte[] { 0, (byte)(entry.Alias ? 5 : 1), 0, 1,
+            (byte)(entry.Ttl >> 24), (byte)(entry.Ttl >> 16), (byte)(entry.Ttl >> 8), (byte)entry.Ttl, (byte)(data.Length >> 8), (byte)data.Length });
+        records.AddRange(data);
+        if (!entry.Alias) { count++; break; }
+        name = entry.Value;
+    }
+    var answer = new List<byte>();
+    answer.AddRange(query.AsSpan(0, 2).ToArray());
+    answer.Add((byte)(0x80 | (query[2] & 0x01))); answer.Add(0x80);
+    answer.AddRange(new byte[] { 0, 1, 0, (byte)count, 0, 0, 0, 0 });
+    answer.AddRange(query.AsSpan(12, questionEnd - 12).ToArray());
+    answer.AddRange(records);
+    return (answer.ToArray(), qname);
+}
+
+static byte[] WireName(string name) =>
+    [.. name.Split('.').SelectMany(l => new[] { (byte)l.Length }.Concat(System.Text.Encoding.ASCII.GetBytes(l))), 0];

@@ -22,6 +22,7 @@ public static class FuzzTargets
         new("proc-stat", "ProcStat.TryParse over /proc/PID/stat", [], ParserTargets.ProcStatLine),
         new("sock-diag", "SockDiagParser and NetlinkDumpEnd over a SOCK_DIAG_BY_FAMILY dump", [], ParserTargets.SockDiag),
         new("decoder", "PacketDecoder: first two bytes pick the link type, the rest is the frame", [], ParserTargets.Decoder),
+        new("names", "DnsResponse, TlsClientHello, HttpRequestHost, DnsName: the first byte picks one, the rest is the payload", [], NameTargets.Names),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

@@ -22,6 +22,8 @@ internal sealed class FrameResultsSink(IAnalysisSink inner, FrameResults results
         inner.WriteFlow(flow);
     }
 
+    public void WriteDns(DnsRow answer) => inner.WriteDns(answer);
+
     public void WriteProcesses(ProcessTable processes) =>
         inner.WriteProcesses(processes);
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);

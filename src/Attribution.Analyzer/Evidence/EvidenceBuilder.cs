@@ -37,6 +37,7 @@ internal static class EvidenceBuilder
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
         var stats = new List<CaptureStatsRecord>();
+        var traced = new List<TracedCommandRecord>();
         var problems = new List<SidecarProblem>();
         int corrupt = 0;
         foreach (var path in sidecarPaths)
@@ -58,6 +59,7 @@ internal static class EvidenceBuilder
                 if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
                     records[p.Key] = p;
                 if (record is ClockRecord clock) index.Clocks.Add(clock);
+                if (record is TracedCommandRecord t) traced.Add(t);
                 if (assembler.Add(record) is { } snapshot) sightings.Add(snapshot);
                 kernel.Add(record);
                 nat.Add(record);
@@ -90,6 +92,7 @@ internal static class EvidenceBuilder
         // The socket holders' ancestors join the table (after them: their ids follow), each linked to its parent.
         ancestry.Build(index.Processes, records, kernel.Lifetimes, Place);
         names.Build(index, kernel);
+        TracedProcesses.Mark(index.Processes, traced, kernel.ProcessEvents, kernel.Lifetimes);
         index.Processes.Containers = containers.Build(index.Processes);
         AncestryChain.Build(index.Processes);
         index.CaptureStats = stats;

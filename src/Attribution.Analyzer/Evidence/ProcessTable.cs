@@ -23,6 +23,8 @@ public sealed class ProcessTable
         public long StartNs { get; set; } = long.MinValue;
         /// <summary>When it exited, as its exit event says; max if the recording did not see it end.</summary>
         public long ExitNs { get; set; } = long.MaxValue;
+        /// <summary>The command `record -- CMD` traced, or a process it forked (<see cref="TracedProcesses"/>).</summary>
+        public bool Traced { get; set; }
 
         /// <summary>Whether the process existed at <paramref name="ns"/>: no packet is credited to it outside that.</summary>
         public bool AliveAt(long ns) => StartNs <= ns && ns <= ExitNs;
@@ -53,7 +55,7 @@ public sealed class ProcessTable
 
     public ContainerTable Containers { get; internal set; } = new();
 
-    /// <summary>User names by uid, as the recorded host resolved them (record 13).</summary>
+    /// <summary>User names by uid, as the recorded host resolved them (record 14).</summary>
     public Dictionary<uint, string> Users { get; } = new();
 
     public string? UserName(uint? uid) => uid is { } u && u != ProcessRecord.NoLogin && Users.TryGetValue(u, out var name) ? name : null;

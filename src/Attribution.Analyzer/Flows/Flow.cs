@@ -1,3 +1,4 @@
+using Attribution.Analyzer.Flows.Names;
 using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Rules;
 using Attribution.Core.Sockets;
@@ -17,6 +18,9 @@ internal sealed class Flow
     public bool FinFromSource, FinFromDestination, Reset;
     /// <summary>Rows held back while an end may still be attributed by a socket seen later (flow continuity).</summary>
     public List<PacketRow>? Pending;
+    /// <summary>Which of its payloads the names were looked for in; what they said (null until there is something to keep).</summary>
+    public PayloadLooks Looks;
+    public NameWatch? Names;
 
     public bool Closed => Reset || (FinFromSource && FinFromDestination);
 

@@ -1,3 +1,5 @@
+using Attribution.Analyzer.Flows.Names;
+using Attribution.Analyzer.Payloads;
 using Attribution.Analyzer.Results;
 using Attribution.Analyzer.Rules;
 using Attribution.Core.Decoding;
@@ -12,7 +14,7 @@ namespace Attribution.Analyzer.Flows;
 /// <see cref="MaxPending"/> per flow) and attributed when it is. Memory follows the number of
 /// concurrent flows: ended and idle flows are written out and forgotten.
 /// </summary>
-internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeouts timeouts, int expectedFlows = 0)
+internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeouts timeouts, RemoteNames names, int expectedFlows = 0)
 {
     public const int MaxPending = 512;
 
@@ -27,7 +29,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     public long FlowsWritten { get; private set; }
 
     /// <summary>Attributes one packet and writes its row (now, or when its flow's owner is known).</summary>
-    public void Add(ref PacketRow row, in DecodedPacket packet)
+    public void Add(ref PacketRow row, in DecodedPacket packet, ReadOnlySpan<byte> frame)
     {
         Sweep(row.TimestampNs);
         if (!packet.IsIp)
@@ -39,7 +41,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         if (packet.LaterFragment)
         {
             if (_fragments.TryGetValue((packet.Source, packet.Destination, packet.Protocol, packet.FragmentId), out var first))
-                Continue(first.Flow, ref row, packet);
+                Continue(first.Flow, ref row, packet, frame);
             else
             {
                 rules.Reasons.FragmentWithoutFirst(ref row, packet);
@@ -62,7 +64,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         }
         if (packet.MoreFragments)
             _fragments[(packet.Source, packet.Destination, packet.Protocol, packet.FragmentId)] = (flow, row.TimestampNs);
-        Continue(flow, ref row, packet);
+        Continue(flow, ref row, packet, frame);
     }
 
     private Flow Start(FlowKey key, ref PacketRow row, in DecodedPacket packet)
@@ -75,11 +77,12 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
             DestinationEnd = rules.First(packet, sourceEnd: false, row.TimestampNs),
         };
         if (flow.Awaiting) flow.Pending = [];
+        names.Start(flow);
         _flows[key] = flow;
         return flow;
     }
 
-    private void Continue(Flow flow, ref PacketRow row, in DecodedPacket packet)
+    private void Continue(Flow flow, ref PacketRow row, in DecodedPacket packet, ReadOnlySpan<byte> frame)
     {
         long ns = row.TimestampNs;
         bool forward = flow.IsForward(packet.Source, packet.SourcePort) || (packet.LaterFragment && packet.Source == flow.Source);
@@ -101,16 +104,33 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         FlowRule.Apply(senderEnd, ns, out row.SourceProcess, out row.SourceMethod, out row.SourceReason);
         FlowRule.Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
         PacketReasons.KernelReset(ref row, packet);
+        // Payload is read for names only while the flow may still give one: for most packets, this one test.
+        DnsAnswer[]? answers = packet.PayloadLength > 0 && (flow.Looks & PayloadLooks.Done) == 0
+            ? names.Look(flow, forward, packet, frame.Slice(packet.PayloadOffset, packet.PayloadLength), ns) : null;
 
         if (flow.Pending is not null)
         {
+            if (answers is not null) ((flow.Names ??= new()).PendingDns ??= []).Add((row.Frame, answers));
             flow.Pending.Add(row);
             if (flow.Pending.Count >= MaxPending || !flow.Awaiting) Flush(flow);
         }
         else
         {
+            if (answers is not null) WriteDns(row, answers);
             Write(ref row);
         }
+    }
+
+    /// <summary>A DNS response's answers, with its row's ends as they are final: the asker is the end it was sent to.</summary>
+    private void WriteDns(in PacketRow row, DnsAnswer[] answers)
+    {
+        foreach (var a in answers)
+            sink.WriteDns(new DnsRow
+            {
+                Frame = row.Frame, TimestampNs = row.TimestampNs, FlowId = row.FlowId,
+                AskerProcess = row.DestinationProcess, ResolverProcess = row.SourceProcess,
+                Query = a.Query, Name = a.Name, Type = DnsAnswer.Word(a.Type), Address = a.IsAddress ? a.Address : null, Target = a.Target, Ttl = a.Ttl,
+            });
     }
 
     /// <summary>
@@ -159,8 +179,15 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     {
         if (flow.Pending is null) return;
         var rows = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(flow.Pending);
-        for (int i = 0; i < rows.Length; i++) Write(ref rows[i]);
+        var dns = flow.Names?.PendingDns;
+        for (int i = 0, next = 0; i < rows.Length; i++)
+        {
+            // Held-back answers are in the order of their rows: each goes out with its own.
+            if (dns is not null && next < dns.Count && dns[next].Frame == rows[i].Frame) WriteDns(rows[i], dns[next++].Answers);
+            Write(ref rows[i]);
+        }
         flow.Pending = null;
+        if (dns is not null) flow.Names!.PendingDns = null;
     }
 
     private bool Expired(Flow flow, long ns) =>
@@ -175,7 +202,9 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     private void WriteOut(Flow flow)
     {
         Flush(flow);
-        sink.WriteFlow(flow.ToRow());
+        var row = flow.ToRow();
+        names.Name(flow, row);
+        sink.WriteFlow(row);
         FlowsWritten++;
     }
 
@@ -191,6 +220,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     private void SweepIdle(long ns)
     {
         _nextSweep = ns + 5_000_000_000L;
+        names.Sweep(ns);
         // Removing the current entry while enumerating is allowed for Dictionary (.NET Core 3+): no copy of the flows.
         foreach (var (key, flow) in _flows)
             if (Expired(flow, ns)) End(key, flow);

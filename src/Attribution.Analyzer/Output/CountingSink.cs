@@ -16,6 +16,7 @@ internal sealed class CountingSink(IAnalysisSink inner, TrafficTotals totals, bo
     }
 
     public void WriteFlow(FlowRow flow) => inner.WriteFlow(flow);
+    public void WriteDns(DnsRow answer) => inner.WriteDns(answer);
     public void WriteProcesses(ProcessTable processes) => inner.WriteProcesses(processes);
     public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => inner.WriteSnapshots(snapshots);
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) =>

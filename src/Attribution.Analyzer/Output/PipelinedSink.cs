@@ -22,8 +22,8 @@ internal sealed class PipelinedSink : IAnalysisSink
     {
         public readonly PacketRow[] Rows = new PacketRow[RowsPerBatch];
         public int Count;
-        /// <summary>Flows in the order they came, each with the number of rows that came before it in this batch.</summary>
-        public readonly List<(int RowsBefore, FlowRow Flow)> Flows = [];
+        /// <summary>Flows and DNS answers in the order they came, each with the number of rows that came before it in this batch.</summary>
+        public readonly List<(int RowsBefore, object Record)> Flows = [];
         public bool Full => Count == RowsPerBatch;
     }
 
@@ -58,6 +58,12 @@ internal sealed class PipelinedSink : IAnalysisSink
         if (_current.Flows.Count >= RowsPerBatch) HandOver();
     }
 
+    public void WriteDns(DnsRow answer)
+    {
+        _current.Flows.Add((_current.Count, answer));
+        if (_current.Flows.Count >= RowsPerBatch) HandOver();
+    }
+
     private void HandOver()
     {
         _failure?.Throw();
@@ -84,10 +90,11 @@ internal sealed class PipelinedSink : IAnalysisSink
     private void Write(Batch batch)
     {
         int next = 0;
-        foreach (var (before, flow) in batch.Flows)
+        foreach (var (before, record) in batch.Flows)
         {
             for (; next < before; next++) _inner.WritePacket(batch.Rows[next]);
-            _inner.WriteFlow(flow);
+            if (record is FlowRow flow) _inner.WriteFlow(flow);
+            else _inner.WriteDns((DnsRow)record);
         }
         for (; next < batch.Count; next++) _inner.WritePacket(batch.Rows[next]);
     }

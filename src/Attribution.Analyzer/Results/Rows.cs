@@ -44,6 +44,27 @@ public sealed class FlowRow
     public Method SourceMethod, DestinationMethod;
     public Reason SourceReason, DestinationReason;
     public IReadOnlyCollection<int> SourceHolders = [], DestinationHolders = [];
+    /// <summary>The far end's name (the end the client addressed), null when neither the flow nor a DNS answer gave one.</summary>
+    public string? RemoteName;
+    public RemoteNameSource RemoteNameSource;
+}
+
+/// <summary>
+/// One answer record of a DNS response seen in the capture (`dns`): the packet that carried it, with its two ends
+/// attributed like any packet's (the asker is the end it was sent to; the resolver, the end that sent it, may be a
+/// local stub or server), and what it said.
+/// </summary>
+public sealed class DnsRow
+{
+    public long Frame;
+    public long TimestampNs;
+    public long FlowId;
+    public int AskerProcess, ResolverProcess; // ProcessTable ids, 0: not attributed
+    public required string Query, Name, Type;
+    /// <summary>The address of an A or AAAA record; null for a CNAME, whose <see cref="Target"/> says where it leads.</summary>
+    public IpAddr? Address;
+    public string? Target;
+    public uint Ttl;
 }
 
 /// <summary>A snapshot of the evidence, as the provenance lists it.</summary>

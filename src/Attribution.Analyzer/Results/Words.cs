@@ -38,6 +38,16 @@ public static class Words
         _ => null,
     };
 
+    public static string? Name(this RemoteNameSource s) => s switch
+    {
+        RemoteNameSource.Sni => "sni",
+        RemoteNameSource.HttpHost => "http-host",
+        RemoteNameSource.QuicSni => "quic-sni",
+        RemoteNameSource.DnsSameProcess => "dns-same-process",
+        RemoteNameSource.DnsSameNetns => "dns-same-netns",
+        _ => null,
+    };
+
     private static readonly int MethodCount = Enum.GetValues<Method>().Length;
     private static readonly string?[] Pairs = Enumerable.Range(0, MethodCount * MethodCount).Select(i =>
     {
@@ -68,12 +78,14 @@ public static class Words
     private static readonly byte[]?[] Utf8Pairs = Pairs.Select(Encode).ToArray();
     private static readonly byte[]?[] Utf8Methods = Enum.GetValues<Method>().Select(m => Encode(m.Name())).ToArray();
     private static readonly byte[]?[] Utf8Reasons = Enum.GetValues<Reason>().Select(r => Encode(r.Name())).ToArray();
+    private static readonly byte[]?[] Utf8Sources = Enum.GetValues<RemoteNameSource>().Select(s => Encode(s.Name())).ToArray();
     private static readonly byte[][] Utf8Protocols = Protocols.Select(p => Encode(p)!).ToArray();
     private static readonly byte[] Utf8NonIp = Encode(NonIp)!;
 
     internal static byte[]? Utf8Pair(Method source, Method destination) => Utf8Pairs[(int)source * MethodCount + (int)destination];
     internal static byte[]? Utf8(Method end) => Utf8Methods[(int)end];
     internal static byte[]? Utf8(Reason reason) => Utf8Reasons[(int)reason];
+    internal static byte[]? Utf8(RemoteNameSource source) => Utf8Sources[(int)source];
     internal static byte[] Utf8Protocol(byte ipVersion, byte protocol) => ipVersion == 0 ? Utf8NonIp : Utf8Protocols[protocol];
 
     private static byte[]? Encode(string? text) => text is null ? null : Encoding.UTF8.GetBytes(text);

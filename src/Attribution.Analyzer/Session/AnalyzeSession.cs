@@ -4,6 +4,7 @@ using Attribution.Analyzer.Errors;
 using Attribution.Analyzer.Evidence;
 using Attribution.Analyzer.Evidence.Nat;
 using Attribution.Analyzer.Flows;
+using Attribution.Analyzer.Flows.Names;
 using Attribution.Analyzer.Input;
 using Attribution.Analyzer.Output;
 using Attribution.Analyzer.Output.Csv;
@@ -49,7 +50,8 @@ public static class AnalyzeSession
         // after the last packet.
         using var sink = new CountingSink(new PipelinedSink(rows), totals, options.PacketRows);
         IAnalysisSink rowSink = annotation?.Tap(sink, evidence.Processes) ?? sink;
-        var tracker = new FlowTracker(new RuleChain(evidence, noEvidence: options.NoSnapshots), rowSink, options.Timeouts,
+        var names = new RemoteNames(evidence.Processes);
+        var tracker = new FlowTracker(new RuleChain(evidence, noEvidence: options.NoSnapshots), rowSink, options.Timeouts, names,
             expectedFlows: ExpectedFlows(evidence));
         annotation?.Begin(files[0].Path, evidence.Processes, InterfaceText.Of(evidence.Header));
         timings?.Mark("output created");
@@ -66,7 +68,7 @@ public static class AnalyzeSession
         var recording = RecordingIdentities.Of(evidence, replay.Files);
         var (captures, integrity) = IntegrityChecks.Run(replay.Files, options);
         sink.WriteProvenance(captures, recording, string.Join(" ", sidecars.Select(Path.GetFullPath)), evidence.CorruptRecords,
-            AnalysisFacts(options, evidence, tracker, recording, files.Count));
+            AnalysisFacts(options, evidence, tracker, recording, files.Count, names.Counts));
         timings?.Mark("snapshots, provenance");
         try { sink.Commit(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -82,7 +84,8 @@ public static class AnalyzeSession
             CaptureWarnings = [.. replay.Warnings, .. Abrupt(options, evidence)],
             CaptureProblemPath = replay.Problem?.Path,
             Files = files.Count,
-            Cautions = options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals).ToList(),
+            // Names a stranger sent malformed are the network's doing, not damage to the capture: said, exit code unchanged.
+            Cautions = [.. options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals), .. names.Counts.Warnings()],
             Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
             IntegrityProblems = integrity.Problems,
             Verified = integrity.Text,
@@ -141,7 +144,7 @@ public static class AnalyzeSession
     }
 
     private static Dictionary<string, string> AnalysisFacts(AnalyzeOptions options, EvidenceIndex evidence, FlowTracker tracker,
-        RecordingIdentity recording, int files) => new()
+        RecordingIdentity recording, int files, NameCounts names) => new()
     {
         ["host"] = recording.Host ?? "",
         ["boot_id"] = recording.BootId ?? "",
@@ -165,6 +168,8 @@ public static class AnalyzeSession
         ["kernel_events"] = (evidence.Kernel?.Events ?? 0).ToString(),
         ["kernel_events_lost"] = (evidence.Kernel?.Lost ?? 0).ToString(),
         ["kernel_sightings"] = evidence.KernelConnected.Values.Sum(l => l.Count).ToString(),
+        ["remote_names"] = names.Text(),
+        ["dns_grace_s"] = (RemoteNames.GraceNs / 1_000_000_000L).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     private static AnalyzeSummary Summarize(string output, TrafficTotals totals, EvidenceIndex evidence, FlowTracker tracker,

@@ -53,7 +53,7 @@ internal sealed class CaptureSetReplay
                     SourcePort = packet.SourcePort, DestinationPort = packet.DestinationPort, HasPorts = packet.HasPorts,
                     Length = frame.OriginalLength, CapturedLength = (uint)frame.Data.Length,
                 };
-                tracker.Add(ref row, packet);
+                tracker.Add(ref row, packet, frame.Data);
                 first ??= frame.TimestampNanoseconds;
                 last = frame.TimestampNanoseconds;
                 if (last < evidenceFrom || last > evidenceTo) replay.OutsideEvidence++;

@@ -28,10 +28,10 @@ public static class ExtractSession
         }
     }
 
-    /// <summary>CAPTURE.curl.pcapng, CAPTURE.pid4242.pcapng, CAPTURE.unattributed.pcapng, beside the capture.</summary>
+    /// <summary>CAPTURE.curl.pcapng, CAPTURE.pid4242.pcapng, CAPTURE.traced.pcapng, CAPTURE.unattributed.pcapng, beside the capture.</summary>
     public static string DefaultPath(string capture, ExtractCriteria c)
     {
-        string what = c.Comm ?? (c.Pid is { } pid ? $"pid{pid}" : c.Exe is { } exe ? Path.GetFileName(exe) : c.Container is { } id ? $"container-{id}" : "unattributed");
+        string what = c.Comm ?? (c.Pid is { } pid ? $"pid{pid}" : c.Exe is { } exe ? Path.GetFileName(exe) : c.Container is { } id ? $"container-{id}" : c.Name is { } name ? $"name-{name}" : c.Traced ? "traced" : "unattributed");
         what = string.Concat(what.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
         return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(capture))!, $"{Path.GetFileNameWithoutExtension(capture)}.{what}.pcapng");
     }

@@ -36,6 +36,11 @@ public static class AnalyzeCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing annotated capture" };
+        var report = new Option<string?>("--report")
+        {
+            Description = "Also write the incident report (`attribution report`), one HTML file; PATH ends in .html [default: the database with .html]",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
 
 
         var command = new Command("analyze", """
@@ -51,8 +56,9 @@ public static class AnalyzeCommand
               attribution analyze part1.pcapng part2.pcapng       # recordings of one host, each with its .snapshots
               attribution analyze incident.pcapng --annotate      # -> incident.db and incident.annotated.pcapng
               attribution analyze incident.pcapng 'port 443'      # only the packets a tcpdump filter matches
+              attribution analyze incident.pcapng --report        # -> incident.db and incident.html, to open in a browser
               sqlite3 incident.db 'select * from process_traffic order by bytes_out desc limit 10'
-            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force };
+            """) { capture, output, format, snapshots, noSnapshots, noPacketRows, udpTimeout, annotate, force, report };
         command.Validators.Add(result =>
         {
             // Capture files and filter words share one open-ended argument, which would take a mistyped option as a
@@ -63,13 +69,17 @@ public static class AnalyzeCommand
             // An optional value takes the next word: `--annotate 'port 443'` would name a file "port 443".
             if (result.GetValue(annotate) is { } path && !path.EndsWith(".pcapng", StringComparison.OrdinalIgnoreCase))
                 result.AddError($"--annotate writes pcapng: give a PATH ending in .pcapng, not '{path}' (a filter goes before --annotate)");
+            if (result.GetValue(report) is { } page && !page.EndsWith(".html", StringComparison.OrdinalIgnoreCase) && !page.EndsWith(".htm", StringComparison.OrdinalIgnoreCase))
+                result.AddError($"--report writes HTML: give a PATH ending in .html, not '{page}' (a filter goes before --report)");
+            if (result.GetResult(report) is not null && result.GetValue(format) is "csv" or "parquet")
+                result.AddError("--report reads the SQLite database: analyze with --format sqlite (the default), or run `attribution report` on one");
         });
         command.SetAction(parse =>
         {
             var timeouts = Analyzer.Flows.FlowTimeouts.Default;
             if (parse.GetValue(udpTimeout) is { } udp) timeouts = timeouts with { UdpNs = (long)(udp.TotalSeconds * 1e9) };
             var (captures, filterWords) = SplitFilter(parse.GetValue(capture)!);
-            return Run(new AnalyzeOptions
+            var options = new AnalyzeOptions
             {
                 // "ring/" names the output ring.db, as "ring" does.
                 CapturePath = captures.Length == 1 && Directory.Exists(captures[0]) ? Path.TrimEndingDirectorySeparator(captures[0]) : captures[0],
@@ -84,7 +94,13 @@ public static class AnalyzeCommand
                 Annotate = parse.GetResult(annotate) is not null,
                 AnnotatePath = parse.GetValue(annotate),
                 Force = parse.GetValue(force),
-            });
+            };
+            int code = Run(options);
+            // The report reads the database once it is complete; an analysis of damaged input (6) is still one to read.
+            if (parse.GetResult(report) is null || code is not (ExitCodes.Ok or ExitCodes.DamagedInput)) return code;
+            var database = options.ResolvedOutputPath;
+            int reported = ReportCommand.Run(database, parse.GetValue(report) ?? Analyzer.Report.IncidentReport.DefaultPath(database), Analyzer.Report.ReportLimits.Default, "attribution analyze");
+            return reported == ExitCodes.Ok ? code : reported;
         });
         return command;
     }

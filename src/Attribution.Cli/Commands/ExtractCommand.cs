@@ -15,7 +15,9 @@ public static class ExtractCommand
         var pid = new Option<int?>("--pid") { Description = "The process with this pid" };
         var exe = new Option<string?>("--exe") { Description = "Processes running this executable (full path)" };
         var container = new Option<string?>("--container") { Description = "Processes of this container: its name (as `podman ps` or `docker ps` shows it; NAMESPACE/POD/NAME in Kubernetes), its id, or the first 12 hex digits" };
+        var name = new Option<string?>("--name") { Description = "Flows to this far-end name or any name under it (--name example.com takes cdn.example.com), as the capture named it: TLS SNI, HTTP Host, or a DNS answer the process (or its network namespace) got" };
         var unattributed = new Option<bool>("--unattributed") { Description = "The flows and packets no process could be found for" };
+        var traced = new Option<bool>("--traced") { Description = "The command `record -- CMD` traced and every process it started" };
         var output = new Option<string?>("--output", "-o") { Description = "The extract [default: CAPTURE.NAME.pcapng beside the capture]" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing output" };
         var snapshots = new Option<string?>("--snapshots") { Description = "The snapshot sidecar, when it is not beside the capture" };
@@ -38,15 +40,18 @@ public static class ExtractCommand
               attribution extract incident.pcapng --unattributed
               attribution extract incident.pcapng --container web-1     # -> incident.container-web-1.pcapng
               attribution extract incident.pcapng --comm curl 'port 443'
-            """) { capture, filter, comm, pid, exe, container, unattributed, output, force, snapshots, noSnapshots };
+              attribution extract incident.pcapng --name evil.example     # -> incident.name-evil_example.pcapng
+              attribution extract curl.pcapng --traced                   # after: record -o curl.pcapng -- curl ...
+            """) { capture, filter, comm, pid, exe, container, name, unattributed, traced, output, force, snapshots, noSnapshots };
         command.Validators.Add(result =>
         {
-            int chosen = new Option[] { comm, pid, exe, container, unattributed }.Count(o => result.GetResult(o) is not null);
-            if (chosen != 1) result.AddError("give exactly one of --comm, --pid, --exe, --container, --unattributed");
+            int chosen = new Option[] { comm, pid, exe, container, name, unattributed, traced }.Count(o => result.GetResult(o) is not null);
+            if (chosen != 1) result.AddError("give exactly one of --comm, --pid, --exe, --container, --name, --unattributed, --traced");
         });
         command.SetAction(parse =>
         {
-            var criteria = new ExtractCriteria(parse.GetValue(comm), parse.GetValue(pid), parse.GetValue(exe), parse.GetValue(container), parse.GetValue(unattributed));
+            var criteria = new ExtractCriteria(parse.GetValue(comm), parse.GetValue(pid), parse.GetValue(exe), parse.GetValue(container), parse.GetValue(unattributed),
+                parse.GetValue(name), parse.GetValue(traced));
             var options = new AnalyzeOptions
             {
                 CapturePath = parse.GetValue(capture)!,

@@ -53,7 +53,12 @@ public static class RecordCommand
         {
             Description = "Ring buffer: keep only the newest N files, deleting the oldest with its sidecar, as dumpcap -b files; needs --rotate-size or --rotate-every",
         };
-        var force = new Option<bool>("--force") { Description = "Overwrite existing output files" };
+        var force = new Option<bool>("--force") { Description = "Overwrite existing output files (a symbolic link at an output path is replaced, never written through)" };
+        var runAs = new Option<string?>("--relinquish-privileges", "-Z")
+        {
+            Description = "Once the capture, kernel events and netlink sockets are open, go on as this user, with only the capabilities " +
+                          "the recording still uses, as tcpdump -Z [default: nobody; a ring buffer whose directory the user may not write keeps uid 0; -Z root keeps uid 0]",
+        };
         var filter = new Argument<string[]>("filter")
         {
             Description = "Optional BPF capture filter, as for tcpdump (e.g. 'not port 22')",
@@ -64,7 +69,9 @@ public static class RecordCommand
             Capture packets to pcapng and snapshot the kernel's socket tables and every process's sockets,
             on a timer and whenever a new flow appears; beside them, kernel events (perf tracepoints: TCP
             state changes, UDP route lookups, socket I/O; fork, exec, exit) where the kernel allows.
-            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE; kernel events also CAP_PERFMON).
+            Needs root (CAP_NET_RAW and CAP_SYS_PTRACE; kernel events also CAP_PERFMON). Once everything is open
+            it goes on as nobody (-Z USER), keeping only CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, and CAP_SYS_ADMIN and
+            CAP_NET_ADMIN where sock_diag and conntrack use them.
 
             Examples:
               attribution record -o incident.pcapng                       # until Ctrl-C
@@ -74,13 +81,18 @@ public static class RecordCommand
                                                                           # ring/out_00001_<time>.pcapng, ... the newest 10 kept
               attribution record --snapshots-only -o host1.snapshots      # beside: tcpdump -w host1.pcap
               attribution record -D                                        # the interfaces, as tcpdump -D
+              sudo attribution record -o curl.pcapng -- curl -sO https://example.org/   # trace one command
+
+            After `--`, a command to trace: started (as the user who invoked sudo) once the capture runs, recorded
+            until it exits and half a second more, its exit status returned; it and every process it starts are
+            marked traced in the analysis (processes.traced, extract --traced, the report).
 
             With --rotate-size or --rotate-every every capture file has its own sidecar that starts with a full
             snapshot, so each file analyses on its own; `attribution analyze ring/` reads the set as one timeline.
             """)
         {
             output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly,
-            rotateSize, rotateEvery, rotateFiles, force, filter,
+            rotateSize, rotateEvery, rotateFiles, force, runAs, filter,
         };
         command.Validators.Add(result =>
         {
@@ -90,7 +102,12 @@ public static class RecordCommand
         {
             if (parse.GetValue(list)) return ListInterfaces();
             var ifaces = parse.GetValue(interfaces);
-            var filterWords = parse.GetValue(filter) ?? [];
+            var (filterWords, traced) = TracedCommandWords.Split(parse, parse.GetValue(filter) ?? []);
+            if (TracedCommandWords.Refusal(traced, parse.GetValue(snapshotsOnly), parse.GetValue(rotateSize) ?? (object?)parse.GetValue(rotateEvery) ?? parse.GetValue(rotateFiles)) is { } refused)
+            {
+                Console.Error.WriteLine($"attribution record: {refused}");
+                return ExitCodes.Usage;
+            }
             bool companion = parse.GetValue(snapshotsOnly);
             if (companion && (ifaces is { Length: > 0 } || filterWords.Length > 0 || parse.GetValue(packets) is not null))
             {
@@ -114,6 +131,8 @@ public static class RecordCommand
                 Overwrite = parse.GetValue(force),
                 SnapshotsOnly = companion,
                 Rotation = size is null && every is null && files is null ? null : new RotationPolicy(size, every, files),
+                Command = traced,
+                RunAs = parse.GetValue(runAs) is { } user ? new RunAsRequest(user, Given: true) : new RunAsRequest(RunAsUser.DefaultName, Given: false),
             };
             return Run(options);
         });
@@ -138,14 +157,10 @@ public static class RecordCommand
     {
         InheritedSignals.EnsureSigintHandled(); // started in the background by a script: SIGINT must still stop it
         using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
-        // A hangup (the terminal closed) stops with a summary too, unless nohup asked for it to be ignored.
-        using var sighup = InheritedSignals.IsIgnored(InheritedSignals.SigHup) ? null
-            : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; cancel.Cancel(); });
+        using var signals = new StopSignals(cancel);
         try
         {
-            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message));
+            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message), started: signals.Register);
             RecordSummaryView.Print(summary);
             // tcpdump's own closing lines, for the habits and scripts that read them.
             Console.Error.WriteLine($"{summary.Packets} packets captured");
@@ -156,7 +171,9 @@ public static class RecordCommand
                 Console.Error.WriteLine($"attribution record: recording ended early: {summary.CaptureError}; everything written so far is kept");
                 return ExitCodes.EndedEarly;
             }
-            return ExitCodes.Ok;
+            if (options.Command is not null && summary.CommandExitCode is null)
+                Console.Error.WriteLine($"attribution record: the recording stopped before {options.Command[0]} exited; it is left running");
+            return summary.CommandExitCode ?? ExitCodes.Ok;
         }
         catch (ArgumentException e)
         {

@@ -19,6 +19,11 @@ public struct DecodedPacket
     public bool MoreFragments;  // a fragment that is not the last: later ones carry no ports
     public uint FragmentId;     // IPv4 identification or IPv6 fragment header id, for fragments
     public byte IcmpType;       // for ICMP and ICMPv6
+    public uint TcpSequence;    // TCP only: the segment's first sequence number
+    // Where the TCP or UDP payload lies in the frame, for the decoders of names (DNS, TLS, HTTP): cut to the IP
+    // length (an Ethernet frame's padding is not payload) and to what was captured. Zero length: none, or not TCP/UDP.
+    public int PayloadOffset;
+    public int PayloadLength;
 
     public const byte TcpFin = 0x01, TcpSyn = 0x02, TcpRst = 0x04, TcpAck = 0x10;
 

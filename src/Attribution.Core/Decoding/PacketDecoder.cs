@@ -16,7 +16,10 @@ public static class PacketDecoder
     public static bool TryDecode(int linkType, ReadOnlySpan<byte> frame, out DecodedPacket packet)
     {
         packet = default;
-        return TryFindNetworkLayer(linkType, frame, out var ip) && TryDecodeIp(ip, ref packet);
+        if (!TryFindNetworkLayer(linkType, frame, out var ip) || !TryDecodeIp(ip, ref packet)) return false;
+        // The decoders saw slices of ip; the payload's place is wanted in the frame the caller holds.
+        if (packet.PayloadLength > 0) packet.PayloadOffset += frame.Length - ip.Length;
+        return true;
     }
 
     private static bool TryFindNetworkLayer(int linkType, ReadOnlySpan<byte> frame, out ReadOnlySpan<byte> ip)
@@ -76,6 +79,9 @@ public static class PacketDecoder
     {
         int headerLength = (ip[0] & 0x0F) * 4;
         if (headerLength < 20 || ip.Length < headerLength) return false;
+        int total = BinaryPrimitives.ReadUInt16BigEndian(ip[2..]);
+        // Bytes past the IP length are link padding; a length beyond what was captured leaves the captured part.
+        int end = total >= headerLength && total < ip.Length ? total : ip.Length;
         packet.IpVersion = 4;
         packet.Protocol = ip[9];
         packet.Source = IpAddr.FromV4(ip.Slice(12, 4));
@@ -84,7 +90,7 @@ public static class PacketDecoder
         packet.LaterFragment = (fragment & 0x1FFF) != 0;
         packet.MoreFragments = (fragment & 0x2000) != 0;
         if (packet.IsFragment) packet.FragmentId = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
-        if (!packet.LaterFragment) DecodeTransport(ip[headerLength..], ref packet);
+        if (!packet.LaterFragment) DecodeTransport(ip[headerLength..end], headerLength, ref packet);
         return true;
     }
 
@@ -120,11 +126,16 @@ public static class PacketDecoder
             else break;
         }
         packet.Protocol = next;
-        if (!packet.LaterFragment) DecodeTransport(rest, ref packet);
+        int at = ip.Length - rest.Length;
+        // As for IPv4: bytes past the payload length are padding, not the transport's (a jumbogram's 0 keeps all).
+        int payload = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        if (payload != 0 && 40 + payload < ip.Length) rest = rest[..Math.Max(0, 40 + payload - at)];
+        if (!packet.LaterFragment) DecodeTransport(rest, at, ref packet);
         return true;
     }
 
-    private static void DecodeTransport(ReadOnlySpan<byte> transport, ref DecodedPacket packet)
+    /// <param name="at">Where <paramref name="transport"/> begins in the IP packet.</param>
+    private static void DecodeTransport(ReadOnlySpan<byte> transport, int at, ref DecodedPacket packet)
     {
         if (packet.Protocol is IpProtocol.Icmp or IpProtocol.IcmpV6 && !transport.IsEmpty) packet.IcmpType = transport[0];
         if (packet.Protocol is not (IpProtocol.Tcp or IpProtocol.Udp)) return;
@@ -132,5 +143,10 @@ public static class PacketDecoder
         packet.SourcePort = BinaryPrimitives.ReadUInt16BigEndian(transport);
         packet.DestinationPort = BinaryPrimitives.ReadUInt16BigEndian(transport[2..]);
         if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 14) packet.TcpFlags = transport[13];
+        int header = packet.Protocol == IpProtocol.Udp ? 8 : transport.Length >= 13 ? (transport[12] >> 4) * 4 : 0;
+        if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 8) packet.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(transport[4..]);
+        if (header < (packet.Protocol == IpProtocol.Udp ? 8 : 20) || transport.Length <= header) return;
+        packet.PayloadOffset = at + header;
+        packet.PayloadLength = transport.Length - header;
     }
 }

@@ -27,7 +27,7 @@ public sealed record ClockRecord(long Nanoseconds, ClockMoment Moment, bool Sync
     }
 }
 
-/// <summary>Payload encoding of record 12 (docs/FORMAT.md), beside <see cref="SidecarCodec"/>, which hands it here.</summary>
+/// <summary>Payload encoding of record 13 (docs/FORMAT.md), beside <see cref="SidecarCodec"/>, which hands it here.</summary>
 internal static class ClockCodec
 {
     public static void Encode(BinaryWriter w, ClockRecord c)

@@ -95,6 +95,9 @@ internal static class SidecarCodec
             case UserRecord u:
                 w.Write(u.Uid); w.Write(u.Found); w.Write(u.Name); w.Write(u.ReadNanoseconds);
                 break;
+            case TracedCommandRecord t:
+                TracedCommandCodec.Encode(w, t);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -115,6 +118,7 @@ internal static class SidecarCodec
         ContainerRecord => SidecarRecordType.Container,
         ClockRecord => SidecarRecordType.Clock,
         UserRecord => SidecarRecordType.User,
+        TracedCommandRecord => SidecarRecordType.TracedCommand,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -136,6 +140,7 @@ internal static class SidecarCodec
         SidecarRecordType.Container => ContainerCodec.Decode(r),
         SidecarRecordType.Clock => ClockCodec.Decode(r),
         SidecarRecordType.User => new UserRecord(r.ReadUInt32(), r.ReadBoolean(), r.ReadString(), r.ReadInt64()),
+        SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
         _ => null,
     };
 

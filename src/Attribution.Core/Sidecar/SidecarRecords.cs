@@ -21,8 +21,9 @@ public enum SidecarRecordType : byte
     ConntrackEvents = 9,
     ProcessName = 10,
     Container = 11,
-    Clock = 12,
-    User = 13,
+    TracedCommand = 12,
+    Clock = 13,
+    User = 14,
 }
 
 public enum SnapshotReason : byte

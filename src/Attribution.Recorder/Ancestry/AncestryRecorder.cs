@@ -8,7 +8,7 @@ namespace Attribution.Recorder.Ancestry;
 /// Who started the processes recorded: for every process record the sidecar takes (SidecarWriter.Written), on a thread
 /// of its own, so the snapshots never wait for it, the record of its parent, read from /proc, unless the file has it
 /// already, which in turn brings its own parent's, up to pid 1; and the user names of its uid and login uid, once per
-/// uid and file (record 13). A parent is the process its ppid names now only if that one began no later than the
+/// uid and file (record 14). A parent is the process its ppid names now only if that one began no later than the
 /// child (a pid reused after the parent's exit began after): a parent that has exited leaves its place to the kernel
 /// events' fork, which the analyzer reads (docs/FORMAT.md, record 2).
 /// </summary>

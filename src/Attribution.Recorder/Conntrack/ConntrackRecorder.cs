@@ -73,20 +73,28 @@ internal sealed class ConntrackRecorder : IDisposable
         _events = CtNetlinkSocket.TryOpenEvents(BatchEvery, out _);
     }
 
-    /// <summary>Starts recording conntrack; when it is not available, writes that once to the sidecar and returns an idle recorder.</summary>
-    public static ConntrackRecorder Start(SidecarWriter writer, ulong netns, TimeSpan interval, string procRoot)
+    /// <summary>
+    /// Opens the netlink sockets and finds out what this namespace has; records nothing yet (<see cref="Start"/>), so the
+    /// recorder can give up what opening needed before its thread is made.
+    /// </summary>
+    public static ConntrackRecorder Open(SidecarWriter writer, ulong netns, TimeSpan interval, string procRoot) =>
+        new(writer, netns, interval, procRoot);
+
+    /// <summary>True when the table is dumped through ctnetlink, which asks for CAP_NET_ADMIN at every dump.</summary>
+    public bool DumpsThroughNetlink => _dumper is not null;
+
+    /// <summary>Starts recording conntrack; when it is not available, writes that once to the sidecar and stays idle.</summary>
+    public void Start()
     {
-        var recorder = new ConntrackRecorder(writer, netns, interval, procRoot);
-        if (recorder.Unavailable is { } why)
+        if (Unavailable is { } why)
         {
             long now = RealtimeClock.NowNanoseconds();
-            writer.Write(new ConntrackTableRecord(now, now, netns, ConntrackTableKind.Unavailable, false, 0, System.Text.Encoding.UTF8.GetBytes(why)));
-            return recorder;
+            _writer.Write(new ConntrackTableRecord(now, now, _netns, ConntrackTableKind.Unavailable, false, 0, System.Text.Encoding.UTF8.GetBytes(why)));
+            return;
         }
-        recorder.Dump(); // before the capture starts, so the first packet already has a table before it
-        recorder._thread = new Thread(recorder.Run) { IsBackground = true, Name = "conntrack" };
-        recorder._thread.Start();
-        return recorder;
+        Dump(); // before the capture starts, so the first packet already has a table before it
+        _thread = new Thread(Run) { IsBackground = true, Name = "conntrack" };
+        _thread.Start();
     }
 
     private void Run()

@@ -6,7 +6,7 @@ using Attribution.Recorder.Native;
 namespace Attribution.Recorder.Integrity;
 
 /// <summary>
-/// The clock's state now (record 12): whether the kernel's NTP discipline holds the clock synchronised, with its
+/// The clock's state now (record 13): whether the kernel's NTP discipline holds the clock synchronised, with its
 /// estimated and maximum error, read with adjtimex(2) in read-only mode (one system call; no privilege). A host whose
 /// adjtimex fails (a seccomp filter) reads as not synchronised, with errors of -1.
 /// </summary>

@@ -73,8 +73,12 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         _seesTcpStates = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.StateChange);
     }
 
-    /// <summary>Opens and starts the events; null, with the reason, when this host gives none (no tracefs is not fatal, no perf is).</summary>
-    public static KernelEventSource? TryStart(string procRoot, SidecarWriter writer, ProcessIdentities identities, out string? failure)
+    /// <summary>
+    /// Opens the events, which the kernel records from now on; null, with the reason, when this host gives none (no
+    /// tracefs is not fatal, no perf is). <see cref="Start"/> starts the thread that reads them: apart, so that it is
+    /// made after the recorder has given up what opening needed, and inherits only what reading needs.
+    /// </summary>
+    public static KernelEventSource? TryOpen(string procRoot, SidecarWriter writer, ProcessIdentities identities, out string? failure)
     {
         var unavailable = new List<string>();
         var candidates = new List<OpenTracepoint>();
@@ -94,10 +98,14 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
             events.Tracepoints.Where(t => t.Spec.IsEvidence).Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
             RealtimeClock.RealtimeMinusBoottimeNanoseconds()) { SamplesActorChanges = true };
-        var source = new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
-        source._thread = new Thread(source.Run) { IsBackground = true, Name = "kernel-events" };
-        source._thread.Start();
-        return source;
+        return new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
+    }
+
+    /// <summary>Starts the thread that drains the rings (what the kernel recorded since they opened waits there).</summary>
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "kernel-events" };
+        _thread.Start();
     }
 
     /// <summary>A power of two (the kernel requires one) between the bounds, sharing the total among the CPUs.</summary>

@@ -53,7 +53,7 @@ public sealed class AnalyzeOutputTests : IDisposable
           .Tcp(1.5, "10.0.0.1:1000", "192.0.2.1:80", payload: 3);
         var dir = Path.Combine(_dir, "csv");
         _s.Analyze(OutputFormat.Csv, dir);
-        foreach (var table in new[] { "packets", "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
+        foreach (var table in new[] { "packets", "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
                      "process_traffic", "process_remote_traffic", "unattributed_traffic", "process_ancestry" })
             Assert.True(File.Exists(Path.Combine(dir, table + ".csv")), table);
         Assert.Empty(Directory.GetDirectories(dir)); // no partial directory left behind
@@ -113,13 +113,13 @@ public sealed class AnalyzeOutputTests : IDisposable
         // The flows the view reads from agree with CSV too (all but the times, REAL in SQLite and text in CSV).
         var flowsFromDb = Db.Query(_s.DatabasePath, """
             SELECT id, proto, src_addr, src_port, dst_addr, dst_port, packets, bytes, src_process_id, dst_process_id,
-                   method, src_method, dst_method, src_reason, dst_reason FROM flows ORDER BY id
+                   method, src_method, dst_method, src_reason, dst_reason, remote_name, remote_name_source FROM flows ORDER BY id
             """).Select(r => string.Join(',', r.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))).ToList();
         var flowsFromCsv = File.ReadAllLines(Path.Combine(dir, "flows.csv")).Skip(1)
             .Select(l => string.Join(',', l.Split(',').Where((_, i) => i is not (6 or 7)))).ToList();
         Assert.Equal(3, flowsFromDb.Count);
         Assert.Equal(flowsFromCsv, flowsFromDb);
-        Assert.Contains(flowsFromDb, r => r.StartsWith("1,tcp,198.51.100.7,40000,10.0.0.1,443,4,") && r.EndsWith(",-/exact,,exact,no-local-end,"));
+        Assert.Contains(flowsFromDb, r => r.StartsWith("1,tcp,198.51.100.7,40000,10.0.0.1,443,4,") && r.EndsWith(",-/exact,,exact,no-local-end,,,"));
 
         var ts = Db.Query(_s.DatabasePath, "SELECT ts, ts_ns FROM packets WHERE frame = 4").Single();
         Assert.Equal(Scenario.Ns(1.4) / 1e9, (double)ts[0]!);

@@ -15,7 +15,7 @@ public sealed class ParquetOutputTests : IDisposable
 
     private static readonly string[] TableNames =
     [
-        "packets", "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
+        "packets", "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
         "process_traffic", "process_remote_traffic", "unattributed_traffic", "process_ancestry",
     ];
 
@@ -57,7 +57,7 @@ public sealed class ParquetOutputTests : IDisposable
     public void Column_types_are_the_sqlite_declared_types()
     {
         var (db, parquet) = AnalyzeBoth("loopback");
-        foreach (var table in new[] { "flows", "flow_holders", "processes", "process_names", "containers", "snapshots", "capture", "analysis" })
+        foreach (var table in new[] { "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis" })
         {
             var declared = Db.Query(db, $"SELECT name, type FROM pragma_table_info('{table}')")
                 .Select(r => ((string)r[0]!, (string)r[1]! switch { "INTEGER" => "BIGINT", "REAL" => "DOUBLE", "TEXT" => "VARCHAR", var t => t }))

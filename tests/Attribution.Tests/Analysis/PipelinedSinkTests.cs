@@ -69,6 +69,7 @@ public sealed class PipelinedSinkTests
         }
 
         public void WriteFlow(FlowRow flow) => Events.Add($"f{flow.Id}");
+        public void WriteDns(DnsRow answer) => Events.Add($"d{answer.Frame}");
         public void WriteProcesses(ProcessTable processes) => Events.Add("processes");
         public void WriteSnapshots(IEnumerable<SnapshotSummary> snapshots) => Events.Add("snapshots");
         public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corrupt, IReadOnlyDictionary<string, string> analysis) => Events.Add("provenance");

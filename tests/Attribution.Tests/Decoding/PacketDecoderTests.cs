@@ -46,6 +46,30 @@ public class PacketDecoderTests
     }
 
     [Fact]
+    public void The_payload_is_found_in_the_frame_without_the_links_padding()
+    {
+        // A 3-byte UDP payload in Ethernet: the frame is padded to 60 bytes, which are not the payload.
+        var udp = Frames.Udp(5000, 53, payload: 3);
+        udp.PayloadData = [0xAA, 0xBB, 0xCC];
+        var frame = Frames.Ethernet(Frames.Ip("10.0.0.1", "10.0.0.2", udp));
+        byte[] padded = [.. frame, .. new byte[Math.Max(0, 60 - frame.Length)]];
+        Assert.True(PacketDecoder.TryDecode(LinkType.Ethernet, padded, out var p));
+        Assert.Equal(3, p.PayloadLength);
+        Assert.Equal(new byte[] { 0xAA, 0xBB, 0xCC }, padded.AsSpan(p.PayloadOffset, p.PayloadLength).ToArray());
+
+        var tcp = Frames.Tcp(40000, 443, ack: true);
+        tcp.PayloadData = [22, 3, 1];
+        tcp.SequenceNumber = 123456789;
+        var v6 = Frames.Sll2(Frames.Ip("2001:db8::1", "2001:db8::2", tcp));
+        Assert.True(PacketDecoder.TryDecode(LinkType.LinuxSll2, v6, out var q));
+        Assert.Equal((3, 123456789u), (q.PayloadLength, q.TcpSequence));
+        Assert.Equal(new byte[] { 22, 3, 1 }, v6.AsSpan(q.PayloadOffset, q.PayloadLength).ToArray());
+
+        Assert.True(PacketDecoder.TryDecode(LinkType.LinuxSll2, Frames.Sll2(Frames.Ip("10.0.0.1", "10.0.0.2", Frames.Tcp(1, 2, syn: true))), out var syn));
+        Assert.Equal(0, syn.PayloadLength);
+    }
+
+    [Fact]
     public void A_later_ipv4_fragment_has_no_ports()
     {
         var ip = Frames.Ip("10.0.0.1", "10.0.0.2", Frames.Udp(1000, 2000, payload: 50));

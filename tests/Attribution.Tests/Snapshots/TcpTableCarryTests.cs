@@ -105,8 +105,9 @@ public sealed class TcpTableCarryTests(ITestOutputHelper output)
     public void The_kernel_events_give_the_local_address_of_a_listen()
     {
         using var sidecar = new SidecarWriter(new MemoryStream());
-        using var events = KernelEventSource.TryStart("/proc", sidecar, new ProcessIdentities(sidecar), out var failure);
+        using var events = KernelEventSource.TryOpen("/proc", sidecar, new ProcessIdentities(sidecar), out var failure);
         Assert.True(events is not null, failure);
+        events.Start();
         var changed = new HashSet<IpAddr>();
         Assert.True(events.TryTakeChanges(TimeSpan.FromSeconds(5), changed, out _));
         changed.Clear();

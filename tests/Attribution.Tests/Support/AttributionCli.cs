@@ -73,6 +73,14 @@ public static class AttributionCli
         return StartedRecorder(info);
     }
 
+    /// <summary>As <see cref="StartPublishedRecording"/>, under <paramref name="prefix"/> (setpriv ..., which execs it).</summary>
+    public static Process StartPublishedRecordingUnder(string[] prefix, params string[] args)
+    {
+        var info = new ProcessStartInfo(prefix[0]) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var a in prefix[1..].Append(Published.Program).Append("record").Concat(args)) info.ArgumentList.Add(a);
+        return StartedRecorder(info);
+    }
+
     private static Process StartedRecorder(ProcessStartInfo info)
     {
         var process = System.Diagnostics.Process.Start(info)!;

@@ -60,6 +60,9 @@ public sealed class Podman : IDisposable
 
     public string Logs(string id) => Invoke("logs", id);
 
+    /// <summary>The host pid of the container's first process (its command: for httpd -f, the listener).</summary>
+    public int MainPid(string id) => int.Parse(Invoke("inspect", "-f", "{{.State.Pid}}", id).Trim());
+
     /// <summary>What `podman ps` shows of the running containers: id → (name, image).</summary>
     public Dictionary<string, (string Name, string Image)> Ps() =>
         Invoke("ps", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}\t{{.Image}}").Split('\n', StringSplitOptions.RemoveEmptyEntries)

@@ -51,10 +51,17 @@ public sealed class TestPeer : IDisposable
     }
 
     /// <summary>Starts a peer (in <paramref name="netns"/> if given) and waits, at most 30 s, for its "ready".</summary>
-    public static TestPeer Start(string? netns, params string[] args)
+    public static TestPeer Start(string? netns, params string[] args) =>
+        StartWith(netns is null ? [DotnetHost] : ["ip", "netns", "exec", netns, DotnetHost], args);
+
+    /// <summary>As <see cref="Start"/>, in the test's namespace, as the user <paramref name="uid"/> (and group of the same number), not root.</summary>
+    public static TestPeer StartAs(uint uid, params string[] args) =>
+        StartWith(["setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_TELEMETRY_OPTOUT=1", DotnetHost], args);
+
+    private static TestPeer StartWith(string[] command, string[] args)
     {
-        var info = netns is null ? new ProcessStartInfo(DotnetHost) : new ProcessStartInfo("ip");
-        if (netns is not null) foreach (var a in new[] { "netns", "exec", netns, DotnetHost }) info.ArgumentList.Add(a);
+        var info = new ProcessStartInfo(command[0]);
+        foreach (var a in command[1..]) info.ArgumentList.Add(a);
         info.ArgumentList.Add(PeerAssembly);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;

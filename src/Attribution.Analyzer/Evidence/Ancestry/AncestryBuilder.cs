@@ -8,7 +8,7 @@ namespace Attribution.Analyzer.Evidence.Ancestry;
 /// first the recording saw. The parent is, in this order: the process that forked it, by the fork event (the parent's
 /// pid resolved at the fork's time: right even when the parent exited before the recorder read the child, which was
 /// then reparented); else the process its record's ppid named when it began: the identity of that pid that began
-/// latest, no later than the child. The user names the host gave (record 13) are kept for the outputs.
+/// latest, no later than the child. The user names the host gave (record 14) are kept for the outputs.
 /// </summary>
 internal sealed class AncestryBuilder
 {

@@ -76,6 +76,14 @@ internal sealed class NatEvidenceBuilder
                 new NatMapping(new ConnKey(o.Protocol, o.Source, o.SourcePort, o.Destination, o.DestinationPort), from, until));
             Add(index, new ConnKey(o.Protocol, o.Destination, o.DestinationPort, o.Source, o.SourcePort),
                 new NatMapping(new ConnKey(o.Protocol, r.Source, r.SourcePort, r.Destination, r.DestinationPort), from, until));
+            // Half translated: where the kernel rewrites the two addresses of a packet at two hooks, a copy captured
+            // between them shows the real client and the real server (the original source and the reply source) at
+            // once. A published port reached through 127.0.0.1 does this: on the bridge the reply already goes back
+            // to 127.0.0.1:port (its masquerade undone) but still comes from the container's address.
+            Add(index, new ConnKey(o.Protocol, o.Source, o.SourcePort, r.Source, r.SourcePort),
+                new NatMapping(new ConnKey(o.Protocol, o.Source, o.SourcePort, o.Destination, o.DestinationPort), from, until));
+            Add(index, new ConnKey(o.Protocol, r.Source, r.SourcePort, o.Source, o.SourcePort),
+                new NatMapping(new ConnKey(o.Protocol, r.Source, r.SourcePort, r.Destination, r.DestinationPort), from, until));
         }
         index.NatFacts = Facts(translated);
     }
@@ -84,6 +92,6 @@ internal sealed class NatEvidenceBuilder
     {
         if (seen == mapping.Socket) return; // this side of the entry was not translated: the packet shows the socket as it is
         if (!index.Nat.TryGetValue(seen, out var list)) index.Nat[seen] = list = [];
-        list.Add(mapping);
+        if (!list.Contains(mapping)) list.Add(mapping); // with one address translated, a half-translated tuple is a whole one
     }
 }

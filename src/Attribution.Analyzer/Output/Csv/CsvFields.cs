@@ -26,6 +26,13 @@ internal static class CsvFields
     }
 
     public static void Field(this CsvWriter w, string? value) => w.WriteField(value ?? "");
+
+    /// <summary>
+    /// A stranger's text in a file otherwise written as it is: prefixed with ' when a spreadsheet would run it as a
+    /// formula, as the files of host text are (CsvInjection.Escape).
+    /// </summary>
+    public static void HostText(this CsvWriter w, string? value) =>
+        w.WriteField(value is [ '=' or '+' or '-' or '@' or '\t' or '\r', ..] ? "'" + value : value ?? "");
     public static void Field(this CsvWriter w, long value) => w.WriteField(value, default);
     public static void Field(this CsvWriter w, long? value) { if (value is { } v) w.WriteField(v, default); else w.WriteField(""); }
     public static void Field(this CsvWriter w, ulong? value) { if (value is { } v) w.WriteField(v, default); else w.WriteField(""); }

@@ -34,7 +34,7 @@ public sealed class CsvSink : IAnalysisSink
     private readonly string _directory;
     private readonly string _partial;
     private readonly TrafficTotals _totals;
-    private readonly CsvWriter _packets, _flows, _holders;
+    private readonly CsvWriter _packets, _flows, _holders, _dns;
     private readonly AddressText _text = new();
     private readonly List<CsvWriter> _open = [];
     private bool _committed;
@@ -54,8 +54,10 @@ public sealed class CsvSink : IAnalysisSink
         {
             _packets = Open("packets", PacketColumns);
             _flows = Open("flows", ["id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "first_ts", "last_ts", "packets", "bytes",
-                "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason"]);
+                "src_process_id", "dst_process_id", "method", "src_method", "dst_method", "src_reason", "dst_reason", "remote_name", "remote_name_source"]);
             _holders = Open("flow_holders", ["flow_id", "end", "process_id"]);
+            // Names come from the network: a stranger's text, escaped like the host's.
+            _dns = Open("dns", ["frame", "ts", "ts_ns", "flow_id", "asker_process_id", "resolver_process_id", "query", "name", "type", "answer", "ttl"], hostText: true);
         }
         catch
         {
@@ -119,6 +121,8 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(f.DestinationMethod.Name());
         w.Field(f.SourceReason.Name());
         w.Field(f.DestinationReason.Name());
+        w.HostText(f.RemoteName); // the one field of a stranger's text in this file of the analyzer's own words
+        w.Field(f.RemoteNameSource.Name());
         w.EndRecord();
         foreach (var (end, holders) in new[] { ("src", f.SourceHolders), ("dst", f.DestinationHolders) })
             foreach (var holder in holders)
@@ -128,9 +132,18 @@ public sealed class CsvSink : IAnalysisSink
             }
     }
 
+    public void WriteDns(DnsRow d)
+    {
+        var w = _dns;
+        w.Field(d.Frame); w.Time(d.TimestampNs); w.Field(d.TimestampNs); w.Field(d.FlowId == 0 ? null : d.FlowId);
+        w.Field(d.AskerProcess == 0 ? null : (long?)d.AskerProcess); w.Field(d.ResolverProcess == 0 ? null : (long?)d.ResolverProcess);
+        w.Field(d.Query); w.Field(d.Name); w.Field(d.Type); w.Field(d.Address is { } a ? _text.Of(a) : d.Target); w.Field((long)d.Ttl);
+        w.EndRecord();
+    }
+
     public void WriteProcesses(ProcessTable processes)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time",
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time", "traced",
             "parent_id", "loginuid", "sessionid", "user", "login_user", "unit", "chain"], hostText: true);
         foreach (var e in processes.All)
         {
@@ -144,6 +157,7 @@ public sealed class CsvSink : IAnalysisSink
             w.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            w.Field(e.Traced ? 1 : 0);
             var l = ProcessLineage.Of(processes, e);
             w.Field((long?)l.ParentId); w.Field(l.LoginUid); w.Field(l.SessionId); w.Field(l.User); w.Field(l.LoginUser); w.Field(l.Unit); w.Field(l.Chain);
             w.EndRecord();

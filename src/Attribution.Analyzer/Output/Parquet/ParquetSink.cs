@@ -29,17 +29,7 @@ public sealed partial class ParquetSink : IAnalysisSink
     private readonly AddressText _text = new();
     private readonly List<ParquetTable> _open = [];
     private readonly ParquetPacketTable _packets;
-    private readonly ParquetTable _flows, _holders;
-    private readonly ParquetColumn<long> _flowId = Integer("id"), _srcPort = Integer("src_port", nullable: true), _dstPort = Integer("dst_port", nullable: true),
-        _flowPackets = Integer("packets"), _flowBytes = Integer("bytes"),
-        _flowSrcProcess = Integer("src_process_id", nullable: true), _flowDstProcess = Integer("dst_process_id", nullable: true),
-        _holderFlow = Integer("flow_id"), _holderProcess = Integer("process_id");
-    private readonly ParquetColumn<double> _firstTs = Real("first_ts"), _lastTs = Real("last_ts");
-    private readonly ParquetColumn<ReadOnlyMemory<char>> _flowProto = Text("proto", nullable: false, dictionary: true),
-        _flowSrcAddr = Text("src_addr", nullable: false, dictionary: true), _flowDstAddr = Text("dst_addr", nullable: false, dictionary: true),
-        _flowMethod = Text("method", dictionary: true), _srcMethod = Text("src_method", dictionary: true), _dstMethod = Text("dst_method", dictionary: true),
-        _srcReason = Text("src_reason", dictionary: true), _dstReason = Text("dst_reason", dictionary: true),
-        _holderEnd = Text("end", nullable: false, dictionary: true);
+    private readonly ParquetFlowTables _streamed;
     private bool _committed;
 
     public ParquetSink(string directory, TrafficTotals totals, int rowsPerGroup = DefaultRowsPerGroup)
@@ -54,9 +44,7 @@ public sealed partial class ParquetSink : IAnalysisSink
         try
         {
             _packets = new ParquetPacketTable(PathOf("packets"), rowsPerGroup, _text);
-            _flows = Open("flows", _flowId, _flowProto, _flowSrcAddr, _srcPort, _flowDstAddr, _dstPort, _firstTs, _lastTs, _flowPackets, _flowBytes,
-                _flowSrcProcess, _flowDstProcess, _flowMethod, _srcMethod, _dstMethod, _srcReason, _dstReason);
-            _holders = Open("flow_holders", _holderFlow, _holderEnd, _holderProcess);
+            _streamed = new ParquetFlowTables(Open, _text);
         }
         catch
         {
@@ -82,50 +70,19 @@ public sealed partial class ParquetSink : IAnalysisSink
 
     public void WritePacket(in PacketRow r) => _packets.Add(r);
 
-    public void WriteFlow(FlowRow f)
-    {
-        _flowId.Add(f.Id);
-        _flowProto.Add(Words.Protocol(4, f.Protocol));
-        _flowSrcAddr.Add(_text.Of(f.Source));
-        _srcPort.Add(f.SourcePort);
-        _flowDstAddr.Add(_text.Of(f.Destination));
-        _dstPort.Add(f.DestinationPort);
-        _firstTs.Time(f.FirstNs);
-        _lastTs.Time(f.LastNs);
-        _flowPackets.Add(f.Packets);
-        _flowBytes.Add(f.Bytes);
-        _flowSrcProcess.Add(f.SourceProcess == 0 ? null : f.SourceProcess);
-        _flowDstProcess.Add(f.DestinationProcess == 0 ? null : f.DestinationProcess);
-        _flowMethod.Add(Words.Pair(f.SourceMethod, f.DestinationMethod));
-        _srcMethod.Add(f.SourceMethod.Name());
-        _dstMethod.Add(f.DestinationMethod.Name());
-        _srcReason.Add(f.SourceReason.Name());
-        _dstReason.Add(f.DestinationReason.Name());
-        _flows.EndRow();
-        Holders(f.Id, "src", f.SourceHolders);
-        Holders(f.Id, "dst", f.DestinationHolders);
-    }
+    public void WriteFlow(FlowRow f) => _streamed.Flow(f);
 
-    private void Holders(long flow, string end, IReadOnlyCollection<int> holders)
-    {
-        foreach (int holder in holders)
-        {
-            _holderFlow.Add(flow);
-            _holderEnd.Add(end);
-            _holderProcess.Add(holder);
-            _holders.EndRow();
-        }
-    }
+    public void WriteDns(DnsRow answer) => _streamed.Dns(answer);
 
     public void WriteProcesses(ProcessTable processes)
     {
-        ParquetColumn<long> id = Integer("id"), pid = Integer("pid"), ppid = Integer("ppid", true), uid = Integer("uid", true), netns = Integer("netns", true);
+        ParquetColumn<long> id = Integer("id"), pid = Integer("pid"), ppid = Integer("ppid", true), uid = Integer("uid", true), netns = Integer("netns", true), traced = Integer("traced");
         ParquetColumn<double> start = Real("start_time"), first = Real("first_seen", true), last = Real("last_seen", true), exit = Real("exit_time", true);
         ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), exe = Text("exe"), cmdline = Text("cmdline"),
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
         var lineage = new LineageColumns();
-        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, .. lineage.Columns]);
+        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced, .. lineage.Columns]);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -139,6 +96,7 @@ public sealed partial class ParquetSink : IAnalysisSink
             last.Time(e.LastSeen == long.MinValue ? null : e.LastSeen);
             raw.Add(r?.Cmdline); // exact bytes: cmdline is for reading, this for evidence
             exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
+            traced.Add(e.Traced ? 1 : 0);
             lineage.Add(ProcessLineage.Of(processes, e));
             table.EndRow();
         }

@@ -7,13 +7,13 @@ namespace Attribution.Analyzer.Output.Sqlite;
 /// <summary>
 /// The flows insert (and its flow_holders rows), bound straight into e_sqlite3 (SqliteBinds) with cached UTF-8 text.
 /// Long flows all end together when the capture does, so their rows are written in one go at the end, while
-/// nothing else runs: SqliteCommand boxes its 17 parameters, SQLitePCLRaw's wrappers count handles and make a GC
+/// nothing else runs: SqliteCommand boxes its 19 parameters, SQLitePCLRaw's wrappers count handles and make a GC
 /// transition per call, and a statement per flow pays SQLite's per-execution work each time. So flows go in
 /// FlowsPerStatement at a time.
 /// </summary>
 internal sealed class RawFlowInsert : IDisposable
 {
-    private const int Columns = 17;
+    private const int Columns = 19;
     private const int FlowsPerStatement = 16;
     private static readonly byte[] SourceEnd = "src"u8.ToArray(), DestinationEnd = "dst"u8.ToArray();
     private readonly sqlite3 _db;
@@ -80,6 +80,8 @@ internal sealed class RawFlowInsert : IDisposable
         Text(s, at + 15, Words.Utf8(f.DestinationMethod));
         Text(s, at + 16, Words.Utf8(f.SourceReason));
         Text(s, at + 17, Words.Utf8(f.DestinationReason));
+        Text(s, at + 18, f.RemoteName is null ? null : System.Text.Encoding.UTF8.GetBytes(f.RemoteName)); // few flows have one
+        Text(s, at + 19, Words.Utf8(f.RemoteNameSource));
     }
 
     private static void Text(nint s, int index, byte[]? utf8) =>

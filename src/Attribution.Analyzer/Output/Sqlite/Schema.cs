@@ -13,7 +13,7 @@ internal static class Schema
         CREATE TABLE processes (
             id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER, start_time REAL NOT NULL, uid INTEGER,
             comm TEXT, exe TEXT, cmdline TEXT, netns INTEGER, container TEXT, container_runtime TEXT, pod_uid TEXT,
-            first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL,
+            first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL, traced INTEGER NOT NULL,
             parent_id INTEGER REFERENCES processes(id), loginuid INTEGER, sessionid INTEGER, user TEXT, login_user TEXT, unit TEXT, chain TEXT);
         CREATE TABLE process_names (
             process_id INTEGER NOT NULL REFERENCES processes(id), from_time REAL NOT NULL, from_ns INTEGER NOT NULL,
@@ -24,7 +24,11 @@ internal static class Schema
             id INTEGER PRIMARY KEY, proto TEXT NOT NULL, src_addr TEXT NOT NULL, src_port INTEGER, dst_addr TEXT NOT NULL,
             dst_port INTEGER, first_ts REAL NOT NULL, last_ts REAL NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
             src_process_id INTEGER REFERENCES processes(id), dst_process_id INTEGER REFERENCES processes(id), method TEXT,
-            src_method TEXT, dst_method TEXT, src_reason TEXT, dst_reason TEXT);
+            src_method TEXT, dst_method TEXT, src_reason TEXT, dst_reason TEXT, remote_name TEXT, remote_name_source TEXT);
+        CREATE TABLE dns (
+            frame INTEGER NOT NULL, ts REAL NOT NULL, ts_ns INTEGER NOT NULL, flow_id INTEGER REFERENCES flows(id),
+            asker_process_id INTEGER REFERENCES processes(id), resolver_process_id INTEGER REFERENCES processes(id),
+            query TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, answer TEXT NOT NULL, ttl INTEGER NOT NULL);
         CREATE TABLE flow_holders (flow_id INTEGER NOT NULL REFERENCES flows(id), end TEXT NOT NULL, process_id INTEGER NOT NULL REFERENCES processes(id));
         CREATE TABLE packet_rows (
             frame INTEGER PRIMARY KEY, ts_ns INTEGER, interface_id INTEGER, flow_id INTEGER REFERENCES flows(id),
@@ -50,6 +54,7 @@ internal static class Schema
         CREATE INDEX packet_rows_flow ON packet_rows(flow_id);
         CREATE INDEX flows_src_process ON flows(src_process_id);
         CREATE INDEX flows_dst_process ON flows(dst_process_id);
+        CREATE INDEX dns_answer ON dns(answer);
 
         CREATE VIEW packets AS
         SELECT r.frame, r.ts_ns / 1e9 AS ts, r.ts_ns, r.interface_id,

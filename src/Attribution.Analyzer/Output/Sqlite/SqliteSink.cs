@@ -21,6 +21,7 @@ public sealed class SqliteSink : IAnalysisSink
     private readonly SqliteConnection _db;
     private readonly RawPacketInsert _packet;
     private readonly RawFlowInsert _flows;
+    private readonly RawDnsInsert _dns;
     private readonly AddressText _text = new();
     private SqliteTransaction _transaction;
     private int _rows;
@@ -44,6 +45,7 @@ public sealed class SqliteSink : IAnalysisSink
             WriteCodes();
             _packet = new RawPacketInsert(_db.Handle!, _text);
             _flows = new RawFlowInsert(_db.Handle!, _text);
+            _dns = new RawDnsInsert(_db.Handle!, _text);
         }
         catch
         {
@@ -63,6 +65,12 @@ public sealed class SqliteSink : IAnalysisSink
     public void WriteFlow(FlowRow f)
     {
         _flows.Insert(f);
+        Counted();
+    }
+
+    public void WriteDns(DnsRow answer)
+    {
+        _dns.Insert(answer);
         Counted();
     }
 
@@ -86,7 +94,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -108,14 +116,15 @@ public sealed class SqliteSink : IAnalysisSink
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
+            p[16].Value = e.Traced ? 1 : 0;
             var lineage = ProcessLineage.Of(processes, e);
-            p[16].Value = (object?)lineage.ParentId ?? DBNull.Value;
-            p[17].Value = (object?)lineage.LoginUid ?? DBNull.Value;
-            p[18].Value = (object?)lineage.SessionId ?? DBNull.Value;
-            p[19].Value = (object?)lineage.User ?? DBNull.Value;
-            p[20].Value = (object?)lineage.LoginUser ?? DBNull.Value;
-            p[21].Value = (object?)lineage.Unit ?? DBNull.Value;
-            p[22].Value = (object?)lineage.Chain ?? DBNull.Value;
+            p[17].Value = (object?)lineage.ParentId ?? DBNull.Value;
+            p[18].Value = (object?)lineage.LoginUid ?? DBNull.Value;
+            p[19].Value = (object?)lineage.SessionId ?? DBNull.Value;
+            p[20].Value = (object?)lineage.User ?? DBNull.Value;
+            p[21].Value = (object?)lineage.LoginUser ?? DBNull.Value;
+            p[22].Value = (object?)lineage.Unit ?? DBNull.Value;
+            p[23].Value = (object?)lineage.Chain ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
@@ -252,6 +261,7 @@ public sealed class SqliteSink : IAnalysisSink
         {
             _packet.Dispose();
             _flows.Dispose();
+            _dns?.Dispose();
             _db.Dispose();
         }
         finally

@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using Attribution.Core.Sidecar;
+using Attribution.Tests.Fuzzing;
 using Attribution.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Attribution.Tests.Fuzzing;
+namespace Attribution.Tests.Integration;
 
 /// <summary>
 /// `analyze` and `snapshots` (dist/attribution) on crafted sidecars whose records inflate to just under their caps,
