@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
+using Attribution.Recorder.Integrity;
 using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder;
@@ -25,8 +26,9 @@ internal static class CompanionSession
         if (missing.Count > 0)
             throw new RecordError(RecordFailure.Privileges, "recording snapshots needs more privileges; missing: " + string.Join("; ", missing) +
                 ". Run as root (sudo attribution record --snapshots-only ...).");
-        if (OutputFile.Refusal(options.SidecarPath, options.Overwrite) is { } refusal)
-            throw new RecordError(RecordFailure.Output, refusal);
+        foreach (var path in new[] { options.SidecarPath, Core.Integrity.Sha256Manifest.PathFor(options.SidecarPath) })
+            if (OutputFile.Refusal(path, options.Overwrite) is { } refusal)
+                throw new RecordError(RecordFailure.Output, refusal);
         var runAs = options.RunAs is { } request ? Privileges.ResolveRunAs(request) : null;
         try
         {
@@ -42,7 +44,9 @@ internal static class CompanionSession
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
-        using var sidecarFile = OutputFile.Create(options.SidecarPath, [], options.Overwrite, status);
+        // The sidecar is hashed as it is written; its manifest, SIDECAR.sha256, gets its line when it closes.
+        using var manifests = new Manifests(options.Overwrite, status);
+        using var sidecarFile = manifests.Open(options.SidecarPath, 1, OutputFile.Create(options.SidecarPath, [], options.Overwrite, status), []);
         // No capture: an empty capture file name and no interfaces say so (docs/FORMAT.md, record 1).
         var header = EvidenceRecorder.HeaderFor(host, RealtimeClock.NowNanoseconds(), "", []);
         using var evidence = EvidenceRecorder.Open(options, host, new SidecarWriter(sidecarFile), header);

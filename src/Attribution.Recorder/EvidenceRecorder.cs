@@ -1,6 +1,8 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Ancestry;
 using Attribution.Recorder.Conntrack;
 using Attribution.Recorder.Containers;
+using Attribution.Recorder.Integrity;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
@@ -20,13 +22,17 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly SnapshotScheduler _scheduler;
     private readonly ConntrackRecorder _conntrack;
     private readonly bool _useSockDiag;
+    private readonly ProcessIdentities _identities;
+    private readonly string _procRoot;
     private ContainerRecorder? _containers; // started with the other threads, after the drop
+    private AncestryRecorder? _ancestry; // likewise
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
-        SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag)
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag, ProcessIdentities identities, string procRoot)
     {
         (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
         (_taker, _scheduler, _conntrack, _useSockDiag) = (taker, scheduler, conntrack, useSockDiag);
+        (_identities, _procRoot) = (identities, procRoot);
     }
 
     /// <summary>
@@ -49,16 +55,17 @@ internal sealed class EvidenceRecorder : IDisposable
     /// sidecar moves on to each capture file's own sidecar (<see cref="SidecarRotation"/>, on the snapshot thread).
     /// </summary>
     public static EvidenceRecorder Open(RecordOptions options, HostInfo host, SidecarWriter sidecar, SidecarHeader header,
-        RingBuffer? ring = null, bool overwrite = true)
+        RingBuffer? ring = null, bool overwrite = true, Manifests? manifests = null)
     {
         sidecar.Write(header);
+        sidecar.Write(ClockReading.Read(ClockMoment.Start));
         var identities = new ProcessIdentities(sidecar);
         var kernelEvents = OpenKernelEvents(options, sidecar, identities, out string? kernelEventsProblem);
         SnapshotTaker? taker = null;
         try
         {
             taker = new SnapshotTaker(options.ProcRoot, sidecar, host.OwnNetns, options.UseSockDiag, identities, kernelEvents);
-            var rotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, overwrite);
+            var rotation = ring is null ? null : new SidecarRotation(ring, sidecar, header, taker, kernelEvents, overwrite, manifests);
             // With kernel events, they name short connections' processes: triggered snapshots live within a CPU budget.
             var budget = kernelEvents is null ? null : TriggerBudget.WithKernelEvents();
             var scheduler = new SnapshotScheduler(taker, options.Interval, options.MinTriggerGap, budget)
@@ -66,7 +73,8 @@ internal sealed class EvidenceRecorder : IDisposable
                 BetweenSnapshots = rotation is null ? null : rotation.RunPending,
             };
             var conntrack = ConntrackRecorder.Open(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
-            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, options.UseSockDiag);
+            return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, options.UseSockDiag,
+                identities, options.ProcRoot);
         }
         catch
         {
@@ -94,7 +102,7 @@ internal sealed class EvidenceRecorder : IDisposable
     }
 
     /// <summary>
-    /// Starts what <see cref="Open"/> opened: the containers' thread, the kernel events' thread, the initial snapshot and
+    /// Starts what <see cref="Open"/> opened: the containers' and the ancestry's threads, the kernel events' thread, the initial snapshot and
     /// the snapshot thread, then conntrack: the caller's capture, started after, has a snapshot and a conntrack table before
     /// its first packet.
     /// </summary>
@@ -103,6 +111,8 @@ internal sealed class EvidenceRecorder : IDisposable
         // Before the first process record (the initial snapshot's): the containers of every process recorded are named,
         // on a thread of their own, which reads the runtimes' files (CAP_DAC_READ_SEARCH, kept).
         _containers = ContainerRecorder.Start(_sidecar);
+        // Then, before any process record, the thread that records each one's parents and user names (/proc, NSS).
+        _ancestry = AncestryRecorder.Start(_sidecar, _identities, _procRoot);
         _kernelEvents?.Start();
         _scheduler.Start();
         _conntrack.Start();
@@ -150,8 +160,10 @@ internal sealed class EvidenceRecorder : IDisposable
         _kernelEvents?.Stop();
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
+        _ancestry?.Stop(); // before the containers: the ancestors it writes have containers too
         _containers?.Stop();
         beforeSidecarCloses?.Invoke();
+        errors.Attempt(() => _sidecar.Write(ClockReading.Read(ClockMoment.End)));
         errors.Attempt(_sidecar.Dispose);
     }
 
@@ -169,6 +181,7 @@ internal sealed class EvidenceRecorder : IDisposable
 
     public void Dispose()
     {
+        _ancestry?.Dispose();
         _containers?.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();

@@ -3,6 +3,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
+using Attribution.Recorder.Integrity;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
 using SharpPcap.LibPcap;
@@ -30,7 +31,7 @@ public sealed class RecordSession
         options.Rotation?.Validate();
         var runAs = options.RunAs is { } request ? Privileges.ResolveRunAs(request) : null;
         // A ring buffer's numbered files are refused one by one if they exist; -o itself is not written.
-        foreach (var path in options.Rotation is { Rotates: true } ? [] : new[] { options.OutputPath, options.SidecarPath })
+        foreach (var path in options.Rotation is { Rotates: true } ? [] : new[] { options.OutputPath, options.SidecarPath, Core.Integrity.Sha256Manifest.PathFor(options.OutputPath) })
             if (OutputFile.Refusal(path, options.Overwrite) is { } refusal)
                 throw new RecordError(RecordFailure.Output, refusal);
 
@@ -76,21 +77,24 @@ public sealed class RecordSession
         // Checked above for -o, refused at creation for a ring's numbered names: either way an existing name is kept
         // without --force, and replaced, never written through, with it (OutputFile).
         bool overwrite = options.Overwrite;
-        FileStream? captureFile = null, sidecarFile = null;
+        Stream? captureFile = null, sidecarFile = null;
         EvidenceRecorder? evidence = null;
+        // Each capture file and its sidecar are hashed as they are written; their manifest is written as they close.
+        using var manifests = new Manifests(overwrite, status);
         try
         {
-            captureFile = OutputFile.Create(first.CapturePath, created, overwrite, status);
-            sidecarFile = OutputFile.Create(first.SidecarPath, created, overwrite, status);
+            captureFile = manifests.Open(first.CapturePath, 2, OutputFile.Create(first.CapturePath, created, overwrite, status), created);
+            sidecarFile = manifests.Hashed(first.CapturePath, OutputFile.Create(first.SidecarPath, created, overwrite, status));
             var pcap = NewCaptureWriter(captureFile, first, host);
             var sidecar = new SidecarWriter(sidecarFile);
 
             var rotation = ring is null ? null : new CaptureRotation(ring,
-                file => NewCaptureWriter(OutputFile.Create(file.CapturePath, [], overwrite), file, host),
+                file => NewCaptureWriter(manifests.Open(file.CapturePath, 2, OutputFile.Create(file.CapturePath, [], overwrite), []), file, host),
                 file => { ring.CaptureMovedTo(file); evidence?.Wake(); });
             var sink = new CaptureSink(pcap, (long ns, in FlowEnds ends) => evidence?.Trigger(ns, ends), options.PacketLimit ?? long.MaxValue, () => stop.Set(), rotation)
             {
                 StartNanoseconds = startNs,
+                ClosingComment = () => "attribution: clock at end: " + ClockReading.Read(Core.Sidecar.ClockMoment.End).Describe(),
             };
             var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
             sink.Sources = sources;
@@ -99,7 +103,7 @@ public sealed class RecordSession
             sink.Flush();
             var header = EvidenceRecorder.HeaderFor(host, startNs, Path.GetFileName(first.CapturePath),
                 sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
-            evidence = EvidenceRecorder.Open(options, host, sidecar, header, ring, overwrite);
+            evidence = EvidenceRecorder.Open(options, host, sidecar, header, ring, overwrite, manifests);
             // The traced command starts (stopped) while the recorder still has the rights to start it as the invoking user.
             using var traced = options.Command is { Count: > 0 } argv ? TracedCommand.Start(argv, sidecar, options.ProcRoot) : null;
             bool released = false;
@@ -138,7 +142,7 @@ public sealed class RecordSession
             {
                 // Counted first, written after: a full disk still leaves the summary libpcap's counts.
                 final = sink.ReadStatistics(sources, RealtimeClock.NowNanoseconds());
-                errors.Attempt(() => sink.WriteStatistics(final, startNs));
+                errors.Attempt(() => sink.WriteStatistics(final, startNs, closing: true));
                 errors.Attempt(() => sidecar.Write(final));
                 errors.Attempt(sink.Close);
             });
@@ -182,9 +186,14 @@ public sealed class RecordSession
     private static void StopAfter(TracedCommand traced, TimeSpan grace, ManualResetEventSlim stop) =>
         new Thread(() => { traced.WaitForExit(); Thread.Sleep(grace); stop.Set(); }) { IsBackground = true, Name = "traced command" }.Start();
 
-    private static PcapNgWriter NewCaptureWriter(FileStream file, RingFile names, HostInfo host) =>
+    /// <summary>
+    /// A capture file: its section header says what made it (shb_userappl), on which kernel (shb_os), and in comments the
+    /// host, its boot and the clock's state as the file began; the statistics blocks that close it, the clock's state then.
+    /// </summary>
+    private static PcapNgWriter NewCaptureWriter(Stream file, RingFile names, HostInfo host) =>
         new(new BufferedStream(file, 1 << 20), CpuModel(), $"Linux {host.KernelRelease}", $"Attribution {Version}",
-            $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(names.SidecarPath)}");
+            $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(names.SidecarPath)}",
+            $"attribution: boot {host.BootId}; clock at start: {ClockReading.Read(Core.Sidecar.ClockMoment.Start).Describe()}");
 
     private static long SizeOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 

@@ -1,3 +1,4 @@
+using Attribution.Analyzer.Evidence.Ancestry;
 using Attribution.Analyzer.Evidence.Containers;
 using Attribution.Analyzer.Evidence.Kernel;
 using Attribution.Analyzer.Evidence.Names;
@@ -31,6 +32,7 @@ internal static class EvidenceBuilder
         var names = new NameEvidenceBuilder();
         var containers = new ContainerEvidenceBuilder();
         var completion = new IdentityCompletion();
+        var ancestry = new AncestryBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
         var records = new Dictionary<ProcessKey, ProcessRecord>();
@@ -56,6 +58,7 @@ internal static class EvidenceBuilder
                 }
                 if (record is ProcessRecord p && (!records.TryGetValue(p.Key, out var known) || p.FirstSeenNanoseconds >= known.FirstSeenNanoseconds))
                     records[p.Key] = p;
+                if (record is ClockRecord clock) index.Clocks.Add(clock);
                 if (record is TracedCommandRecord t) traced.Add(t);
                 if (assembler.Add(record) is { } snapshot) sightings.Add(snapshot);
                 kernel.Add(record);
@@ -63,6 +66,7 @@ internal static class EvidenceBuilder
                 names.Add(record);
                 containers.Add(record);
                 completion.Add(record);
+                ancestry.Add(record);
             }
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
@@ -78,15 +82,19 @@ internal static class EvidenceBuilder
         index.SocketAddresses.Learn(index);
         nat.Build(index);
         if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
-        foreach (var entry in index.Processes.All)
+        void Place(ProcessTable.ProcessEntry entry)
         {
             if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
             entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
             entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
         }
+        foreach (var entry in index.Processes.All) Place(entry);
+        // The socket holders' ancestors join the table (after them: their ids follow), each linked to its parent.
+        ancestry.Build(index.Processes, records, kernel.Lifetimes, Place);
         names.Build(index, kernel);
         TracedProcesses.Mark(index.Processes, traced, kernel.ProcessEvents, kernel.Lifetimes);
         index.Processes.Containers = containers.Build(index.Processes);
+        AncestryChain.Build(index.Processes);
         index.CaptureStats = stats;
         index.Problems = [.. problems, .. kernel.Problems];
         index.CorruptRecords = corrupt + kernel.Problems.Count;

@@ -38,6 +38,8 @@ internal sealed class EvidenceIndex
     public List<SnapshotSummary> Snapshots { get; } = [];
     public SidecarHeader? Header { get; set; }
     public IReadOnlyList<CaptureStatsRecord> CaptureStats { get; set; } = [];
+    /// <summary>The clock's state as each sidecar began and closed (record 13; none from older recorders), in file order.</summary>
+    public List<ClockRecord> Clocks { get; } = [];
     public IReadOnlyList<SidecarProblem> Problems { get; set; } = [];
     public int CorruptRecords { get; set; }
     public ulong RecorderNetns => Header?.RecorderNetns ?? 0;

@@ -29,6 +29,10 @@ public sealed class ProcessTable
         /// <summary>Whether the process existed at <paramref name="ns"/>: no packet is credited to it outside that.</summary>
         public bool AliveAt(long ns) => StartNs <= ns && ns <= ExitNs;
 
+        /// <summary>Its parent's processes.id (0: none known), and its ancestry in one line (Ancestry/AncestryChain).</summary>
+        public int ParentId { get; set; }
+        public string? Chain { get; set; }
+
         /// <summary>Its names in time order, the first from its start (Names/NameTimeline); empty without an identity.</summary>
         public IReadOnlyList<ProcessName> Names { get; set; } = [];
 
@@ -50,6 +54,13 @@ public sealed class ProcessTable
     }
 
     public ContainerTable Containers { get; internal set; } = new();
+
+    /// <summary>User names by uid, as the recorded host resolved them (record 14).</summary>
+    public Dictionary<uint, string> Users { get; } = new();
+
+    public string? UserName(uint? uid) => uid is { } u && u != ProcessRecord.NoLogin && Users.TryGetValue(u, out var name) ? name : null;
+
+    public bool TryGetId(ProcessKey key, out int id) => _ids.TryGetValue(key, out id);
 
     public ProcessEntry this[int id] => _entries[id];
     public IEnumerable<ProcessEntry> All => _entries.Skip(1);

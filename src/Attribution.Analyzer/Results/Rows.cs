@@ -1,3 +1,4 @@
+using Attribution.Analyzer.Input;
 using Attribution.Core.Sockets;
 
 namespace Attribution.Analyzer.Results;
@@ -75,6 +76,11 @@ public sealed record CaptureProvenance(string Path, long Size, string Sha256, st
     /// <summary>Position of the file in the set's timeline (1-based) and the set-wide frame number of its first packet.</summary>
     public int FileId { get; init; } = 1;
     public long FirstFrame { get; init; } = 1;
+    /// <summary>The file and its sidecar against the recorder's manifest (capture.verified), and what was found, file by file.</summary>
+    public Verification Verified { get; init; }
+    public string? VerifiedDetail { get; init; }
+    /// <summary>capture.verified: none, ok, mismatch.</summary>
+    public string VerifiedText => Verified.ToString().ToLowerInvariant();
 }
 
 /// <summary>Who recorded it, so rows of several hosts' outputs can be told apart and joined (docs/SCHEMA.md, Fleet).</summary>

@@ -29,6 +29,14 @@ public sealed record AnalyzeOptions
     public bool Force { get; init; }
     /// <summary>A tcpdump-style BPF filter: only the packets it matches are analysed (and annotated, and extracted).</summary>
     public string? Filter { get; init; }
+    /// <summary>The command line as given, recorded in the analysis table (analysis.command_line).</summary>
+    public string CommandLine { get; init; } =
+        string.Join(' ', new[] { Environment.ProcessPath ?? "attribution" }.Concat(Environment.GetCommandLineArgs().Skip(1)).Select(Quoted));
+
+    /// <summary>A word as a shell would take it back: quoted when it holds a space or a quote (a filter, a path).</summary>
+    private static string Quoted(string word) =>
+        word.Length > 0 && !word.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$' or '*' or '?') ? word : "'" + word.Replace("'", "'\\''") + "'";
+
     /// <summary>For `extract`: only the flows and packets this selects go to the annotated output.</summary>
     public ExtractCriteria? Extract { get; init; }
 

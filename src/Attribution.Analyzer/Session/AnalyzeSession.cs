@@ -66,7 +66,8 @@ public static class AnalyzeSession
         timings?.Mark("rows drained, processes");
         sink.WriteSnapshots(evidence.Snapshots);
         var recording = RecordingIdentities.Of(evidence, replay.Files);
-        sink.WriteProvenance(replay.Files, recording, string.Join(" ", sidecars.Select(Path.GetFullPath)), evidence.CorruptRecords,
+        var (captures, integrity) = IntegrityChecks.Run(replay.Files, options);
+        sink.WriteProvenance(captures, recording, string.Join(" ", sidecars.Select(Path.GetFullPath)), evidence.CorruptRecords,
             AnalysisFacts(options, evidence, tracker, recording, files.Count, names.Counts));
         timings?.Mark("snapshots, provenance");
         try { sink.Commit(); }
@@ -86,6 +87,8 @@ public static class AnalyzeSession
             // Names a stranger sent malformed are the network's doing, not damage to the capture: said, exit code unchanged.
             Cautions = [.. options.NoSnapshots ? [] : CaptureChecks.Cautions(evidence, replay, totals), .. names.Counts.Warnings()],
             Annotated = annotation is null ? null : (annotation.OutputPath, annotation.Written),
+            IntegrityProblems = integrity.Problems,
+            Verified = integrity.Text,
         };
     }
 
@@ -149,6 +152,7 @@ public static class AnalyzeSession
         ["capture_files"] = files.ToString(),
         ["analyzer_version"] = typeof(AnalyzeSession).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
         ["analyzed_at"] = DateTime.UtcNow.ToString("O"),
+        ["command_line"] = options.CommandLine,
         ["format"] = options.Format.ToString().ToLowerInvariant(),
         ["packet_rows"] = options.PacketRows ? "yes" : "no",
         ["filter"] = options.Filter ?? "", // a filtered analysis holds only the packets it matched
@@ -156,6 +160,8 @@ public static class AnalyzeSession
         ["tcp_idle_timeout_s"] = (options.Timeouts.TcpNs / 1e9).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["recorder_version"] = evidence.Header?.RecorderVersion ?? "",
         ["recorded_on"] = evidence.Header?.Hostname ?? "",
+        ["clock_at_start"] = evidence.Clocks.FirstOrDefault(c => c.Moment == Core.Sidecar.ClockMoment.Start)?.Describe() ?? "",
+        ["clock_at_end"] = evidence.Clocks.LastOrDefault(c => c.Moment == Core.Sidecar.ClockMoment.End)?.Describe() ?? "",
         ["socket_sightings"] = (evidence.Connected.Values.Sum(l => l.Count) + evidence.Bound.Values.Sum(l => l.Count)).ToString(),
         ["flows"] = tracker.FlowsWritten.ToString(),
         ["evidence"] = EvidenceText(evidence),
@@ -198,6 +204,7 @@ public static class AnalyzeSession
             WasCommRaw = first?.CommRaw,
             RemoteNames = remote.Take(AnalyzeSummary.NamesShown).ToList(),
             MoreRemoteNames = Math.Max(0, remote.Count - AnalyzeSummary.NamesShown),
+            Chain = process.Chain,
         };
     }
 

@@ -14,6 +14,8 @@ public sealed record ProcessShare(int Id, int Pid, string? Comm, long BytesOut, 
 
     /// <summary>The comm it had first, when it was another: "exe" for a program re-executed through /proc/self/exe and renamed.</summary>
     public string? WasComm { get; init; }
+    /// <summary>Who started it, in one line (processes.chain): `curl[4242] < bash[4100] < sshd: alice@pts/0[4090] (alice, session 7) < ...`.</summary>
+    public string? Chain { get; init; }
     public byte[]? WasCommRaw { get; init; }
 
     /// <summary>The far ends' names it talked to (flows.remote_name), most bytes first, at most <see cref="AnalyzeSummary.NamesShown"/>.</summary>
@@ -46,6 +48,10 @@ public sealed record AnalyzeSummary(
     public int Files { get; init; } = 1;
     /// <summary>Capture and snapshots that do not seem to belong together (time, host): said, but not damage.</summary>
     public IReadOnlyList<string> Cautions { get; init; } = [];
+    /// <summary>Files that differ from the manifest recorded with them, one line each: damage a user must know of.</summary>
+    public IReadOnlyList<string> IntegrityProblems { get; init; } = [];
+    /// <summary>The files checked against their manifests, in one line ("3 of 3 files match ..."), or null when none has one.</summary>
+    public string? Verified { get; init; }
     /// <summary>The annotated copy (--annotate, extract): where, and how many packets it holds.</summary>
     public (string Path, long Packets)? Annotated { get; init; }
 

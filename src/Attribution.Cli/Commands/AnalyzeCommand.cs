@@ -128,7 +128,9 @@ public static class AnalyzeCommand
                 Console.Error.WriteLine(summary.Files > 1 ? $"attribution analyze: warning: {w}" : $"attribution analyze: warning: {options.CapturePath}: {w}");
             foreach (var c in summary.Cautions) Console.Error.WriteLine($"attribution analyze: warning: {c}");
             foreach (var p in summary.SnapshotProblems) Console.Error.WriteLine($"attribution analyze: warning: {p}");
-            bool damaged = summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 || summary.SnapshotProblems.Count > 0;
+            foreach (var p in summary.IntegrityProblems) Console.Error.WriteLine($"attribution analyze: warning: NOT AS RECORDED: {p}");
+            bool damaged = summary.CaptureProblem is not null || summary.CaptureWarningLines.Count > 0 || summary.SnapshotProblems.Count > 0 ||
+                           summary.IntegrityProblems.Count > 0;
             return damaged ? ExitCodes.DamagedInput : ExitCodes.Ok;
         }
         catch (AnalyzeError e)

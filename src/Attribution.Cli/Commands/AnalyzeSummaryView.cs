@@ -47,6 +47,9 @@ public static class AnalyzeSummaryView
                 top.AddRow(names ? [.. row, Markup.Escape(NamesText(p))] : row);
             }
             console.Write(top);
+            // Who started each: its chain of parents, with logins, users and units where they change (processes.chain).
+            foreach (var p in s.TopProcesses.Where(p => p.Chain is not null))
+                error.WriteLine($"  {RawText.Printable(p.Chain!)}");
         }
         if (s.Unattributed.Count > 0)
         {
@@ -57,6 +60,7 @@ public static class AnalyzeSummaryView
             console.Write(reasons);
         }
         error.WriteLine($"evidence: {s.Evidence}");
+        if (s.Verified is not null) error.WriteLine($"verified: {s.Verified}");
         error.WriteLine($"written: {s.OutputPath}");
     }
 

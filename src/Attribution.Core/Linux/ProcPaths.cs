@@ -20,6 +20,8 @@ public static class ProcPaths
     public const string Exe = "exe";
     public const string FdDir = "fd";
     public const string NetNamespace = "ns/net";
+    public const string LoginUid = "loginuid";
+    public const string SessionId = "sessionid";
 
     /// <summary>The system-wide /proc/stat, whose "btime" line anchors process start times to the wall clock.</summary>
     public const string SystemStat = "stat";

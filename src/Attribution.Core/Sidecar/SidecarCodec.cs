@@ -28,6 +28,8 @@ internal static class SidecarCodec
                 w.Write(p.Cgroup); w.Write(p.Netns); w.Write(p.FirstSeenNanoseconds);
                 WriteBytes(w, p.CommRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Comm));
                 WriteBytes(w, p.ExeRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Exe));
+                // Added later (issue 24): older readers stop before them. Unreadable is written as "no login".
+                w.Write(p.LoginUid ?? ProcessRecord.NoLogin); w.Write(p.SessionId ?? ProcessRecord.NoLogin);
                 break;
             case SocketTableRecord t:
                 w.Write(t.Netns); w.Write((byte)t.Kind); w.Write(t.Hash);
@@ -87,6 +89,12 @@ internal static class SidecarCodec
             case ContainerRecord c:
                 ContainerCodec.Encode(w, c);
                 break;
+            case ClockRecord c:
+                ClockCodec.Encode(w, c);
+                break;
+            case UserRecord u:
+                w.Write(u.Uid); w.Write(u.Found); w.Write(u.Name); w.Write(u.ReadNanoseconds);
+                break;
             case TracedCommandRecord t:
                 TracedCommandCodec.Encode(w, t);
                 break;
@@ -108,6 +116,8 @@ internal static class SidecarCodec
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
         ProcessNameRecord => SidecarRecordType.ProcessName,
         ContainerRecord => SidecarRecordType.Container,
+        ClockRecord => SidecarRecordType.Clock,
+        UserRecord => SidecarRecordType.User,
         TracedCommandRecord => SidecarRecordType.TracedCommand,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
@@ -128,6 +138,8 @@ internal static class SidecarCodec
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
         SidecarRecordType.Container => ContainerCodec.Decode(r),
+        SidecarRecordType.Clock => ClockCodec.Decode(r),
+        SidecarRecordType.User => new UserRecord(r.ReadUInt32(), r.ReadBoolean(), r.ReadString(), r.ReadInt64()),
         SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
         _ => null,
     };
@@ -160,7 +172,10 @@ internal static class SidecarCodec
             ReadBytes(r), r.ReadString(), r.ReadUInt64(), r.ReadInt64());
         // Older recorders ended the record here; newer ones add comm and exe as raw bytes (docs/FORMAT.md).
         if (r.BaseStream.Position == r.BaseStream.Length) return p;
-        return p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
+        p = p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
+        // Newer ones add the login (issue 24).
+        if (r.BaseStream.Position == r.BaseStream.Length) return p;
+        return p with { LoginUid = r.ReadUInt32(), SessionId = r.ReadUInt32() };
     }
 
     internal static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)

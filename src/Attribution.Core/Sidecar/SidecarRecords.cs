@@ -22,6 +22,8 @@ public enum SidecarRecordType : byte
     ProcessName = 10,
     Container = 11,
     TracedCommand = 12,
+    Clock = 13,
+    User = 14,
 }
 
 public enum SnapshotReason : byte
@@ -80,6 +82,16 @@ public sealed record ProcessRecord(
 {
     public byte[]? CommRaw { get; init; }
     public byte[]? ExeRaw { get; init; }
+
+    /// <summary>
+    /// /proc/PID/loginuid and sessionid: the user who logged in and the audit session the process descends from
+    /// (<see cref="NoLogin"/> where no login set them: a service); null in files from older recorders or where unreadable.
+    /// </summary>
+    public uint? LoginUid { get; init; }
+    public uint? SessionId { get; init; }
+
+    /// <summary>The value of loginuid and sessionid that no login set ((uid_t)-1).</summary>
+    public const uint NoLogin = uint.MaxValue;
 
     /// <summary>The argv joined with spaces for display (<see cref="RawText.Arguments"/>); <see cref="Cmdline"/> is exact.</summary>
     public string CmdlineText => RawText.Arguments(Cmdline);

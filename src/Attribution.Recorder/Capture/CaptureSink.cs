@@ -27,6 +27,8 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
     /// <summary>The capture sources, for the statistics blocks that close a file of a ring buffer.</summary>
     public IReadOnlyList<CaptureSource> Sources { get; set; } = [];
     public long StartNanoseconds { get; init; }
+    /// <summary>The comment of the statistics blocks that close a file (the clock's state then), read as it closes.</summary>
+    public Func<string>? ClosingComment { get; init; }
     public int FilesClosed { get; private set; }
 
     public int AddInterface(string name, int linkType, int snaplen, string description)
@@ -77,15 +79,15 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
     }
 
     /// <summary>Writes statistics blocks for counters read before (<see cref="ReadStatistics"/>).</summary>
-    public void WriteStatistics(CaptureStatsRecord stats, long startNanoseconds)
+    public void WriteStatistics(CaptureStatsRecord stats, long startNanoseconds, bool closing = false)
     {
-        lock (_gate) WriteBlocksLocked(stats, startNanoseconds);
+        lock (_gate) WriteBlocksLocked(stats, startNanoseconds, closing);
     }
 
-    private CaptureStatsRecord WriteStatisticsLocked(IReadOnlyList<CaptureSource> sources, long nowNanoseconds, long startNanoseconds)
+    private CaptureStatsRecord WriteStatisticsLocked(IReadOnlyList<CaptureSource> sources, long nowNanoseconds, long startNanoseconds, bool closing = false)
     {
         var stats = ReadStatisticsLocked(sources, nowNanoseconds);
-        WriteBlocksLocked(stats, startNanoseconds);
+        WriteBlocksLocked(stats, startNanoseconds, closing);
         return stats;
     }
 
@@ -101,10 +103,11 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
         return new CaptureStatsRecord(nowNanoseconds, stats);
     }
 
-    private void WriteBlocksLocked(CaptureStatsRecord stats, long startNanoseconds)
+    private void WriteBlocksLocked(CaptureStatsRecord stats, long startNanoseconds, bool closing)
     {
+        string? comment = closing ? ClosingComment?.Invoke() : null;
         foreach (var s in stats.Interfaces)
-            _writer.WriteStatistics(s.Index, stats.TimestampNanoseconds, startNanoseconds, s.Received, s.Dropped, s.InterfaceDropped, s.Packets);
+            _writer.WriteStatistics(s.Index, stats.TimestampNanoseconds, startNanoseconds, s.Received, s.Dropped, s.InterfaceDropped, s.Packets, comment);
         _writer.Flush();
     }
 
@@ -130,7 +133,7 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
         var next = rotation!.OpenNext(out var file);
         foreach (var (name, linkType, snaplen, description) in _interfaces) next.AddInterface(name, linkType, snaplen, description);
         next.Flush();
-        WriteStatisticsLocked(Sources, Math.Max(nowNanoseconds, StartNanoseconds), StartNanoseconds);
+        WriteStatisticsLocked(Sources, Math.Max(nowNanoseconds, StartNanoseconds), StartNanoseconds, closing: true);
         var previous = _writer;
         _writer = next;
         _packetsInClosedFiles = TotalPackets;

@@ -19,11 +19,11 @@ public sealed class PcapNgWriter : IDisposable
     private long[] _unflushedEnds = new long[1024]; // end offset of each packet block written since then
     private int _unflushed;
 
-    public PcapNgWriter(Stream stream, string hardware, string os, string application, string? comment = null)
+    public PcapNgWriter(Stream stream, string hardware, string os, string application, params string[] comments)
     {
         _stream = stream;
         var options = new OptionBuilder();
-        if (comment is not null) options.Add(PcapNgOption.Comment, comment);
+        foreach (var comment in comments) options.Add(PcapNgOption.Comment, comment);
         options.Add(PcapNgOption.ShbHardware, hardware).Add(PcapNgOption.ShbOs, os).Add(PcapNgOption.ShbUserAppl, application);
         Span<byte> fixedPart = stackalloc byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, PcapNgSection.ByteOrderMagic);
@@ -82,9 +82,11 @@ public sealed class PcapNgWriter : IDisposable
     /// lost before reaching us, which is what Wireshark and capinfos show as dropped.
     /// </summary>
     public void WriteStatistics(int interfaceId, long timestampNanoseconds, long startNanoseconds,
-        ulong received, ulong kernelDropped, ulong interfaceDropped, ulong delivered)
+        ulong received, ulong kernelDropped, ulong interfaceDropped, ulong delivered, string? comment = null)
     {
-        var options = new OptionBuilder()
+        var options = new OptionBuilder();
+        if (comment is not null) options.Add(PcapNgOption.Comment, comment);
+        options
             .Add(PcapNgOption.IsbStartTime, Timestamp(startNanoseconds))
             .Add(PcapNgOption.IsbEndTime, Timestamp(timestampNanoseconds))
             .Add(PcapNgOption.IsbIfDrop, BitConverter.GetBytes(kernelDropped + interfaceDropped))

@@ -50,7 +50,7 @@ internal sealed class ContainerRecorder : IDisposable
     public static ContainerRecorder Start(SidecarWriter writer, string hostRoot = "/")
     {
         var recorder = new ContainerRecorder(writer, hostRoot);
-        writer.Written = recorder.OnWritten;
+        writer.Written += recorder.OnWritten;
         recorder._thread.Start();
         return recorder;
     }
@@ -127,7 +127,7 @@ internal sealed class ContainerRecorder : IDisposable
     /// <summary>Names the containers of every process record queued so far, then stops: before the sidecar closes.</summary>
     public void Stop()
     {
-        _writer.Written = null;
+        _writer.Written -= OnWritten;
         lock (_queue)
         {
             _stopping = true;

@@ -37,8 +37,8 @@ internal sealed class RingBuffer(string outputPath, RotationPolicy policy, Actio
                 var oldest = _onDisk[0];
                 _onDisk.RemoveAt(0);
                 _deleted.Add(oldest.Sequence);
-                // A sidecar still being written is unlinked too: its last records go to a file no one will read.
-                foreach (var path in new[] { oldest.CapturePath, oldest.SidecarPath })
+                // A sidecar still being written is unlinked too (and the manifest it will add its line to): its last records go to files no one will read.
+                foreach (var path in new[] { oldest.CapturePath, oldest.SidecarPath, Core.Integrity.Sha256Manifest.PathFor(oldest.CapturePath) })
                 {
                     try { File.Delete(path); }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)

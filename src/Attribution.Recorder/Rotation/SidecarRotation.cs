@@ -1,4 +1,5 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Integrity;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Snapshots;
 
@@ -16,7 +17,7 @@ namespace Attribution.Recorder.Rotation;
 /// never fall further behind the capture than one scan.
 /// </summary>
 internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, SidecarHeader header, SnapshotTaker taker,
-    KernelEventSource? kernelEvents, bool overwrite)
+    KernelEventSource? kernelEvents, bool overwrite, Manifests? manifests = null)
 {
     /// <summary>How long the switch waits for the event thread's last batch for the old file (woken at once, it takes one drain).</summary>
     private static readonly TimeSpan EventBatchWait = TimeSpan.FromMilliseconds(500);
@@ -31,7 +32,11 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
         while (true)
         {
             uint closingId = taker.NextId;
-            var stream = ring.CreateSidecar(file, path => OutputFile.Create(path, [], overwrite));
+            var stream = ring.CreateSidecar(file, path =>
+            {
+                var created = OutputFile.Create(path, [], overwrite);
+                return manifests?.Hashed(file.CapturePath, created) ?? created;
+            });
             if (stream is null)
             {
                 // Deleted by --rotate-files before its sidecar was made: the next one, if any, takes its place.
@@ -44,9 +49,11 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
                 // file's final snapshot it is later than all its packets. (One scan shared by the files a burst
                 // filled during it left the later files' last packets after their final snapshot: "N packets lie
                 // outside the snapshots' time" when such a file was analysed alone.)
+                sidecar.Write(ClockReading.Read(ClockMoment.Start)); // each file says the clock's state as it began and as it closed
                 taker.Repeat(sidecar, SnapshotReason.Initial, 0);
                 taker.Take(SnapshotReason.Timer, 0);
                 taker.Repeat(closing, SnapshotReason.Final, closingId);
+                closing.Write(ClockReading.Read(ClockMoment.End));
             }
             Rotations++;
             if (!ring.TryTakeAwaitingSidecar(out var next)) return true;

@@ -18,7 +18,7 @@ internal sealed class ProcessScan
 /// </summary>
 internal sealed class ProcessScanner(string procRoot) : IDisposable
 {
-    private readonly ProcReader _reader = new();
+    private readonly IdentityReader _identities = new(procRoot);
     private readonly List<ulong> _inodes = new();
     private readonly ProcPids _pids = new(procRoot);
     private readonly FdSocketScanner _fds = new();
@@ -118,38 +118,12 @@ internal sealed class ProcessScanner(string procRoot) : IDisposable
         pids.Add(pid);
     }
 
-    public bool TryReadStat(int pid, out ProcStat stat)
-    {
-        stat = default;
-        return _reader.TryReadFile(ProcPaths.Process(procRoot, pid, ProcPaths.Stat), out var text) && ProcStat.TryParse(text, out stat);
-    }
+    public bool TryReadStat(int pid, out ProcStat stat) => _identities.TryReadStat(pid, out stat);
 
-    /// <summary>Reads the identity metadata written once per process (status, exe, cmdline, cgroup).</summary>
-    public ProcessRecord? ReadIdentity(ProcessKey key, ulong netns, long seenNanoseconds)
-    {
-        if (!_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Stat), out var statText)
-            || !ProcStat.TryParse(statText, out var stat) || stat.StartTimeTicks != key.StartTimeTicks) return null;
-        var comm = ProcStat.RawComm(statText).ToArray();
-        uint uid = 0, euid = 0;
-        if (_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Status), out var status))
-            ProcStatus.TryReadUids(status, out uid, out euid);
-        var exe = ProcReader.ReadLinkBytes(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe)) ?? [];
-        var cmdline = _reader.TryReadFileCopy(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cmdline)) ?? [];
-        var cgroup = _reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cgroup), out var cg)
-            ? System.Text.Encoding.UTF8.GetString(cg) : "";
-        return new ProcessRecord(key, stat.ParentPid, uid, euid, stat.Comm, RawText.Utf8OrEscaped(exe), cmdline, cgroup, netns, seenNanoseconds)
-        {
-            CommRaw = comm, ExeRaw = exe,
-        };
-    }
+    /// <summary>Reads the identity metadata written once per process (<see cref="IdentityReader"/>).</summary>
+    public ProcessRecord? ReadIdentity(ProcessKey key, ulong netns, long seenNanoseconds) => _identities.ReadIdentity(key, netns, seenNanoseconds);
 
-    public bool TryReadNetns(int pid, out ulong netns)
-    {
-        netns = 0;
-        Span<byte> target = stackalloc byte[64];
-        int length = ProcReader.ReadLink(ProcPaths.Process(procRoot, pid, ProcPaths.NetNamespace).AsSpan(), target);
-        return length > 0 && ProcReader.TryParseBracketedInode(target[..length], "net:"u8, out netns);
-    }
+    public bool TryReadNetns(int pid, out ulong netns) => _identities.TryReadNetns(pid, out netns);
 
     public void Dispose()
     {

@@ -54,7 +54,7 @@ public sealed class AnalyzeOutputTests : IDisposable
         var dir = Path.Combine(_dir, "csv");
         _s.Analyze(OutputFormat.Csv, dir);
         foreach (var table in new[] { "packets", "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
-                     "process_traffic", "process_remote_traffic", "unattributed_traffic" })
+                     "process_traffic", "process_remote_traffic", "unattributed_traffic", "process_ancestry" })
             Assert.True(File.Exists(Path.Combine(dir, table + ".csv")), table);
         Assert.Empty(Directory.GetDirectories(dir)); // no partial directory left behind
         var processes = File.ReadAllText(Path.Combine(dir, "processes.csv"));

@@ -16,7 +16,7 @@ public sealed class ParquetOutputTests : IDisposable
     private static readonly string[] TableNames =
     [
         "packets", "flows", "flow_holders", "dns", "processes", "process_names", "containers", "snapshots", "capture", "analysis",
-        "process_traffic", "process_remote_traffic", "unattributed_traffic",
+        "process_traffic", "process_remote_traffic", "unattributed_traffic", "process_ancestry",
     ];
 
     public static TheoryData<string> Tables => new(TableNames);

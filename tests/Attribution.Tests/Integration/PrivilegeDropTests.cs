@@ -104,6 +104,8 @@ public sealed class PrivilegeDropTests : IDisposable
         Assert.True(files.Count >= 3, $"{files.Count} ring files");
         Assert.Equal("0", Run.Checked("stat", "-c", "%u", files[0]).Trim()); // opened before the drop
         Assert.Equal($"{Nobody}", Run.Checked("stat", "-c", "%u", files[^1]).Trim());
+        AssertManifests(files); // the later files' manifests are nobody's, made and written after the drop
+        Assert.Equal($"{Nobody}", Run.Checked("stat", "-c", "%u", files[^1] + ".sha256").Trim());
 
         // A directory only root may write: the ring's later files must be root's too, so uid 0 stays, capabilities do not.
         var rootOnly = Directory.CreateTempSubdirectory("attr-privilege-root-").FullName;
@@ -118,10 +120,49 @@ public sealed class PrivilegeDropTests : IDisposable
             AssertEveryThread(threads, 0, threads[0].Permitted);
             Assert.Equal(0UL, threads[0].Permitted & ~(Needed | Bits(NetAdmin)));
             Assert.True(Directory.GetFiles(rootOnly, "ring_*.pcapng").Length >= 3);
+            AssertManifests(Directory.GetFiles(rootOnly, "ring_*.pcapng"));
         }
         finally
         {
             Directory.Delete(rootOnly, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void One_file_in_a_directory_only_root_may_write_goes_on_as_nobody_and_its_manifest_still_gets_both_lines()
+    {
+        // The manifest is created with the capture, before the drop, and held open: nobody only appends to it as the
+        // capture and the sidecar close, so it needs no right to create a file in the directory (issue 24 with issue 26).
+        var rootOnly = Directory.CreateTempSubdirectory("attr-privilege-root-").FullName;
+        try
+        {
+            int port = FreePort.Next();
+            var capture = Path.Combine(rootOnly, "one.pcapng");
+            var recorder = AttributionCli.StartPublishedRecording("-o", capture, "-i", "lo", $"udp port {port}");
+            var privileges = SecondLine(recorder);
+            SendUdp(port, 20);
+            Stop(recorder);
+            Assert.StartsWith("privileges: recording goes on as nobody (uid 65534) with only ", privileges);
+            Assert.Equal("0", Run.Checked("stat", "-c", "%u", capture + ".sha256").Trim());
+            AssertManifests([capture]);
+        }
+        finally
+        {
+            Directory.Delete(rootOnly, recursive: true);
+        }
+    }
+
+    /// <summary>Each capture file's manifest lists it and its sidecar, and `sha256sum -c` accepts it.</summary>
+    private static void AssertManifests(IEnumerable<string> captures)
+    {
+        foreach (var file in captures)
+        {
+            var manifest = file + ".sha256";
+            Assert.True(File.Exists(manifest), $"no {manifest}");
+            Assert.Equal([Path.GetFileName(file), Path.GetFileName(file) + ".snapshots"],
+                Core.Integrity.Sha256Manifest.Parse(File.ReadAllText(manifest)).Select(l => l.Name));
+            var check = Run.Command(TimeSpan.FromSeconds(30), "sh", "-c", "cd \"$0\" && sha256sum -c \"$1\"", Path.GetDirectoryName(file)!, Path.GetFileName(manifest));
+            Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
         }
     }
 

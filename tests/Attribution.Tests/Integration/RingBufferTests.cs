@@ -46,6 +46,7 @@ public sealed partial class RingBufferTests : IDisposable
         Stop(plain);
 
         var files = CaptureFiles(P("ring"));
+        AssertEveryFileVerifies(files);
         _log.WriteLine($"{files.Count} files: {string.Join(", ", files.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length} B, sidecar {new FileInfo(f + ".snapshots").Length} B"))}");
         Assert.True(files.Count >= 3, $"only {files.Count} capture files");
         foreach (var file in files[..^1]) // dumpcap's rule: a file ends with the packet that takes it to the size
@@ -64,6 +65,7 @@ public sealed partial class RingBufferTests : IDisposable
             Assert.DoesNotContain("warning", r.Stderr);
             var rows = Rows(db);
             Assert.NotEmpty(rows);
+            Assert.Equal("ok", Db.Query(db, "SELECT verified FROM capture").Single()[0]);
             var (right, all) = AssertMostlyAttributed(db, rows, ends, Path.GetFileName(file));
             (rightAlone, allAlone) = (rightAlone + right, allAlone + all);
             packets += rows.Count;
@@ -112,7 +114,8 @@ public sealed partial class RingBufferTests : IDisposable
                        string.Join(", ", files.Select(f => $"{Path.GetFileName(f)} {new FileInfo(f).Length} B + sidecar {new FileInfo(f + ".snapshots").Length} B")) +
                        $"; total {total} B; at most {most} capture files seen during the recording");
         Assert.Equal(3, files.Count);
-        Assert.Equal(files.SelectMany(f => new[] { f, f + ".snapshots" }).Order(), everything);
+        Assert.Equal(files.SelectMany(f => new[] { f, f + ".snapshots", f + ".sha256" }).Order(), everything);
+        AssertEveryFileVerifies(files);
         Assert.True(int.Parse(Regex.Match(summary, @"(\d+) capture files written").Groups[1].Value) > 3, summary);
         // The newest three are the last numbers written: the oldest went first.
         var numbers = files.Select(f => int.Parse(Regex.Match(Path.GetFileName(f), @"^out_(\d{5})_").Groups[1].Value)).ToList();
@@ -318,6 +321,19 @@ public sealed partial class RingBufferTests : IDisposable
         Assert.True(recorder.WaitForExit(TimeSpan.FromSeconds(60)), "the recorder did not stop within 60 s");
         Assert.True(recorder.ExitCode == 0, stderr.Result);
         return stderr.Result;
+    }
+
+    /// <summary>Every capture file and sidecar of the ring has its line in its manifest, which `sha256sum -c` accepts (issue 24).</summary>
+    private static void AssertEveryFileVerifies(List<string> files)
+    {
+        foreach (var file in files)
+        {
+            var manifest = file + ".sha256";
+            Assert.Equal([Path.GetFileName(file), Path.GetFileName(file) + ".snapshots"],
+                Core.Integrity.Sha256Manifest.Parse(File.ReadAllText(manifest)).Select(l => l.Name));
+            var check = Run.Command(TimeSpan.FromSeconds(30), "sh", "-c", "cd \"$0\" && sha256sum -c \"$1\"", Path.GetDirectoryName(file)!, Path.GetFileName(manifest));
+            Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
+        }
     }
 
     private static long SummaryCount(string summary, string row) =>

@@ -50,7 +50,8 @@ public sealed class Recording : IDisposable
     public static void DeleteOutputs(string capturePath)
     {
         var keep = Environment.GetEnvironmentVariable("ATTR_KEEP");
-        foreach (var path in new[] { capturePath, Core.Sidecar.SidecarFraming.SidecarPathFor(capturePath), Path.ChangeExtension(capturePath, ".db") })
+        foreach (var path in new[] { capturePath, Core.Sidecar.SidecarFraming.SidecarPathFor(capturePath), Path.ChangeExtension(capturePath, ".db"),
+                     Core.Integrity.Sha256Manifest.PathFor(capturePath) })
         {
             if (keep is not null && File.Exists(path)) File.Copy(path, Path.Combine(keep, Path.GetFileName(path)), true);
             File.Delete(path);

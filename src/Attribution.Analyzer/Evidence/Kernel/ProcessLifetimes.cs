@@ -23,6 +23,9 @@ internal sealed class ProcessLifetimes
 
     private readonly Dictionary<int, List<Life>> _byPid = new();
 
+    /// <summary>Each identity forked while the recording ran: its parent's pid and the fork's time, to name the parent by.</summary>
+    public Dictionary<ProcessKey, (int ParentPid, long Ns)> Forks { get; } = new();
+
     /// <summary>Identities made from events for processes gone before the recorder could read them.</summary>
     public Dictionary<ProcessKey, ProcessRecord> Synthesized { get; } = new();
 
@@ -48,6 +51,7 @@ internal sealed class ProcessLifetimes
                     var key = e.StartTicks != 0 ? new ProcessKey(e.Pid, e.StartTicks) : Place(e, byPidKnown, sources, ticksPerSecond);
                     if (key is not { } k) break;
                     forkNs.TryAdd(k, e.Nanoseconds);
+                    Forks.TryAdd(k, (e.ParentPid, e.Nanoseconds));
                     keys.Add(k);
                     lastKey[e.Pid] = k;
                     if (!records.ContainsKey(k) && !Synthesized.ContainsKey(k))

@@ -144,7 +144,8 @@ public sealed class CsvSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time", "traced"], hostText: true);
+        using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time", "traced",
+            "parent_id", "loginuid", "sessionid", "user", "login_user", "unit", "chain"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -158,8 +159,12 @@ public sealed class CsvSink : IAnalysisSink
             w.Field(r is null ? null : Convert.ToHexStringLower(r.Cmdline)); // exact bytes, as hex: CSV holds text
             w.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             w.Field(e.Traced ? 1 : 0);
+            var l = ProcessLineage.Of(processes, e);
+            w.Field((long?)l.ParentId); w.Field(l.LoginUid); w.Field(l.SessionId); w.Field(l.User); w.Field(l.LoginUser); w.Field(l.Unit); w.Field(l.Chain);
             w.EndRecord();
         }
+        using (var a = Open("process_ancestry", ["process_id", "depth", "ancestor_id"]))
+            foreach (var (process, depth, ancestor) in ProcessLineage.Ancestry(processes)) { a.Field(process); a.Field(depth); a.Field(ancestor); a.EndRecord(); }
         WriteNames(processes);
         WriteContainers(processes.Containers);
         WriteAggregates(processes);
@@ -229,7 +234,7 @@ public sealed class CsvSink : IAnalysisSink
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
         using (var w = Open("capture", ["path", "size", "sha256", "format", "first_ts", "last_ts", "packets", "kernel_drops", "truncated_at", "problem",
-                   "snapshots_path", "corrupt_snapshot_records", "file_id", "first_frame", "host", "boot_id", "capture_id"], hostText: true))
+                   "snapshots_path", "corrupt_snapshot_records", "file_id", "first_frame", "host", "boot_id", "capture_id", "verified", "verified_detail"], hostText: true))
         {
             foreach (var c in captures)
             {
@@ -238,6 +243,7 @@ public sealed class CsvSink : IAnalysisSink
                 w.Field(c.Packets); w.Field((ulong?)c.KernelDrops); w.Field(c.TruncatedAt); w.Field(c.Problem);
                 w.Field(snapshotsPath); w.Field(corruptSnapshotRecords);
                 w.Field(c.FileId); w.Field(c.FirstFrame); w.Field(recording.Host); w.Field(recording.BootId); w.Field(recording.CaptureId);
+                w.Field(c.VerifiedText); w.Field(c.VerifiedDetail);
                 w.EndRecord();
             }
         }

@@ -13,7 +13,7 @@ namespace Attribution.Analyzer.Output.Parquet;
 /// Packets and flows stream out in row groups of bounded size; the other tables are written at the end.
 /// Files are built in a private partial folder and appear under their final names only at <see cref="Commit"/>.
 /// </summary>
-public sealed class ParquetSink : IAnalysisSink
+public sealed partial class ParquetSink : IAnalysisSink
 {
     /// <summary>
     /// Rows per row group of packets.parquet: about 14 MB of column buffers (twice: one set fills while the
@@ -81,7 +81,8 @@ public sealed class ParquetSink : IAnalysisSink
         ParquetColumn<ReadOnlyMemory<char>> comm = Text("comm"), exe = Text("exe"), cmdline = Text("cmdline"),
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
-        var table = Open("processes", id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced);
+        var lineage = new LineageColumns();
+        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced, .. lineage.Columns]);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -96,9 +97,11 @@ public sealed class ParquetSink : IAnalysisSink
             raw.Add(r?.Cmdline); // exact bytes: cmdline is for reading, this for evidence
             exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             traced.Add(e.Traced ? 1 : 0);
+            lineage.Add(ProcessLineage.Of(processes, e));
             table.EndRow();
         }
         table.Close();
+        WriteAncestry(processes);
         WriteNames(processes);
         WriteContainers(processes.Containers);
         WriteAggregates(processes);
@@ -202,9 +205,10 @@ public sealed class ParquetSink : IAnalysisSink
                 corrupt = Integer("corrupt_snapshot_records", true), fileId = Integer("file_id", true), firstFrame = Integer("first_frame", true);
             ParquetColumn<double> firstTs = Real("first_ts", true), lastTs = Real("last_ts", true);
             ParquetColumn<ReadOnlyMemory<char>> path = Text("path"), sha = Text("sha256"), format = Text("format"), problem = Text("problem"),
-                sidecars = Text("snapshots_path"), host = Text("host"), boot = Text("boot_id"), capture = Text("capture_id");
+                sidecars = Text("snapshots_path"), host = Text("host"), boot = Text("boot_id"), capture = Text("capture_id"),
+                verified = Text("verified"), verifiedDetail = Text("verified_detail");
             var table = Open("capture", path, size, sha, format, firstTs, lastTs, packets, drops, truncated, problem, sidecars, corrupt,
-                fileId, firstFrame, host, boot, capture);
+                fileId, firstFrame, host, boot, capture, verified, verifiedDetail);
             foreach (var c in captures)
             {
                 path.Add(c.Path); size.Add(c.Size); sha.Add(c.Sha256); format.Add(c.Format);
@@ -213,6 +217,7 @@ public sealed class ParquetSink : IAnalysisSink
                 sidecars.Add(snapshotsPath); corrupt.Add(corruptSnapshotRecords);
                 fileId.Add(c.FileId); firstFrame.Add(c.FirstFrame);
                 host.Add(recording.Host); boot.Add(recording.BootId); capture.Add(recording.CaptureId);
+                verified.Add(c.VerifiedText); verifiedDetail.Add(c.VerifiedDetail);
                 table.EndRow();
             }
             table.Close();

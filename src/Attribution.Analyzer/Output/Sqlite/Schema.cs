@@ -13,7 +13,8 @@ internal static class Schema
         CREATE TABLE processes (
             id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, ppid INTEGER, start_time REAL NOT NULL, uid INTEGER,
             comm TEXT, exe TEXT, cmdline TEXT, netns INTEGER, container TEXT, container_runtime TEXT, pod_uid TEXT,
-            first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL, traced INTEGER NOT NULL);
+            first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL, traced INTEGER NOT NULL,
+            parent_id INTEGER REFERENCES processes(id), loginuid INTEGER, sessionid INTEGER, user TEXT, login_user TEXT, unit TEXT, chain TEXT);
         CREATE TABLE process_names (
             process_id INTEGER NOT NULL REFERENCES processes(id), from_time REAL NOT NULL, from_ns INTEGER NOT NULL,
             comm TEXT, cmdline TEXT, source TEXT NOT NULL, cmdline_raw BLOB);
@@ -46,7 +47,7 @@ internal static class Schema
         CREATE TABLE capture (
             path TEXT, size INTEGER, sha256 TEXT, format TEXT, first_ts REAL, last_ts REAL, packets INTEGER,
             kernel_drops INTEGER, truncated_at INTEGER, problem TEXT, snapshots_path TEXT, corrupt_snapshot_records INTEGER,
-            file_id INTEGER, first_frame INTEGER, host TEXT, boot_id TEXT, capture_id TEXT);
+            file_id INTEGER, first_frame INTEGER, host TEXT, boot_id TEXT, capture_id TEXT, verified TEXT, verified_detail TEXT);
         CREATE TABLE analysis (key TEXT PRIMARY KEY, value TEXT);
         """;
 
@@ -88,6 +89,15 @@ internal static class Schema
         LEFT JOIN process_names d ON d.rowid = COALESCE(
             (SELECT n.rowid FROM process_names n WHERE n.process_id = r.dst_process_id AND n.from_ns <= r.ts_ns ORDER BY n.from_ns DESC LIMIT 1),
             (SELECT n.rowid FROM process_names n WHERE n.process_id = r.dst_process_id ORDER BY n.from_ns LIMIT 1));
+
+        -- Each process with every ancestor, nearest first: depth 1 is its parent.
+        CREATE VIEW process_ancestry AS
+        WITH RECURSIVE up(process_id, depth, ancestor_id) AS (
+            SELECT id, 1, parent_id FROM processes WHERE parent_id IS NOT NULL
+            UNION ALL
+            SELECT up.process_id, up.depth + 1, p.parent_id FROM up JOIN processes p ON p.id = up.ancestor_id
+            WHERE p.parent_id IS NOT NULL AND up.depth < 512)
+        SELECT process_id, depth, ancestor_id FROM up;
 
         CREATE VIEW process_traffic AS
         SELECT p.id AS process_id, p.pid, p.comm, p.exe, p.cmdline,

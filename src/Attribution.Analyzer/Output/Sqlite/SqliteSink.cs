@@ -94,7 +94,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -117,6 +117,14 @@ public sealed class SqliteSink : IAnalysisSink
             p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
             p[16].Value = e.Traced ? 1 : 0;
+            var lineage = ProcessLineage.Of(processes, e);
+            p[17].Value = (object?)lineage.ParentId ?? DBNull.Value;
+            p[18].Value = (object?)lineage.LoginUid ?? DBNull.Value;
+            p[19].Value = (object?)lineage.SessionId ?? DBNull.Value;
+            p[20].Value = (object?)lineage.User ?? DBNull.Value;
+            p[21].Value = (object?)lineage.LoginUser ?? DBNull.Value;
+            p[22].Value = (object?)lineage.Unit ?? DBNull.Value;
+            p[23].Value = (object?)lineage.Chain ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
@@ -177,7 +185,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProvenance(IReadOnlyList<CaptureProvenance> captures, RecordingIdentity recording, string snapshotsPath, int corruptSnapshotRecords, IReadOnlyDictionary<string, string> analysis)
     {
-        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt, $file, $first_frame, $host, $boot, $capture)"))
+        using (var insert = Prepare("INSERT INTO capture VALUES ($path, $size, $sha256, $format, $first, $last, $packets, $drops, $truncated, $problem, $snapshots, $corrupt, $file, $first_frame, $host, $boot, $capture, $verified, $verified_detail)"))
         {
             var p = insert.Parameters;
             foreach (var c in captures)
@@ -195,6 +203,8 @@ public sealed class SqliteSink : IAnalysisSink
                 p[14].Value = (object?)recording.Host ?? DBNull.Value;
                 p[15].Value = (object?)recording.BootId ?? DBNull.Value;
                 p[16].Value = recording.CaptureId;
+                p[17].Value = c.VerifiedText;
+                p[18].Value = (object?)c.VerifiedDetail ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
         }
