@@ -5,7 +5,8 @@
 # Packages: libpcap to capture; tshark, tcpdump, iproute2 and sqlite3 for the tests and for checking recordings;
 # nftables for the NAT test, which sets its rules only inside namespaces of its own; clang to link the native
 # program (and, as cc, to build the tests' helper programs); the real software the end-to-end tests run:
-# postgresql (postgres, initdb, pgbench, psql), nginx, apache2-utils (ab) and curl; podman with runc (crun, its other
+# postgresql (postgres, initdb, pgbench, psql), nginx, apache2-utils (ab) and curl; redis-server and redis-tools
+# (redis-benchmark) for the workload overhead bench (bench/workload.sh); podman with runc (crun, its other
 # choice, refuses this VM's cgroup layout) and busybox-static, whose applets make the containers' image (there is no
 # image registry here). podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
 # for rootless containers only, and the tests run podman as root. Where a service manager runs, Debian starts its own
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl podman runc busybox-static)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl redis-server redis-tools podman runc busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
