@@ -12,7 +12,8 @@
 #   record     attribution record -o FILE (its defaults: -i any, kernel events on) in the server namespace
 #   noevents   attribution record -o FILE --no-kernel-events
 # MODES="none record ..." picks (and orders) the modes; EXTRA_MODES='name:--flag ...' adds record variants (each
-# mode name, then the record options after the colon, commas for spaces).
+# mode name, then the record options after the colon, commas for spaces). BASELINE=PROGRAM adds the mode `baseline`:
+# that program's record with its defaults (another build, e.g. before a change, measured in the same rounds).
 # Reported per server and mode: throughput and p99 latency (median, min-max over the rounds), the loss against the
 # same round's `none` run (median, min-max), the recorder's or tcpdump's CPU per captured packet while the load ran
 # (µs of CPU, from utime+stime ticks; the recorder's kernel-event thread apart), kernel events written per second and
@@ -31,6 +32,7 @@ cli=${ATTRIBUTION:-$root/dist/attribution}
 modes=(${MODES:-none tcpdump record noevents})
 declare -A extra=()
 for e in ${EXTRA_MODES:-}; do extra[${e%%:*}]=${e#*:}; modes+=("${e%%:*}"); done
+[ -n "${BASELINE:-}" ] && modes+=(baseline)
 
 p=awl$$                 # namespaces ${p}s (servers) and ${p}c (clients)
 S=10.79.0.1 C=10.79.0.2
@@ -94,7 +96,8 @@ start_capture() { # mode -> cap (pid), or "" for none; waits until it captures
     *)
       [ "$mode" = noevents ] && flags=(--no-kernel-events)
       [ -n "${extra[$mode]:-}" ] && IFS=, read -r -a flags <<<"${extra[$mode]}"
-      "${in_s[@]}" "$cli" record -o "$work/cap" --force "${flags[@]}" >/dev/null 2>"$work/cap.err" & cap=$! ;;
+      program=$cli; [ "$mode" = baseline ] && program=$BASELINE
+      "${in_s[@]}" "$program" record -o "$work/cap" --force "${flags[@]}" >/dev/null 2>"$work/cap.err" & cap=$! ;;
   esac
   for _ in $(seq 300); do grep -q "recording on\|listening on" "$work/cap.err" && break; sleep 0.1; done
   sleep "$warm"  # past the recorder's first snapshots and the runtime's warm-up (a JIT build recompiles in its first seconds)

@@ -87,6 +87,9 @@ internal static class SidecarCodec
             case ContainerRecord c:
                 ContainerCodec.Encode(w, c);
                 break;
+            case SocketIoPeriodRecord s:
+                w.Write(s.Nanoseconds); w.Write7BitEncodedInt(s.Period);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -105,6 +108,7 @@ internal static class SidecarCodec
         ConntrackEventBatchRecord => SidecarRecordType.ConntrackEvents,
         ProcessNameRecord => SidecarRecordType.ProcessName,
         ContainerRecord => SidecarRecordType.Container,
+        SocketIoPeriodRecord => SidecarRecordType.SocketIoPeriod,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -124,6 +128,7 @@ internal static class SidecarCodec
         SidecarRecordType.ConntrackTable or SidecarRecordType.ConntrackEvents => ConntrackCodec.Decode(type, r),
         SidecarRecordType.ProcessName => ProcessNameCodec.Decode(r),
         SidecarRecordType.Container => ContainerCodec.Decode(r),
+        SidecarRecordType.SocketIoPeriod => new SocketIoPeriodRecord(r.ReadInt64(), Math.Max(1, r.Read7BitEncodedInt())),
         _ => null,
     };
 

@@ -21,6 +21,7 @@ public enum SidecarRecordType : byte
     ConntrackEvents = 9,
     ProcessName = 10,
     Container = 11,
+    SocketIoPeriod = 12,
 }
 
 public enum SnapshotReason : byte

@@ -11,6 +11,7 @@ namespace Attribution.Recorder.KernelEvents;
 internal sealed class PerfEventSet : IDisposable
 {
     private readonly List<int> _fds = [];
+    private readonly List<int> _socketIoFds = []; // sock_send_length / sock_recv_length, every CPU's
 
     public List<PerfRing> Rings { get; } = [];
     public List<OpenTracepoint> Tracepoints { get; } = [];
@@ -82,6 +83,7 @@ internal sealed class PerfEventSet : IDisposable
                 if (Perf.SetFilter(fd, filter) == 0) break;
         }
         _fds.AddRange(opened);
+        if (tracepoint.Spec.Role == TracepointRole.SocketIo) _socketIoFds.AddRange(opened);
         return true;
     }
 
@@ -109,6 +111,20 @@ internal sealed class PerfEventSet : IDisposable
         Flags = Perf.FlagDisabled | Perf.FlagSampleIdAll | Perf.FlagUseClockid,
         ClockId = Perf.ClockMonotonic,
     };
+
+    /// <summary>Whether send/receive tracepoints are open (a kernel before 6.3 has none).</summary>
+    public bool HasSocketIo => _socketIoFds.Count > 0;
+
+    /// <summary>
+    /// Has the kernel write one sample in <paramref name="period"/> of the send/receive calls that pass the filter, per
+    /// CPU; false if it refused any of them (the ones already changed stay changed: the caller takes the larger period as in force).
+    /// </summary>
+    public unsafe bool SetSocketIoPeriod(ulong period)
+    {
+        bool all = true;
+        foreach (int fd in _socketIoFds) all &= Perf.ioctl(fd, Perf.IocPeriod, (nint)(&period)) == 0;
+        return all;
+    }
 
     public void Disable()
     {
