@@ -17,7 +17,7 @@
 # Reported per server and mode: throughput and p99 latency (median, min-max over the rounds), the loss against the
 # same round's `none` run (median, min-max), the recorder's or tcpdump's CPU per captured packet while the load ran
 # (µs of CPU, from utime+stime ticks; the recorder's kernel-event thread apart), kernel events written per second and
-# events lost. Kernel events are host-wide: other work on the machine adds to them. The load average is printed at
+# events lost, and the largest send/receive sampling period the recorder chose (SocketIoThinning). Kernel events are host-wide: other work on the machine adds to them. The load average is printed at
 # the start and end: on a shared machine, compare the modes of one run only, never runs of different days.
 # Everything it starts is stopped by its own pid, and its namespaces removed by name, on exit; KEEP=1 keeps its files.
 set -euo pipefail
@@ -142,15 +142,16 @@ for round in $(seq "$rounds"); do
       w1=$EPOCHREALTIME
       t1=0 e1=0; [ -n "$cap" ] && { t1=$(ticks "$cap"); e1=$(event_ticks "$cap"); }
       stop_capture
-      packets=- events=- lost=-
+      packets=- events=- lost=- period=1
       case $mode in
         none) ;;
         tcpdump) packets=$(awk '/packets captured/ {print $1}' "$work/cap.err") ;;
         *) packets=$(summary_value packets); [ -z "$packets" ] && packets=$(summary_value "packets captured")
-           events=$(summary_value "kernel events"); lost=$(summary_value "kernel events lost"); [ "$events" = off ] && events=- ;;
+           events=$(summary_value "kernel events"); lost=$(summary_value "kernel events lost"); [ "$events" = off ] && events=-
+           period=$(awk '/sends\/receives sampled/ {for (i = 1; i < NF; i++) if ($i == "to") print $(i + 1)}' "$work/cap.err" | tr -d ,) ;;
       esac
-      echo "$server $mode $round $thr $p99 $((t1 - t0)) $((e1 - e0)) ${packets:--} ${events:--} ${lost:--} $(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}')" >>"$work/results"
-      [ $smoke = 1 ] && echo "   $server $mode: $thr req/s, p99 $p99 ms, $((t1 - t0)) ticks, packets ${packets:--}, events ${events:--} (lost ${lost:--})"
+      echo "$server $mode $round $thr $p99 $((t1 - t0)) $((e1 - e0)) ${packets:--} ${events:--} ${lost:--} $(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}') ${period:-1}" >>"$work/results"
+      [ $smoke = 1 ] && echo "   $server $mode: $thr req/s, p99 $p99 ms, $((t1 - t0)) ticks, packets ${packets:--}, events ${events:--} (lost ${lost:--}), send/receive samples 1 in up to ${period:-1}"
     done
   done
 done
@@ -160,24 +161,26 @@ stats() { # numbers on stdin -> "median (min-max)"
   sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "n/a"; exit} printf "%s (%s-%s)", a[int((NR+1)/2)], a[1], a[NR]}'
 }
 echo
-printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s\n" server mode "requests/s med (min-max)" "p99 ms med (min-max)" "loss % vs none" "CPU µs/packet [ev thread]" "kernel events/s" "lost"
+printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s %s\n" server mode "requests/s med (min-max)" "p99 ms med (min-max)" "loss % vs none" "CPU µs/packet [ev thread]" "kernel events/s" "lost" "thinned"
 for server in redis nginx; do
   for mode in "${modes[@]}"; do
     sel() { awk -v s="$server" -v m="$mode" '$1 == s && $2 == m' "$work/results"; }
     thr=$(sel | awk '{print $4}' | stats); p99=$(sel | awk '{print $5}' | stats)
     loss=$(awk -v s="$server" -v m="$mode" '$1 == s && $2 == "none" {base[$3] = $4} $1 == s && $2 == m {got[$3] = $4}
       END {for (r in got) if (base[r] > 0) printf "%.1f\n", 100 * (1 - got[r] / base[r])}' "$work/results" | stats)
-    cpu=- ev=- lost=-
+    cpu=- ev=- lost=- thin=-
     if [ "$mode" != none ]; then
       cpu="$(sel | awk -v hz="$hz" '$8 > 0 {printf "%.2f\n", 1e6 * $6 / hz / $8}' | stats)"
       [ "$mode" != tcpdump ] && cpu="$cpu [$(sel | awk -v hz="$hz" '$8 > 0 {printf "%.2f\n", 1e6 * $7 / hz / $8}' | stats | cut -d' ' -f1)]"
       ev=$(sel | awk -v warm="$warm" '$9 != "-" {printf "%.0f\n", $9 / ($11 + warm + 1)}' | stats)  # written over the run (load + ~3 s around it)
       lost=$(sel | awk '$10 != "-" {n += $10} END {print n + 0}')
-      [ "$mode" = tcpdump ] && { ev=-; lost=-; }
+      thin=$(sel | awk '{if ($12 > m) m = $12} END {print m + 0}')
+      [ "$mode" = tcpdump ] && { ev=-; lost=-; thin=-; }
     fi
-    printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s\n" "$server" "$mode" "$thr" "$p99" "$loss" "$cpu" "$ev" "$lost"
+    printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s %s\n" "$server" "$mode" "$thr" "$p99" "$loss" "$cpu" "$ev" "$lost" "$thin"
   done
 done
 echo "loss: 1 - requests/s of the mode / the same round's none, in %; CPU: the capturing process's utime+stime while the load"
 echo "ran, per packet it captured, µs (ticks of 1/$hz s: a short run's figure is coarse), [of it the kernel-event thread];"
-echo "kernel events/s: events the recorder wrote, over the run (load, the warm-up and ~1 s of start and stop), host-wide; lost: summed over the rounds."
+echo "kernel events/s: events the recorder wrote, over the run (load, the warm-up and ~1 s of start and stop), host-wide; lost: summed over the rounds;"
+echo "thinned: the largest send/receive sampling period the recorder used in any round (1: every call; docs/RECORDING.md)."
