@@ -16,7 +16,8 @@
 # that program's record with its defaults (another build, e.g. before a change, measured in the same rounds).
 # Reported per server and mode: throughput and p99 latency (median, min-max over the rounds), the loss against the
 # same round's `none` run (median, min-max), the recorder's or tcpdump's CPU per captured packet while the load ran
-# (µs of CPU, from utime+stime ticks; the recorder's kernel-event thread apart), kernel events written per second and
+# (µs of CPU, from utime+stime ticks; the recorder's kernel-event thread apart), the server's own CPU per request (where
+# the in-kernel cost of the tracepoints lands, and steadier than throughput on a shared machine), kernel events written per second and
 # events lost, and the largest send/receive sampling period the recorder chose (SocketIoThinning). Kernel events are host-wide: other work on the machine adds to them. The load average is printed at
 # the start and end: on a shared machine, compare the modes of one run only, never runs of different days.
 # Everything it starts is stopped by its own pid, and its namespaces removed by name, on exit; KEEP=1 keeps its files.
@@ -75,6 +76,7 @@ http {
 }
 EOF
 "${in_s[@]}" nginx -c "$work/nginx.conf" >/dev/null 2>&1 & pids+=($!)
+redis_pid=${pids[0]} nginx_pid=${pids[1]}
 for _ in $(seq 100); do
   "${in_c[@]}" redis-cli -h $S ping >/dev/null 2>&1 && "${in_c[@]}" ab -q -n 1 http://$S:8080/ >/dev/null 2>&1 && break; sleep 0.1
 done
@@ -109,15 +111,22 @@ summary_value() { # label from the recorder's closing table, or tcpdump's "N pac
   awk -v l="$1" '{ v = $NF; $NF = ""; sub(/^ +/, ""); sub(/ +$/, ""); if ($0 == l) print v }' "$work/cap.err" | tr -d ','
 }
 
+server_ticks() { # server -> CPU ticks of its processes (nginx: the master and its workers), where the tracepoints' cost lands
+  local t=0 pid
+  if [ "$1" = redis ]; then t=$(ticks "$redis_pid")
+  else for pid in $nginx_pid $(cat /proc/$nginx_pid/task/*/children 2>/dev/null); do t=$((t + $(ticks "$pid"))); done; fi
+  echo "$t"
+}
+
 redis_requests=0
 load() { # server -> "throughput p99_ms" (requests/s, ms)
   case $1 in
     redis)
       "${in_c[@]}" redis-benchmark -h $S -p 6379 -t get -c 20 -n "$redis_requests" --csv 2>/dev/null |
-        awk -F'"' '$2 == "GET" {print $4, $14}' ;;
+        awk -F'"' -v n="$redis_requests" '$2 == "GET" {print $4, $14, n}' ;;
     nginx)
       "${in_c[@]}" ab -q -c 20 -t "$seconds" -n 100000000 -e "$work/ab.csv" http://$S:8080/ >"$work/ab.out" 2>&1 || true
-      echo "$(awk '/^Requests per second/ {print $4}' "$work/ab.out") $(awk -F, '$1 == "99" {print $2}' "$work/ab.csv")" ;;
+      echo "$(awk '/^Requests per second/ {print $4}' "$work/ab.out") $(awk -F, '$1 == "99" {print $2}' "$work/ab.csv") $(awk '/^Complete requests/ {print $3}' "$work/ab.out")" ;;
   esac
 }
 
@@ -137,9 +146,9 @@ for round in $(seq "$rounds"); do
       mode=${modes[$(((k + round - 1) % n))]}
       start_capture "$mode"
       t0=0 e0=0; [ -n "$cap" ] && { t0=$(ticks "$cap"); e0=$(event_ticks "$cap"); }
-      w0=$EPOCHREALTIME
-      read -r thr p99 < <(load "$server") || true
-      w1=$EPOCHREALTIME
+      w0=$EPOCHREALTIME s0=$(server_ticks "$server")
+      read -r thr p99 requests < <(load "$server") || true
+      w1=$EPOCHREALTIME s1=$(server_ticks "$server")
       t1=0 e1=0; [ -n "$cap" ] && { t1=$(ticks "$cap"); e1=$(event_ticks "$cap"); }
       stop_capture
       packets=- events=- lost=- period=1
@@ -150,8 +159,8 @@ for round in $(seq "$rounds"); do
            events=$(summary_value "kernel events"); lost=$(summary_value "kernel events lost"); [ "$events" = off ] && events=-
            period=$(awk '/sends\/receives sampled/ {for (i = 1; i < NF; i++) if ($i == "to") print $(i + 1)}' "$work/cap.err" | tr -d ,) ;;
       esac
-      echo "$server $mode $round $thr $p99 $((t1 - t0)) $((e1 - e0)) ${packets:--} ${events:--} ${lost:--} $(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}') ${period:-1}" >>"$work/results"
-      [ $smoke = 1 ] && echo "   $server $mode: $thr req/s, p99 $p99 ms, $((t1 - t0)) ticks, packets ${packets:--}, events ${events:--} (lost ${lost:--}), send/receive samples 1 in up to ${period:-1}"
+      echo "$server $mode $round $thr $p99 $((t1 - t0)) $((e1 - e0)) ${packets:--} ${events:--} ${lost:--} $(awk -v a="$w0" -v b="$w1" 'BEGIN {print b - a}') ${period:-1} $((s1 - s0)) ${requests:-0}" >>"$work/results"
+      [ $smoke = 1 ] && echo "   $server $mode: $thr req/s, p99 $p99 ms, server $((s1 - s0)) ticks for ${requests:-0} requests, $((t1 - t0)) ticks, packets ${packets:--}, events ${events:--} (lost ${lost:--}), send/receive samples 1 in up to ${period:-1}"
     done
   done
 done
@@ -161,7 +170,7 @@ stats() { # numbers on stdin -> "median (min-max)"
   sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "n/a"; exit} printf "%s (%s-%s)", a[int((NR+1)/2)], a[1], a[NR]}'
 }
 echo
-printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s %s\n" server mode "requests/s med (min-max)" "p99 ms med (min-max)" "loss % vs none" "CPU µs/packet [ev thread]" "kernel events/s" "lost" "thinned"
+printf "%-7s %-9s %-24s %-22s %-20s %-18s %-26s %-22s %-10s %s\n" server mode "requests/s med (min-max)" "p99 ms med (min-max)" "loss % vs none" "server µs/req" "CPU µs/packet [ev thread]" "kernel events/s" "lost" "thinned"
 for server in redis nginx; do
   for mode in "${modes[@]}"; do
     sel() { awk -v s="$server" -v m="$mode" '$1 == s && $2 == m' "$work/results"; }
@@ -177,10 +186,13 @@ for server in redis nginx; do
       thin=$(sel | awk '{if ($12 > m) m = $12} END {print m + 0}')
       [ "$mode" = tcpdump ] && { ev=-; lost=-; thin=-; }
     fi
-    printf "%-7s %-9s %-24s %-22s %-20s %-26s %-22s %-10s %s\n" "$server" "$mode" "$thr" "$p99" "$loss" "$cpu" "$ev" "$lost" "$thin"
+    srv=$(sel | awk -v hz="$hz" '$14 > 0 {printf "%.1f\n", 1e6 * $13 / hz / $14}' | stats)
+    printf "%-7s %-9s %-24s %-22s %-20s %-18s %-26s %-22s %-10s %s\n" "$server" "$mode" "$thr" "$p99" "$loss" "$srv" "$cpu" "$ev" "$lost" "$thin"
   done
 done
-echo "loss: 1 - requests/s of the mode / the same round's none, in %; CPU: the capturing process's utime+stime while the load"
+echo "loss: 1 - requests/s of the mode / the same round's none, in %; server µs/req: the server's own CPU (utime+stime of"
+echo "redis-server, of nginx's master and workers) per request served, µs: what the tracepoints cost it lands there, and"
+echo "unlike throughput it does not move with other work on the machine; CPU: the capturing process's utime+stime while the load"
 echo "ran, per packet it captured, µs (ticks of 1/$hz s: a short run's figure is coarse), [of it the kernel-event thread];"
 echo "kernel events/s: events the recorder wrote, over the run (load, the warm-up and ~1 s of start and stop), host-wide; lost: summed over the rounds;"
 echo "thinned: the largest send/receive sampling period the recorder used in any round (1: every call; docs/RECORDING.md)."
