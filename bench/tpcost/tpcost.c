@@ -8,6 +8,8 @@
  *            passes: what having the tracepoints enabled costs by itself
  *   write    the recorder's filter (TCP calls that moved data): every call writes a sample into the ring
  *   period=N the recorder's filter, sample_period N: the kernel writes every Nth passing call per CPU
+ *   wake     as write, and every sample wakes the reader (wakeup_events 1, as the recorder asks of TCP state
+ *            changes, forks and execs): what a wake-up per sample adds
  * A second thread drains the rings as the recorder does (moving the tail on; no decoding), so they never fill.
  * Prints, per mode, the median over the repeats of ns of CPU per round trip, its min and max, and the samples written.
  * Build: cc -O2 -pthread -o tpcost tpcost.c     Run (root): ./tpcost [repeats 7] [round trips per run 200000] [N 64]
@@ -49,7 +51,7 @@ static long tracepoint_id(const char *name) {
 }
 
 /* Opens both tracepoints on every CPU into one ring per CPU, as the recorder does (the first is the ring's owner). */
-static void open_events(const char *filter, unsigned long period) {
+static void open_events(const char *filter, unsigned long period, int wakes) {
     const char *names[2] = {"sock_send_length", "sock_recv_length"};
     for (int t = 0; t < 2; t++) {
         long id = tracepoint_id(names[t]);
@@ -57,7 +59,7 @@ static void open_events(const char *filter, unsigned long period) {
             struct perf_event_attr a = {0};
             a.type = PERF_TYPE_TRACEPOINT; a.size = sizeof a; a.config = id; a.sample_period = period;
             a.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_RAW;
-            a.disabled = 1; a.sample_id_all = 1; a.use_clockid = 1; a.clockid = CLOCK_MONOTONIC;
+            a.disabled = 1; a.sample_id_all = 1; a.wakeup_events = wakes; a.use_clockid = 1; a.clockid = CLOCK_MONOTONIC;
             int fd = syscall(SYS_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
             if (fd < 0) { perror("perf_event_open"); exit(1); }
             if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, filter) != 0) { perror("PERF_EVENT_IOC_SET_FILTER"); exit(1); }
@@ -76,10 +78,14 @@ static void close_events(void) {
     for (int cpu = 0; cpu < ncpu; cpu++) munmap(rings[cpu], (1 + RING_PAGES) * 4096L);
 }
 
-/* Counts the samples and frees their space, every 5 ms (the recorder's drain gap under a stream of events). */
+/* Counts the samples and frees their space: waits in poll (woken by the kernel, or after 50 ms), then drains, then
+ * sleeps 5 ms, as the recorder does under a stream of events. */
 static void *drain(void *unused) {
     (void)unused;
+    struct pollfd p[MAX_CPUS];
+    for (int cpu = 0; cpu < ncpu; cpu++) p[cpu] = (struct pollfd){.fd = fds[0][cpu], .events = POLLIN};
     while (atomic_load(&draining)) {
+        poll(p, ncpu, 50);
         for (int cpu = 0; cpu < ncpu; cpu++) {
             struct perf_event_mmap_page *m = rings[cpu];
             unsigned long head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE), tail = m->data_tail;
@@ -138,8 +144,8 @@ int main(int argc, char **argv) {
     ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu > MAX_CPUS) ncpu = MAX_CPUS;
     connect_pair();
-    enum { OFF, REJECT, WRITE, PERIOD, MODES };
-    const char *label[MODES] = {"off", "reject", "write", "period"};
+    enum { OFF, REJECT, WRITE, PERIOD, WAKE, MODES };
+    const char *label[MODES] = {"off", "reject", "write", "period", "wake"};
     double ns[MODES][64];
     long written[MODES] = {0};
     if (repeats > 64) repeats = 64;
@@ -149,7 +155,7 @@ int main(int argc, char **argv) {
             int m = (k + r) % MODES; /* a different mode first each repeat */
             pthread_t drainer;
             if (m != OFF) {
-                open_events(m == REJECT ? "family == 65535" : "protocol == 6 && ret > 0", m == PERIOD ? period : 1);
+                open_events(m == REJECT ? "family == 65535" : "protocol == 6 && ret > 0", m == PERIOD ? period : 1, m == WAKE);
                 atomic_store(&samples, 0);
                 atomic_store(&draining, 1);
                 pthread_create(&drainer, NULL, drain, NULL);
