@@ -19,7 +19,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     // under a flood of new connections can be a long time (docs/RECORDING.md, Kernel events).
     // Rings are locked memory, so a host with many CPUs gets smaller ones, within a total of about 32 MB.
     public const int MinRingPages = 256, MaxRingPages = 1024, TotalRingBytes = 32 << 20;
-    // A fork, an exec or a TCP state change wakes the reader at once (TracepointSpec.WakesReader); else it drains
+    // A fork, an exec or a TCP connect() wakes the reader at once (TracepointSpec.WakesReader); else it drains
     // every IdleDrainMs, for the batches and the samples that do not wake it: draining every few milliseconds
     // would be much of an idle recorder's CPU (docs/RECORDING.md, Kernel events).
     // Without the wake-up tracepoints it falls back to draining every 5 ms: the leader's fork and comm records

@@ -81,11 +81,33 @@ internal sealed class PerfEventSet : IDisposable
             // A filter the kernel refuses is not fatal: the recorder applies the same test to every sample anyway.
             foreach (var filter in tracepoint.Spec.Filters)
                 if (Perf.SetFilter(fd, filter) == 0) break;
+            if (tracepoint.Spec.Role == TracepointRole.StateChange && QuietStateChanges(tracepoint, fd, ring) is int quiet) opened.Add(quiet);
         }
         _fds.AddRange(opened);
         if (tracepoint.Spec.Role == TracepointRole.SocketIo) _socketIoFds.AddRange(opened);
         return true;
     }
+
+    /// <summary>
+    /// A TCP state change wakes the reader only where it can name a short process: a connect() (CLOSE → SYN_SENT, in
+    /// the caller's context, often its first network event). The others, several a connection (handshakes in softirq,
+    /// shutdowns, closes), go through a second event on the same ring that leaves the reader asleep: a wake-up costs
+    /// the process whose call made the sample about 9 µs on the bench VM (bench/tpcost, docs/PERFORMANCE.md). Returns
+    /// that second event's fd; null, and the first event then wakes on every change, where the kernel refuses either
+    /// filter. Everything is still disabled here, so no change is ever seen twice or missed.
+    /// </summary>
+    private static int? QuietStateChanges(OpenTracepoint tracepoint, int waking, PerfRing ring)
+    {
+        int fd = Perf.Open(TracepointAttr(tracepoint.Id, wakes: false), -1, ring.Cpu, -1, out _);
+        if (fd < 0) return null;
+        if (Perf.ioctl(fd, Perf.IocSetOutput, ring.Fd) == 0 && Perf.SetFilter(fd, NotConnect) == 0 && Perf.SetFilter(waking, Connect) == 0)
+            return fd;
+        LibC.close(fd);
+        return null;
+    }
+
+    private static string Connect => FormattableString.Invariant($"{Core.KernelEvents.Tracepoints.InetSockSetState.NewState} == {(int)Core.Sockets.TcpState.SynSent}");
+    private static string NotConnect => FormattableString.Invariant($"{Core.KernelEvents.Tracepoints.InetSockSetState.NewState} != {(int)Core.Sockets.TcpState.SynSent}");
 
     private static Perf.EventAttr LeaderAttr() => new()
     {
