@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one command, as root (about 30 minutes):   bash bench/run.sh
+# Every benchmark, one command, as root (about 45 minutes):   bash bench/run.sh
 #   1. the analyzer against the C floor, tcpdump and tshark on 1M/10M-packet captures (bench/analyzer.sh)
 #   2. the recorder: one snapshot against ss, idle and loaded; new flow -> snapshot delay; CPU; sidecar
 #      bytes per minute (bench/recorder-snapshots.sh)
@@ -9,6 +9,8 @@
 #      events; sidecar bytes per 10k connections; idle CPU (bench/recorder-events.sh)
 #   6. a busy host: 5 container namespaces, 500 processes, 5 000 sockets, 0/10/100/1 000 new connections/s:
 #      snapshot times, new flow -> snapshot, CPU, drops, against ss -tuanp in each namespace (bench/recorder-busy.sh)
+#   7. what recording costs real servers: redis and nginx in a namespace at full speed, nothing / tcpdump -w /
+#      attribution record / --no-kernel-events alternating, 5 rounds (bench/workload.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +21,7 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-conntrack.sh" 500 200 2
   bash "$here/recorder-events.sh" 2 1000
   bash "$here/recorder-busy.sh" --smoke
+  bash "$here/workload.sh" --smoke
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
@@ -26,4 +29,5 @@ else
   bash "$here/recorder-conntrack.sh"
   bash "$here/recorder-events.sh" 20
   bash "$here/recorder-busy.sh"
+  bash "$here/workload.sh"
 fi

@@ -6,7 +6,8 @@
 # nftables for the NAT test, which sets its rules only inside namespaces of its own; clang to link the native
 # program (and, as cc, to build the tests' helper programs); the real software the end-to-end tests run:
 # postgresql (postgres, initdb, pgbench, psql), nginx, apache2-utils (ab), curl, dnsmasq-base (a local stub resolver,
-# without the service the dnsmasq package starts) and bind9-dnsutils (dig); podman with runc (crun, its other
+# without the service the dnsmasq package starts) and bind9-dnsutils (dig); redis-server and redis-tools
+# (redis-benchmark) for the workload overhead bench (bench/workload.sh); podman with runc (crun, its other
 # choice, refuses this VM's cgroup layout) and busybox-static, whose applets make the containers' image (there is no
 # image registry here); chromium, run headless, opens the incident report in the tests as a reader's browser would.
 # podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl dnsmasq-base bind9-dnsutils podman runc busybox-static chromium)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl dnsmasq-base bind9-dnsutils podman runc busybox-static chromium redis-server redis-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -177,6 +177,8 @@ internal sealed class EvidenceRecorder : IDisposable
             _kernelEvents is not null, _kernelEvents?.EventsWritten ?? 0, _kernelEvents?.Lost ?? 0, _kernelEvents?.Failure ?? _kernelEventsProblem)
         {
             OversizedRecords = _sidecar.OversizedRecords,
+            SocketIoMaxPeriod = _kernelEvents?.MaxSocketIoPeriod ?? 1,
+            SocketIoThinned = _kernelEvents?.SocketIoThinned ?? TimeSpan.Zero,
         };
 
     public void Dispose()

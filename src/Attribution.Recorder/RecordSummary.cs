@@ -28,6 +28,9 @@ public sealed record RecordSummary(
     public IReadOnlyList<RecordedFile>? RingFiles { get; init; }
     /// <summary>Sidecar records not written for passing the size every reader accepts (SidecarWriter.OversizedRecords).</summary>
     public long OversizedRecords { get; init; }
+    /// <summary>Send/receive samples: the largest kernel sampling period used (1: every call) and how long they were thinned.</summary>
+    public int SocketIoMaxPeriod { get; init; } = 1;
+    public TimeSpan SocketIoThinned { get; init; }
     /// <summary>Capture files written in all, deleted ones included.</summary>
     public int FilesWritten { get; init; } = 1;
     /// <summary>`record -- CMD`: the command's exit status; null when there was none, or it had not ended when the recording did.</summary>

@@ -13,7 +13,9 @@ namespace Attribution.Analyzer.Rules;
 /// parent that connects, forks a child that writes and closes after the child's exit owns the handshake and the
 /// close, the child what it wrote (sent by the kernel even after the child exited); before any act, the first to
 /// act (a forking server's child reads what came before its fork). Two processes moving its data within one
-/// sampling window: the end is ambiguous and they are all listed. Events that name a pid the evidence cannot
+/// sampling window: the end is ambiguous and they are all listed. Where the recorder thinned the samples (a busy
+/// stream, record 15) and several processes acted or held the socket, a packet between two acts in a thinned stretch is ambiguous too:
+/// a missing sample is never read as "did not act". Events that name a pid the evidence cannot
 /// resolve leave the end unattributed (owner-not-visible). No event socket at this time: the next rules decide.
 /// </summary>
 internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespaces)
@@ -48,13 +50,18 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
         // A process the evidence cannot name acted on this socket: whoever the snapshots saw holding it may not be
         // the one that sent (a child that wrote and exited before being read). Unattributed, never a stand-in.
         if (found.UnknownActor) return EndResult.Unattributed(Reason.OwnerNotVisible, nextCheck);
-        return Actor(found, method, ns, nextCheck);
+        return Actor(conn, found, method, ns, nextCheck);
     }
 
-    private EndResult? Actor(KernelSighting found, Method method, long ns, long nextCheck)
+    private EndResult? Actor(in ConnKey conn, KernelSighting found, Method method, long ns, long nextCheck)
     {
         if (found.Acts is not { } acts)
         {
+            // Thinned samples (record 15) show who acted, never who did not: a process a snapshot saw holding the socket
+            // may have written before this packet unsampled.
+            if (found.SoleOwner && index.Kernel?.ThinnedSocketIo is { } thinnedSole && thinnedSole.Overlaps(found.Sighting.TrustFrom, ns)
+                && ListedWithOthers(conn, found))
+                return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck);
             if (found.SoleOwner) return new EndResult(found.Sighting.SoleHolder, method, Reason.None, found.Sighting, nextCheck);
             return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
         }
@@ -63,6 +70,17 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
         // act, by Y: once Y exists its call may be in progress; X may still be writing only within a window of its
         // sample (later calls of X would have been sampled). A state change is recorded before the packet it causes.
         int last = LastAt(acts, ns);
+        long thinnedFrom = long.MaxValue; // where a thinned stretch begins after this packet: the owner found holds until then
+        if (index.Kernel?.ThinnedSocketIo is { } thinned && (SeveralActors(acts) || ListedWithOthers(conn, found)))
+        {
+            // Thinned samples (record 15) show who acted, never who did not: between the acts around this packet any
+            // of the socket's processes (those seen acting, and those a listing saw holding it) may have moved its data
+            // unsampled. Where that stretch was thinned, none is chosen.
+            long from = last >= 0 ? acts[last].Ns : ns, to = last + 1 < acts.Length ? acts[last + 1].Ns : ns;
+            long changes = last + 1 < acts.Length ? to + 1 : long.MaxValue; // only the next act can make the stretch other
+            if (thinned.Overlaps(from, to)) return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, changes), changes);
+            thinnedFrom = thinned.NextAfter(ns);
+        }
         var processes = index.Processes;
         long window = SocketIoSampling.WindowNs;
         int owner;
@@ -104,7 +122,31 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
             // another process alive then moved its data just before the packet and again soon after it: both were
             // writing; neither is chosen.
             return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, Math.Min(nextCheck, other + SocketIoSampling.WindowNs));
-        return new EndResult(owner, method, Reason.None, found.Sighting, nextCheck, validUntil);
+        return new EndResult(owner, method, Reason.None, found.Sighting, nextCheck, Math.Min(validUntil, thinnedFrom));
+    }
+
+    /// <summary>
+    /// Whether a snapshot listed a process that is not among the socket's actors holding it: the same tuple in the same
+    /// namespace, at a time within the events' sighting of it.
+    /// </summary>
+    private bool ListedWithOthers(in ConnKey conn, KernelSighting found)
+    {
+        if (!index.Connected.TryGetValue(conn, out var listed)) return false;
+        var actors = found.Sighting.HolderIds;
+        foreach (var s in listed)
+        {
+            if (s.Netns != found.Sighting.Netns || s.TrustFrom > found.Sighting.TrustUntil || found.Sighting.TrustFrom > s.TrustUntil) continue;
+            foreach (var holder in s.HolderIds)
+                if (!actors.Contains(holder)) return true;
+        }
+        return false;
+    }
+
+    private static bool SeveralActors(SocketAct[] acts)
+    {
+        foreach (var a in acts)
+            if (a.Process != acts[0].Process) return true;
+        return false;
     }
 
     /// <summary>

@@ -29,6 +29,8 @@ public static class RecordSummaryView
         table.AddRow("own namespace read through", s.UsedSockDiag ? "sock_diag netlink" : "/proc/net text");
         table.AddRow("kernel events", s.KernelEventsOn ? $"{s.KernelEvents:N0}" : "off");
         if (s.KernelEventsOn) table.AddRow("kernel events lost", $"{s.KernelEventsLost:N0}");
+        if (s.SocketIoMaxPeriod > 1)
+            table.AddRow("sends/receives sampled (busy stream)", $"1 in up to {s.SocketIoMaxPeriod:N0} for {s.SocketIoThinned.TotalSeconds:F1} s");
         table.AddRow("duration", $"{s.Elapsed.TotalSeconds:F1} s");
         console.Write(table);
         // Paths stay whole on their own lines: a table would wrap them at the terminal width.

@@ -44,3 +44,11 @@ public sealed record KernelEventBatchRecord(long LostEvents, int Count, ReadOnly
 {
     public KernelEvents.KernelEventReader Read() => new(Events, Count);
 }
+
+/// <summary>
+/// Record 12: from <paramref name="Nanoseconds"/> (CLOCK_REALTIME) on, the kernel wrote a sample for one in
+/// <paramref name="Period"/> of the TCP sends and receives that moved data, counted per CPU (1: every one), until the
+/// next such record. The recorder thins them under a stream of calls (docs/RECORDING.md, Kernel events); a missing
+/// sample then says nothing about who acted. A recording without one sampled every call.
+/// </summary>
+public sealed record SocketIoPeriodRecord(long Nanoseconds, int Period) : SidecarRecord;

@@ -98,6 +98,9 @@ internal static class SidecarCodec
             case TracedCommandRecord t:
                 TracedCommandCodec.Encode(w, t);
                 break;
+            case SocketIoPeriodRecord s:
+                w.Write(s.Nanoseconds); w.Write7BitEncodedInt(s.Period);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -119,6 +122,7 @@ internal static class SidecarCodec
         ClockRecord => SidecarRecordType.Clock,
         UserRecord => SidecarRecordType.User,
         TracedCommandRecord => SidecarRecordType.TracedCommand,
+        SocketIoPeriodRecord => SidecarRecordType.SocketIoPeriod,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -141,6 +145,7 @@ internal static class SidecarCodec
         SidecarRecordType.Clock => ClockCodec.Decode(r),
         SidecarRecordType.User => new UserRecord(r.ReadUInt32(), r.ReadBoolean(), r.ReadString(), r.ReadInt64()),
         SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
+        SidecarRecordType.SocketIoPeriod => new SocketIoPeriodRecord(r.ReadInt64(), Math.Max(1, r.Read7BitEncodedInt())),
         _ => null,
     };
 

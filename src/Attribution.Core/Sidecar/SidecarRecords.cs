@@ -24,6 +24,7 @@ public enum SidecarRecordType : byte
     TracedCommand = 12,
     Clock = 13,
     User = 14,
+    SocketIoPeriod = 15,
 }
 
 public enum SnapshotReason : byte

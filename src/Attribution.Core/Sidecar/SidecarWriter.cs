@@ -9,13 +9,14 @@ namespace Attribution.Core.Sidecar;
 /// written: a recorder killed with SIGKILL loses nothing that was written, and a record cut short by a
 /// crash fails its CRC and is dropped by the reader without touching the records before it.
 /// A ring buffer moves it on to a new file (<see cref="SwitchTo"/>) between two records; each file then
-/// begins with the records a reader needs before any other: the header, the kernel event sources and the
-/// last conntrack table written.
+/// begins with the records a reader needs before any other: the header, the kernel event sources, the send/receive
+/// sampling period in force (when thinned) and the last conntrack table written.
 /// </summary>
 public sealed class SidecarWriter : IDisposable
 {
     private Stream _stream;
     private KernelEventSourcesRecord? _lastSources;
+    private SocketIoPeriodRecord? _lastPeriod; // the send/receive sampling in force: a new file must say it too
     private ConntrackTableRecord? _lastConntrackTable;
     private volatile int _generation;
     private readonly object _gate = new();
@@ -61,8 +62,8 @@ public sealed class SidecarWriter : IDisposable
     }
 
     /// <summary>
-    /// Goes on in <paramref name="next"/>: the magic, <paramref name="header"/>, then the kernel event sources
-    /// and the last conntrack table with content, as written before, so the new file reads on its own. A record
+    /// Goes on in <paramref name="next"/>: the magic, <paramref name="header"/>, then the kernel event sources,
+    /// the send/receive sampling period in force if it thins them, and the last conntrack table with content, as written before, so the new file reads on its own. A record
     /// 8 written later as "unchanged" refers to that copy, which holds the same table. Every record written
     /// here goes to exactly one file: none is lost or doubled at the switch, except these copies. Returns a
     /// writer for the previous file, for the snapshot that closes it; its caller disposes it.
@@ -77,6 +78,7 @@ public sealed class SidecarWriter : IDisposable
             _stream.Write(SidecarFraming.FileMagic);
             WriteLocked(header);
             if (_lastSources is not null) WriteLocked(_lastSources);
+            if (_lastPeriod is { Period: > 1 }) WriteLocked(_lastPeriod);
             if (_lastConntrackTable is not null) WriteLocked(_lastConntrackTable);
             _stream.Flush();
             return new SidecarWriter(previous, writeMagic: false);
@@ -102,6 +104,7 @@ public sealed class SidecarWriter : IDisposable
                 return;
             }
             if (record is KernelEventSourcesRecord sources) _lastSources = sources;
+            if (record is SocketIoPeriodRecord period) _lastPeriod = period;
             if (record is ConntrackTableRecord { Unchanged: false } table) _lastConntrackTable = table;
             var body = _payload.GetBuffer().AsSpan(0, (int)_payload.Length);
             byte flags = 0;

@@ -19,7 +19,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     // under a flood of new connections can be a long time (docs/RECORDING.md, Kernel events).
     // Rings are locked memory, so a host with many CPUs gets smaller ones, within a total of about 32 MB.
     public const int MinRingPages = 256, MaxRingPages = 1024, TotalRingBytes = 32 << 20;
-    // A fork, an exec or a TCP state change wakes the reader at once (TracepointSpec.WakesReader); else it drains
+    // A fork, an exec or a TCP connect() wakes the reader at once (TracepointSpec.WakesReader); else it drains
     // every IdleDrainMs, for the batches and the samples that do not wake it: draining every few milliseconds
     // would be much of an idle recorder's CPU (docs/RECORDING.md, Kernel events).
     // Without the wake-up tracepoints it falls back to draining every 5 ms: the leader's fork and comm records
@@ -36,6 +36,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     private readonly KernelEventEncoder _encoder = new();
     private readonly PerfRecordDecoder _decoder;
     private readonly ProcessTracker _processes;
+    private readonly SocketIoThinning _thinning;
     // Perf stamps on CLOCK_MONOTONIC; kept for the recording and re-read each drain, a step of the wall clock followed
     // only when read tightly (ClockOffset says why).
     private readonly ClockOffset _monotonic = new(RealtimeClock.ClockMonotonic);
@@ -57,6 +58,9 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     public long Lost => _decoder.Lost;
     public long Filtered => _decoder.Filtered;
     public long ProcessRecordsWritten => _processes.IdentitiesWritten;
+    /// <summary>The largest send/receive sampling period used (1: every call sampled throughout), and for how long they were thinned.</summary>
+    public int MaxSocketIoPeriod => _thinning.MaxPeriod;
+    public TimeSpan SocketIoThinned => _thinning.Thinned;
     public string? Failure { get; private set; }
 
     private KernelEventSource(PerfEventSet events, SidecarWriter writer, ProcessTracker processes, KernelEventSourcesRecord sources)
@@ -64,6 +68,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         _events = events;
         _writer = writer;
         _processes = processes;
+        _thinning = new SocketIoThinning(events, writer);
         _decoder = new PerfRecordDecoder(_encoder, processes, events.Tracepoints);
         processes.ReadsAtExecSample = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.Exec);
         Sources = sources;
@@ -132,6 +137,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
                 lock (_requests) (request, batchUpTo) = (_requested, _batchUpTo); // before the heads: what was written before a request is drained now
                 DrainAll();
                 long now = RealtimeClock.NowNanoseconds();
+                _thinning.Follow(_decoder.SocketIoSamples, now);
                 bool batchWanted = batchUpTo > _batchWrittenUpTo;
                 if (batchWanted || _encoder.Length >= BatchBytes || now >= nextBatch)
                 {
@@ -145,6 +151,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
             }
             DrainAll();
             WriteBatch();
+            _thinning.Finish();
         }
         catch (Exception e)
         {

@@ -26,6 +26,8 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
     public long Lost { get; private set; }
     public long Malformed { get; private set; }
     public long Filtered => _filter.Dropped;
+    /// <summary>Send/receive samples read (kept or not): how busy the stream the kernel samples is (SocketIoThinning).</summary>
+    public long SocketIoSamples { get; private set; }
 
     /// <summary>Where every TCP state change's local address goes, for the snapshots' carried TCP tables.</summary>
     public TcpChangeLog TcpChanges { get; } = new();
@@ -76,6 +78,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
         if (tracepoint.Spec.Role == TracepointRole.Exec) { ExecDone(tracepoint, pid, ns, body[(28 + raw.Length)..]); return; }
         if (!tracepoint.Spec.IsEvidence) return;
+        if (tracepoint.Spec.Role == TracepointRole.SocketIo) SocketIoSamples++;
         if (tracepoint.Spec.Role == TracepointRole.StateChange) // every one, kept or not
             TcpChanges.Note(tracepoint.LocalV6 is { } local && local.Offset + 16 <= raw.Length ? IpAddr.FromV6(raw.Slice(local.Offset, 16)) : null);
         // Every call counts for the silences, kept or not: a name is read again when a process talks after one.

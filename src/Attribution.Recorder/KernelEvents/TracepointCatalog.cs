@@ -30,8 +30,9 @@ internal sealed record TracepointSpec(string Name, TracepointRole Role, string[]
     /// <summary>
     /// Whether each sample wakes the reader at once (perf wakeup_events = 1). The rest wait for the reader's
     /// next round: what is late-sensitive is a new process (its identity must be read before it exits) and a TCP
-    /// state change (in connect(), a process's first network event, which names it); sends, receives and route
-    /// lookups come by the thousand and would only add wake-ups.
+    /// connect() (a process's first network event, which names it; the other state changes go through a second,
+    /// quiet event: PerfEventSet.QuietStateChanges); sends, receives and route lookups come by the thousand and would
+    /// only add wake-ups.
     /// </summary>
     public bool WakesReader => Role is TracepointRole.Wake or TracepointRole.Exec or TracepointRole.StateChange;
 

@@ -32,6 +32,7 @@ internal static unsafe partial class Perf
 
     public const uint IocEnable = 0x2400, IocDisable = 0x2401, IocSetOutput = 0x2405;
     public const uint IocSetFilter = 0x40082406; // _IOW('$', 6, char *)
+    public const uint IocPeriod = 0x40082404; // _IOW('$', 4, __u64): a new sample_period, taken at once
 
     public const uint RecordLost = 2, RecordComm = 3, RecordExit = 4, RecordFork = 7, RecordSample = 9;
     public const ushort MiscCommExec = 1 << 13;

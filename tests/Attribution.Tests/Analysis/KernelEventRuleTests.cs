@@ -1,3 +1,4 @@
+using Attribution.Core.Sidecar;
 using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Analysis;
@@ -67,6 +68,68 @@ public sealed class KernelEventRuleTests : IDisposable
           .Tcp(2.6, $"{Me}:40000", $"{Peer}:443", payload: 1000);
         _s.Analyze();
         Assert.All(_s.Rows(), r => Assert.Equal((101L, "tcp-event/-"), (r.SrcPid!.Value, r.Method!)));
+    }
+
+    [Fact]
+    public void A_shared_socket_whose_samples_were_thinned_is_ambiguous_where_they_were_thinned()
+    {
+        // As above, but the kernel sampled one send in 32 from 2.4 s (record 15): the parent may have written the
+        // packet at 2.6 s unsampled. The packet at 2.2, in the fully sampled stretch, stays the child's.
+        _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);
+        _s.Snapshot(1, _ => { })
+          .Snapshot(2.5, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100, 101))
+          .Snapshot(4, _ => { });
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:0", $"{Peer}:443")
+          .State(T(2.01), 7, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.2), 101, SkA).Send(T(2.3), 101, SkA)
+          .State(T(3.5), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443");
+        _s.Record(new SocketIoPeriodRecord(T(2.4), 32));
+        _s.Tcp(2.2, $"{Me}:40000", $"{Peer}:443", payload: 1000)
+          .Tcp(2.6, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        var rows = _s.Rows();
+        Assert.Equal((101L, "tcp-event/-"), (rows[0].SrcPid!.Value, rows[0].Method!));
+        Assert.Equal("ambiguous", rows[1].Reason);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_sole_actor_of_a_socket_another_process_was_listed_holding_wins_only_where_every_call_was_sampled(bool thinned)
+    {
+        // Only the child's sends were sampled, but a snapshot listed the parent holding the socket too. With every call
+        // sampled, the parent's silence proves it did not write: the child acted. Thinned, it proves nothing.
+        _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);
+        _s.Snapshot(1, _ => { })
+          .Snapshot(2.5, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100, 101))
+          .Snapshot(4, _ => { });
+        _s.Events
+          .State(T(2.01), 7, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.2), 101, SkA).Send(T(2.8), 101, SkA);
+        if (thinned) _s.Record(new SocketIoPeriodRecord(T(1.5), 32));
+        _s.Tcp(2.7, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        var row = Assert.Single(_s.Rows());
+        if (thinned) Assert.Equal("ambiguous", row.Reason);
+        else Assert.Equal(101L, row.SrcPid);
+    }
+
+    [Fact]
+    public void A_socket_one_process_acted_on_keeps_its_owner_under_thinned_samples()
+    {
+        _s.Process(100, "curl");
+        EmptySnapshots();
+        _s.Record(new SocketIoPeriodRecord(T(1.5), 64));
+        _s.Events
+          .State(T(2.0), 100, SkA, KernelEventScript.Close, KernelEventScript.SynSent, $"{Me}:0", $"{Peer}:443")
+          .State(T(2.01), 4242, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.03), 100, SkA)
+          .State(T(2.05), 100, SkA, KernelEventScript.Established, KernelEventScript.FinWait1, $"{Me}:40000", $"{Peer}:443");
+        _s.Tcp(2.001, $"{Me}:40000", $"{Peer}:443", syn: true, ack: false)
+          .Tcp(2.04, $"{Me}:40000", $"{Peer}:443", payload: 100);
+        _s.Analyze();
+        Assert.All(_s.Rows(), r => Assert.Equal(100L, r.SrcPid));
     }
 
     [Fact]

@@ -5,7 +5,11 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 
 /// <summary>What the recording's kernel events were, for the summary and provenance.</summary>
 public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool ProcessEvents, IReadOnlyList<string> Unavailable, long Events, long Lost,
-    bool SamplesActorChanges = false);
+    bool SamplesActorChanges = false)
+{
+    /// <summary>When the kernel sampled only some sends and receives (record 15); null if it sampled every one throughout.</summary>
+    public SocketIoThinnedTimes? ThinnedSocketIo { get; init; }
+}
 
 /// <summary>
 /// Collects the kernel events of a sidecar (records 6 and 7) while it is read, then, once every process
@@ -23,6 +27,7 @@ internal sealed class KernelEvidenceBuilder
     private KernelEventSourcesRecord? _sources;
     private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
     private readonly List<KernelEvent> _processEvents = [];
+    private readonly List<SocketIoPeriodRecord> _periods = [];
     private long _events, _lost;
 
     public void Add(SidecarRecord record)
@@ -34,6 +39,9 @@ internal sealed class KernelEvidenceBuilder
                 _decoder = new SocketEventDecoder(s.Tracepoints);
                 _renames = TaskRenameDecoder.For(s.Tracepoints);
                 RecordsRenames |= _renames is not null;
+                break;
+            case SocketIoPeriodRecord p:
+                _periods.Add(p);
                 break;
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
@@ -85,7 +93,10 @@ internal sealed class KernelEvidenceBuilder
 
     public KernelEvidenceFacts? Facts => _sources is null ? null
         : new KernelEvidenceFacts([.. _decoder?.Known ?? [], .. RecordsRenames ? [Tracepoints.TaskRename.Name] : Array.Empty<string>()],
-            _sources.ProcessEvents, _sources.Unavailable, _events, _lost, _sources.SamplesActorChanges);
+            _sources.ProcessEvents, _sources.Unavailable, _events, _lost, _sources.SamplesActorChanges)
+        {
+            ThinnedSocketIo = SocketIoThinnedTimes.From(_periods),
+        };
 
     /// <summary>Each process's fork and exit as the events show them, once <see cref="Build"/> ran with kernel events.</summary>
     public ProcessLifetimes? Lifetimes { get; private set; }
