@@ -36,7 +36,32 @@ internal static class EvidenceBuilder
         var stats = new List<CaptureStatsRecord>();
         var problems = new List<SidecarProblem>();
         int corrupt = 0;
-        foreach (var path in sidecarPaths)
+        foreach (var path in sidecarPaths) corrupt += Read(path);
+        sightings.Finish();
+        kernel.Build(index, records);
+        // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
+        // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
+        // snapshots is never read).
+        index.SocketAddresses.Learn(index);
+        nat.Build(index);
+        if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
+        foreach (var entry in index.Processes.All)
+        {
+            if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
+            entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
+            entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
+        }
+        names.Build(index, kernel);
+        index.Processes.Containers = containers.Build(index.Processes);
+        index.CaptureStats = stats;
+        index.Problems = [.. problems, .. kernel.Problems];
+        index.CorruptRecords = corrupt + kernel.Problems.Count;
+        return index;
+
+        // Each sidecar is read in a frame of its own: its reader (and inflate buffer) and assembler (and the socket
+        // tables it holds, up to 32 MiB) are unreachable once it returns, whether or not the JIT's code tracks the
+        // liveness of locals (tier-0 code reports every one live until its method returns).
+        int Read(string path)
         {
             var assembler = new SnapshotAssembler(path);
             sightings.SnapshotBase = index.Snapshots.Count == 0 ? 0 : index.Snapshots.Max(s => s.Id) + 1;
@@ -63,27 +88,7 @@ internal static class EvidenceBuilder
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
             problems.AddRange(assembler.Problems);
-            corrupt += reader.CorruptRecords + assembler.Problems.Count;
+            return reader.CorruptRecords + assembler.Problems.Count;
         }
-        sightings.Finish();
-        kernel.Build(index, records);
-        // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
-        // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
-        // snapshots is never read).
-        index.SocketAddresses.Learn(index);
-        nat.Build(index);
-        if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
-        foreach (var entry in index.Processes.All)
-        {
-            if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
-            entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
-            entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
-        }
-        names.Build(index, kernel);
-        index.Processes.Containers = containers.Build(index.Processes);
-        index.CaptureStats = stats;
-        index.Problems = [.. problems, .. kernel.Problems];
-        index.CorruptRecords = corrupt + kernel.Problems.Count;
-        return index;
     }
 }
