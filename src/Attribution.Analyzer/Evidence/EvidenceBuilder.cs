@@ -40,7 +40,38 @@ internal static class EvidenceBuilder
         var traced = new List<TracedCommandRecord>();
         var problems = new List<SidecarProblem>();
         int corrupt = 0;
-        foreach (var path in sidecarPaths)
+        foreach (var path in sidecarPaths) corrupt += Read(path);
+        sightings.Finish();
+        kernel.Build(index, records);
+        completion.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
+        // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
+        // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
+        // snapshots is never read).
+        index.SocketAddresses.Learn(index);
+        nat.Build(index);
+        if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
+        void Place(ProcessTable.ProcessEntry entry)
+        {
+            if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
+            entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
+            entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
+        }
+        foreach (var entry in index.Processes.All) Place(entry);
+        // The socket holders' ancestors join the table (after them: their ids follow), each linked to its parent.
+        ancestry.Build(index.Processes, records, kernel.Lifetimes, Place);
+        names.Build(index, kernel);
+        TracedProcesses.Mark(index.Processes, traced, kernel.ProcessEvents, kernel.Lifetimes);
+        index.Processes.Containers = containers.Build(index.Processes);
+        AncestryChain.Build(index.Processes);
+        index.CaptureStats = stats;
+        index.Problems = [.. problems, .. kernel.Problems];
+        index.CorruptRecords = corrupt + kernel.Problems.Count;
+        return index;
+
+        // Each sidecar is read in a frame of its own: its reader (and inflate buffer) and assembler (and the socket
+        // tables it holds, up to 32 MiB) are unreachable once it returns, whether or not the JIT's code tracks the
+        // liveness of locals (tier-0 code reports every one live until its method returns).
+        int Read(string path)
         {
             var assembler = new SnapshotAssembler(path);
             sightings.SnapshotBase = index.Snapshots.Count == 0 ? 0 : index.Snapshots.Max(s => s.Id) + 1;
@@ -71,33 +102,7 @@ internal static class EvidenceBuilder
             stats.AddRange(assembler.CaptureStats);
             problems.AddRange(reader.Problems);
             problems.AddRange(assembler.Problems);
-            corrupt += reader.CorruptRecords + assembler.Problems.Count;
+            return reader.CorruptRecords + assembler.Problems.Count;
         }
-        sightings.Finish();
-        kernel.Build(index, records);
-        completion.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
-        // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
-        // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
-        // snapshots is never read).
-        index.SocketAddresses.Learn(index);
-        nat.Build(index);
-        if (kernel.Lifetimes is null) index.Clock = ProcessClock.For(index.Header, null);
-        void Place(ProcessTable.ProcessEntry entry)
-        {
-            if (records.TryGetValue(entry.Key, out var identity)) entry.Record = identity;
-            entry.StartNs = kernel.Lifetimes?.StartOf(entry.Key) ?? index.Clock.StartNs(entry.Key.StartTimeTicks);
-            entry.ExitNs = kernel.Lifetimes?.ExitOf(entry.Key) ?? long.MaxValue;
-        }
-        foreach (var entry in index.Processes.All) Place(entry);
-        // The socket holders' ancestors join the table (after them: their ids follow), each linked to its parent.
-        ancestry.Build(index.Processes, records, kernel.Lifetimes, Place);
-        names.Build(index, kernel);
-        TracedProcesses.Mark(index.Processes, traced, kernel.ProcessEvents, kernel.Lifetimes);
-        index.Processes.Containers = containers.Build(index.Processes);
-        AncestryChain.Build(index.Processes);
-        index.CaptureStats = stats;
-        index.Problems = [.. problems, .. kernel.Problems];
-        index.CorruptRecords = corrupt + kernel.Problems.Count;
-        return index;
     }
 }

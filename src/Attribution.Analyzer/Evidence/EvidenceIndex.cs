@@ -18,8 +18,8 @@ public sealed record SnapshotSummary(uint Id, SnapshotReason Reason, long StartN
 internal sealed class EvidenceIndex
 {
     public ProcessTable Processes { get; } = new();
-    public Dictionary<ConnKey, List<SocketSighting>> Connected { get; } = new();
-    public Dictionary<BindKey, List<SocketSighting>> Bound { get; } = new();
+    public Dictionary<ConnKey, SightingList> Connected { get; } = new();
+    public Dictionary<BindKey, SightingList> Bound { get; } = new();
     /// <summary>Sockets as the kernel's events showed them (TCP lives, UDP route lookups), by their own tuple.</summary>
     public Dictionary<ConnKey, List<KernelSighting>> KernelConnected { get; } = new();
     /// <summary>Which kernel events the recording had; null when it was made without them.</summary>
@@ -46,13 +46,10 @@ internal sealed class EvidenceIndex
     /// <summary>Places processes' start ticks on the packets' clock.</summary>
     public ProcessClock Clock { get; set; } = new(0, 0, 100);
 
-    // One lookup per socket, and a list of one: nearly every key is one socket's (a busy host's sockets are indexed
-    // at once: each key's default list of four would be a second allocation per socket).
-    public void Add(ConnKey key, SocketSighting sighting) =>
-        (CollectionsMarshal.GetValueRefOrAddDefault(Connected, key, out _) ??= new List<SocketSighting>(1)).Add(sighting);
+    // One lookup per socket, the sighting added in place (nearly every key is one socket's: SightingList).
+    public void Add(ConnKey key, SocketSighting sighting) => CollectionsMarshal.GetValueRefOrAddDefault(Connected, key, out _).Add(sighting);
 
-    public void Add(BindKey key, SocketSighting sighting) =>
-        (CollectionsMarshal.GetValueRefOrAddDefault(Bound, key, out _) ??= new List<SocketSighting>(1)).Add(sighting);
+    public void Add(BindKey key, SocketSighting sighting) => CollectionsMarshal.GetValueRefOrAddDefault(Bound, key, out _).Add(sighting);
 
     /// <summary>
     /// Whether an address belongs to the recording host. Loopback always does; otherwise the namespaces'

@@ -24,15 +24,18 @@ internal sealed class SocketAddresses
     public void Learn(EvidenceIndex index)
     {
         var windows = new Dictionary<IpAddr, List<(long From, long Until)>>();
-        void Add(IpAddr local, List<SocketSighting> sightings)
+        List<(long From, long Until)>? WindowsOf(IpAddr local)
         {
-            if (local.IsUnspecified || local.IsLoopback || index.AllLocalAddresses.Contains(local)) return;
+            if (local.IsUnspecified || local.IsLoopback || index.AllLocalAddresses.Contains(local)) return null;
             if (!windows.TryGetValue(local, out var list)) windows[local] = list = [];
-            foreach (var s in sightings) list.Add((s.TrustFrom, s.TrustUntil));
+            return list;
         }
-        foreach (var (key, sightings) in index.Connected) Add(key.Local, sightings);
-        foreach (var (key, sightings) in index.Bound) Add(key.Local, sightings);
-        foreach (var (key, sightings) in index.KernelConnected) Add(key.Local, sightings.Select(k => k.Sighting).ToList());
+        foreach (var (key, sightings) in index.Connected)
+            if (WindowsOf(key.Local) is { } list) foreach (var s in sightings) list.Add((s.TrustFrom, s.TrustUntil));
+        foreach (var (key, sightings) in index.Bound)
+            if (WindowsOf(key.Local) is { } list) foreach (var s in sightings) list.Add((s.TrustFrom, s.TrustUntil));
+        foreach (var (key, sightings) in index.KernelConnected)
+            if (WindowsOf(key.Local) is { } list) foreach (var k in sightings) list.Add((k.Sighting.TrustFrom, k.Sighting.TrustUntil));
         foreach (var (address, list) in windows) _spans[address] = Merge(list);
     }
 

@@ -27,7 +27,7 @@ internal sealed class BoundSockets(EvidenceIndex index, NamespaceRule namespaces
         return TryBound(Wildcards.V6, port, protocol, ns, ref nextCheck, out found);
     }
 
-    private SocketSighting? PickShared(List<SocketSighting> list, IpAddr local, long ns, ref long nextCheck)
+    private SocketSighting? PickShared(SightingList list, IpAddr local, long ns, ref long nextCheck)
     {
         SocketSighting? first = null, pooled = null;
         foreach (var s in list)

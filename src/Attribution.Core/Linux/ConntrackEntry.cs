@@ -1,8 +1,12 @@
+using System.Runtime.InteropServices;
 using Attribution.Core.Sockets;
 
 namespace Attribution.Core.Linux;
 
 /// <summary>One direction of a tracked connection as the kernel keys it: protocol, source and destination.</summary>
+// Auto layout: 80 bytes in declared order (each address aligned to 16), 48 so; and an entry, two of them, 192 bytes
+// then, 112 so. The analyzer keeps every translated entry of a conntrack table it reads.
+[StructLayout(LayoutKind.Auto)]
 public readonly record struct ConntrackTuple(byte Protocol, IpAddr Source, ushort SourcePort, IpAddr Destination, ushort DestinationPort)
 {
     /// <summary>The same tuple seen from the other end: what the reply of an untranslated connection carries.</summary>
@@ -24,6 +28,7 @@ public enum ConntrackChange : byte
 /// the answer is expected back, after any NAT). <see cref="Status"/> holds the kernel's IPS_* bits (0 when read
 /// from /proc text, which does not list them); <see cref="Id"/> is CTA_ID (0 from text).
 /// </summary>
+[StructLayout(LayoutKind.Auto)]
 public readonly record struct ConntrackEntry(ConntrackChange Change, ConntrackTuple Original, ConntrackTuple Reply, uint Status, uint Id, ushort Zone)
 {
     // include/uapi/linux/netfilter/nf_conntrack_common.h: IPS_SRC_NAT_BIT 4, IPS_DST_NAT_BIT 5.

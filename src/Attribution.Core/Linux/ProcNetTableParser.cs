@@ -14,10 +14,18 @@ public static class ProcNetTableParser
     /// <summary>Appends every well-formed line to <paramref name="into"/>; returns the number of malformed lines skipped.</summary>
     public static int Parse(ReadOnlySpan<byte> content, SocketTableKind kind, List<SocketEntry> into)
     {
-        var family = kind.Family();
-        var protocol = kind.Protocol();
         int malformed = 0;
         bool header = true;
+        while (TryNext(ref content, kind, ref header, ref malformed, out var entry)) into.Add(entry);
+        return malformed;
+    }
+
+    /// <summary>
+    /// The socket of the next well-formed line of <paramref name="content"/>, which moves past it; false at its end.
+    /// <paramref name="header"/> starts true: the first line, the column titles, is skipped. Malformed lines are counted.
+    /// </summary>
+    public static bool TryNext(ref ReadOnlySpan<byte> content, SocketTableKind kind, ref bool header, ref int malformed, out SocketEntry entry)
+    {
         while (!content.IsEmpty)
         {
             int nl = content.IndexOf((byte)'\n');
@@ -25,10 +33,11 @@ public static class ProcNetTableParser
             content = nl < 0 ? default : content[(nl + 1)..];
             if (header) { header = false; continue; }
             if (line.Trim((byte)' ').IsEmpty) continue;
-            if (TryParseLine(line, family, protocol, out var entry)) into.Add(entry);
-            else malformed++;
+            if (TryParseLine(line, kind.Family(), kind.Protocol(), out entry)) return true;
+            malformed++;
         }
-        return malformed;
+        entry = default;
+        return false;
     }
 
     public static bool TryParseLine(ReadOnlySpan<byte> line, AddressFamilyKind family, TransportProtocol protocol, out SocketEntry entry)

@@ -30,6 +30,16 @@ public static class SockDiagParser
     {
         var protocol = kind.Protocol();
         int malformed = 0;
+        while (TryNext(ref dump, protocol, ref malformed, out var entry)) into.Add(entry);
+        return malformed;
+    }
+
+    /// <summary>
+    /// The next socket of <paramref name="dump"/>, which moves past it; false at the dump's end (its NLMSG_DONE or
+    /// NLMSG_ERROR, or a message whose length does not fit). Messages of other types, or too short, are skipped and counted.
+    /// </summary>
+    public static bool TryNext(ref ReadOnlySpan<byte> dump, TransportProtocol protocol, ref int malformed, out SocketEntry entry)
+    {
         while (dump.Length >= NetlinkHeaderLength)
         {
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(dump);
@@ -37,12 +47,18 @@ public static class SockDiagParser
             if (length < NetlinkHeaderLength || length > dump.Length) { malformed++; break; }
             var body = dump.Slice(NetlinkHeaderLength, (int)length - NetlinkHeaderLength);
             if (type == NlmsgDone || type == NlmsgError) break;
-            if ((type is SockDiagByFamily or TcpDiagGetSock) && body.Length >= InetDiagMsgLength) into.Add(ParseMessage(body, protocol));
-            else malformed++;
             int aligned = (int)((length + 3) & ~3u);
             dump = aligned >= dump.Length ? default : dump[aligned..];
+            if ((type is SockDiagByFamily or TcpDiagGetSock) && body.Length >= InetDiagMsgLength)
+            {
+                entry = ParseMessage(body, protocol);
+                return true;
+            }
+            malformed++;
         }
-        return malformed;
+        dump = default;
+        entry = default;
+        return false;
     }
 
     private static SocketEntry ParseMessage(ReadOnlySpan<byte> msg, TransportProtocol protocol)

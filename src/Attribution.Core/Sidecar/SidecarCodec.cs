@@ -235,14 +235,17 @@ internal static class SidecarCodec
     /// <summary>
     /// A varint byte count, then the bytes. BinaryReader.ReadBytes allocates the count before reading, so a damaged
     /// count (2^31 − 1 in a 20-byte record) was an OutOfMemoryException: the count is checked against what the
-    /// payload still holds first, and an inflating payload, whose length is unknown, is read a megabyte at a time.
+    /// payload still holds first. A table inflating as it is read (<see cref="InflatingPayload"/>) holds at most its
+    /// limit: its content is allocated once at its declared size, which is no more than a sound table of the type
+    /// costs. Any other stream of unknown length is read a megabyte at a time.
     /// </summary>
     internal static byte[] ReadBytes(BinaryReader r)
     {
         int count = CheckedCount(r.Read7BitEncodedInt());
         var stream = r.BaseStream;
-        if (stream.CanSeek && count > stream.Length - stream.Position) throw PastEnd(count);
-        if (stream.CanSeek || count <= 1 << 20) return r.ReadBytes(count) is { } read && read.Length == count ? read : throw PastEnd(count);
+        long room = stream is InflatingPayload inflating ? inflating.MaxRemaining : stream.CanSeek ? stream.Length - stream.Position : -1;
+        if (room >= 0 && count > room) throw PastEnd(count);
+        if (room >= 0 || count <= 1 << 20) return r.ReadBytes(count) is { } read && read.Length == count ? read : throw PastEnd(count);
         using var bytes = new MemoryStream();
         byte[] chunk;
         do bytes.Write(chunk = r.ReadBytes((int)Math.Min(count - bytes.Length, 1 << 20)));

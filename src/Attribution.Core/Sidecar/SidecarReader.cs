@@ -22,6 +22,9 @@ public sealed class SidecarReader : IDisposable
     private readonly List<SidecarProblem> _problems = [];
     private readonly int _maxInflatedLength;
     private byte[] _inflated = [];
+    /// <summary>Tables up to this long are read into memory whole; longer ones (32 MiB at most) are decoded where they
+    /// lie in the file (<see cref="FileWindow"/>), after their CRC was checked through a small buffer.</summary>
+    private const int WholeBodyLength = 1 << 20;
 
     public IReadOnlyList<SidecarProblem> Problems => _problems;
     public int CorruptRecords { get; private set; }
@@ -69,27 +72,32 @@ public sealed class SidecarReader : IDisposable
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
+            var type = (SidecarRecordType)header[2];
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-            if (length > SidecarFraming.MaxPayloadFor((SidecarRecordType)header[2]))
+            if (length > SidecarFraming.MaxPayloadFor(type))
             {
                 Corrupt(offset, $"implausible record length {length}");
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
             // A length past the end of the file is a cut record: said without first allocating up to the cap for it.
-            var body = length > _stream.Length - _stream.Position ? null : new byte[length];
+            long bodyOffset = _stream.Position;
+            var body = length > _stream.Length - bodyOffset ? null : length > WholeBodyLength && SidecarFraming.IsTable(type) ? [] : new byte[length];
             if (body is null || _stream.ReadAtLeast(body, body.Length, throwOnEndOfStream: false) < body.Length)
             {
                 Truncated(offset, $"a {length}-byte record");
                 yield break;
             }
-            if (!CrcMatches(header, body))
+            // A large table is checksummed through a small buffer and decoded from the file: its bytes are not held
+            // whole beside what they decode to (its content, in its own array). Other records are read whole: their
+            // decoders read many small fields, and they are at most 4 MiB.
+            bool whole = body.Length == length;
+            if (!(whole ? CrcMatches(header, body) : BodyCrcMatches(header, bodyOffset, length)))
             {
                 Corrupt(offset, "checksum mismatch");
                 if (!Resync(offset + 1)) yield break;
                 continue;
             }
-            var type = (SidecarRecordType)header[2];
             if (type == SidecarRecordType.Header && offset != _firstRecordOffset)
             {
                 // A file has one header, its first record (a ring buffer's every file its own). One further on is a
@@ -97,42 +105,72 @@ public sealed class SidecarReader : IDisposable
                 Corrupt(offset, $"a header record where only the first record (offset {_firstRecordOffset}) may be one");
                 continue;
             }
-            var record = TryDecode(offset, type, header[3], body);
+            var record = TryDecode(offset, type, header[3], whole ? new MemoryStream(body, writable: false) : new FileWindow(_stream, bodyOffset, length));
+            _stream.Position = bodyOffset + length;
             if (record is not null) yield return record;
         }
     }
 
-    private SidecarRecord? TryDecode(long offset, SidecarRecordType type, byte flags, byte[] body)
+    private SidecarRecord? TryDecode(long offset, SidecarRecordType type, byte flags, Stream body)
     {
         try
         {
-            var payload = (flags & SidecarFraming.FlagDeflate) != 0
-                ? Inflate(body, Math.Min(_maxInflatedLength, SidecarFraming.MaxPayloadFor(type)))
-                : new MemoryStream(body, writable: false);
-            using var reader = new BinaryReader(payload);
-            var record = SidecarCodec.Decode(type, reader);
+            int limit = Math.Min(_maxInflatedLength, SidecarFraming.MaxPayloadFor(type));
+            var record = (flags & SidecarFraming.FlagDeflate) == 0 ? Decode(type, body)
+                // A table (up to 32 MiB) is decoded as it inflates, its content read straight into its own array.
+                : SidecarFraming.IsTable(type) ? DecodeInflating(type, body, limit)
+                : Decode(type, Inflate(body, limit));
             return record is null ? null : record with { Offset = offset };
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException or FormatException or ArgumentException)
+        catch (Exception e) when (IsDamage(e))
         {
             Corrupt(offset, $"undecodable {type} record: {e.Message}");
             return null;
         }
     }
 
+    private static bool IsDamage(Exception e) =>
+        e is InvalidDataException or EndOfStreamException or IOException or OverflowException or FormatException or ArgumentException;
+
+    private static SidecarRecord? Decode(SidecarRecordType type, Stream payload)
+    {
+        using var reader = new BinaryReader(payload);
+        return SidecarCodec.Decode(type, reader);
+    }
+
+    /// <summary>Decodes a table's compressed payload as it inflates (<see cref="InflatingPayload"/>). One that inflates
+    /// past its limit is refused as that, whatever the decoder met first, as when payloads were inflated whole first.</summary>
+    private static SidecarRecord? DecodeInflating(SidecarRecordType type, Stream body, int limit)
+    {
+        using var payload = new InflatingPayload(body, limit);
+        SidecarRecord? record;
+        try
+        {
+            using var reader = new BinaryReader(payload, System.Text.Encoding.UTF8, leaveOpen: true);
+            record = SidecarCodec.Decode(type, reader);
+        }
+        catch (Exception e) when (IsDamage(e))
+        {
+            if (payload.Overflows()) throw payload.TooLong();
+            throw;
+        }
+        return payload.Overflows() ? throw payload.TooLong() : record;
+    }
+
     /// <summary>Inflates a whole payload, at most <paramref name="limit"/> bytes (its type's, SidecarFraming.MaxPayloadFor);
     /// the decoder then knows how many bytes remain, so a field longer than its record is caught rather than read short.</summary>
-    /// <remarks>The payload is inflated into one buffer kept for the next record (the decoder copies what it keeps):
-    /// a busy host's socket table inflates to megabytes, and a fresh, doubling stream per record would be much of
-    /// reading such a sidecar, in copies and first touches of new memory.</remarks>
-    private MemoryStream Inflate(byte[] body, int limit)
+    /// <remarks>The payload is inflated into one buffer kept for the next record (the decoder copies what it keeps): a
+    /// busy host's snapshots inflate to hundreds of kilobytes, and a fresh, doubling stream per record would be much of
+    /// reading such a sidecar, in copies and first touches of new memory. Tables do not come here (DecodeInflating), so
+    /// the buffer is at most the 4 MiB cap of the other records.</remarks>
+    private MemoryStream Inflate(Stream body, int limit)
     {
-        using var deflate = new DeflateStream(new MemoryStream(body, writable: false), CompressionMode.Decompress);
+        using var deflate = new DeflateStream(body, CompressionMode.Decompress);
         int length = 0;
         while (true)
         {
             // Room for one byte past the limit: a payload that fills it is over the limit.
-            // Past a megabyte the buffer goes straight to the limit: doubling up to 32 MiB left as much again in garbage.
+            // Past a megabyte the buffer goes straight to the limit: doubling up to the cap left as much again in garbage.
             if (length == _inflated.Length)
                 Array.Resize(ref _inflated, length >= 1 << 20 ? limit + 1 : (int)Math.Min(Math.Max((long)length * 2, Math.Max(body.Length * 4L, 64 * 1024)), limit + 1L));
             int n = deflate.Read(_inflated, length, Math.Min(_inflated.Length, limit + 1) - length);

@@ -10,9 +10,8 @@ public sealed class SnapshotAssembler(string path = "")
     /// <summary>
     /// The socket tables held at once (the latest of each namespace and kind, which later snapshots refer to) are bounded:
     /// each record is (<see cref="SidecarFraming.MaxTablePayloadLength"/>), but a hostile file could give a thousand
-    /// namespaces a table that size, and every socket listed costs the analyzer about 400 bytes more. As much as one table
-    /// may hold: about 200 000 sockets as the kernel writes them, host-wide (11.2 MB for 90 000), 286 000 of the smallest
-    /// a reader takes (docs/FORMAT.md, Robustness).
+    /// namespaces a table that size, and every socket listed costs the analyzer about 250 bytes more. As much as one
+    /// table may hold: about 270 000 sockets as the kernel writes them, host-wide (11.2 MB for 90 000, docs/FORMAT.md).
     /// </summary>
     public const long MaxHeldTableBytes = SidecarFraming.MaxTablePayloadLength;
 

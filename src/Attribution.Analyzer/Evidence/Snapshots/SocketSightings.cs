@@ -42,18 +42,14 @@ internal sealed class SocketSightings(EvidenceIndex index)
                 continue;
             }
             var parsed = _parsed.Of(table);
-            sockets += parsed.Entries.Length;
+            sockets += parsed.Count;
             if (!parsed.StillOpen()) Resolve(table.Netns, parsed, snapshot.EndNanoseconds);
-            var entries = parsed.Entries;
-            var sightings = parsed.Sightings!;
-            for (int i = 0; i < sightings.Length; i++)
+            foreach (var sighting in parsed.Sightings!)
             {
-                var sighting = sightings[i];
                 if (sighting is null || sighting.ListedIn == listed) continue; // inode 0, or listed twice in this snapshot
                 sighting.ListedIn = listed;
                 sighting.LastSeen = snapshot.EndNanoseconds;
-                ulong inode = entries[i].Inode;
-                _owners.AddHolders(inode, sighting);
+                _owners.AddHolders(sighting.Inode, sighting);
             }
         }
 
@@ -81,18 +77,17 @@ internal sealed class SocketSightings(EvidenceIndex index)
     /// <summary>Finds or opens the sighting of every entry of a table that was parsed anew, or whose sockets were not all still open.</summary>
     private void Resolve(ulong netns, ParsedTable parsed, long snapshotEnd)
     {
-        var entries = parsed.Entries;
-        var sightings = parsed.Sightings ??= new SocketSighting?[entries.Length];
+        var sightings = parsed.Sightings ??= new SocketSighting?[parsed.Count];
         if (_open.Count == 0)
         {
             // The first table read says how many sockets the host has: growing these two tables to that size would
             // rehash them again and again into fresh memory. Later tables are mostly open already.
-            _open.EnsureCapacity(entries.Length);
-            index.Connected.EnsureCapacity(entries.Length);
+            _open.EnsureCapacity(parsed.Count);
+            index.Connected.EnsureCapacity(parsed.Count);
         }
-        for (int i = 0; i < entries.Length; i++)
+        var entries = parsed.Entries();
+        for (int i = 0; entries.Next(out var entry); i++)
         {
-            var entry = entries[i];
             var key = new ConnKey((byte)entry.Protocol, entry.LocalAddress, entry.LocalPort, entry.RemoteAddress, entry.RemotePort);
             if (entry.Inode == 0) { index.Orphaned.Add(key); sightings[i] = null; continue; }
             var id = (netns, entry.Inode, key);
@@ -125,5 +120,9 @@ internal sealed class SocketSightings(EvidenceIndex index)
     public void Finish()
     {
         _open.Clear(); // still open at the last snapshot: trusted until the end (TrustUntil stays max)
+        // The open sockets' map and the tables read are the largest part of the analyzer's peak on a host of many
+        // sockets (sized by the first table read): let go now, before the packets, not when the builder is.
+        _open.TrimExcess();
+        _parsed.Clear();
     }
 }
