@@ -53,7 +53,7 @@ internal sealed partial class CaptureAnnotator
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[8..], (uint)units);
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], captured);
             BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], original);
-            Annotated(PcapNgBlockType.EnhancedPacket, _in.AsSpan(0, 20 + padded), linkType, data, result, ns);
+            Annotated(PcapNgBlockType.EnhancedPacket, _in.AsSpan(0, 20 + padded), [], linkType, data, result, ns);
         }
     }
 }

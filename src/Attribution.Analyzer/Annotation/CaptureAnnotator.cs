@@ -146,16 +146,30 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
         if (end is null) { Copy(type, b); Written++; return; } // options we cannot walk: kept untouched, not annotated
         var (units, offset) = _clocks[(int)id];
         Input.CaptureTime.TryToNanoseconds(((ulong)U32(b[4..]) << 32) | U32(b[8..]), units, offset, out long ns);
-        Annotated(type, b[..end.Value], _linkTypes[(int)id], b.Slice(20, (int)captured), result, ns);
+        Annotated(type, b[..dataEnd], b[dataEnd..end.Value], _linkTypes[(int)id], b.Slice(20, (int)captured), result, ns);
     }
 
-    /// <summary>Writes a packet block: <paramref name="kept"/> (header fields, data, original options), then ours.</summary>
-    private void Annotated(uint type, ReadOnlySpan<byte> kept, int linkType, ReadOnlySpan<byte> data, in FrameResult r, long ns)
+    /// <summary>
+    /// Writes a packet block: <paramref name="head"/> (header fields and data) and its original options, then ours. The
+    /// packet's process (its source's, else its destination's) is named in epb_processid_threadid, which a block may
+    /// hold once: one the file had (an earlier annotation, or another tool's) gives way to ours, and stays where the
+    /// analysis names no process.
+    /// </summary>
+    private void Annotated(uint type, ReadOnlySpan<byte> head, ReadOnlySpan<byte> options, int linkType, ReadOnlySpan<byte> data, in FrameResult r, long ns)
     {
         PacketDecoder.TryDecode(linkType, data, out var packet);
         int darwin = r.SourceProcess != 0 ? r.SourceProcess : r.DestinationProcess;
         uint index = darwin != 0 ? DarwinIndex(darwin, ns) : 0;
-        var w = Block(type, kept);
+        var w = Block(type, head);
+        bool named = darwin != 0 && type == PcapNgBlockType.EnhancedPacket; // the option is the enhanced block's
+        if (!named || !Holds(options, PcapNgOption.EpbProcessIdThreadId)) w = Raw(w, options);
+        else
+            for (int at = 0; at < options.Length;)
+            {
+                ushort code = U16(options[at..]), length = U16(options[(at + 2)..]);
+                if (code != PcapNgOption.EpbProcessIdThreadId) w = Option(w, code, options.Slice(at + 4, length));
+                at += 4 + ((length + 3) & ~3);
+            }
         bool sourceLocal = r.SourceProcess != 0 || r.SourceReason is not (Reason.None or Reason.Remote);
         bool destinationLocal = r.DestinationProcess != 0 || r.DestinationReason is not (Reason.None or Reason.Remote);
         if (sourceLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: true, r.SourceProcess, r.SourceMethod, r.SourceReason, ns));
@@ -168,8 +182,36 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
             W32(v, index);
             w = Option(w, PcapNgOption.EpbDarwinProcessIndex, v);
         }
+        if (named)
+        {
+            // The thread is not known here (0): the rules decide a flow's end per process, not per thread.
+            Span<byte> v = stackalloc byte[8];
+            W32(v, (uint)processes[darwin].Key.Pid);
+            W32(v[4..], 0);
+            w = Option(w, PcapNgOption.EpbProcessIdThreadId, v);
+        }
         Finish(w);
         Written++;
+    }
+
+    /// <summary>Whether a walked list of options (as <see cref="Options"/> bounds it) has one of <paramref name="code"/>.</summary>
+    private bool Holds(ReadOnlySpan<byte> options, ushort code)
+    {
+        for (int at = 0; at < options.Length;)
+        {
+            ushort c = U16(options[at..]), length = U16(options[(at + 2)..]);
+            if (c == code) return true;
+            at += 4 + ((length + 3) & ~3);
+        }
+        return false;
+    }
+
+    /// <summary>Appends bytes as they are (options already in the block's byte order).</summary>
+    private int Raw(int at, ReadOnlySpan<byte> bytes)
+    {
+        Ensure(ref _out, at + bytes.Length + 8);
+        bytes.CopyTo(_out.AsSpan(at));
+        return at + bytes.Length;
     }
 
     /// <summary>

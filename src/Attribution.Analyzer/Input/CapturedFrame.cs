@@ -13,9 +13,14 @@ public readonly ref struct CapturedFrame
     public readonly int LinkType;
     public readonly uint OriginalLength;
     public readonly ReadOnlySpan<byte> Data;
+    /// <summary>The process and thread the file itself names for the packet (pcapng's epb_processid_threadid); 0 where it names none.</summary>
+    public readonly uint ProcessId, ThreadId;
 
-    public CapturedFrame(long number, long timestampNanoseconds, int interfaceId, int linkType, uint originalLength, ReadOnlySpan<byte> data)
+    public CapturedFrame(long number, long timestampNanoseconds, int interfaceId, int linkType, uint originalLength, ReadOnlySpan<byte> data,
+        uint processId = 0, uint threadId = 0)
     {
+        ProcessId = processId;
+        ThreadId = threadId;
         Number = number;
         TimestampNanoseconds = timestampNanoseconds;
         InterfaceId = interfaceId;

@@ -93,7 +93,11 @@ internal sealed class PcapNgBlockReader(CaptureBytes bytes, InputWarnings warnin
             Warnings.Add("captured-overrun", offset, $"packet block's captured length {captured} overruns its block ({b.Length - 20} bytes of data); packet skipped");
             return false;
         }
-        frame = Frame(offset, (int)id, ((ulong)Bytes.U32(b[4..]) << 32) | Bytes.U32(b[8..]), Bytes.U32(b[16..]), b.Slice(20, (int)captured));
+        int optionsStart = 20 + (((int)captured + 3) & ~3);
+        uint processId = 0, threadId = 0;
+        if (type == PcapNgBlockType.EnhancedPacket && optionsStart < b.Length)
+            PcapNgOptions.TryProcessIdThreadId(Bytes, b[optionsStart..], out processId, out threadId);
+        frame = Frame(offset, (int)id, ((ulong)Bytes.U32(b[4..]) << 32) | Bytes.U32(b[8..]), Bytes.U32(b[16..]), b.Slice(20, (int)captured), processId, threadId);
         return true;
     }
 
@@ -115,7 +119,7 @@ internal sealed class PcapNgBlockReader(CaptureBytes bytes, InputWarnings warnin
         return true;
     }
 
-    private CapturedFrame Frame(long offset, int id, ulong units, uint original, ReadOnlySpan<byte> data)
+    private CapturedFrame Frame(long offset, int id, ulong units, uint original, ReadOnlySpan<byte> data, uint processId, uint threadId)
     {
         var iface = Interfaces[id];
         if (CaptureTime.TryToNanoseconds(units, iface.TimestampUnitsPerSecond, iface.TimestampOffsetSeconds, out long ns))
@@ -126,7 +130,7 @@ internal sealed class PcapNgBlockReader(CaptureBytes bytes, InputWarnings warnin
             ns = _lastTimestamp;
         }
         _lastTimestamp = ns;
-        return new CapturedFrame(NextFrameNumber(), ns, id, iface.LinkType, original, data);
+        return new CapturedFrame(NextFrameNumber(), ns, id, iface.LinkType, original, data, processId, threadId);
     }
 
     /// <summary>Reads a section header: its byte-order mark decides how every later number is read. Interface ids restart.</summary>

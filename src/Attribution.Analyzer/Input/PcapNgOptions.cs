@@ -31,4 +31,26 @@ internal static class PcapNgOptions
         }
         return list;
     }
+
+    /// <summary>
+    /// A packet block's epb_processid_threadid, without allocating (it is read for every packet). Options that run past
+    /// the block end the search silently: the packet itself is sound, and its options were never needed to read it.
+    /// </summary>
+    public static bool TryProcessIdThreadId(CaptureBytes bytes, ReadOnlySpan<byte> options, out uint processId, out uint threadId)
+    {
+        processId = threadId = 0;
+        while (options.Length >= 4)
+        {
+            ushort code = bytes.U16(options), length = bytes.U16(options[2..]);
+            if (code == PcapNgOption.EndOfOptions || options.Length < 4 + length) return false;
+            if (code == PcapNgOption.EpbProcessIdThreadId && length == 8)
+            {
+                processId = bytes.U32(options[4..]);
+                threadId = bytes.U32(options[8..]);
+                return true;
+            }
+            options = options[Math.Min(options.Length, 4 + ((length + 3) & ~3))..];
+        }
+        return false;
+    }
 }

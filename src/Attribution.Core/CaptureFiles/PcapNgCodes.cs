@@ -41,6 +41,12 @@ public static class PcapNgOption
 
     public const ushort IsbStartTime = 2, IsbEndTime = 3, IsbIfRecv = 4, IsbIfDrop = 5, IsbFilterAccept = 6, IsbOsDrop = 7, IsbUsrDeliv = 8;
 
+    /// <summary>
+    /// In an enhanced packet block: the packet's process and thread (epb_processid_threadid: two 32-bit numbers in the
+    /// section's byte order, process first; 0 for one not known). At most one per block.
+    /// </summary>
+    public const ushort EpbProcessIdThreadId = 8;
+
     /// <summary>In a Darwin process event block: the process's name.</summary>
     public const ushort DarwinProcessName = 2;
     /// <summary>In a packet block: the index, in file order, of the Darwin process event block of the packet's process.</summary>
