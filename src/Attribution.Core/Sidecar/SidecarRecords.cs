@@ -24,6 +24,8 @@ public enum SidecarRecordType : byte
     TracedCommand = 12,
     Clock = 13,
     User = 14,
+    // 15 is taken by another branch's record.
+    Executable = 16,
 }
 
 public enum SnapshotReason : byte
@@ -89,6 +91,12 @@ public sealed record ProcessRecord(
     /// </summary>
     public uint? LoginUid { get; init; }
     public uint? SessionId { get; init; }
+
+    /// <summary>
+    /// The file it runs, by the stat of /proc/PID/exe read with it (recorders since issue 24, part 2); null where that
+    /// stat failed (a kernel thread has no executable) or in files from older recorders. Record 16 hashes it.
+    /// </summary>
+    public ExecutableIdentity? ExeIdentity { get; init; }
 
     /// <summary>The value of loginuid and sessionid that no login set ((uid_t)-1).</summary>
     public const uint NoLogin = uint.MaxValue;
