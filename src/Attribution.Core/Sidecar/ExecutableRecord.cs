@@ -11,6 +11,16 @@ public enum ExecutableFlags : byte
     Memfd = 2,
 }
 
+/// <summary>What a /proc/PID/exe link's text says of the file (docs/FORMAT.md, record 16).</summary>
+public static class ExecutableLink
+{
+    private static ReadOnlySpan<byte> DeletedSuffix => " (deleted)"u8;
+    private static ReadOnlySpan<byte> MemfdPrefix => "/memfd:"u8;
+
+    public static ExecutableFlags FlagsOf(ReadOnlySpan<byte> link) =>
+        (link.EndsWith(DeletedSuffix) ? ExecutableFlags.Deleted : 0) | (link.StartsWith(MemfdPrefix) ? ExecutableFlags.Memfd : 0);
+}
+
 /// <summary>How the hashing of one executable ended: hashed, or why not (docs/FORMAT.md, record 16).</summary>
 public enum ExecutableHashOutcome : byte
 {

@@ -35,7 +35,7 @@ internal sealed class DeletionWatch(string procRoot)
             var nulTerminated = LibC.NulTerminated(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe), pathBuffer);
             int length = LibC.ReadLink(nulTerminated, target);
             if (length < 0) { gone.Add(key); continue; }
-            if ((ExecutableDigest.FlagsOf(target[..length]) & ExecutableFlags.Deleted) == 0) continue;
+            if ((ExecutableLink.FlagsOf(target[..length]) & ExecutableFlags.Deleted) == 0) continue;
             gone.Add(key); // reported once
             // The same file still, not a pid reused by another deleted program.
             if (LibC.IdentityAt(nulTerminated) == identity) deleted.Add((key, identity));

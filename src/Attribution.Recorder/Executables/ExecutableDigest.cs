@@ -17,8 +17,6 @@ namespace Attribution.Recorder.Executables;
 internal sealed class ExecutableDigest(string procRoot, ExecutableHashLimits limits)
 {
     private const int ChunkBytes = 1 << 20;
-    private static ReadOnlySpan<byte> DeletedSuffix => " (deleted)"u8;
-    private static ReadOnlySpan<byte> MemfdPrefix => "/memfd:"u8;
 
     private readonly byte[] _chunk = GC.AllocateUninitializedArray<byte>(ChunkBytes);
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -27,8 +25,7 @@ internal sealed class ExecutableDigest(string procRoot, ExecutableHashLimits lim
     public long CpuNanoseconds { get; private set; }
     public bool BudgetSpent => CpuNanoseconds >= (long)(limits.CpuBudget.TotalMilliseconds * 1_000_000);
 
-    public static ExecutableFlags FlagsOf(ReadOnlySpan<byte> link) =>
-        (link.EndsWith(DeletedSuffix) ? ExecutableFlags.Deleted : 0) | (link.StartsWith(MemfdPrefix) ? ExecutableFlags.Memfd : 0);
+    private static ExecutableFlags FlagsOf(ReadOnlySpan<byte> link) => ExecutableLink.FlagsOf(link);
 
     public ExecutableRecord Read(ProcessKey key, ExecutableIdentity identity)
     {

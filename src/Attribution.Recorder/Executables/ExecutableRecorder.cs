@@ -155,7 +155,7 @@ internal sealed class ExecutableRecorder : IDisposable
     {
         var path = Core.Linux.ProcPaths.Process(_procRoot, record.OpenedThrough.Pid, Core.Linux.ProcPaths.Exe);
         var link = Snapshots.ProcReader.ReadLinkBytes(path) ?? record.Link;
-        return record with { Link = link, Flags = ExecutableDigest.FlagsOf(link) };
+        return record with { Link = link, Flags = ExecutableLink.FlagsOf(link) };
     }
 
     private bool PastDeadline()
