@@ -42,7 +42,7 @@ internal sealed class ExecutableRecorder : IDisposable
     private bool _stopping;
     private long _stopDeadline;
     private long _bytesHashed;
-    private int _deletedSeen, _memfdSeen;
+    private int _deletedWhenRead, _deletedSince, _memfd;
 
     private ExecutableRecorder(SidecarWriter writer, string procRoot, ExecutableHashLimits limits)
     {
@@ -146,7 +146,7 @@ internal sealed class ExecutableRecorder : IDisposable
             }
         }
         known.Generation = _writer.Write(record);
-        if (deletedSince) _deletedSeen++;
+        if (deletedSince) _deletedSince++;
         _watch.Watch(key, identity, record.Flags);
     }
 
@@ -170,8 +170,8 @@ internal sealed class ExecutableRecorder : IDisposable
     {
         _outcomes[(int)record.Outcome]++;
         _bytesHashed += record.Outcome == ExecutableHashOutcome.Hashed ? record.BytesRead : 0;
-        if ((record.Flags & ExecutableFlags.Deleted) != 0) _deletedSeen++;
-        if ((record.Flags & ExecutableFlags.Memfd) != 0) _memfdSeen++;
+        if (record.Flags == ExecutableFlags.Deleted) _deletedWhenRead++;
+        if ((record.Flags & ExecutableFlags.Memfd) != 0) _memfd++;
     }
 
     /// <summary>One line for the end of the recording: how many executables were hashed, and what was left and why.</summary>
@@ -183,7 +183,8 @@ internal sealed class ExecutableRecorder : IDisposable
                 .Select(o => $"{_outcomes[(int)o]} {ExecutableHashNotes.Of(o)}").ToList();
             return $"executables: {_outcomes[0]} hashed ({_bytesHashed / 1e6:0.#} MB in {_digest.CpuNanoseconds / 1e6:0} ms of CPU)" +
                    (skipped.Count == 0 ? "" : $"; not hashed: {string.Join(", ", skipped)}") +
-                   (_deletedSeen + _memfdSeen == 0 ? "" : $"; {_deletedSeen} seen deleted while running, {_memfdSeen} run from memory (memfd)");
+                   (_deletedWhenRead + _deletedSince + _memfd == 0 ? "" :
+                       $"; run deleted: {_deletedWhenRead} when read, {_deletedSince} deleted later while running; run from memory (memfd): {_memfd}");
         }
     }
 
