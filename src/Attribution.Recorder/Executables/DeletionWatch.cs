@@ -17,11 +17,14 @@ internal sealed class DeletionWatch(string procRoot)
 
     public int Count => _running.Count;
 
-    /// <summary>Watches <paramref name="key"/> unless its file was already deleted when it was read (then that record said so).</summary>
+    /// <summary>
+    /// Watches <paramref name="key"/> running <paramref name="identity"/> (after an exec, instead of what it ran before),
+    /// unless its file was already deleted when it was read: that record said so.
+    /// </summary>
     public void Watch(ProcessKey key, ExecutableIdentity identity, ExecutableFlags flagsWhenRead)
     {
-        if ((flagsWhenRead & ExecutableFlags.Deleted) != 0 || _running.Count >= MaxWatched && !_running.ContainsKey(key)) return;
-        _running[key] = identity;
+        if ((flagsWhenRead & ExecutableFlags.Deleted) != 0) _running.Remove(key);
+        else if (_running.Count < MaxWatched || _running.ContainsKey(key)) _running[key] = identity;
     }
 
     /// <summary>The processes whose executable was deleted since the last look, with the link as it reads now.</summary>

@@ -17,7 +17,11 @@ internal sealed class ExecutableRecorder : IDisposable
     public static readonly TimeSpan LookEvery = TimeSpan.FromSeconds(2);
     /// <summary>How long the thread goes on hashing what is queued once the recording stops; the rest is written as recording-ended.</summary>
     public static readonly TimeSpan GraceAtStop = TimeSpan.FromSeconds(10);
-    /// <summary>Attempts per identity whose hashing failed for a reason of its process (gone, changed): another process may still run it.</summary>
+    /// <summary>
+    /// Reads of an identity that could not be hashed for a reason another process running it might not share (unreadable,
+    /// changed while read). One whose process was gone before it was opened costs no read, and is tried again with every
+    /// process that runs it: many short-lived processes of one program must not leave it unhashed.
+    /// </summary>
     private const int MaxAttempts = 3;
     private const int MaxKnown = 65_536;
     private const int Nice = 10;
@@ -28,6 +32,7 @@ internal sealed class ExecutableRecorder : IDisposable
         public int Generation = generation, Attempts = 1;
         /// <summary>Hashed, or left unhashed for a reason no other process would change: not read again.</summary>
         public bool Final => Result.Outcome is ExecutableHashOutcome.Hashed or ExecutableHashOutcome.OverSizeCap or ExecutableHashOutcome.BudgetSpent;
+        public bool WorthAnotherAttempt => !Final && (Result.Outcome is ExecutableHashOutcome.Gone or ExecutableHashOutcome.RecordingEnded || Attempts < MaxAttempts);
     }
 
     private readonly SidecarWriter _writer;
@@ -119,7 +124,7 @@ internal sealed class ExecutableRecorder : IDisposable
         int generation = _writer.Generation;
         _known.TryGetValue(identity, out var known);
         ExecutableRecord record;
-        if (known is not null && (known.Final || known.Attempts >= MaxAttempts))
+        if (known is not null && !known.WorthAnotherAttempt)
         {
             if (!deletedSince && known.Generation == generation)
             {
@@ -133,6 +138,14 @@ internal sealed class ExecutableRecorder : IDisposable
         else
         {
             record = PastDeadline() ? Unread(key, identity) : _digest.Read(key, identity);
+            // The same failure again, in a file that already says it: a program that many short-lived processes run
+            // (each gone before its turn) would otherwise write a record for each.
+            if (known is not null && !deletedSince && known.Generation == generation && record.Outcome == known.Result.Outcome)
+            {
+                known.Attempts++;
+                _watch.Watch(key, identity, record.Flags);
+                return;
+            }
             Count(record);
             if (known is null)
             {
