@@ -2,6 +2,7 @@ using Attribution.Core.Sidecar;
 using Attribution.Recorder.Ancestry;
 using Attribution.Recorder.Conntrack;
 using Attribution.Recorder.Containers;
+using Attribution.Recorder.Executables;
 using Attribution.Recorder.Integrity;
 using Attribution.Recorder.KernelEvents;
 using Attribution.Recorder.Rotation;
@@ -26,10 +27,14 @@ internal sealed class EvidenceRecorder : IDisposable
     private readonly string _procRoot;
     private ContainerRecorder? _containers; // started with the other threads, after the drop
     private AncestryRecorder? _ancestry; // likewise
+    private ExecutableRecorder? _executables; // likewise
+    private readonly ExecutableHashLimits _hashLimits;
 
     private EvidenceRecorder(SidecarWriter sidecar, KernelEventSource? kernelEvents, string? kernelEventsProblem, SnapshotTaker taker,
-        SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag, ProcessIdentities identities, string procRoot)
+        SnapshotScheduler scheduler, ConntrackRecorder conntrack, bool useSockDiag, ProcessIdentities identities, string procRoot,
+        ExecutableHashLimits hashLimits)
     {
+        _hashLimits = hashLimits;
         (_sidecar, _kernelEvents, _kernelEventsProblem) = (sidecar, kernelEvents, kernelEventsProblem);
         (_taker, _scheduler, _conntrack, _useSockDiag) = (taker, scheduler, conntrack, useSockDiag);
         (_identities, _procRoot) = (identities, procRoot);
@@ -74,7 +79,7 @@ internal sealed class EvidenceRecorder : IDisposable
             };
             var conntrack = ConntrackRecorder.Open(sidecar, host.OwnNetns, options.Interval, options.ProcRoot);
             return new EvidenceRecorder(sidecar, kernelEvents, kernelEventsProblem, taker, scheduler, conntrack, options.UseSockDiag,
-                identities, options.ProcRoot);
+                identities, options.ProcRoot, options.ExecutableHashing);
         }
         catch
         {
@@ -102,7 +107,7 @@ internal sealed class EvidenceRecorder : IDisposable
     }
 
     /// <summary>
-    /// Starts what <see cref="Open"/> opened: the containers' and the ancestry's threads, the kernel events' thread, the initial snapshot and
+    /// Starts what <see cref="Open"/> opened: the containers', the ancestry's and the executables' threads, the kernel events' thread, the initial snapshot and
     /// the snapshot thread, then conntrack: the caller's capture, started after, has a snapshot and a conntrack table before
     /// its first packet.
     /// </summary>
@@ -113,6 +118,8 @@ internal sealed class EvidenceRecorder : IDisposable
         _containers = ContainerRecorder.Start(_sidecar);
         // Then, before any process record, the thread that records each one's parents and user names (/proc, NSS).
         _ancestry = AncestryRecorder.Start(_sidecar, _identities, _procRoot);
+        // And the thread that hashes what each runs (/proc/PID/exe, with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, kept).
+        _executables = ExecutableRecorder.Start(_sidecar, _procRoot, _hashLimits);
         _kernelEvents?.Start();
         _scheduler.Start();
         _conntrack.Start();
@@ -161,6 +168,8 @@ internal sealed class EvidenceRecorder : IDisposable
         errors.Attempt(_conntrack.Stop);
         if (_conntrack.Unavailable is null) status?.Invoke(_conntrack.Summary);
         _ancestry?.Stop(); // before the containers: the ancestors it writes have containers too
+        _executables?.Stop(); // after the ancestry, whose ancestors ran executables too
+        if (_executables is not null) status?.Invoke(_executables.Summary);
         _containers?.Stop();
         beforeSidecarCloses?.Invoke();
         errors.Attempt(() => _sidecar.Write(ClockReading.Read(ClockMoment.End)));
@@ -184,6 +193,7 @@ internal sealed class EvidenceRecorder : IDisposable
     public void Dispose()
     {
         _ancestry?.Dispose();
+        _executables?.Dispose();
         _containers?.Dispose();
         _conntrack.Dispose();
         _taker.Dispose();

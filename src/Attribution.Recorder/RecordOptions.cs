@@ -37,6 +37,9 @@ public sealed record RecordOptions
     /// <summary>How long the recording goes on after the traced command ends: its last packets (a FIN's answer, a late reply) still arrive.</summary>
     public TimeSpan CommandGrace { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The size cap and CPU budget of hashing the executables the recorded processes run (record 16).</summary>
+    public Executables.ExecutableHashLimits ExecutableHashing { get; init; } = Executables.ExecutableHashLimits.Default;
+
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(50);
 
     public string SidecarPath => SnapshotsOnly ? OutputPath : Core.Sidecar.SidecarFraming.SidecarPathFor(OutputPath);

@@ -91,6 +91,7 @@ internal static class EvidenceBuilder
                     records[p.Key] = p;
                 if (record is ClockRecord clock) index.Clocks.Add(clock);
                 if (record is TracedCommandRecord t) traced.Add(t);
+                if (record is ExecutableRecord exe) index.Processes.Executables.Add(exe);
                 if (assembler.Add(record) is { } snapshot) sightings.Add(snapshot);
                 kernel.Add(record);
                 nat.Add(record);

@@ -55,6 +55,9 @@ public sealed class ProcessTable
 
     public ContainerTable Containers { get; internal set; } = new();
 
+    /// <summary>The executables' hashes and what their links said (record 16), for <see cref="Output.ProcessExecutable"/>.</summary>
+    public Executables.ExecutableTable Executables { get; } = new();
+
     /// <summary>User names by uid, as the recorded host resolved them (record 14).</summary>
     public Dictionary<uint, string> Users { get; } = new();
 

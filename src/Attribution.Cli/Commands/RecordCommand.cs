@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Attribution.Recorder;
+using Attribution.Recorder.Executables;
 using Attribution.Recorder.Rotation;
 
 namespace Attribution.Cli.Commands;
@@ -59,6 +60,18 @@ public static class RecordCommand
             Description = "Once the capture, kernel events and netlink sockets are open, go on as this user, with only the capabilities " +
                           "the recording still uses, as tcpdump -Z [default: nobody; a ring buffer whose directory the user may not write keeps uid 0; -Z root keeps uid 0]",
         };
+        var exeHashMaxSize = new Option<long?>("--exe-hash-max-size")
+        {
+            Description = "Hash no executable larger than this (256MiB, 10MB; 1 MiB = 1048576 bytes, 1 MB = 1000000); a larger one is " +
+                          "recorded as over-size-cap [default: 256MiB]",
+            CustomParser = SizeParser.ParseOption,
+        };
+        var exeHashBudget = new Option<TimeSpan?>("--exe-hash-budget")
+        {
+            Description = "CPU time the recording may spend hashing executables (30s, 5m; 0 hashes none); once spent, the rest are " +
+                          "recorded as budget-spent [default: 60s]",
+            CustomParser = DurationOption.Parse,
+        };
         var filter = new Argument<string[]>("filter")
         {
             Description = "Optional BPF capture filter, as for tcpdump (e.g. 'not port 22')",
@@ -87,12 +100,16 @@ public static class RecordCommand
             until it exits and half a second more, its exit status returned; it and every process it starts are
             marked traced in the analysis (processes.traced, extract --traced, the report).
 
+            The SHA-256 of every executable a recorded process runs is taken once per file (read through
+            /proc/PID/exe, so a deleted file or a memfd too), on a thread of its own at nice 10, within
+            --exe-hash-max-size and --exe-hash-budget; what is left unhashed is recorded with the reason.
+
             With --rotate-size or --rotate-every every capture file has its own sidecar that starts with a full
             snapshot, so each file analyses on its own; `attribution analyze ring/` reads the set as one timeline.
             """)
         {
             output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly,
-            rotateSize, rotateEvery, rotateFiles, force, runAs, filter,
+            rotateSize, rotateEvery, rotateFiles, force, runAs, exeHashMaxSize, exeHashBudget, filter,
         };
         command.Validators.Add(result =>
         {
@@ -132,6 +149,8 @@ public static class RecordCommand
                 SnapshotsOnly = companion,
                 Rotation = size is null && every is null && files is null ? null : new RotationPolicy(size, every, files),
                 Command = traced,
+                ExecutableHashing = new ExecutableHashLimits(
+                    parse.GetValue(exeHashMaxSize) ?? ExecutableHashLimits.Default.MaxBytes, parse.GetValue(exeHashBudget) ?? ExecutableHashLimits.Default.CpuBudget),
                 RunAs = parse.GetValue(runAs) is { } user ? new RunAsRequest(user, Given: true) : new RunAsRequest(RunAsUser.DefaultName, Given: false),
             };
             return Run(options);

@@ -30,6 +30,9 @@ internal static class SidecarCodec
                 WriteBytes(w, p.ExeRaw ?? System.Text.Encoding.UTF8.GetBytes(p.Exe));
                 // Added later (issue 24): older readers stop before them. Unreadable is written as "no login".
                 w.Write(p.LoginUid ?? ProcessRecord.NoLogin); w.Write(p.SessionId ?? ProcessRecord.NoLogin);
+                // Added later still (issue 24, part 2): the executable's identity, if its stat was read.
+                w.Write(p.ExeIdentity.HasValue);
+                if (p.ExeIdentity is { } exe) ExecutableCodec.WriteIdentity(w, exe);
                 break;
             case SocketTableRecord t:
                 w.Write(t.Netns); w.Write((byte)t.Kind); w.Write(t.Hash);
@@ -101,6 +104,9 @@ internal static class SidecarCodec
             case SocketIoPeriodRecord s:
                 w.Write(s.Nanoseconds); w.Write7BitEncodedInt(s.Period);
                 break;
+            case ExecutableRecord e:
+                ExecutableCodec.Encode(w, e);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -123,6 +129,7 @@ internal static class SidecarCodec
         UserRecord => SidecarRecordType.User,
         TracedCommandRecord => SidecarRecordType.TracedCommand,
         SocketIoPeriodRecord => SidecarRecordType.SocketIoPeriod,
+        ExecutableRecord => SidecarRecordType.Executable,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -146,6 +153,7 @@ internal static class SidecarCodec
         SidecarRecordType.User => new UserRecord(r.ReadUInt32(), r.ReadBoolean(), r.ReadString(), r.ReadInt64()),
         SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
         SidecarRecordType.SocketIoPeriod => new SocketIoPeriodRecord(r.ReadInt64(), Math.Max(1, r.Read7BitEncodedInt())),
+        SidecarRecordType.Executable => ExecutableCodec.Decode(r),
         _ => null,
     };
 
@@ -180,7 +188,10 @@ internal static class SidecarCodec
         p = p with { CommRaw = ReadBytes(r), ExeRaw = ReadBytes(r) };
         // Newer ones add the login (issue 24).
         if (r.BaseStream.Position == r.BaseStream.Length) return p;
-        return p with { LoginUid = r.ReadUInt32(), SessionId = r.ReadUInt32() };
+        p = p with { LoginUid = r.ReadUInt32(), SessionId = r.ReadUInt32() };
+        // Newer ones add the executable's identity (issue 24, part 2).
+        if (r.BaseStream.Position == r.BaseStream.Length) return p;
+        return r.ReadBoolean() ? p with { ExeIdentity = ExecutableCodec.ReadIdentity(r) } : p;
     }
 
     internal static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)

@@ -25,6 +25,7 @@ public enum SidecarRecordType : byte
     Clock = 13,
     User = 14,
     SocketIoPeriod = 15,
+    Executable = 16,
 }
 
 public enum SnapshotReason : byte
@@ -90,6 +91,12 @@ public sealed record ProcessRecord(
     /// </summary>
     public uint? LoginUid { get; init; }
     public uint? SessionId { get; init; }
+
+    /// <summary>
+    /// The file it runs, by the stat of /proc/PID/exe read with it (recorders since issue 24, part 2); null where that
+    /// stat failed (a kernel thread has no executable) or in files from older recorders. Record 16 hashes it.
+    /// </summary>
+    public ExecutableIdentity? ExeIdentity { get; init; }
 
     /// <summary>The value of loginuid and sessionid that no login set ((uid_t)-1).</summary>
     public const uint NoLogin = uint.MaxValue;

@@ -4,8 +4,8 @@ using Attribution.Core.Sidecar;
 namespace Attribution.Recorder.Snapshots;
 
 /// <summary>
-/// Reads a process's identity (record 2) from /proc: stat, status, exe, cmdline, cgroup, and its login (loginuid,
-/// sessionid). One per thread that reads identities: the snapshot thread's scanner, the ancestry thread.
+/// Reads a process's identity (record 2) from /proc: stat, status, exe (its link and the stat of its file), cmdline,
+/// cgroup, and its login (loginuid, sessionid). One per thread that reads identities: the snapshot thread's scanner, the ancestry thread.
 /// </summary>
 internal sealed class IdentityReader(string procRoot)
 {
@@ -26,7 +26,8 @@ internal sealed class IdentityReader(string procRoot)
         uint uid = 0, euid = 0;
         if (_reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Status), out var status))
             ProcStatus.TryReadUids(status, out uid, out euid);
-        var exe = ProcReader.ReadLinkBytes(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe)) ?? [];
+        var exePath = ProcPaths.Process(procRoot, key.Pid, ProcPaths.Exe);
+        var exe = ProcReader.ReadLinkBytes(exePath) ?? [];
         var cmdline = _reader.TryReadFileCopy(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cmdline)) ?? [];
         var cgroup = _reader.TryReadFile(ProcPaths.Process(procRoot, key.Pid, ProcPaths.Cgroup), out var cg)
             ? System.Text.Encoding.UTF8.GetString(cg) : "";
@@ -34,8 +35,16 @@ internal sealed class IdentityReader(string procRoot)
         {
             CommRaw = comm, ExeRaw = exe,
             LoginUid = ReadNumber(key.Pid, ProcPaths.LoginUid), SessionId = ReadNumber(key.Pid, ProcPaths.SessionId),
+            ExeIdentity = exe.Length == 0 ? null : ExecutableIdentityOf(exePath),
         };
     }
+
+    /// <summary>
+    /// The stat of the file /proc/PID/exe leads to (one statx, no read): what record 16 hashes it by, read with the
+    /// identity so a later exec or a new file at the same path cannot be taken for it.
+    /// </summary>
+    private static ExecutableIdentity? ExecutableIdentityOf(string exePath) =>
+        Native.LibC.IdentityAt(Native.LibC.NulTerminated(exePath, stackalloc byte[Native.LibC.PathBufferLength(exePath)]));
 
     public bool TryReadNetns(int pid, out ulong netns)
     {

@@ -17,6 +17,9 @@ public sealed class RingBufferUnitTests : IDisposable
     [InlineData("1.5mb", 1_500_000)]
     [InlineData("2GB", 2_000_000_000)]
     [InlineData(" 10 MB ", 10_000_000)]
+    [InlineData("256MiB", 268_435_456)]
+    [InlineData("4kib", 4096)]
+    [InlineData("1GiB", 1_073_741_824)]
     public void Sizes_are_read_as_dumpcap_counts_them(string text, long bytes)
     {
         Assert.True(SizeParser.TryParse(text, out long parsed));

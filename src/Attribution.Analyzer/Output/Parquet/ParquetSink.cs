@@ -82,7 +82,8 @@ public sealed partial class ParquetSink : IAnalysisSink
             container = Text("container"), runtime = Text("container_runtime"), pod = Text("pod_uid");
         var raw = Blob("cmdline_raw");
         var lineage = new LineageColumns();
-        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced, .. lineage.Columns]);
+        var ran = new ExecutableColumns();
+        var table = Open("processes", [id, pid, ppid, start, uid, comm, exe, cmdline, netns, container, runtime, pod, first, last, raw, exit, traced, .. lineage.Columns, .. ran.Columns]);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -98,6 +99,7 @@ public sealed partial class ParquetSink : IAnalysisSink
             exit.Time(e.ExitNs == long.MaxValue ? null : e.ExitNs);
             traced.Add(e.Traced ? 1 : 0);
             lineage.Add(ProcessLineage.Of(processes, e));
+            ran.Add(ProcessExecutable.Of(processes, e));
             table.EndRow();
         }
         table.Close();

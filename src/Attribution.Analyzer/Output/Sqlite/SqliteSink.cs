@@ -94,7 +94,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain, $exe_sha256, $exe_deleted, $exe_memfd, $exe_hash_note)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -125,6 +125,11 @@ public sealed class SqliteSink : IAnalysisSink
             p[21].Value = (object?)lineage.LoginUser ?? DBNull.Value;
             p[22].Value = (object?)lineage.Unit ?? DBNull.Value;
             p[23].Value = (object?)lineage.Chain ?? DBNull.Value;
+            var ran = ProcessExecutable.Of(processes, e);
+            p[24].Value = (object?)ran.Sha256 ?? DBNull.Value;
+            p[25].Value = (object?)ran.Deleted ?? DBNull.Value;
+            p[26].Value = (object?)ran.Memfd ?? DBNull.Value;
+            p[27].Value = (object?)ran.Note ?? DBNull.Value;
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
