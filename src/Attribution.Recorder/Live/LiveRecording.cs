@@ -27,6 +27,7 @@ public sealed class LiveRecording : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private TimeSpan _lastSample;
     private long _lastPackets, _lastBytes, _lastDelays, _lastDelaysNs;
+    private bool _capabilitiesGivenUp;
 
     internal LiveRecording(CaptureSink sink, IReadOnlyList<CaptureSource> sources, EvidenceRecorder evidence, LiveSidecarTap tap)
     {
@@ -38,6 +39,13 @@ public sealed class LiveRecording : IDisposable
     /// <summary>The second (or so) since the last call, attributed. Call from one thread only, about once a second.</summary>
     public LiveSample Sample()
     {
+        // The view reads only memory and an open capture handle's counters: its thread, made after the privilege drop
+        // with the capabilities the snapshots keep, gives them all up (capset is per thread) before it reads anything.
+        if (!_capabilitiesGivenUp)
+        {
+            CapabilitySet.SetThisThread(default, default); // refused: it keeps what the snapshot thread keeps, no worse
+            _capabilitiesGivenUp = true;
+        }
         var now = _clock.Elapsed;
         double seconds = Math.Max((now - _lastSample).TotalSeconds, 1e-3);
         _lastSample = now;
