@@ -38,6 +38,10 @@ internal sealed class LiveOwners
             switch (record)
             {
                 case ProcessRecord p: _processes[p.Key] = p; break;
+                // A name read again (a process that renamed itself since its identity was written): the view shows the new one.
+                case ProcessNameRecord n when n.Comm.Length > 0 && _processes.TryGetValue(n.Key, out var p):
+                    _processes[n.Key] = p with { Comm = System.Text.Encoding.UTF8.GetString(n.Comm) };
+                    break;
                 case SocketTableRecord t when t.Kind.ListsSockets(): Hold(t); break;
                 case SnapshotRecord s: Apply(s); break;
             }

@@ -3,7 +3,7 @@ using Attribution.Core.Sidecar;
 namespace Attribution.Recorder.Live;
 
 /// <summary>
-/// What the snapshots write, handed to the live view: the process identities, socket tables and snapshot records the
+/// What the snapshots write, handed to the live view: the process identities and names read again, socket tables and snapshot records the
 /// sidecar writer takes (SidecarWriter.Written, on the snapshot and kernel event threads), queued by reference (they are
 /// immutable once written), nothing parsed or copied there. The view drains the queue once a second. Bounded: past
 /// <see cref="Capacity"/> records waiting (a view that stopped draining) the queue is emptied and <see cref="Drain"/>
@@ -30,7 +30,7 @@ internal sealed class LiveSidecarTap : IDisposable
 
     private void OnWritten(SidecarRecord record, int generation)
     {
-        if (record is not (ProcessRecord or SocketTableRecord or SnapshotRecord)) return;
+        if (record is not (ProcessRecord or ProcessNameRecord or SocketTableRecord or SnapshotRecord)) return;
         lock (_gate)
         {
             if (_waiting.Count >= Capacity)
