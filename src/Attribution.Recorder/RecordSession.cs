@@ -143,7 +143,7 @@ public sealed class RecordSession
             }
 
             // After the status lines above, which a terminal keeps above the view's table.
-            if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!));
+            if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!, options.ProcRoot));
 
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();

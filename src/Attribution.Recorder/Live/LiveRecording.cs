@@ -25,13 +25,15 @@ public sealed class LiveRecording : IDisposable
     private readonly RateWindow _window = new();
     private readonly Dictionary<string, string?> _containerOf = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Snapshots.ProcReader _proc = new();
+    private readonly string _procRoot;
     private TimeSpan _lastSample;
     private long _lastPackets, _lastBytes, _lastDelays, _lastDelaysNs;
     private bool _capabilitiesGivenUp;
 
-    internal LiveRecording(CaptureSink sink, IReadOnlyList<CaptureSource> sources, EvidenceRecorder evidence, LiveSidecarTap tap)
+    internal LiveRecording(CaptureSink sink, IReadOnlyList<CaptureSource> sources, EvidenceRecorder evidence, LiveSidecarTap tap, string procRoot)
     {
-        (_sink, _sources, _evidence, _tap) = (sink, sources, evidence, tap);
+        (_sink, _sources, _evidence, _tap, _procRoot) = (sink, sources, evidence, tap, procRoot);
         (_lastPackets, _lastBytes) = (sink.TotalPackets, sink.TotalBytes);
         (_lastDelays, _lastDelaysNs) = evidence.TriggerDelayTotals;
     }
@@ -97,9 +99,18 @@ public sealed class LiveRecording : IDisposable
     {
         var process = _owners.Process(key);
         var remotes = traffic.Remotes.OrderByDescending(r => r.Value).Take(3).Select(r => Endpoint(r.Key.Address, r.Key.Port)).ToList();
-        return new LiveProcessRate(key.Pid, process?.Comm ?? "?", process is null ? null : ContainerOf(process.Cgroup),
+        return new LiveProcessRate(key.Pid, CommNow(key) ?? process?.Comm ?? "?", process is null ? null : ContainerOf(process.Cgroup),
             traffic.Sent / span, traffic.Received / span, remotes);
     }
+
+    /// <summary>
+    /// The process's comm now, as top shows it: a process that renamed itself after its identity was recorded has its
+    /// new name in a kernel event (task_rename), which the view does not decode. One read of /proc/PID/stat (readable by
+    /// anyone) for each of the few rows shown; null if the pid has gone or names another process now.
+    /// </summary>
+    private string? CommNow(ProcessKey key) =>
+        _proc.TryReadFile(ProcPaths.Process(_procRoot, key.Pid, ProcPaths.Stat), out var text) && ProcStat.TryParse(text, out var stat) &&
+        stat.StartTimeTicks == key.StartTimeTicks ? stat.Comm : null;
 
     private string? ContainerOf(string cgroup)
     {
