@@ -139,6 +139,12 @@ internal sealed class EvidenceRecorder : IDisposable
         return source;
     }
 
+    /// <summary>For the live view: the trigger delays so far (<see cref="SnapshotScheduler.TriggerDelayTotals"/>), readable from any thread.</summary>
+    public (long Count, long TotalNanoseconds) TriggerDelayTotals => _scheduler.TriggerDelayTotals;
+
+    /// <summary>For the live view: kernel events lost so far (the perf rings overran), null without kernel events.</summary>
+    public long? KernelEventsLost => _kernelEvents?.Lost;
+
     /// <summary>Why the snapshots stopped early (the sidecar cannot be written), or null.</summary>
     public Exception? Failure => _scheduler.Failure;
 

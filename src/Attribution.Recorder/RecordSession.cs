@@ -4,6 +4,7 @@ using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
 using Attribution.Recorder.Integrity;
+using Attribution.Recorder.Live;
 using Attribution.Recorder.Rotation;
 using Attribution.Recorder.Snapshots;
 using SharpPcap.LibPcap;
@@ -20,7 +21,11 @@ public sealed class RecordSession
 {
     /// <param name="started">Called once everything is open and the privileges are given up (RecordOptions.RunAs), before
     /// the recording's threads start: what the caller starts there inherits only what the recording keeps.</param>
-    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null, Action? started = null)
+    /// <param name="live">Given a live view's source once the capture runs and the first status lines are out; what it
+    /// returns (the view) is disposed as the recording stops, before the capture does. Null: nothing is counted for it.
+    /// A recording with no capture (--snapshots-only) has none.</param>
+    public static RecordSummary Run(RecordOptions options, CancellationToken cancel, Action<string>? status = null, Action? started = null,
+        Func<LiveRecording, IDisposable>? live = null)
     {
         if (options.SnapshotsOnly) return CompanionSession.Run(options, cancel, status, started);
         Validate(options);
@@ -42,7 +47,7 @@ public sealed class RecordSession
         var created = new List<string>();
         try
         {
-            return Record(options, runAs, devices, created, cancel, status, started);
+            return Record(options, runAs, devices, created, cancel, status, started, live);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -64,7 +69,7 @@ public sealed class RecordSession
     }
 
     private static RecordSummary Record(RecordOptions options, RunAsPlan? runAs, List<LibPcapLiveDevice> devices, List<string> created,
-        CancellationToken cancel, Action<string>? status, Action? privilegesDropped)
+        CancellationToken cancel, Action<string>? status, Action? privilegesDropped, Func<LiveRecording, IDisposable>? live)
     {
         var clock = Stopwatch.StartNew();
         var host = HostInfo.Read(options.ProcRoot);
@@ -79,6 +84,8 @@ public sealed class RecordSession
         bool overwrite = options.Overwrite;
         Stream? captureFile = null, sidecarFile = null;
         EvidenceRecorder? evidence = null;
+        LiveRecording? liveSource = null;
+        IDisposable? liveView = null;
         // Each capture file and its sidecar are hashed as they are written; their manifest is written as they close.
         using var manifests = new Manifests(overwrite, status);
         try
@@ -95,6 +102,7 @@ public sealed class RecordSession
             {
                 StartNanoseconds = startNs,
                 ClosingComment = () => "attribution: clock at end: " + ClockReading.Read(Core.Sidecar.ClockMoment.End).Describe(),
+                Live = live is null ? null : new LiveTraffic(),
             };
             var sources = devices.Select(d => new CaptureSource(d, sink, options.Snaplen)).ToList();
             sink.Sources = sources;
@@ -104,6 +112,8 @@ public sealed class RecordSession
             var header = EvidenceRecorder.HeaderFor(host, startNs, Path.GetFileName(first.CapturePath),
                 sources.Select(s => new CaptureInterface(s.InterfaceId, s.Name, s.LinkType)).ToList());
             evidence = EvidenceRecorder.Open(options, host, sidecar, header, ring, overwrite, manifests);
+            // Before the initial snapshot: the live view learns the sockets from what the snapshots write.
+            var tap = live is null ? null : LiveSidecarTap.Attach(sidecar);
             // The traced command starts (stopped) while the recorder still has the rights to start it as the invoking user.
             using var traced = options.Command is { Count: > 0 } argv ? TracedCommand.Start(argv, sidecar, options.ProcRoot) : null;
             bool released = false;
@@ -132,9 +142,15 @@ public sealed class RecordSession
                 if (traced is not null && !released) traced.Abandon();
             }
 
+            // After the status lines above, which a terminal keeps above the view's table.
+            if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!, options.ProcRoot));
+
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
             errors.Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, evidence, startNs));
+            // The view reads the capture's counters: it ends before the capture does.
+            liveView?.Dispose();
+            liveSource?.Dispose();
 
             foreach (var source in sources) source.Stop();
             CaptureStatsRecord? final = null;
@@ -166,6 +182,8 @@ public sealed class RecordSession
         }
         finally
         {
+            liveView?.Dispose(); // a failure before the end: the view goes first, as above (disposing twice does nothing)
+            liveSource?.Dispose();
             evidence?.Dispose();
             if (!started)
             {

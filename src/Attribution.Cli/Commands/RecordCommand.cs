@@ -72,6 +72,11 @@ public static class RecordCommand
                           "recorded as budget-spent [default: 60s]",
             CustomParser = DurationOption.Parse,
         };
+        var quiet = new Option<bool>("--quiet", "-q")
+        {
+            Description = "No live table: without it, when standard error is a terminal, the busiest processes (bytes/s sent and " +
+                          "received), new connections/s, packets, drops, kernel events lost and snapshot latency are redrawn every second",
+        };
         var filter = new Argument<string[]>("filter")
         {
             Description = "Optional BPF capture filter, as for tcpdump (e.g. 'not port 22')",
@@ -109,7 +114,7 @@ public static class RecordCommand
             """)
         {
             output, list, interfaces, snaplen, duration, packets, interval, noSockDiag, noKernelEvents, snapshotsOnly,
-            rotateSize, rotateEvery, rotateFiles, force, runAs, exeHashMaxSize, exeHashBudget, filter,
+            rotateSize, rotateEvery, rotateFiles, force, runAs, exeHashMaxSize, exeHashBudget, quiet, filter,
         };
         command.Validators.Add(result =>
         {
@@ -153,7 +158,7 @@ public static class RecordCommand
                     parse.GetValue(exeHashMaxSize) ?? ExecutableHashLimits.Default.MaxBytes, parse.GetValue(exeHashBudget) ?? ExecutableHashLimits.Default.CpuBudget),
                 RunAs = parse.GetValue(runAs) is { } user ? new RunAsRequest(user, Given: true) : new RunAsRequest(RunAsUser.DefaultName, Given: false),
             };
-            return Run(options);
+            return Run(options, LiveRecordView.ConsoleFor(parse.GetValue(quiet)));
         });
         return command;
     }
@@ -172,14 +177,20 @@ public static class RecordCommand
         }
     }
 
-    private static int Run(RecordOptions options)
+    /// <param name="liveConsole">Where the live table goes (<see cref="LiveRecordView.ConsoleFor"/>); null, none: the output is then
+    /// exactly that of a recorder without one.</param>
+    private static int Run(RecordOptions options, Spectre.Console.IAnsiConsole? liveConsole)
     {
         InheritedSignals.EnsureSigintHandled(); // started in the background by a script: SIGINT must still stop it
         using var cancel = new CancellationTokenSource();
         using var signals = new StopSignals(cancel);
+        LiveRecordView? view = null;
         try
         {
-            var summary = RecordSession.Run(options, cancel.Token, message => Console.Error.WriteLine(message), started: signals.Register);
+            var summary = RecordSession.Run(options, cancel.Token,
+                message => { if (view?.TryHold(message) != true) Console.Error.WriteLine(message); },
+                started: signals.Register,
+                live: liveConsole is null ? null : source => view = LiveRecordView.Start(liveConsole, source));
             RecordSummaryView.Print(summary);
             // tcpdump's own closing lines, for the habits and scripts that read them.
             Console.Error.WriteLine($"{summary.Packets} packets captured");

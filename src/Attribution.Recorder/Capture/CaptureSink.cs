@@ -1,4 +1,6 @@
+using Attribution.Core.Decoding;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Live;
 using Attribution.Recorder.Snapshots;
 
 namespace Attribution.Recorder.Capture;
@@ -30,6 +32,8 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
     /// <summary>The comment of the statistics blocks that close a file (the clock's state then), read as it closes.</summary>
     public Func<string>? ClosingComment { get; init; }
     public int FilesClosed { get; private set; }
+    /// <summary>The live view's per-flow counters, counted under the lock the writer takes anyway; null without a live view.</summary>
+    public LiveTraffic? Live { get; init; }
 
     public int AddInterface(string name, int linkType, int snaplen, string description)
     {
@@ -46,7 +50,7 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
     public void Deliver(int interfaceId, int linkType, long timestampNanoseconds, ReadOnlySpan<byte> data, uint originalLength)
     {
         bool isNew, limitReached;
-        FlowEnds ends;
+        FlowEnds ends = default;
         lock (_gate)
         {
             if (TotalPackets >= packetLimit) return;
@@ -55,12 +59,21 @@ internal sealed class CaptureSink(PcapNgWriter writer, NewFlowHandler onNewFlow,
             _bytes[interfaceId] += originalLength;
             TotalPackets++;
             TotalBytes += originalLength;
-            isNew = _flows.IsNew(linkType, data, out ends);
+            // Decoded once, for the new-flow trigger and the live view's counters.
+            bool decoded = PacketDecoder.TryDecode(linkType, data, out var packet);
+            isNew = decoded && _flows.IsNew(packet, out ends);
+            if (Live is not null && decoded && packet.HasPorts) Live.Count(packet, originalLength, isNew);
             limitReached = TotalPackets == packetLimit;
             if (rotation is not null && !limitReached && rotation.IsFull(_writer)) RotateLocked(timestampNanoseconds);
         }
         if (isNew) onNewFlow(timestampNanoseconds, ends);
         if (limitReached) onPacketLimit();
+    }
+
+    /// <summary>The live view's second of per-flow counts (<see cref="LiveTraffic.SwapLocked"/>), swapped out under the lock.</summary>
+    public FlowByteCounters SwapLiveCounters()
+    {
+        lock (_gate) return Live!.SwapLocked();
     }
 
     /// <summary>Writes statistics blocks for each source and returns them for the sidecar.</summary>

@@ -19,7 +19,14 @@ internal sealed class NewFlowDetector(int capacity = 1 << 18)
     public bool IsNew(int linkType, ReadOnlySpan<byte> frame, out FlowEnds ends)
     {
         ends = default;
-        if (!PacketDecoder.TryDecode(linkType, frame, out var packet) || !packet.HasPorts) return false;
+        return PacketDecoder.TryDecode(linkType, frame, out var packet) && IsNew(packet, out ends);
+    }
+
+    /// <summary>As above, for a packet the caller decoded (once, for this and the live view's counters).</summary>
+    public bool IsNew(in DecodedPacket packet, out FlowEnds ends)
+    {
+        ends = default;
+        if (!packet.HasPorts) return false;
         if (_seen.Count >= capacity) _seen.Clear();
         ends = new FlowEnds((TransportProtocol)packet.Protocol, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort);
         return _seen.Add(FlowKey.From(packet)) || packet.IsTcpOpening;

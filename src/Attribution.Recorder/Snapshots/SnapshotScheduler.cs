@@ -55,6 +55,26 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
     /// <summary>Nanoseconds from each triggering packet to the end of the snapshot it caused.</summary>
     public IReadOnlyList<long> TriggerDelays => _triggerDelays;
 
+    private long _delaysCounted, _delaysTotalNs; // the same, summed, for another thread (the live view) to read at any time
+
+    /// <summary>How many trigger delays so far and their sum in nanoseconds, safe to read from any thread.</summary>
+    public (long Count, long TotalNanoseconds) TriggerDelayTotals
+    {
+        get
+        {
+            // The total first: a delay counted in between only makes one second's mean slightly low, never undefined.
+            long total = Interlocked.Read(ref _delaysTotalNs);
+            return (Interlocked.Read(ref _delaysCounted), total);
+        }
+    }
+
+    private void KeepDelay(long nanoseconds)
+    {
+        _triggerDelays.Add(nanoseconds);
+        Interlocked.Add(ref _delaysTotalNs, nanoseconds);
+        Interlocked.Increment(ref _delaysCounted);
+    }
+
     /// <summary>Called from capture threads for a new flow of unknown addresses (the snapshot then reads every namespace).</summary>
     public void Trigger(long packetNanoseconds)
     {
@@ -113,7 +133,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                     {
                         TimerSnapshots++;
                         lastTimerEnd = s.EndNanoseconds;
-                        _triggerDelays.Add(s.EndNanoseconds - packet);
+                        KeepDelay(s.EndNanoseconds - packet);
                     }
                     (lastEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
                 }
@@ -171,7 +191,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
         var s = take(SnapshotReason.Trigger, packet, flows);
         TriggeredSnapshots++;
         budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu);
-        _triggerDelays.Add(s.EndNanoseconds - packet);
+        KeepDelay(s.EndNanoseconds - packet);
         return s;
     }
 
