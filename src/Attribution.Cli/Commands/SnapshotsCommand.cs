@@ -40,6 +40,7 @@ public static class SnapshotsCommand
         var assembler = new SnapshotAssembler(path);
         var eventText = new KernelEventText();
         long events = 0, lost = 0;
+        var damaged = new List<SidecarProblem>();
         try
         {
             foreach (var record in reader.ReadAll())
@@ -59,7 +60,16 @@ public static class SnapshotsCommand
                     (events, lost) = (events + batch.Count, lost + batch.LostEvents);
                     if (!listEvents) continue;
                     var read = batch.Read();
-                    while (read.TryRead(out var e)) Console.WriteLine(eventText.Format(e));
+                    try
+                    {
+                        while (read.TryRead(out var e)) Console.WriteLine(eventText.Format(e));
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        // As analyze: the events before the damage are listed, the rest of the batch is skipped, and the
+                        // records after it are still read.
+                        damaged.Add(new SidecarProblem(path, batch.Offset, $"undecodable kernel events record: {e.Message}; the rest of the batch is skipped"));
+                    }
                 }
             }
             if (events > 0 || lost > 0) Console.WriteLine($"kernel events: {events:N0}, lost by the kernel: {lost:N0}");
@@ -69,7 +79,7 @@ public static class SnapshotsCommand
             Console.Error.WriteLine($"attribution snapshots: {e.Message}");
             return ExitCodes.InputOutput;
         }
-        var problems = reader.Problems.Concat(assembler.Problems).OrderBy(p => p.Offset).ToList();
+        var problems = reader.Problems.Concat(assembler.Problems).Concat(damaged).OrderBy(p => p.Offset).ToList();
         foreach (var problem in problems) Console.Error.WriteLine($"attribution snapshots: {problem}");
         // As analyze: what could be read is listed, and damaged input says so by its own code (README, exit codes).
         return problems.Count > 0 ? ExitCodes.DamagedInput : ExitCodes.Ok;

@@ -55,5 +55,26 @@ public sealed class SidecarDamageCliTests : IDisposable
         Assert.Contains("bad magic at offset 0", snapshots.Stderr);
     }
 
+    [Fact]
+    public void Kernel_events_that_do_not_decode_are_listed_up_to_the_damage_and_said_by_offset()
+    {
+        // Two batches whose CRCs hold but whose events are random bytes (the crafted shape of the memory tests).
+        var capture = Path.Combine(_dir, "events.pcapng");
+        File.Copy(Fixtures.Path("recordings", "loopback.pcapng"), capture);
+        SidecarHeader header;
+        using (var fixture = SidecarReader.Open(Fixtures.Path("recordings", "loopback.pcapng.snapshots")))
+            header = (SidecarHeader)fixture.ReadAll().First();
+        Fuzzing.CraftedSidecars.Write(SidecarFraming.SidecarPathFor(capture), "event-batch", 2, header);
+
+        var snapshots = AttributionCli.Run("snapshots", capture, "--events");
+        Assert.True(snapshots.ExitCode == 6, $"exit {snapshots.ExitCode}: {snapshots.Stderr}");
+        var said = snapshots.Stderr.Split('\n').Where(l => l.Contains("undecodable kernel events record")).ToList();
+        Assert.Equal(2, said.Count); // each batch, the second read although the first was damaged
+        Assert.All(said, l => Assert.Matches(@": offset \d+: ", l));
+        Assert.DoesNotContain("   at ", snapshots.Stderr);
+        Assert.Contains("kernel events:", snapshots.Stdout); // the count at the end is still printed
+        Assert.Equal(6, AttributionCli.Run("analyze", capture, "-o", Path.Combine(_dir, "events.db")).ExitCode);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
