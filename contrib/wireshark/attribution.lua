@@ -17,6 +17,7 @@
 --   attribution: ADDR[:PORT] unattributed (REASON)
 --   attribution: unattributed (REASON)
 --   attribution: ADDR[:PORT] remote_name NAME (SOURCE)   (the far end ADDR's name: sni, http-host, dns-same-process, ...)
+--   attribution: ADDR[:PORT] chain COMM[PID] < PARENT[PID] ...   (the end's process's ancestry, once per process and file)
 
 local proto = Proto("attribution", "Attribution (process of each local end)")
 
@@ -30,11 +31,12 @@ local f = {
     container_id = ProtoField.string("attribution.container_id", "Container id"),
     addr      = ProtoField.string("attribution.addr", "Local end"),
     remote_name = ProtoField.string("attribution.remote_name", "Far end's name"),
+    chain = ProtoField.string("attribution.chain", "Process ancestry"),
     remote_name_source = ProtoField.string("attribution.remote_name_source", "Far end's name from"),
     remote_addr = ProtoField.string("attribution.remote_addr", "Named far end"),
 }
 proto.fields = { f.pid, f.comm, f.exe, f.method, f.reason, f.container, f.container_id, f.addr,
-                 f.remote_name, f.remote_name_source, f.remote_addr }
+                 f.remote_name, f.remote_name_source, f.remote_addr, f.chain }
 
 local comment_field = Field.new("frame.comment")
 
@@ -55,6 +57,8 @@ local function parse(text)
         e.remote_name, e.remote_name_source = name, source
         return e
     end
+    e.chain = rest:match("^chain (.+)$")
+    if e.chain then return e end
     e.reason = rest:match("^unattributed %(([^)]*)%)")
     if e.reason then return e end
     local comm, pid, exe, method, tail = rest:match("^(.-)%[(%d+)%] (.-) %(method ([^)]*)%)(.*)$")
@@ -80,6 +84,10 @@ function proto.dissector(tvb, pinfo, tree)
             sub:add(f.remote_name, e.remote_name)
             sub:add(f.remote_name_source, e.remote_name_source)
             summary[#summary + 1] = "-> " .. e.remote_name
+        elseif e and e.chain then
+            local sub = tree:add(proto, string.format("%s %s", e.addr or "", e.chain))
+            if e.addr then sub:add(f.addr, e.addr) end
+            sub:add(f.chain, e.chain)
         elseif e then
             local label = e.comm and string.format("%s %s[%d] (%s)", e.addr or "", e.comm, e.pid, e.method)
                 or string.format("%s unattributed (%s)", e.addr or "", e.reason)

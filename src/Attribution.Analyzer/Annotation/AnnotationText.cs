@@ -15,6 +15,7 @@ namespace Attribution.Analyzer.Annotation;
 /// attribution: 10.0.3.2:41822 unattributed (time-wait)
 /// attribution: unattributed (no-local-end)
 /// attribution: 93.184.215.14:443 remote_name example.com (sni)
+/// attribution: 10.0.3.2:41822 chain curl[4242] &lt; bash[4100] &lt; sshd: alice@pts/0[4090] (alice, session 7) &lt; sshd[800] (ssh.service)
 /// </code>
 /// The last is the far end's name, on the frames of a flow that has one: the end it names, the name, where it came
 /// from (the words of `flows.remote_name_source`); as known when the frame's row was final (docs/WIRESHARK.md).
@@ -81,6 +82,24 @@ internal sealed class AnnotationText(ProcessTable processes, FrameNames? names =
             _names[slot] = text = Encoding.UTF8.GetBytes($"remote_name {Clean(name, word: true)} ({source.Name()})");
         }
         if (packet.IsIp) Address(ref w, packet, source: (slot & 1) != 0);
+        w.Put(text);
+        return w.Written;
+    }
+
+    private readonly Dictionary<int, byte[]?> _chains = new();
+
+    /// <summary>
+    /// The long form of an end's process: its ancestry in one line (`processes.chain`), after the end it belongs to; empty
+    /// where the process has none.
+    /// </summary>
+    public ReadOnlySpan<byte> Chain(in DecodedPacket packet, bool source, int process)
+    {
+        if (!_chains.TryGetValue(process, out var text))
+            _chains[process] = text = processes[process].Chain is { Length: > 0 } chain ? Encoding.UTF8.GetBytes("chain " + Clean(chain)) : null;
+        if (text is null) return [];
+        var w = new Writer(_buffer);
+        w.Put(Prefix);
+        if (packet.IsIp) Address(ref w, packet, source);
         w.Put(text);
         return w.Written;
     }

@@ -22,6 +22,7 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
     private const int MaxBlock = 64 * 1024 * 1024;
 
     private readonly Dictionary<(int Process, int Name), uint> _darwinIndex = new();
+    private readonly HashSet<int> _chained = []; // processes whose ancestry a comment has given in this file
     private readonly List<int> _linkTypes = [];
     private readonly List<(long UnitsPerSecond, long OffsetSeconds)> _clocks = []; // each interface's timestamps
     private byte[] _in = new byte[256 * 1024];
@@ -176,6 +177,9 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
         if (destinationLocal) w = Option(w, PcapNgOption.Comment, text.End(packet, source: false, r.DestinationProcess, r.DestinationMethod, r.DestinationReason, ns));
         if (!sourceLocal && !destinationLocal) w = Option(w, PcapNgOption.Comment, text.Nobody(PacketReasons.OfPacket(r.SourceProcess, r.DestinationProcess, r.SourceReason, r.DestinationReason, packet.IsIp)));
         if (r.Name != 0) w = Option(w, PcapNgOption.Comment, text.Name(packet, r.Name));
+        // The long form, once per process and file: its ancestry, on the first packet it is named on.
+        if (r.SourceProcess != 0 && _chained.Add(r.SourceProcess)) w = ChainOption(w, packet, source: true, r.SourceProcess);
+        if (r.DestinationProcess != 0 && _chained.Add(r.DestinationProcess)) w = ChainOption(w, packet, source: false, r.DestinationProcess);
         if (darwin != 0)
         {
             Span<byte> v = stackalloc byte[4];
@@ -192,6 +196,12 @@ internal sealed partial class CaptureAnnotator(FrameResults results, AnnotationT
         }
         Finish(w);
         Written++;
+    }
+
+    private int ChainOption(int w, in DecodedPacket packet, bool source, int process)
+    {
+        var chain = text.Chain(packet, source, process);
+        return chain.IsEmpty ? w : Option(w, PcapNgOption.Comment, chain);
     }
 
     /// <summary>Whether a walked list of options (as <see cref="Options"/> bounds it) has one of <paramref name="code"/>.</summary>

@@ -37,7 +37,7 @@ public sealed class AncestryEndToEndTests(ITestOutputHelper log) : IDisposable
         }
         finally { server.Kill(); }
 
-        var r = AttributionCli.Run("analyze", _capture, "-o", Db);
+        var r = AttributionCli.Run("analyze", _capture, "-o", Db, "--annotate");
         Assert.True(r.ExitCode is 0 or 6, r.Stderr);
         log.WriteLine(r.Stderr);
         var curl = Support.Db.Query(Db, "SELECT p.id, p.user, p.parent_id, p.chain FROM processes p JOIN flows f ON f.src_process_id = p.id " +
@@ -57,6 +57,14 @@ public sealed class AncestryEndToEndTests(ITestOutputHelper log) : IDisposable
         Assert.True(ancestry.Count >= 3, $"{ancestry.Count} ancestors");
         Assert.Equal(curl[2], ancestry[0][1]);
         Assert.Equal(sh[3], ancestry[1][1]);
+
+        // The annotated capture gives the same chain once, on curl's first packet, and the plugin reads it as a field.
+        var annotated = Path.ChangeExtension(_capture, ".annotated.pcapng");
+        var plugin = Path.Combine(RepositoryRoot.Path, "contrib", "wireshark", "attribution.lua");
+        var chains = Run.Checked("tshark", "-X", $"lua_script:{plugin}", "-r", annotated, "-T", "fields", "-e", "attribution.chain")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).SelectMany(l => l.Split(',')).ToList();
+        File.Delete(annotated);
+        Assert.Single(chains, c => c == (string)curl[3]!);
     }
 
     public void Dispose()
