@@ -56,7 +56,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
         Dictionary<string, (string Name, string Image)> ps;
         var clock = Stopwatch.StartNew();
         var recorder = AttributionCli.StartPublishedRecordingUnder(["nsenter", $"--net=/run/netns/{host.Name}"],
-            "-o", _capture, "-i", "any", "-f", $"tcp and (port 80 or port {hostPort})");
+            "-o", _capture, "-i", "any", $"tcp and (port 80 or port {hostPort})");
         try
         {
             client = docker.Start(clientName, [], image, "/bin/sh", "-c",
@@ -116,7 +116,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
         var score = new SortedDictionary<(string Case, string Copy, string End), long[]>();
         var unclassified = new List<string>();
         var wgetPids = new Dictionary<int, HashSet<long>>(); // the container's end of each loop connection: one process each
-        foreach (var row in Db.Query(db, "SELECT src_addr, src_port, dst_addr, dst_port, length, src_process_id, dst_process_id FROM packets WHERE proto = 6"))
+        foreach (var row in Db.Query(db, "SELECT src_addr, src_port, dst_addr, dst_port, length, src_process_id, dst_process_id FROM packets WHERE proto = 'tcp'"))
         {
             var (src, dst) = (((string)row[0]!, (int)(long)row[1]!), ((string)row[2]!, (int)(long)row[3]!));
             long length = (long)row[4]!;
