@@ -43,7 +43,8 @@ public sealed class Docker : IDisposable
     public int DaemonPid => _daemon!.Id;
     public string LogPath => Path.Combine(_work, "dockerd.log");
 
-    public Docker()
+    /// <param name="options">dockerd's options beyond its defaults (e.g. --userland-proxy=false).</param>
+    public Docker(params string[] options)
     {
         if (!File.Exists(Daemon))
             throw new InvalidOperationException($"{Daemon} is not installed: this test runs the real Docker daemon; run scripts/setup.sh (it installs the Debian package docker.io)");
@@ -52,7 +53,7 @@ public sealed class Docker : IDisposable
         try
         {
             // Output to a file, not a pipe nobody reads (dockerd logs a lot at info).
-            _daemon = Process.Start(new ProcessStartInfo("sh", ["-c", $"exec nsenter --net=/run/netns/{Host.Name} {Daemon} >'{LogPath}' 2>&1"]))!;
+            _daemon = Process.Start(new ProcessStartInfo("sh", ["-c", $"exec nsenter --net=/run/netns/{Host.Name} {Daemon} \"$@\" >'{LogPath}' 2>&1", "sh", .. options]))!;
             var ready = Stopwatch.StartNew();
             while (Run.Command(TimeSpan.FromSeconds(10), _cli, "version", "--format", "{{.Server.Version}}").ExitCode != 0)
             {
@@ -188,9 +189,9 @@ public sealed class Docker : IDisposable
 }
 
 /// <summary>A test that runs a Docker daemon of its own: skipped, with the reason, where one cannot run (<see cref="Docker.CannotRun"/>).</summary>
-public sealed class DockerFactAttribute : FactAttribute
+public sealed class DockerTheoryAttribute : TheoryAttribute
 {
-    public DockerFactAttribute()
+    public DockerTheoryAttribute()
     {
         if (Docker.CannotRun() is { } why) Skip = why;
     }
