@@ -14,9 +14,9 @@
 # docker-proxy, tini) is installed unless a dockerd is already there (Docker's own docker-ce conflicts with it, and then
 # that one is used): DockerContainerTests starts its own dockerd, inside a network namespace it makes, on Docker's
 # default paths (docs/RECORDING.md, "Docker on these VMs"); with no service manager running, nothing starts it at
-# install. Where a service manager runs, Debian starts its own
-# PostgreSQL cluster and nginx site on install; the tests use neither (they start their own, inside network
-# namespaces they make).
+# install. Where a service manager runs, Debian starts its own PostgreSQL cluster, nginx site and Docker daemon on
+# install; the tests use none of them (they start their own, inside network namespaces they make), and the Docker test
+# is then skipped, saying why (its daemon would need the same default paths).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
