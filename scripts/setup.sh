@@ -11,8 +11,8 @@
 # image registry here); chromium, run headless, opens the incident report in the tests as a reader's browser would.
 # podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
 # for rootless containers only, and the tests run podman as root. Docker (Debian's docker.io: dockerd, containerd,
-# docker-proxy, tini) is installed unless a dockerd is already there (Docker's own docker-ce conflicts with it, and then
-# that one is used): DockerContainerTests starts its own dockerd, inside a network namespace it makes, on Docker's
+# docker-proxy, tini) is installed unless a dockerd is already there (one installed otherwise, Docker's own docker-ce
+# say, is left alone and used): DockerContainerTests starts its own dockerd, inside a network namespace it makes, on Docker's
 # default paths (docs/RECORDING.md, "Docker on these VMs"); with no service manager running, nothing starts it at
 # install. Where a service manager runs, Debian starts its own PostgreSQL cluster, nginx site and Docker daemon on
 # install; the tests use none of them (they start their own, inside network namespaces they make), and the Docker test
