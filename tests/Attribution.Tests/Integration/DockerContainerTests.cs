@@ -24,6 +24,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
     private readonly string _capture = Recording.TempCapturePath("docker");
     private Docker? _docker;
     private Process? _remoteServer;
+    private string? _www;
     private const int Fetches = 4, PageBytes = 20_000, RemotePageBytes = 7_000, Loops = 8;
 
     [DockerTheory]
@@ -48,7 +49,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
         int proxy = proxies.GetValueOrDefault("0.0.0.0", -1);
 
         // The outside's server: busybox httpd, each connection served by a forked child.
-        var www = Directory.CreateTempSubdirectory("attr-docker-www-").FullName;
+        var www = _www = Directory.CreateTempSubdirectory("attr-docker-www-").FullName;
         File.WriteAllText(Path.Combine(www, "index.html"), new string('r', RemotePageBytes));
         var remoteServer = _remoteServer = Process.Start(Docker.In(outside, "/bin/busybox", "httpd", "-f", "-p", "80", "-h", www))!;
         output.WriteLine($"{webName} {web[..12]} at {webAddress} (gateway {gateway}), listener {listener}, published on {hostPort} (docker-proxy {proxy}); host {hostAddress}, outside {remoteAddress} (httpd {remoteServer.Id})");
@@ -199,7 +200,6 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
             WHERE (src_process_id IS NULL AND src_reason IS NULL) OR (dst_process_id IS NULL AND dst_reason IS NULL)
             """))
             failures.Add($"flow {row[0]} {row[1]}:{row[2]} -> {row[3]}:{row[4]}: an end unattributed without a reason");
-        Directory.Delete(www, recursive: true);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
 
         void Tally((string, string, string) key, long length, long? id, Func<(long Pid, long? Ppid, string? Container, string? Comm), bool> right, Func<long, bool>? late = null)
@@ -230,6 +230,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
                 _remoteServer.WaitForExit(5000);
             }
             _remoteServer?.Dispose();
+            if (_www is not null) Directory.Delete(_www, recursive: true);
             _docker?.Dispose();
         }
         finally { Recording.DeleteOutputs(_capture); }
