@@ -11,13 +11,18 @@
 # choice, refuses this VM's cgroup layout) and busybox-static, whose applets make the containers' image (there is no
 # image registry here); chromium, run headless, opens the incident report in the tests as a reader's browser would.
 # podman brings conmon, containernetworking-plugins and iptables; uidmap (a recommendation) is
-# for rootless containers only, and the tests run podman as root. Where a service manager runs, Debian starts its own
-# PostgreSQL cluster and nginx site on install; the tests use neither (they start their own, inside network
-# namespaces they make).
+# for rootless containers only, and the tests run podman as root. Docker (Debian's docker.io: dockerd, containerd,
+# docker-proxy, tini) is installed unless a dockerd is already there (one installed otherwise, Docker's own docker-ce
+# say, is left alone and used): DockerContainerTests starts its own dockerd, inside a network namespace it makes, on Docker's
+# default paths (docs/RECORDING.md, "Docker on these VMs"); with no service manager running, nothing starts it at
+# install. Where a service manager runs, Debian starts its own PostgreSQL cluster, nginx site and Docker daemon on
+# install; the tests use none of them (they start their own, inside network namespaces they make), and the Docker test
+# is then skipped, saying why (its daemon would need the same default paths).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl dnsmasq-base bind9-dnsutils podman runc busybox-static chromium redis-server redis-tools)
+command -v dockerd >/dev/null || [ -x /usr/sbin/dockerd ] || packages+=(docker.io)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,14 +10,21 @@ namespace Attribution.Analyzer.Evidence;
 /// too); a recorder that met the process only then wrote that. What else the recording says of the same program is
 /// better: an earlier read of the process since its last exec, else the arguments the kernel laid out at that exec
 /// (record 10, cause exec). Never a read from before an exec: that was another program.
+/// Likewise an identity read with no cgroup (a process read as it was reaped: its /proc/PID/cgroup is empty) takes
+/// the cgroup of the latest earlier read of the same process (an exec does not change a cgroup), else, where the
+/// recording saw its fork, its parent's, as a process the recorder never read gets it (<see cref="Kernel.ProcessLifetimes"/>:
+/// a child inherits its parent's cgroup). A forked child of a container's busybox httpd, serving one connection for a
+/// few ms, was read only as it was reaped, or in its exit and then so, and had lost its container (DockerContainerTests).
 /// </summary>
 internal sealed class IdentityCompletion
 {
     private readonly Dictionary<ProcessKey, List<ProcessRecord>> _reads = new();
     private readonly Dictionary<ProcessKey, List<ProcessNameRecord>> _execArguments = new();
+    private readonly Dictionary<ProcessKey, List<ProcessRecord>> _cgroupReads = new();
 
     public void Add(SidecarRecord record)
     {
+        if (record is ProcessRecord { Cgroup.Length: > 0 } withCgroup) Of(_cgroupReads, withCgroup.Key).Add(withCgroup);
         if (record is ProcessRecord p && p.Cmdline.Length > 0) Of(_reads, p.Key).Add(p);
         else if (record is ProcessNameRecord { Cause: NameReadCause.Exec } n && n.Cmdline.Length > 0) Of(_execArguments, n.Key).Add(n);
     }
@@ -37,6 +44,16 @@ internal sealed class IdentityCompletion
         var execs = new Dictionary<int, List<long>>();
         foreach (var e in processEvents)
             if (e.Kind == KernelEventKind.Exec) Of(execs, e.Pid).Add(e.Nanoseconds);
+        foreach (var (key, record) in records.ToList())
+        {
+            if (record.Cgroup.Length > 0) continue;
+            if (_cgroupReads.TryGetValue(key, out var withCgroup) &&
+                withCgroup.Where(r => r.FirstSeenNanoseconds <= record.FirstSeenNanoseconds).MaxBy(r => r.FirstSeenNanoseconds) is { } earlier)
+                records[key] = record with { Cgroup = earlier.Cgroup };
+            else if (lifetimes is not null && lifetimes.Forks.TryGetValue(key, out var fork) && lifetimes.TryResolve(fork.ParentPid, fork.Ns, out var parentKey) &&
+                     records.TryGetValue(parentKey, out var parent) && parent.Cgroup.Length > 0)
+                records[key] = record with { Cgroup = parent.Cgroup };
+        }
         foreach (var (key, record) in records.ToList())
         {
             if (record.Cmdline.Length > 0) continue;

@@ -59,4 +59,42 @@ public sealed class IdentityCompletionTests
         var arguments = new ProcessNameRecord(Key, 100, 310, NameReadCause.Exec, "bash"u8.ToArray(), Before);
         Assert.Equal(Args, Completed(atExec, [atExec, arguments], Exec(100)).Cmdline);
     }
+
+    [Fact]
+    public void A_read_as_the_process_was_reaped_takes_the_cgroup_of_the_read_before_it()
+    {
+        // As recorded with Docker: busybox httpd's forked child, read in its exit (the cgroup v1 lines already "/", the
+        // v2 line still the container's), then once more with nothing in /proc/PID/cgroup.
+        const string InExit = "4:memory:/\n0::/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+        var inExit = Read(200, "httpd", "", []) with { Cgroup = InExit };
+        var reaped = Read(300, "httpd", "", []);
+        var other = new ProcessRecord(new ProcessKey(Key.Pid, 901), 1, 0, 0, "httpd", "", [], "0::/elsewhere\n", 1, 100);
+        var done = Completed(reaped, [other, inExit, reaped]);
+        Assert.Equal(InExit, done.Cgroup);
+        Assert.Equal(300, done.FirstSeenNanoseconds);
+        Assert.Equal("", Completed(inExit with { Cgroup = "" }, [other]).Cgroup); // another process's read (another start) never
+    }
+
+    [Fact]
+    public void A_forked_child_read_only_as_it_was_reaped_takes_its_parent_s_cgroup()
+    {
+        const string Container = "0::/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+        var parentKey = new ProcessKey(4000, 800);
+        var parent = new ProcessRecord(parentKey, 1, 0, 0, "httpd", "/bin/busybox", "/bin/httpd\0"u8.ToArray(), Container, 1, 50);
+        var reaped = new ProcessRecord(Key, parentKey.Pid, 0, 0, "httpd", "", [], "", 1, 20_000_000_300);
+        // The parent began at tick 800 (8 s on the boot clock, with no header to move it), the child forked at 20 s.
+        var fork = new KernelEvent(KernelEventKind.Fork, 20_000_000_000, 0, Key.Pid, Key.Pid, parentKey.Pid, parentKey.Pid, Key.StartTimeTicks, default, "httpd"u8.ToArray());
+        var records = new Dictionary<ProcessKey, ProcessRecord> { [parentKey] = parent, [Key] = reaped };
+        var lifetimes = new Analyzer.Evidence.Kernel.ProcessLifetimes(records.Keys, [fork], null, null, ProcessClock.For(null, null), records);
+        var completion = new IdentityCompletion();
+        completion.Add(parent);
+        completion.Add(reaped);
+        completion.Complete(records, [fork], lifetimes);
+        Assert.Equal(Container, records[Key].Cgroup);
+
+        // Without its fork in the recording, nothing says whose child it was when: no cgroup is made up.
+        records[Key] = reaped;
+        new IdentityCompletion().Complete(records, [], null);
+        Assert.Equal("", records[Key].Cgroup);
+    }
 }

@@ -6,9 +6,12 @@ namespace Attribution.Analyzer.Evidence.Nat;
 /// Turns conntrack dumps and events into the time windows in which each translated entry existed. An entry
 /// (its zone and both tuples: the NAT mapping never changes during its life) is trusted:
 /// <list type="bullet">
-/// <item>from the end of the last dump before its first evidence (a dump listing it, or its NEW event), or
+/// <item>from the start of the last dump before its first evidence (a dump listing it, or its NEW event), or
 /// its previous DESTROY if later: the first packet of a connection comes before both its NEW event (stamped on
-/// receipt) and the next dump, but after the dump that did not list it yet;</item>
+/// receipt) and the next dump, but after the start of the dump that did not list it yet. Not after that dump's
+/// end: a dump walks the whole table (60 ms on a test VM), and an entry made after the walk passed its bucket is
+/// missing from it while its connection runs; its NEW event, read once the dump is done, comes later still, and a
+/// short connection can begin and end within the dump;</item>
 /// <item>until its DESTROY event, or the start of the first dump that no longer lists it, or the end of the recording.</item>
 /// </list>
 /// Dumps and event batches arrive in the sidecar nearly in time order; both are sorted before use.
@@ -41,10 +44,10 @@ internal sealed class NatWindows
         var open = new Dictionary<Identity, Open>();
         var lastDestroy = new Dictionary<Identity, long>();
         var windows = new List<(ConntrackEntry, long, long)>();
-        long lastDumpEnd = long.MinValue;
+        long lastDumpStart = long.MinValue;
         var listed = new HashSet<Identity>();
 
-        long FromFor(Identity id) => Math.Max(lastDumpEnd, lastDestroy.GetValueOrDefault(id, long.MinValue));
+        long FromFor(Identity id) => Math.Max(lastDumpStart, lastDestroy.GetValueOrDefault(id, long.MinValue));
 
         foreach (var o in _observations)
         {
@@ -65,7 +68,7 @@ internal sealed class NatWindows
                     windows.Add((entry.Entry, entry.From, o.DumpStart));
                     open.Remove(id);
                 }
-                lastDumpEnd = o.Ns;
+                lastDumpStart = o.DumpStart;
                 continue;
             }
             var eventId = IdOf(o.Entry);
