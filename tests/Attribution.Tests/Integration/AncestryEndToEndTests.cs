@@ -67,9 +67,55 @@ public sealed class AncestryEndToEndTests(ITestOutputHelper log) : IDisposable
         Assert.Single(chains, c => c == (string)curl[3]!);
     }
 
+    [SystemdFact]
+    public void A_service_started_by_systemd_run_names_its_unit_in_its_row_and_its_chain()
+    {
+        int port = FreePort.Next();
+        using var server = Process.Start("python3", ["-c",
+            "import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1'," + port + "));s.listen()\n" +
+            "while True:\n c,_=s.accept();c.recv(1000);c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nhello');c.close()"])!;
+        Thread.Sleep(500);
+        string unit = $"attr-ancestry-{Environment.ProcessId}-{port}";
+        try
+        {
+            using (var recording = Recording.Start(new RecordOptions { OutputPath = _capture, Interfaces = ["lo"], Filter = $"port {port}" }))
+            {
+                // --wait: until the unit's process has exited; --collect: the unit is gone afterwards, even if it failed.
+                Run.Checked("systemd-run", "--unit", unit, "--wait", "--quiet", "--collect", "curl", "-s", "--max-time", "5", $"http://127.0.0.1:{port}/");
+                Thread.Sleep(500);
+                recording.Stop();
+            }
+        }
+        finally { server.Kill(); }
+
+        var r = AttributionCli.Run("analyze", _capture, "-o", Db);
+        Assert.True(r.ExitCode is 0 or 6, r.Stderr);
+        var curl = Support.Db.Query(Db, "SELECT p.unit, p.chain FROM processes p JOIN flows f ON f.src_process_id = p.id " +
+                                        $"WHERE f.dst_port = {port}").First();
+        log.WriteLine($"curl: {string.Join(" | ", curl)}");
+        Assert.Equal($"{unit}.service", curl[0]);
+        Assert.StartsWith($"curl[", (string)curl[1]!);
+        Assert.Contains($"({unit}.service)", (string)curl[1]!);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Recording.DeleteOutputs(_capture);
+    }
+}
+
+/// <summary>
+/// A test that has systemd start a unit (systemd-run): skipped, with the reason, where systemd is not the service manager
+/// (a container's or this VM's pid 1 is something else).
+/// </summary>
+public sealed class SystemdFactAttribute : FactAttribute
+{
+    public SystemdFactAttribute()
+    {
+        if (!Directory.Exists("/run/systemd/system"))
+            Skip = $"systemd is not the service manager here (pid 1 is {File.ReadAllText("/proc/1/comm").Trim()}): systemd-run cannot start a unit";
+        else if (!File.Exists("/usr/bin/systemd-run") && !File.Exists("/bin/systemd-run"))
+            Skip = "systemd-run is not installed";
     }
 }
