@@ -102,34 +102,34 @@ public sealed class SqliteSink : IAnalysisSink
             var p = insert.Parameters;
             p[0].Value = e.Id;
             p[1].Value = e.Key.Pid;
-            p[2].Value = (object?)r?.ParentPid ?? DBNull.Value;
+            p[2].Value = OrNull(r?.ParentPid);
             p[3].Value = e.StartNs / 1e9;
-            p[4].Value = (object?)r?.Uid ?? DBNull.Value;
-            p[5].Value = (object?)r?.Comm ?? DBNull.Value;
-            p[6].Value = (object?)r?.Exe ?? DBNull.Value;
-            p[7].Value = (object?)r?.CmdlineText ?? DBNull.Value;
+            p[4].Value = OrNull(r?.Uid);
+            p[5].Value = OrNull(r?.Comm);
+            p[6].Value = OrNull(r?.Exe);
+            p[7].Value = OrNull(r?.CmdlineText);
             p[8].Value = r is null ? DBNull.Value : (long)r.Netns;
-            p[9].Value = (object?)container?.Id ?? DBNull.Value;
-            p[10].Value = (object?)container?.Runtime ?? DBNull.Value;
-            p[11].Value = (object?)container?.PodUid ?? DBNull.Value;
+            p[9].Value = OrNull(container?.Id);
+            p[10].Value = OrNull(container?.Runtime);
+            p[11].Value = OrNull(container?.PodUid);
             p[12].Value = e.FirstSeen == long.MaxValue ? DBNull.Value : e.FirstSeen / 1e9;
             p[13].Value = e.LastSeen == long.MinValue ? DBNull.Value : e.LastSeen / 1e9;
-            p[14].Value = (object?)r?.Cmdline ?? DBNull.Value; // exact: cmdline is for reading, this for evidence
+            p[14].Value = OrNull(r?.Cmdline); // exact: cmdline is for reading, this for evidence
             p[15].Value = e.ExitNs == long.MaxValue ? DBNull.Value : e.ExitNs / 1e9;
             p[16].Value = e.Traced ? 1 : 0;
             var lineage = ProcessLineage.Of(processes, e);
-            p[17].Value = (object?)lineage.ParentId ?? DBNull.Value;
-            p[18].Value = (object?)lineage.LoginUid ?? DBNull.Value;
-            p[19].Value = (object?)lineage.SessionId ?? DBNull.Value;
-            p[20].Value = (object?)lineage.User ?? DBNull.Value;
-            p[21].Value = (object?)lineage.LoginUser ?? DBNull.Value;
-            p[22].Value = (object?)lineage.Unit ?? DBNull.Value;
-            p[23].Value = (object?)lineage.Chain ?? DBNull.Value;
+            p[17].Value = OrNull(lineage.ParentId);
+            p[18].Value = OrNull(lineage.LoginUid);
+            p[19].Value = OrNull(lineage.SessionId);
+            p[20].Value = OrNull(lineage.User);
+            p[21].Value = OrNull(lineage.LoginUser);
+            p[22].Value = OrNull(lineage.Unit);
+            p[23].Value = OrNull(lineage.Chain);
             var ran = ProcessExecutable.Of(processes, e);
-            p[24].Value = (object?)ran.Sha256 ?? DBNull.Value;
-            p[25].Value = (object?)ran.Deleted ?? DBNull.Value;
-            p[26].Value = (object?)ran.Memfd ?? DBNull.Value;
-            p[27].Value = (object?)ran.Note ?? DBNull.Value;
+            p[24].Value = OrNull(ran.Sha256);
+            p[25].Value = OrNull(ran.Deleted);
+            p[26].Value = OrNull(ran.Memfd);
+            p[27].Value = OrNull(ran.Note);
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
@@ -157,13 +157,13 @@ public sealed class SqliteSink : IAnalysisSink
         {
             var p = insert.Parameters;
             p[0].Value = c.Id;
-            p[1].Value = (object?)c.Runtime ?? DBNull.Value;
-            p[2].Value = (object?)c.Name ?? DBNull.Value;
-            p[3].Value = (object?)c.Image ?? DBNull.Value;
-            p[4].Value = (object?)c.Pod ?? DBNull.Value;
-            p[5].Value = (object?)c.Namespace ?? DBNull.Value;
-            p[6].Value = (object?)c.Labels ?? DBNull.Value;
-            p[7].Value = (object?)c.PodUid ?? DBNull.Value;
+            p[1].Value = OrNull(c.Runtime);
+            p[2].Value = OrNull(c.Name);
+            p[3].Value = OrNull(c.Image);
+            p[4].Value = OrNull(c.Pod);
+            p[5].Value = OrNull(c.Namespace);
+            p[6].Value = OrNull(c.Labels);
+            p[7].Value = OrNull(c.PodUid);
             p[8].Value = c.Sources.Count == 0 ? DBNull.Value : string.Join(' ', c.Sources);
             insert.ExecuteNonQuery();
         }
@@ -200,16 +200,16 @@ public sealed class SqliteSink : IAnalysisSink
                 p[5].Value = c.LastNs is { } l ? l / 1e9 : DBNull.Value;
                 p[6].Value = c.Packets;
                 p[7].Value = c.KernelDrops is { } d ? (long)d : DBNull.Value;
-                p[8].Value = (object?)c.TruncatedAt ?? DBNull.Value;
-                p[9].Value = (object?)c.Problem ?? DBNull.Value;
+                p[8].Value = OrNull(c.TruncatedAt);
+                p[9].Value = OrNull(c.Problem);
                 p[10].Value = snapshotsPath;
                 p[11].Value = corruptSnapshotRecords;
                 p[12].Value = c.FileId; p[13].Value = c.FirstFrame;
-                p[14].Value = (object?)recording.Host ?? DBNull.Value;
-                p[15].Value = (object?)recording.BootId ?? DBNull.Value;
+                p[14].Value = OrNull(recording.Host);
+                p[15].Value = OrNull(recording.BootId);
                 p[16].Value = recording.CaptureId;
                 p[17].Value = c.VerifiedText;
-                p[18].Value = (object?)c.VerifiedDetail ?? DBNull.Value;
+                p[18].Value = OrNull(c.VerifiedDetail);
                 insert.ExecuteNonQuery();
             }
         }
@@ -275,4 +275,7 @@ public sealed class SqliteSink : IAnalysisSink
             if (!_committed) File.Delete(_temporary);
         }
     }
+
+    /// <summary>A column's value, or SQL NULL where there is none.</summary>
+    private static object OrNull(object? value) => value ?? DBNull.Value;
 }
