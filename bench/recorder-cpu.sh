@@ -18,7 +18,8 @@ base=${BASE:-}
 attribution=${ATTRIBUTION:-$root/dist/attribution}
 source "$root/bench/lib.sh"
 bench_needs gcc tcpdump
-[ -x "$attribution" ] || { echo "no $attribution: publish it first (scripts/setup.sh or dotnet publish ... -o dist)" >&2; exit 1; }
+[ -x "$attribution" ] || [ -n "${ATTRIBUTION:-}" ] || (cd "$root" && bash scripts/setup.sh >/dev/null)
+[ -x "$attribution" ] || { echo "no $attribution" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/flood" "$root/bench/flood/flood.c"
