@@ -9,7 +9,8 @@
 #      events; sidecar bytes per 10k connections; idle CPU (bench/recorder-events.sh)
 #   6. a busy host: 5 container namespaces, 500 processes, 5 000 sockets, 0/10/100/1 000 new connections/s:
 #      snapshot times, new flow -> snapshot, CPU, drops, against ss -tuanp in each namespace (bench/recorder-busy.sh)
-#   7. what recording costs real servers: redis and nginx in a namespace at full speed, nothing / tcpdump -w /
+#   7. CPU per captured packet against tcpdump -w, loopback UDP flood at 20k and 200k/s (bench/recorder-cpu.sh)
+#   8. what recording costs real servers: redis and nginx in a namespace at full speed, nothing / tcpdump -w /
 #      attribution record / --no-kernel-events alternating, 5 rounds (bench/workload.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
@@ -21,6 +22,7 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-conntrack.sh" 500 200 2
   bash "$here/recorder-events.sh" 2 1000
   bash "$here/recorder-busy.sh" --smoke
+  bash "$here/recorder-cpu.sh" 20000 1 1
   bash "$here/workload.sh" --smoke
 else
   bash "$here/analyzer.sh"
@@ -29,5 +31,6 @@ else
   bash "$here/recorder-conntrack.sh"
   bash "$here/recorder-events.sh" 20
   bash "$here/recorder-busy.sh"
+  bash "$here/recorder-cpu.sh"
   bash "$here/workload.sh"
 fi

@@ -209,7 +209,7 @@ public sealed class RecordSession
     /// host, its boot and the clock's state as the file began; the statistics blocks that close it, the clock's state then.
     /// </summary>
     private static PcapNgWriter NewCaptureWriter(Stream file, RingFile names, HostInfo host) =>
-        new(new BufferedStream(file, 1 << 20), CpuModel(), $"Linux {host.KernelRelease}", $"Attribution {Version}",
+        new(file, 1 << 20, CpuModel(), $"Linux {host.KernelRelease}", $"Attribution {Version}",
             $"recorded on {host.Hostname}; socket snapshots in {Path.GetFileName(names.SidecarPath)}",
             $"attribution: boot {host.BootId}; clock at start: {ClockReading.Read(Core.Sidecar.ClockMoment.Start).Describe()}");
 

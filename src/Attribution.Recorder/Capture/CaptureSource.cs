@@ -5,9 +5,10 @@ using SharpPcap.LibPcap;
 namespace Attribution.Recorder.Capture;
 
 /// <summary>
-/// One libpcap handle and the thread that drains it. GetNextPacketPointers hands us libpcap's own header
+/// One libpcap handle and the thread that drains it. pcap_next_ex hands us libpcap's own header
 /// and buffer: no RawCapture, no copy, and the header's `len` is the original wire length (SharpPcap's
-/// RawCapture.PacketLength would give the captured length).
+/// RawCapture.PacketLength would give the captured length). Called directly on the raw handle, which the
+/// thread holds a reference on while it runs (SharpPcap's GetNextPacketPointers took one per packet).
 /// </summary>
 internal sealed class CaptureSource : IDisposable
 {
@@ -50,13 +51,24 @@ internal sealed class CaptureSource : IDisposable
 
     private unsafe void Run()
     {
-        nint header = 0, data = 0;
+        // One reference on the handle for the whole run (pcap_close waits for its release), rather than one per packet.
+        var handle = _device.Handle;
+        bool referenced = false;
+        try
+        {
+            handle.DangerousAddRef(ref referenced);
+        }
+        catch (ObjectDisposedException e) { Error = $"{Name}: capture ended ({e.Message})"; return; }
+        try { Drain(handle.DangerousGetHandle()); }
+        finally { if (referenced) handle.DangerousRelease(); }
+    }
+
+    private unsafe void Drain(nint pcap)
+    {
         bool draining = false;
         while (true)
         {
-            int result;
-            try { result = _device.GetNextPacketPointers(ref header, ref data); }
-            catch (Exception e) when (e is PcapException or InvalidOperationException) { Error = e.Message; return; }
+            int result = Native.LibPcap.pcap_next_ex(pcap, out nint header, out nint data);
             if (result == 0)
             {
                 if (draining) return; // the ring is empty: every packet the kernel kept is written
@@ -69,7 +81,8 @@ internal sealed class CaptureSource : IDisposable
                 // Stopped (pcap_breakloop): the ring may still hold packets the kernel accepted. Read them
                 // without blocking until it is empty, so a stop loses nothing the kernel counted as received.
                 draining = true;
-                _device.NonBlockingMode = true;
+                try { _device.NonBlockingMode = true; }
+                catch (PcapException e) { Error = e.Message; return; }
                 continue;
             }
             ref var h = ref *(PcapPacketHeader*)header;

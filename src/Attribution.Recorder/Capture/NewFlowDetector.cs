@@ -14,6 +14,8 @@ namespace Attribution.Recorder.Capture;
 internal sealed class NewFlowDetector(int capacity = 1 << 18)
 {
     private readonly HashSet<FlowKey> _seen = new();
+    private FlowKey _last;   // the flow of the packet before, in _seen since: a burst of one flow skips the set
+    private bool _hasLast;
 
     /// <summary>True for a new flow's packet, with its 5-tuple (what its triggered snapshot looks up, and where).</summary>
     public bool IsNew(int linkType, ReadOnlySpan<byte> frame, out FlowEnds ends)
@@ -27,8 +29,16 @@ internal sealed class NewFlowDetector(int capacity = 1 << 18)
     {
         ends = default;
         if (!packet.HasPorts) return false;
-        if (_seen.Count >= capacity) _seen.Clear();
+        if (_seen.Count >= capacity)
+        {
+            _seen.Clear();
+            _hasLast = false;
+        }
         ends = new FlowEnds((TransportProtocol)packet.Protocol, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort);
-        return _seen.Add(FlowKey.From(packet)) || packet.IsTcpOpening;
+        var key = FlowKey.From(packet);
+        if (_hasLast && key.Equals(_last)) return packet.IsTcpOpening; // what _seen.Add would say: not new
+        _last = key;
+        _hasLast = true;
+        return _seen.Add(key) || packet.IsTcpOpening;
     }
 }

@@ -9,19 +9,31 @@ namespace Attribution.Recorder.Capture;
 /// interface (nanosecond if_tsresol), enhanced packet blocks keeping captured and original length apart,
 /// and interface statistics blocks for the kernel's drop counters. Written by hand because SharpPcap only
 /// writes classic pcap. Not thread-safe: the caller serialises.
+/// Blocks are built in the writer's own buffer and handed to the stream a buffer at a time (and at Flush): a packet
+/// costs one copy of its bytes and no call into the stream (docs/RECORDING.md, CPU per packet).
 /// </summary>
 public sealed class PcapNgWriter : IDisposable
 {
     private readonly Stream _stream;
+    private readonly byte[] _buffer;
+    private int _buffered;           // bytes in _buffer not yet handed to the stream
     private int _interfaces;
-    private long _offset;            // bytes handed to the stream: the file offset after the last block
+    private long _offset;            // bytes written (buffered or handed to the stream): the file offset after the last block
     private long _flushedPackets;    // packets in blocks the last successful Flush handed to the kernel
     private long[] _unflushedEnds = new long[1024]; // end offset of each packet block written since then
     private int _unflushed;
 
+    public const int DefaultBufferBytes = 64 * 1024;
+
     public PcapNgWriter(Stream stream, string hardware, string os, string application, params string[] comments)
+        : this(stream, DefaultBufferBytes, hardware, os, application, comments) { }
+
+    /// <param name="bufferBytes">The writer's buffer: what it hands the stream at a time (a block larger than it goes on whole).</param>
+    public PcapNgWriter(Stream stream, int bufferBytes, string hardware, string os, string application, params string[] comments)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferBytes, 64);
         _stream = stream;
+        _buffer = new byte[bufferBytes];
         var options = new OptionBuilder();
         foreach (var comment in comments) options.Add(PcapNgOption.Comment, comment);
         options.Add(PcapNgOption.ShbHardware, hardware).Add(PcapNgOption.ShbOs, os).Add(PcapNgOption.ShbUserAppl, application);
@@ -33,7 +45,7 @@ public sealed class PcapNgWriter : IDisposable
         WriteBlock(PcapNgBlockType.SectionHeader, fixedPart, default, options.Build());
     }
 
-    /// <summary>Bytes written so far (handed to the stream): the file's size once flushed.</summary>
+    /// <summary>Bytes written so far (buffered or handed to the stream): the file's size once flushed.</summary>
     public long Length => _offset;
 
     /// <summary>Adds an interface; packets refer to it by the returned id (0, 1, ... in order of addition).</summary>
@@ -50,8 +62,41 @@ public sealed class PcapNgWriter : IDisposable
         return _interfaces++;
     }
 
-    /// <summary>The per-packet path: one 28-byte header built on the stack, the data, padding, trailer.</summary>
+    /// <summary>
+    /// The per-packet path: the enhanced packet block (28-byte header, the data, padding to 32 bits, the length again)
+    /// built in place in the buffer; no option, no allocation, no call into the stream until the buffer is full.
+    /// </summary>
     public void WritePacket(int interfaceId, long timestampNanoseconds, ReadOnlySpan<byte> data, uint originalLength)
+    {
+        int padded = Pad(data.Length);
+        int total = 32 + padded;
+        if (total > _buffer.Length - _buffered)
+        {
+            FlushBuffer();
+            if (total > _buffer.Length)
+            {
+                WritePacketThrough(interfaceId, timestampNanoseconds, data, originalLength);
+                return;
+            }
+        }
+        var block = _buffer.AsSpan(_buffered, total);
+        BinaryPrimitives.WriteUInt32LittleEndian(block, PcapNgBlockType.EnhancedPacket);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[4..], (uint)total);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[8..], (uint)interfaceId);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[12..], (uint)((ulong)timestampNanoseconds >> 32));
+        BinaryPrimitives.WriteUInt32LittleEndian(block[16..], (uint)timestampNanoseconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[20..], (uint)data.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(block[24..], originalLength);
+        data.CopyTo(block[28..]);
+        block.Slice(28 + data.Length, padded - data.Length).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(block[(28 + padded)..], (uint)total);
+        _buffered += total;
+        _offset += total;
+        PacketWritten();
+    }
+
+    /// <summary>A packet block larger than the buffer (a small buffer, a large snaplen): in pieces, through <see cref="WriteBlock"/>.</summary>
+    private void WritePacketThrough(int interfaceId, long timestampNanoseconds, ReadOnlySpan<byte> data, uint originalLength)
     {
         Span<byte> fixedPart = stackalloc byte[20];
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart, (uint)interfaceId);
@@ -60,6 +105,11 @@ public sealed class PcapNgWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[12..], (uint)data.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(fixedPart[16..], originalLength);
         WriteBlock(PcapNgBlockType.EnhancedPacket, fixedPart, data, default);
+        PacketWritten();
+    }
+
+    private void PacketWritten()
+    {
         if (_unflushed == _unflushedEnds.Length) Array.Resize(ref _unflushedEnds, _unflushed * 2);
         _unflushedEnds[_unflushed++] = _offset;
     }
@@ -115,19 +165,44 @@ public sealed class PcapNgWriter : IDisposable
         Span<byte> head = stackalloc byte[8];
         BinaryPrimitives.WriteUInt32LittleEndian(head, type);
         BinaryPrimitives.WriteUInt32LittleEndian(head[4..], (uint)total);
-        _stream.Write(head);
-        _stream.Write(fixedPart);
-        _stream.Write(data);
-        if (padding > 0) _stream.Write(stackalloc byte[padding]);
-        _stream.Write(options);
-        _stream.Write(head[4..]);
+        Append(head);
+        Append(fixedPart);
+        Append(data);
+        if (padding > 0) Append(stackalloc byte[padding]);
+        Append(options);
+        Append(head[4..]);
         _offset += total;
+    }
+
+    /// <summary>Into the buffer; what does not fit goes to the stream (a buffer at a time, or whole when larger).</summary>
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > _buffer.Length - _buffered) FlushBuffer();
+        if (bytes.Length > _buffer.Length)
+        {
+            _stream.Write(bytes);
+            return;
+        }
+        bytes.CopyTo(_buffer.AsSpan(_buffered));
+        _buffered += bytes.Length;
+    }
+
+    /// <summary>
+    /// Hands the buffer to the stream. As BufferedStream did: when the stream throws (a full disk) the bytes stay buffered,
+    /// and the next flush hands them on again.
+    /// </summary>
+    private void FlushBuffer()
+    {
+        if (_buffered == 0) return;
+        _stream.Write(_buffer, 0, _buffered);
+        _buffered = 0;
     }
 
     internal static int Pad(int length) => (length + 3) & ~3;
 
     public void Flush()
     {
+        FlushBuffer();
         _stream.Flush();
         _flushedPackets += _unflushed;
         _unflushed = 0;
@@ -135,6 +210,7 @@ public sealed class PcapNgWriter : IDisposable
 
     public void Dispose()
     {
+        FlushBuffer();
         _stream.Flush();
         _stream.Dispose();
     }

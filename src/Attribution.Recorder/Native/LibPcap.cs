@@ -4,9 +4,9 @@ using SharpPcap.LibPcap;
 namespace Attribution.Recorder.Native;
 
 /// <summary>
-/// Three libpcap calls SharpPcap 6.3.1 does not make for us: choosing the link type after activation (its
+/// Libpcap calls SharpPcap 6.3.1 does not make for us (or makes at a cost per packet): choosing the link type after activation (its
 /// DeviceConfiguration.LinkLayerType is not applied on Linux: "any" stays SLL), reading it back, and waking a
-/// handle blocked in pcap_next_ex so a capture thread can stop at once.
+/// handle blocked in pcap_next_ex so a capture thread can stop at once; and pcap_next_ex itself.
 /// </summary>
 internal static partial class LibPcap
 {
@@ -20,6 +20,13 @@ internal static partial class LibPcap
 
     [LibraryImport(Library)]
     private static partial int pcap_datalink(nint handle);
+
+    /// <summary>
+    /// pcap_next_ex on a raw handle: SharpPcap's GetNextPacketPointers takes and releases the SafeHandle's reference on every
+    /// packet; the capture thread holds one reference for its whole run instead (<see cref="Capture.CaptureSource"/>).
+    /// </summary>
+    [LibraryImport(Library)]
+    public static partial int pcap_next_ex(nint handle, out nint header, out nint data);
 
     public static bool TrySetLinkType(PcapDevice device, int linkType) =>
         pcap_set_datalink(device.Handle.DangerousGetHandle(), linkType) == 0;
