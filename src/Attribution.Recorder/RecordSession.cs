@@ -91,7 +91,7 @@ public sealed class RecordSession
         try
         {
             captureFile = manifests.Open(first.CapturePath, 2, OutputFile.Create(first.CapturePath, created, overwrite, status), created);
-            sidecarFile = manifests.Hashed(first.CapturePath, OutputFile.Create(first.SidecarPath, created, overwrite, status));
+            sidecarFile = manifests.Hashed(first.CapturePath, first.SidecarPath, OutputFile.Create(first.SidecarPath, created, overwrite, status));
             var pcap = NewCaptureWriter(captureFile, first, host);
             var sidecar = new SidecarWriter(sidecarFile);
 

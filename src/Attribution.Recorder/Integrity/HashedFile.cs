@@ -6,9 +6,11 @@ namespace Attribution.Recorder.Integrity;
 /// An output file whose SHA-256 is computed as its bytes are handed to the kernel, so the manifest line costs no
 /// second read of the file when it is closed (docs/RECORDING.md, Integrity: the cost measured). Only bytes the kernel
 /// took are hashed; after a failed write (a full disk) the bytes that did reach the file are unknown, and the file is
-/// read back once at close instead. On close the file's line goes to its <see cref="Manifest"/>.
+/// read back once at close instead. On close the file's line goes to its <see cref="Manifest"/>, under
+/// <paramref name="path"/>, the name it has: with --force a file is opened under a temporary name and then renamed over
+/// its own (<see cref="OutputFile"/>), and the stream keeps the name it was opened under.
 /// </summary>
-internal sealed class HashedFile(FileStream file, Manifest manifest) : Stream
+internal sealed class HashedFile(FileStream file, Manifest manifest, string path) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private bool _writeFailed, _closed;
@@ -46,7 +48,7 @@ internal sealed class HashedFile(FileStream file, Manifest manifest) : Stream
         }
         finally
         {
-            manifest.Add(Path.GetFileName(file.Name), _writeFailed ? ReadBack(file.Name) : _hash.GetHashAndReset());
+            manifest.Add(Path.GetFileName(path), _writeFailed ? ReadBack(path) : _hash.GetHashAndReset());
             _hash.Dispose();
             base.Dispose(disposing);
         }

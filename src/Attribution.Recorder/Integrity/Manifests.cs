@@ -21,12 +21,12 @@ internal sealed class Manifests(bool overwrite, Action<string>? status = null) :
         var stream = OutputFile.Create(Sha256Manifest.PathFor(owner), created, overwrite, status);
         var manifest = new Manifest(stream, files, closed => _open.TryRemove(owner, out _));
         _open[owner] = manifest;
-        return new HashedFile(file, manifest);
+        return new HashedFile(file, manifest, owner);
     }
 
-    /// <summary><paramref name="file"/> (the owner's sidecar) hashed into the manifest of <paramref name="owner"/>, opened before.</summary>
-    public Stream Hashed(string owner, FileStream file) =>
-        _open.TryGetValue(owner, out var manifest) ? new HashedFile(file, manifest) : file;
+    /// <summary><paramref name="file"/> (the owner's sidecar, at <paramref name="path"/>) hashed into the manifest of <paramref name="owner"/>, opened before.</summary>
+    public Stream Hashed(string owner, string path, FileStream file) =>
+        _open.TryGetValue(owner, out var manifest) ? new HashedFile(file, manifest, path) : file;
 
     public void Dispose()
     {

@@ -35,7 +35,7 @@ internal sealed class SidecarRotation(RingBuffer ring, SidecarWriter sidecar, Si
             var stream = ring.CreateSidecar(file, path =>
             {
                 var created = OutputFile.Create(path, [], overwrite);
-                return manifests?.Hashed(file.CapturePath, created) ?? created;
+                return manifests?.Hashed(file.CapturePath, path, created) ?? created;
             });
             if (stream is null)
             {

@@ -19,10 +19,10 @@ public sealed class IntegrityEndToEndTests(ITestOutputHelper log) : IDisposable
     private string Db => Path.ChangeExtension(_capture, ".db");
     private string Csv => _capture + "-csv";
 
-    private void Record()
+    private void Record(bool overwrite = false)
     {
         int port = FreePort.Next();
-        using var recording = Recording.Start(new RecordOptions { OutputPath = _capture, Interfaces = ["lo"], Filter = $"port {port}" });
+        using var recording = Recording.Start(new RecordOptions { OutputPath = _capture, Interfaces = ["lo"], Filter = $"port {port}", Overwrite = overwrite });
         using (TestPeer.Start(null, "tcp-server", "127.0.0.1", $"{port}"))
         using (TestPeer.Start(null, "tcp-client", "127.0.0.1", $"{port}", "20000"))
             recording.Stop();
@@ -80,6 +80,18 @@ public sealed class IntegrityEndToEndTests(ITestOutputHelper log) : IDisposable
         var damaged = AttributionCli.Run("analyze", _capture, "-o", Csv, "--format", "csv");
         Assert.Equal(6, damaged.ExitCode);
         Assert.Contains($"{Sidecar}: SHA-256", damaged.Stderr);
+    }
+
+    [Fact]
+    public void A_recording_over_an_earlier_one_with_force_names_its_files_in_the_manifest_as_they_are_called()
+    {
+        // --force writes each file under a temporary name and renames it over the old one: the lines name the files.
+        Record();
+        Record(overwrite: true);
+        var manifest = Sha256Manifest.PathFor(_capture);
+        Assert.Equal([Path.GetFileName(_capture), Path.GetFileName(Sidecar)], Sha256Manifest.Parse(File.ReadAllText(manifest)).Select(l => l.Name));
+        var check = Sha256sumCheck(manifest);
+        Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
     }
 
     [Fact]
