@@ -50,9 +50,10 @@ public sealed class PodmanHairpinTests(ITestOutputHelper output) : IDisposable
         var db = Path.ChangeExtension(_capture, ".db");
         var summary = AnalyzeSession.Run(new AnalyzeOptions { CapturePath = _capture, OutputPath = db });
         Assert.Null(summary.CaptureProblem);
-        var processes = Db.Query(db, "SELECT id, pid, ppid, container FROM processes")
-            .ToDictionary(r => (long)r[0]!, r => (Pid: (long)r[1]!, Ppid: (long?)r[2], Container: (string?)r[3]));
+        var processes = Db.Query(db, "SELECT id, pid, ppid, container, exit_time, comm FROM processes")
+            .ToDictionary(r => (long)r[0]!, r => (Pid: (long)r[1]!, Ppid: (long?)r[2], Container: (string?)r[3], Exit: (double?)r[4], Comm: (string?)r[5]));
         var failures = new List<string>();
+        var wrongOwners = new Dictionary<(string, string), HashSet<string>>();
         foreach (var row in Db.Query(db, """
             SELECT f.id, f.src_addr, f.src_port, f.dst_addr, f.dst_port, f.packets, s.comm, s.pid, d.comm, d.pid, f.method FROM flows f
             LEFT JOIN processes s ON s.id = f.src_process_id LEFT JOIN processes d ON d.id = f.dst_process_id
@@ -65,23 +66,33 @@ public sealed class PodmanHairpinTests(ITestOutputHelper output) : IDisposable
             // bytes right, wrong, unattributed.
             var score = new Dictionary<(string Copy, string End), long[]>();
             foreach (var (_, curlPid, port) in fetches.Where(f => f.Via == via))
-                foreach (var row in Db.Query(db, """
-                    SELECT f.src_addr || ' -> ' || f.dst_addr, k.length, k.src_port, k.src_process_id, k.dst_process_id
+            {
+                var rows = Db.Query(db, """
+                    SELECT f.src_addr || ' -> ' || f.dst_addr, k.length, k.src_port, k.src_process_id, k.dst_process_id, k.ts
                     FROM packets k JOIN flows f ON f.id = k.flow_id WHERE k.src_port = $port OR k.dst_port = $port
-                    """, ("$port", port)))
+                    """, ("$port", port));
+                // The listener accepted the connection and closes its own copy after the fork; on a loaded host that close
+                // can come after the serving child's exit, and the connection's last packets then follow the listener's
+                // close (its close sent the FIN). Those are counted apart, not right and not wrong, as in DockerContainerTests.
+                double? childExit = rows.SelectMany(r => new[] { (long?)r[3], (long?)r[4] }).OfType<long>()
+                    .Where(id => processes[id].Ppid == listener).Select(id => processes[id].Exit).FirstOrDefault(e => e is not null);
+                foreach (var row in rows)
                 {
                     string copy = (string)row[0]!;
                     long length = (long)row[1]!;
                     bool clientSent = (long)row[2]! == port;
+                    double ts = (double)row[5]!;
                     var (client, server) = clientSent ? ((long?)row[3], (long?)row[4]) : ((long?)row[4], (long?)row[3]);
                     Tally(score, (copy, "client"), length, client, p => p.Pid == curlPid);
-                    Tally(score, (copy, "server"), length, server, p => p.Container == web && p.Pid != listener && p.Ppid == listener);
+                    Tally(score, (copy, "server"), length, server, p => p.Container == web && p.Pid != listener && p.Ppid == listener,
+                        p => p.Pid == listener && ts > childExit);
                 }
+            }
             foreach (var ((copy, end), s) in score.OrderBy(e => e.Key.Copy).ThenBy(e => e.Key.End))
             {
-                double share = 100.0 * s[0] / Math.Max(1, s.Sum());
-                output.WriteLine($"via {via}, copy {copy}, {end} end: {share:F2} % of {s.Sum():N0} bytes right (wrong {s[1]:N0}, unattributed {s[2]:N0})");
-                if (s[1] > 0) failures.Add($"via {via}, copy {copy}: {s[1]:N0} bytes of the {end} end to a wrong process");
+                double share = 100.0 * s[0] / Math.Max(1, s.Sum() - s[3]);
+                output.WriteLine($"via {via}, copy {copy}, {end} end: {share:F2} % of {s.Sum():N0} bytes right (wrong {s[1]:N0}, unattributed {s[2]:N0}, late close {s[3]:N0})");
+                if (s[1] > 0) failures.Add($"via {via}, copy {copy}: {s[1]:N0} bytes of the {end} end to a wrong process ({string.Join(", ", wrongOwners[(copy, end)])})");
                 if (share < 99) failures.Add($"via {via}, copy {copy}: {end} end {share:F2} % right");
             }
             if (score.Count == 0) failures.Add($"no packets of the fetches via {via}");
@@ -93,10 +104,18 @@ public sealed class PodmanHairpinTests(ITestOutputHelper output) : IDisposable
             failures.Add($"flow {row[0]} {row[1]}:{row[2]} -> {row[3]}:{row[4]}: an end unattributed without a reason");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
 
-        void Tally(Dictionary<(string, string), long[]> into, (string, string) key, long length, long? id, Func<(long Pid, long? Ppid, string? Container), bool> right)
+        void Tally(Dictionary<(string, string), long[]> into, (string, string) key, long length, long? id,
+            Func<(long Pid, long? Ppid, string? Container, double? Exit, string? Comm), bool> right,
+            Func<(long Pid, long? Ppid, string? Container, double? Exit, string? Comm), bool>? late = null)
         {
-            if (!into.TryGetValue(key, out var s)) into[key] = s = new long[3];
-            s[id is null ? 2 : right(processes[id.Value]) ? 0 : 1] += length;
+            if (!into.TryGetValue(key, out var s)) into[key] = s = new long[4];
+            int kind = id is null ? 2 : right(processes[id.Value]) ? 0 : late?.Invoke(processes[id.Value]) == true ? 3 : 1;
+            s[kind] += length;
+            if (kind == 1)
+            {
+                var p = processes[id!.Value];
+                (wrongOwners.TryGetValue(key, out var who) ? who : wrongOwners[key] = []).Add($"{p.Comm}[{p.Pid}] ppid {p.Ppid}{(p.Pid == listener ? ", the listener" : "")}");
+            }
         }
     }
 

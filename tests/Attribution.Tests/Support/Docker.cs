@@ -75,19 +75,7 @@ public sealed class Docker : IDisposable
     /// </summary>
     public string ImportBusybox(string name, int pageBytes)
     {
-        var status = Run.Command("dpkg-query", "-W", "-f=${Status}", "busybox-static");
-        if (!status.Stdout.Contains("install ok installed"))
-            throw new InvalidOperationException("busybox-static is not installed: this test builds a container image from it; run scripts/setup.sh (it installs the Debian package busybox-static)");
-        var root = Path.Combine(_work, "root");
-        foreach (var dir in new[] { "bin", "etc", "www", "tmp" }) Directory.CreateDirectory(Path.Combine(root, dir));
-        File.Copy("/bin/busybox", Path.Combine(root, "bin", "busybox"));
-        Run.Checked("chroot", root, "/bin/busybox", "--install", "-s", "/bin");
-        File.WriteAllText(Path.Combine(root, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
-        File.WriteAllText(Path.Combine(root, "etc", "group"), "root:x:0:\n");
-        var mark = $"attr {Environment.ProcessId} {Guid.NewGuid():N}\n";
-        File.WriteAllText(Path.Combine(root, "www", "index.html"), mark + new string('x', Math.Max(0, pageBytes - mark.Length)));
-        var tar = Path.Combine(_work, "root.tar");
-        Run.Checked("tar", "-C", root, "-cf", tar, ".");
+        var tar = BusyboxImage.Tarball(_work, pageBytes);
         _images.Add(Invoke("import", tar, name).Trim()); // sha256:ID, removed by it
         return name;
     }

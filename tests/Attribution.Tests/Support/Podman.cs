@@ -21,19 +21,7 @@ public sealed class Podman : IDisposable
     /// <summary>An image of busybox-static (its applets, httpd's /www/index.html of <paramref name="pageBytes"/>), imported under <paramref name="name"/>.</summary>
     public string ImportBusybox(string name, int pageBytes)
     {
-        RequireBusyboxStatic();
-        var root = Path.Combine(_work, "root");
-        foreach (var dir in new[] { "bin", "etc", "www", "tmp" }) Directory.CreateDirectory(Path.Combine(root, dir));
-        File.Copy("/bin/busybox", Path.Combine(root, "bin", "busybox"));
-        Run.Checked("chroot", root, "/bin/busybox", "--install", "-s", "/bin");
-        File.WriteAllText(Path.Combine(root, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n");
-        File.WriteAllText(Path.Combine(root, "etc", "group"), "root:x:0:\n");
-        // A page of its own, so the image's id is this test's alone: an import of the same bytes by another run would get
-        // the same id, and removing it by id would take the other's away.
-        var mark = $"attr {Environment.ProcessId} {Guid.NewGuid():N}\n";
-        File.WriteAllText(Path.Combine(root, "www", "index.html"), mark + new string('x', Math.Max(0, pageBytes - mark.Length)));
-        var tar = Path.Combine(_work, "root.tar");
-        Run.Checked("tar", "-C", root, "-cf", tar, ".");
+        var tar = BusyboxImage.Tarball(_work, pageBytes);
         _image = Invoke("import", "-q", tar, name).Trim().Replace("sha256:", ""); // removed by its id
         return name;
     }
@@ -80,14 +68,6 @@ public sealed class Podman : IDisposable
         var r = Run.Command(TimeSpan.FromSeconds(120), _podman, args);
         if (r.ExitCode != 0) throw new InvalidOperationException($"podman {string.Join(' ', args)} failed ({r.ExitCode}): {r.Stderr}");
         return r.Stdout;
-    }
-
-    /// <summary>The image's root needs busybox linked statically: Debian's busybox package is dynamic, and the root holds no libc.</summary>
-    private static void RequireBusyboxStatic()
-    {
-        var status = Run.Command("dpkg-query", "-W", "-f=${Status}", "busybox-static");
-        if (!status.Stdout.Contains("install ok installed"))
-            throw new InvalidOperationException("busybox-static is not installed: this test builds a container image from it; run scripts/setup.sh (it installs the Debian package busybox-static)");
     }
 
     public void Dispose()
