@@ -11,7 +11,8 @@
 #     10 minutes (every rotation's path, sidecar switch and deletion taken many times), 200 MB on disk at most;
 #   - RATE short TCP connections/s (bench/connect/connect.c, paced by sleeping);
 #   - one steady TCP stream of 300 kB/s, 100 writes a second (bench/soak/stream.c);
-#   - about 3 one-shot processes a second, each a new connect process making one connection (process tables churn).
+#   - a new connect process about every 0.28 s, each making one connection, with a sleep between (about 7 processes
+#     a second: process tables churn).
 # Every minute (smoke: every 5 s): the recorder's VmRSS, RssAnon, RssFile, open fds, threads, CPU (% of one core
 # over the interval), the machine's process count (the recorder keeps /proc/PID/stat files open per process, so
 # its fds follow the machine's processes) and the sidecar bytes written so far, into a CSV (printed; kept with KEEP=1).
@@ -134,6 +135,7 @@ echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "connections: $made of $((rate * seconds)) paced, $oneshots by one-shot processes, 1 stream ($streamed bytes)"
 echo "ring: $files capture files written (the recorder: ${written:-?}), first rotation after ${first_rotation:-none} s; capture $capt bytes"
+echo "snapshots: $(awk '/snapshots on timer/ {print $NF}' "$work/rec.err") on timer, $(awk '/snapshots on new flows/ {print $NF}' "$work/rec.err") on new flows; new flow -> snapshot done, median / p95: $(awk -F'  +' '/new flow -> snapshot done/ {print $3}' "$work/rec.err")"
 echo "kernel drops ${drops:-?}; kernel events ${events:-?}, lost ${lost:-?}; $(grep '^conntrack:' "$work/rec.err" || echo "conntrack: no line")"
 awk -v s="$side" -v e="$elapsed" -v c="$conns" 'BEGIN {printf "sidecar bytes: %d in all, %.1f MB per hour, %.0f per connection (everything in the sidecars over every connection made)\n", s, s / e * 3600 / 1e6, s / c}'
 set +e
@@ -165,5 +167,4 @@ awk -F, -v warm="$warm" -v smoke="$smoke" '
   }' "$csv"
 verdict=$?
 set -e
-[ -n "${KEEP:-}" ] && cp "$work/rec.err" "$work/summary.txt"
 exit $verdict
