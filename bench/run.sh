@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one command, as root (about 45 minutes):   bash bench/run.sh
+# Every benchmark, one command, as root (about 55 minutes):   bash bench/run.sh
 #   1. the analyzer against the C floor, tcpdump and tshark on 1M/10M-packet captures (bench/analyzer.sh)
 #   2. the recorder: one snapshot against ss, idle and loaded; new flow -> snapshot delay; CPU; sidecar
 #      bytes per minute (bench/recorder-snapshots.sh)
@@ -12,6 +12,8 @@
 #   7. CPU per captured packet against tcpdump -w, loopback UDP flood at 20k and 200k/s (bench/recorder-cpu.sh)
 #   8. what recording costs real servers: redis and nginx in a namespace at full speed, nothing / tcpdump -w /
 #      attribution record / --no-kernel-events alternating, 5 rounds (bench/workload.sh)
+#   8. a long incident: 10 minutes at 200 new connections/s and a steady stream, ring buffer on; recorder RSS,
+#      fds and threads flat (bench/soak.sh --short; the 2-hour soak is its own command, bash bench/soak.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +26,7 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-busy.sh" --smoke
   bash "$here/recorder-cpu.sh" 20000 1 1
   bash "$here/workload.sh" --smoke
+  bash "$here/soak.sh" --smoke
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
@@ -33,4 +36,5 @@ else
   bash "$here/recorder-busy.sh"
   bash "$here/recorder-cpu.sh"
   bash "$here/workload.sh"
+  bash "$here/soak.sh" --short
 fi

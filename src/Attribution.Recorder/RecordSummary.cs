@@ -1,3 +1,5 @@
+using Attribution.Recorder.Snapshots;
+
 namespace Attribution.Recorder;
 
 /// <summary>What a recording produced, for the closing summary.</summary>
@@ -8,7 +10,7 @@ public sealed record RecordSummary(
     ulong InterfaceDrops,
     int TimerSnapshots,
     int TriggeredSnapshots,
-    IReadOnlyList<long> TriggerDelaysNanoseconds,
+    DelayHistogram TriggerDelaysNanoseconds,
     string CapturePath,
     long CaptureBytes,
     string SidecarPath,
@@ -39,12 +41,7 @@ public sealed record RecordSummary(
     /// <summary>Packets whole in the capture file: fewer than <see cref="Packets"/> (captured) when a write failed.</summary>
     public long Written => PacketsWritten ?? Packets;
 
-    public double? TriggerDelayPercentileMs(double p)
-    {
-        if (TriggerDelaysNanoseconds.Count == 0) return null;
-        var sorted = TriggerDelaysNanoseconds.Order().ToArray();
-        return sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))] / 1e6;
-    }
+    public double? TriggerDelayPercentileMs(double p) => TriggerDelaysNanoseconds.Percentile(p) / 1e6;
 }
 
 /// <summary>One capture file of a ring buffer and its sidecar, with their sizes at the end of the recording.</summary>

@@ -39,7 +39,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
         : this((reason, packet, _) => take(reason, packet), interval, minGap, budget) { }
 
     private readonly AutoResetEvent _wake = new(false);
-    private readonly List<long> _triggerDelays = [];
+    private readonly DelayHistogram _triggerDelays = new();
     private Thread? _thread;
     private volatile bool _stopping;
     private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
@@ -53,7 +53,7 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
     public Exception? Failure { get; private set; }
 
     /// <summary>Nanoseconds from each triggering packet to the end of the snapshot it caused.</summary>
-    public IReadOnlyList<long> TriggerDelays => _triggerDelays;
+    public DelayHistogram TriggerDelays => _triggerDelays;
 
     private long _delaysCounted, _delaysTotalNs; // the same, summed, for another thread (the live view) to read at any time
 
