@@ -3,6 +3,9 @@
 # under `script`) against without it (standard error a file), at a fixed load of short TCP connections on 127.0.0.1
 # (bench/connect/connect.c), the two alternating, several rounds. As root, one command:
 #   bash bench/recorder-live.sh [rounds, default 4] [connections/s, default 1000] [seconds measured, default 10]
+# HOLDERS=N first starts N idle processes holding 10 sockets each on 127.0.0.1 (bench/busy/holder.c, as the busy
+# bench's containers hold them: HOLDERS=500 is its 500 processes and 5 000 sockets), which every snapshot lists and
+# the table's socket map is rebuilt from.
 # Each run: the recorder on lo, a warm-up of 4 s (first snapshots, start-up), then the load; its utime + stime over
 # the measured seconds, % of one core. Every process started here is stopped by its own pid on exit.
 set -euo pipefail
@@ -21,6 +24,13 @@ cleanup() {
 }
 trap cleanup EXIT
 cc -O2 -pthread -o "$work/connect" "$root/bench/connect/connect.c"
+holders=${HOLDERS:-0}
+if [ "$holders" -gt 0 ]; then
+  cc -O2 -o "$work/holder" "$root/bench/busy/holder.c"
+  "$work/holder" 127.0.0.1 30000 "$holders" >"$work/holder.out" & started+=($!)
+  for _ in $(seq 600); do [ -s "$work/holder.out" ] && break; sleep 0.1; done
+  grep -q ready "$work/holder.out" || { echo "holder did not get ready: $(cat "$work/holder.out")" >&2; exit 1; }
+fi
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 recorder_under() { # the recorder among the descendants of $1 (script, then the shell it may run), by /proc's children lists
@@ -60,7 +70,7 @@ one() { # mode (table|none) round: prints the recorder's CPU %
   rm -f "$out" "$out.snapshots" "$out.sha256"
 }
 
-echo "== recorder CPU, % of one core, $rate new connections/s on 127.0.0.1, ${seconds}s measured; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== recorder CPU, % of one core, $rate new connections/s on 127.0.0.1, ${seconds}s measured; $holders idle processes holding $((holders * 10)) sockets; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do
   if [ $((r % 2)) = 1 ]; then one none "$r"; one table "$r"; else one table "$r"; one none "$r"; fi
 done | tee "$work/results"
