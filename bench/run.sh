@@ -12,8 +12,10 @@
 #   7. CPU per captured packet against tcpdump -w, loopback UDP flood at 20k and 200k/s (bench/recorder-cpu.sh)
 #   8. what recording costs real servers: redis and nginx in a namespace at full speed, nothing / tcpdump -w /
 #      attribution record / --no-kernel-events alternating, 5 rounds (bench/workload.sh)
-#   8. a long incident: 10 minutes at 200 new connections/s and a steady stream, ring buffer on; recorder RSS,
+#   9. a long incident: 10 minutes at 200 new connections/s and a steady stream, ring buffer on; recorder RSS,
 #      fds and threads flat (bench/soak.sh --short; the 2-hour soak is its own command, bash bench/soak.sh)
+#  10. record's live table: recorder CPU with it and without at 1 000 new connections/s, beside 500 idle processes
+#      holding 5 000 sockets (HOLDERS=500 bench/recorder-live.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +29,7 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/recorder-cpu.sh" 20000 1 1
   bash "$here/workload.sh" --smoke
   bash "$here/soak.sh" --smoke
+  bash "$here/recorder-live.sh" 1 100 2
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
@@ -37,4 +40,5 @@ else
   bash "$here/recorder-cpu.sh"
   bash "$here/workload.sh"
   bash "$here/soak.sh" --short
+  HOLDERS=500 bash "$here/recorder-live.sh" 4 1000 8
 fi
