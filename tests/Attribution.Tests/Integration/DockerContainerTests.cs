@@ -94,14 +94,7 @@ public sealed class DockerContainerTests(ITestOutputHelper output) : IDisposable
         var failures = new List<string>();
 
         // The containers as `docker ps` showed them, the removed one too.
-        var named = Db.Query(db, "SELECT id, runtime, name, image FROM containers").ToDictionary(r => (string)r[0]!, r => (Runtime: (string?)r[1], Name: (string?)r[2], Image: (string?)r[3]));
-        foreach (var id in new[] { web, client })
-        {
-            var shown = ps[id];
-            var table = named.GetValueOrDefault(id);
-            output.WriteLine($"docker ps: {id[..12]} {shown.Name} {shown.Image}; containers table: {table.Runtime} {table.Name} {table.Image}");
-            if (table != ("docker", shown.Name, shown.Image)) failures.Add($"{id[..12]}: the containers table says {table}, docker ps showed {shown}");
-        }
+        ContainersTable.Check(db, "docker", ps, [web, client], output, failures);
 
         var processes = Db.Query(db, "SELECT id, pid, ppid, container, comm FROM processes")
             .ToDictionary(r => (long)r[0]!, r => (Pid: (long)r[1]!, Ppid: (long?)r[2], Container: (string?)r[3], Comm: (string?)r[4]));

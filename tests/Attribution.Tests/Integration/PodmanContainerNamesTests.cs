@@ -58,14 +58,7 @@ public sealed class PodmanContainerNamesTests(ITestOutputHelper output) : IDispo
         Assert.Null(summary.CaptureProblem);
 
         var failures = new List<string>();
-        var named = Db.Query(db, "SELECT id, runtime, name, image FROM containers").ToDictionary(r => (string)r[0]!, r => (Runtime: (string?)r[1], Name: (string?)r[2], Image: (string?)r[3]));
-        foreach (var id in new[] { web, client })
-        {
-            var shown = ps[id];
-            var table = named.GetValueOrDefault(id);
-            output.WriteLine($"podman ps: {id[..12]} {shown.Name} {shown.Image}; containers table: {table.Runtime} {table.Name} {table.Image}");
-            if (table != ("podman", shown.Name, shown.Image)) failures.Add($"{id[..12]}: the containers table says {table}, podman ps showed {shown}");
-        }
+        ContainersTable.Check(db, "podman", ps, [web, client], output, failures);
 
         // Every fetch's server end is the web container's httpd; a client end is the client container's or the host's curl.
         var flows = Db.Query(db, """
