@@ -57,12 +57,18 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
     {
         if (found.Acts is not { } acts)
         {
-            // Thinned samples (record 15) show who acted, never who did not: a process a snapshot saw holding the socket
-            // may have written before this packet unsampled.
-            if (found.SoleOwner && index.Kernel?.ThinnedSocketIo is { } thinnedSole && thinnedSole.Overlaps(found.Sighting.TrustFrom, ns)
-                && ListedWithOthers(conn, found))
-                return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck);
-            if (found.SoleOwner) return new EndResult(found.Sighting.SoleHolder, method, Reason.None, found.Sighting, nextCheck);
+            if (found.SoleOwner)
+            {
+                // Thinned samples (record 15) show who acted, never who did not: a process a snapshot saw holding the
+                // socket may have written before this packet unsampled. The owner found holds until a thinned stretch.
+                long soleUntil = long.MaxValue;
+                if (index.Kernel?.ThinnedSocketIo is { } thinnedSole && ListedWithOthers(conn, found))
+                {
+                    if (thinnedSole.Overlaps(found.Sighting.TrustFrom, ns)) return new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck);
+                    soleUntil = thinnedSole.NextAfter(ns);
+                }
+                return new EndResult(found.Sighting.SoleHolder, method, Reason.None, found.Sighting, nextCheck, soleUntil);
+            }
             return found.Sighting.Shared ? new EndResult(0, Method.None, Reason.Ambiguous, found.Sighting, nextCheck) : null;
         }
         // Each sample marks a send or receive returning, after the packets it moved; the recorder keeps one whenever

@@ -116,6 +116,27 @@ public sealed class KernelEventRuleTests : IDisposable
     }
 
     [Fact]
+    public void A_sole_actors_packets_after_the_samples_were_thinned_are_asked_again()
+    {
+        // As above, thinned from 2.5 s only: the flow's packet at 2.2 is the child's, its packet at 2.7 (the same flow, its
+        // owner already found) falls in the thinned stretch and is asked again: ambiguous.
+        _s.Process(100, "parent").Process(101, "child", start: 1100, ppid: 100);
+        _s.Snapshot(1, _ => { })
+          .Snapshot(2.4, s => s.Tcp($"{Me}:40000", $"{Peer}:443", 11, 100, 101))
+          .Snapshot(4, _ => { });
+        _s.Events
+          .State(T(2.01), 7, SkA, KernelEventScript.SynSent, KernelEventScript.Established, $"{Me}:40000", $"{Peer}:443", softirq: true)
+          .Send(T(2.1), 101, SkA).Send(T(2.8), 101, SkA);
+        _s.Record(new SocketIoPeriodRecord(T(2.5), 32));
+        _s.Tcp(2.2, $"{Me}:40000", $"{Peer}:443", payload: 1000)
+          .Tcp(2.7, $"{Me}:40000", $"{Peer}:443", payload: 1000);
+        _s.Analyze();
+        var rows = _s.Rows();
+        Assert.Equal(101L, rows[0].SrcPid);
+        Assert.Equal("ambiguous", rows[1].Reason);
+    }
+
+    [Fact]
     public void A_socket_one_process_acted_on_keeps_its_owner_under_thinned_samples()
     {
         _s.Process(100, "curl");
