@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark, one command, as root (about 55 minutes):   bash bench/run.sh
+# Every benchmark, one command, as root (about 60 minutes):   bash bench/run.sh
 #   1. the analyzer against the C floor, tcpdump and tshark on 1M/10M-packet captures (bench/analyzer.sh)
 #   2. the recorder: one snapshot against ss, idle and loaded; new flow -> snapshot delay; CPU; sidecar
 #      bytes per minute (bench/recorder-snapshots.sh)
@@ -16,6 +16,8 @@
 #      fds and threads flat (bench/soak.sh --short; the 2-hour soak is its own command, bash bench/soak.sh)
 #  10. record's live table: recorder CPU with it and without at 1 000 new connections/s, beside 500 idle processes
 #      holding 5 000 sockets (HOLDERS=500 bench/recorder-live.sh)
+#  11. exec identities: recorder CPU per exec and what a paced exec load pays, nothing / --no-kernel-events / kernel
+#      events (each exec's sample carries 16 KiB of its new stack) alternating (bench/recorder-exec.sh)
 # bash bench/run.sh --smoke: every part once, small and short (CI: proves they run; the figures mean nothing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +32,7 @@ if [ "${1:-}" = "--smoke" ]; then
   bash "$here/workload.sh" --smoke
   bash "$here/soak.sh" --smoke
   bash "$here/recorder-live.sh" 1 100 2
+  bash "$here/recorder-exec.sh" 100 1 1
 else
   bash "$here/analyzer.sh"
   bash "$here/recorder-snapshots.sh" 60
@@ -41,4 +44,5 @@ else
   bash "$here/workload.sh"
   bash "$here/soak.sh" --short
   HOLDERS=500 bash "$here/recorder-live.sh" 4 1000 8
+  bash "$here/recorder-exec.sh"
 fi
