@@ -11,7 +11,8 @@
 # Reported per mode (medians over the rounds, min-max): the recorder's CPU per exec (utime+stime of all its threads
 # over the load, µs; idle cost over the same window subtracted), and what the load pays: its children's CPU per exec
 # (where the kernel's copy of the stack lands) and the median spawn-to-exit time, against the same round's `none`.
-# The capture filter matches nothing ("udp port 9"): only the exec path is measured. Kernel events are host-wide:
+# CPU comes in clock ticks (10 ms): a short run (the smoke's 100 execs) is coarse enough to go negative once the idle
+# rate is taken off. The capture filter matches nothing ("udp port 9"): only the exec path is measured. Kernel events are host-wide:
 # every exec on the machine is sampled, and other work on it moves every figure; compare modes of one run only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
