@@ -4,12 +4,14 @@
 # alternating the order round by round. CPU is utime+stime of the capturing process, all its threads (/proc/PID/stat,
 # clock ticks), from just before the flood to 1 s after it (the drain), so start-up and shutdown are not counted; the
 # same window with no flood (rate 0) gives what each costs idle over it. As root.
-# Usage: bash bench/recorder-cpu.sh [rates, default "20000 200000"] [seconds, default 5] [rounds, default 3]
+# Usage: bash bench/recorder-cpu.sh [rates, default "20000 200000 max"] [seconds, default 5] [rounds, default 3]
+#   a rate of `max` is the flood unpaced, as fast as its one sender goes on this machine (about 280k/s when quiet);
+#   the CPU is per datagram it sent, whatever the rate it reached
 #   ATTRIBUTION=PATH measures another build (default dist/attribution); MODES="tcpdump noev events" to choose;
 #   BASE=PATH adds base-noev and base-events, that build in the same rounds (a before/after comparison).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rates=${1:-"20000 200000"}
+rates=${1:-"20000 200000 max"}
 seconds=${2:-5}
 rounds=${3:-3}
 modes=(${MODES:-tcpdump noev events})
@@ -41,7 +43,8 @@ run() { # mode rate -> prints "sent ticks kept"
   sleep 1 # past start-up (the first snapshot, the exe hashes)
   local before sent after
   before=$(cpu_ticks "$pid")
-  if [ "$rate" -gt 0 ]; then sent=$("$work/flood" "$port" "$rate" "$seconds" | awk '{print $1}'); else sleep "$seconds"; sent=0; fi
+  if [ "$rate" = max ]; then sent=$("$work/flood" "$port" 0 "$seconds" | awk '{print $1}')
+  elif [ "$rate" -gt 0 ]; then sent=$("$work/flood" "$port" "$rate" "$seconds" | awk '{print $1}'); else sleep "$seconds"; sent=0; fi
   sleep 1
   after=$(cpu_ticks "$pid")
   kill -TERM "$pid"; wait "$pid" || true
@@ -60,7 +63,7 @@ for r in $(seq "$rounds"); do
       read -r sent ticks kept < <(run "$mode" "$rate")
       load=$(cut -d' ' -f1 /proc/loadavg)
       ms=$(awk -v t="$ticks" -v h="$tick" 'BEGIN {printf "%.0f", t * 1000 / h}')
-      if [ "$rate" -eq 0 ]; then
+      if [ "$rate" = 0 ]; then
         idle[$mode]+="$ms "
         printf "round %d %-11s idle %ss: %5s ms CPU (load %s)\n" "$r" "$mode" "$seconds" "$ms" "$load"
       else

@@ -1,6 +1,7 @@
 /*
  * A paced UDP flood to 127.0.0.1, for measuring capture drops: RATE datagrams of 100 bytes per second
- * for SECONDS seconds, then stops. Loopback only, bounded in count and time.
+ * for SECONDS seconds, then stops; RATE 0: unpaced, as fast as this sender goes, for SECONDS. Loopback only,
+ * bounded in count and time.
  * Build: cc -O2 -o flood flood.c      Run: ./flood PORT RATE SECONDS
  */
 #include <arpa/inet.h>
@@ -20,11 +21,12 @@ int main(int argc, char **argv) {
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     char payload[100]; memset(payload, 'x', sizeof payload);
-    long total = (long)(rate * seconds), sent = 0;
+    int unpaced = rate <= 0;
+    long total = unpaced ? 1000000000L : (long)(rate * seconds), sent = 0;
     double start = now();
     while (sent < total) {
-        double due = start + sent / rate;
-        while (now() < due) { }
+        if (unpaced) { if ((sent & 1023) == 0 && now() - start >= seconds) break; }
+        else { double due = start + sent / rate; while (now() < due) { } }
         if (sendto(s, payload, sizeof payload, 0, (struct sockaddr *)&to, sizeof to) > 0) sent++;
         if (now() - start > seconds * 2) break; /* a machine too slow for the rate: stop anyway */
     }
