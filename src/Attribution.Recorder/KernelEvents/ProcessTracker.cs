@@ -29,9 +29,6 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     /// <summary>What gone processes exec'd (record 18), resolved while the processes that share their view live.</summary>
     private ExecFiles Files => _execFiles ??= new ExecFiles(procRoot, ReadStartTicks);
 
-    /// <summary>Records 18 written: execs whose process was gone before its /proc/PID/exe was read.</summary>
-    public long ExecFilesWritten { get; private set; }
-
     public long IdentitiesWritten { get; private set; }
 
     /// <summary>A new process: its start ticks, read now (0 if it is already gone).</summary>
@@ -87,10 +84,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         _named.Add(pid);
         var read = ticks != 0 ? WriteIdentity(key, at, arguments) : null;
         if (read is not { ExeRaw.Length: > 0 } && !filename.IsEmpty)
-        {
             writer.Write(Files.Resolve(key, at, filename));
-            ExecFilesWritten++;
-        }
         Files.OnExec(pid, at);
         if (read is { Cmdline.Length: > 0 } || arguments.IsEmpty) return;
         writer.Write(new ProcessNameRecord(key, at, RealtimeClock.NowNanoseconds(), NameReadCause.Exec, comm, arguments.ToArray()));
