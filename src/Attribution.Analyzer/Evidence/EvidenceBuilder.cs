@@ -1,5 +1,6 @@
 using Attribution.Analyzer.Evidence.Ancestry;
 using Attribution.Analyzer.Evidence.Containers;
+using Attribution.Analyzer.Evidence.Executables;
 using Attribution.Analyzer.Evidence.Kernel;
 using Attribution.Analyzer.Evidence.Names;
 using Attribution.Analyzer.Evidence.Nat;
@@ -32,6 +33,7 @@ internal static class EvidenceBuilder
         var names = new NameEvidenceBuilder();
         var containers = new ContainerEvidenceBuilder();
         var completion = new IdentityCompletion();
+        var execFiles = new ExecFileCompletion();
         var ancestry = new AncestryBuilder();
         // Identities are read at snapshots and, with kernel events, at every exec: a process gets an id only
         // once a snapshot or an event shows it with a socket, and the latest identity read (after its last exec) names it.
@@ -44,6 +46,7 @@ internal static class EvidenceBuilder
         sightings.Finish();
         kernel.Build(index, records);
         completion.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
+        execFiles.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
         // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
         // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
         // snapshots is never read).
@@ -98,6 +101,7 @@ internal static class EvidenceBuilder
                 names.Add(record);
                 containers.Add(record);
                 completion.Add(record);
+                execFiles.Add(record);
                 ancestry.Add(record);
             }
             stats.AddRange(assembler.CaptureStats);

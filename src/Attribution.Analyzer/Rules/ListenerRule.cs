@@ -14,9 +14,11 @@ internal static class ListenerRule
     public static EndResult? Resolve(BoundSockets bound, IpAddr local, ushort port, long ns, ref long nextCheck)
     {
         const byte tcp = IpProtocol.Tcp;
-        return bound.TryBound(local, port, tcp, ns, ref nextCheck, out var listener) || bound.TryWildcard(local, port, tcp, ns, ref nextCheck, out listener)
-            ? bound.Holders.Owned(listener!, Method.Listener, nextCheck, ns)
-            : null;
+        bool ambiguous = false;
+        if (bound.TryBound(local, port, tcp, ns, ref nextCheck, out var listener, out ambiguous) ||
+            (!ambiguous && bound.TryWildcard(local, port, tcp, ns, ref nextCheck, out listener, out ambiguous)))
+            return bound.Holders.Owned(listener!, Method.Listener, nextCheck, ns);
+        return ambiguous ? EndResult.Unattributed(Reason.Ambiguous, nextCheck) : null;
     }
 
     /// <summary>

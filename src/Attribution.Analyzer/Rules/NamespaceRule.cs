@@ -16,4 +16,14 @@ internal sealed class NamespaceRule(EvidenceIndex index)
         if (address.IsLoopback) return netns == index.RecorderNetns;
         return !index.LocalAddresses.TryGetValue(netns, out var mine) || mine.Contains(address) || address.IsUnspecified;
     }
+
+    /// <summary>
+    /// Whether the evidence shows <paramref name="netns"/> holding <paramref name="address"/> (its address tables list it),
+    /// rather than only not ruling it out as <see cref="CanHold"/> does for a namespace whose tables the recording lacks.
+    /// </summary>
+    public bool Holds(ulong netns, IpAddr address)
+    {
+        if (address.IsLoopback) return netns == index.RecorderNetns;
+        return index.LocalAddresses.TryGetValue(netns, out var mine) && mine.Contains(address);
+    }
 }

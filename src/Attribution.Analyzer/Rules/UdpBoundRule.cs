@@ -12,8 +12,8 @@ internal static class UdpBoundRule
     public static EndResult? Resolve(BoundSockets bound, IpAddr local, ushort port, long ns, ref long nextCheck)
     {
         const byte udp = IpProtocol.Udp;
-        if (bound.TryBound(local, port, udp, ns, ref nextCheck, out var socket)) return bound.Holders.Owned(socket!, Method.UdpBound, nextCheck, ns);
-        if (bound.TryWildcard(local, port, udp, ns, ref nextCheck, out var wild)) return bound.Holders.Owned(wild!, Method.UdpWildcard, nextCheck, ns);
-        return null;
+        if (bound.TryBound(local, port, udp, ns, ref nextCheck, out var socket, out bool ambiguous)) return bound.Holders.Owned(socket!, Method.UdpBound, nextCheck, ns);
+        if (!ambiguous && bound.TryWildcard(local, port, udp, ns, ref nextCheck, out var wild, out ambiguous)) return bound.Holders.Owned(wild!, Method.UdpWildcard, nextCheck, ns);
+        return ambiguous ? EndResult.Unattributed(Reason.Ambiguous, nextCheck) : null;
     }
 }

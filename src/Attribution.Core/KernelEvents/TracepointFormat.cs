@@ -68,12 +68,24 @@ public sealed class TracepointFormat
         var parts = line.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length < 3) return false;
         var declaration = parts[0]["field:".Length..].Trim();
+        // A dynamic string (`__data_loc char[] filename`): the brackets belong to the type, the name follows them.
+        int close = declaration.IndexOf(']');
+        if (close >= 0 && declaration[(close + 1)..].Trim() is { Length: > 0 } after)
+        {
+            return TryParseSizes(parts, line, after, parts[0]["field:".Length..].Trim()[..(close + 1)], out field);
+        }
         int bracket = declaration.IndexOf('[');
         var arraySuffix = bracket >= 0 ? declaration[bracket..] : "";
         if (bracket >= 0) declaration = declaration[..bracket];
         int space = declaration.LastIndexOfAny([' ', '*']);
         var fieldName = declaration[(space + 1)..];
         var type = declaration[..(space + 1)].Trim() + arraySuffix;
+        return TryParseSizes(parts, line, fieldName, type, out field);
+    }
+
+    private static bool TryParseSizes(string[] parts, string line, string fieldName, string type, out TracepointField field)
+    {
+        field = default;
         int offset = -1, size = -1;
         bool signed = false;
         foreach (var part in parts.Skip(1))

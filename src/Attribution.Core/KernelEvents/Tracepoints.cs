@@ -49,6 +49,8 @@ public static class Tracepoints
     public static class SchedProcess
     {
         public const string ForkName = "sched:sched_process_fork", ExecName = "sched:sched_process_exec";
+        /// <summary>sched_process_exec's path given to execve (a __data_loc string), in the process's own mount namespace.</summary>
+        public const string Filename = "filename";
     }
 
     /// <summary>

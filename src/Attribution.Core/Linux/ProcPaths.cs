@@ -18,6 +18,8 @@ public static class ProcPaths
     public const string Cmdline = "cmdline";
     public const string Cgroup = "cgroup";
     public const string Exe = "exe";
+    /// <summary>A process's root directory (a magic link: the process's own view of "/", its container's for a container).</summary>
+    public const string Root = "root";
     public const string FdDir = "fd";
     public const string NetNamespace = "ns/net";
     public const string LoginUid = "loginuid";
@@ -29,6 +31,12 @@ public static class ProcPaths
     public const string KernelRelease = "sys/kernel/osrelease";
     public const string Hostname = "sys/kernel/hostname";
     public const string SelfStatus = "self/status";
+
+    /// <summary>
+    /// The file name an exec gives to run the program the process already runs (busybox re-executing an applet): an
+    /// exec's own name, seen by the process, so always this text whatever root the recorder reads /proc under.
+    /// </summary>
+    public static ReadOnlySpan<byte> SelfExeExecuted => "/proc/self/exe"u8;
 
     public static string Process(string root, int pid) => $"{root}/{pid}";
     public static string Process(string root, int pid, string entry) => $"{root}/{pid}/{entry}";

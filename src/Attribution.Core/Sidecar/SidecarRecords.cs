@@ -26,6 +26,7 @@ public enum SidecarRecordType : byte
     User = 14,
     SocketIoPeriod = 15,
     Executable = 16,
+    ExecFile = 18,
 }
 
 public enum SnapshotReason : byte
@@ -97,6 +98,12 @@ public sealed record ProcessRecord(
     /// stat failed (a kernel thread has no executable) or in files from older recorders. Record 16 hashes it.
     /// </summary>
     public ExecutableIdentity? ExeIdentity { get; init; }
+
+    /// <summary>
+    /// How <see cref="Exe"/> was found, as `processes.exe_source` says it (<see cref="ExeSources"/>): null for a record read
+    /// from /proc (the recorder's own read); set by the analyzer where it made or completed the identity. Not in the sidecar.
+    /// </summary>
+    public string? ExeSource { get; init; }
 
     /// <summary>The value of loginuid and sessionid that no login set ((uid_t)-1).</summary>
     public const uint NoLogin = uint.MaxValue;

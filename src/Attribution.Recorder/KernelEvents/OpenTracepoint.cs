@@ -33,6 +33,8 @@ internal sealed class OpenTracepoint
     /// for where the architecture's stack register is known, and given up if the kernel refuses it (PerfEventSet).
     /// </summary>
     public bool DumpsUserStack { get; set; }
+    /// <summary>sched_process_exec's file name (a __data_loc: offset and length in the record); null on a kernel whose format lacks it.</summary>
+    public TracepointField? ExecFilename { get; }
     /// <summary>inet_sock_set_state's local address as IPv6 (IPv4 v4-mapped); null on a kernel whose format lacks it.</summary>
     public TracepointField? LocalV6 { get; }
 
@@ -56,6 +58,9 @@ internal sealed class OpenTracepoint
                 Socket = format.Get(Tracepoints.SockLength.Socket);
                 Ret = format.Get(Tracepoints.SockLength.Ret);
                 Protocol = format.Get(Tracepoints.SockLength.Protocol);
+                break;
+            case TracepointRole.Exec:
+                if (format.TryGet(Tracepoints.SchedProcess.Filename, out var filename) && filename.Size == 4) ExecFilename = filename;
                 break;
             case TracepointRole.Rename:
                 NewComm = format.Get(Tracepoints.TaskRename.NewComm);
@@ -99,6 +104,20 @@ internal sealed class OpenTracepoint
     {
         if (field.Offset + field.Size > raw.Length) return default;
         var text = raw.Slice(field.Offset, field.Size);
+        int nul = text.IndexOf((byte)0);
+        return nul < 0 ? text : text[..nul];
+    }
+
+    /// <summary>
+    /// A __data_loc string (a u32: the string's offset in the record in the low 16 bits, its length with the NUL in the
+    /// high 16), up to its NUL; empty if it does not fit in the sample.
+    /// </summary>
+    public static ReadOnlySpan<byte> ReadDataLocText(ReadOnlySpan<byte> raw, TracepointField field)
+    {
+        uint loc = (uint)Read(raw, field);
+        int offset = (int)(loc & 0xffff), length = (int)(loc >> 16);
+        if (field.Offset + field.Size > raw.Length || offset + length > raw.Length) return default;
+        var text = raw.Slice(offset, length);
         int nul = text.IndexOf((byte)0);
         return nul < 0 ? text : text[..nul];
     }

@@ -76,7 +76,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + ClockOffset;
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
         if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
-        if (tracepoint.Spec.Role == TracepointRole.Exec) { ExecDone(tracepoint, pid, ns, body[(28 + raw.Length)..]); return; }
+        if (tracepoint.Spec.Role == TracepointRole.Exec) { ExecDone(tracepoint, pid, ns, raw, body[(28 + raw.Length)..]); return; }
         if (!tracepoint.Spec.IsEvidence) return;
         if (tracepoint.Spec.Role == TracepointRole.SocketIo) SocketIoSamples++;
         if (tracepoint.Spec.Role == TracepointRole.StateChange) // every one, kept or not
@@ -90,11 +90,12 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
     }
 
     /// <summary>The new program is in place: its process is read now, with the arguments its sample carries, if any.</summary>
-    private void ExecDone(OpenTracepoint tracepoint, int pid, long ns, ReadOnlySpan<byte> tail)
+    private void ExecDone(OpenTracepoint tracepoint, int pid, long ns, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> tail)
     {
         int length = 0;
         bool known = tracepoint.DumpsUserStack && ExecArguments.TryRead(tail, _arguments, out length);
-        _processes.OnExecDone(pid, ns, known ? _arguments.AsSpan(0, length) : default);
+        var filename = tracepoint.ExecFilename is { } field ? OpenTracepoint.ReadDataLocText(raw, field) : default;
+        _processes.OnExecDone(pid, ns, known ? _arguments.AsSpan(0, length) : default, filename);
     }
 
     /// <summary>A sample's body (pid, tid | time | cpu, res | raw size | raw) and its raw tracepoint record; false if they do not fit.</summary>
@@ -119,7 +120,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[16..]) + ClockOffset;
         int cpu = Cpu(record);
         if (pid != tid) return; // a thread, not a process
-        if (fork) _encoder.Fork(ns, cpu, pid, tid, ppid, ptid, _processes.OnFork(pid));
+        if (fork) _encoder.Fork(ns, cpu, pid, tid, ppid, ptid, _processes.OnFork(pid, ppid, ns));
         else _encoder.Exit(ns, cpu, pid, tid, _processes.OnExit(pid));
     }
 

@@ -24,15 +24,20 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     // Execs whose comm record came and whose sample has not: its time and comm (bounded like the rest: only a cache).
     private readonly Dictionary<int, (long Ns, byte[] Comm)> _execs = new();
     private int _namedGeneration; // the sidecar file _named speaks for: a ring buffer's next file names them all again
+    private ExecFiles? _execFiles;
+
+    /// <summary>What gone processes exec'd (record 18), resolved while the processes that share their view live.</summary>
+    private ExecFiles Files => _execFiles ??= new ExecFiles(procRoot, ReadStartTicks);
 
     public long IdentitiesWritten { get; private set; }
 
     /// <summary>A new process: its start ticks, read now (0 if it is already gone).</summary>
-    public ulong OnFork(int pid)
+    public ulong OnFork(int pid, int parentPid, long ns)
     {
         _named.Remove(pid); // a reused pid is a new process
         ulong ticks = ReadStartTicks(pid);
         Remember(pid, ticks);
+        if (ReadsAtExecSample) Files.OnFork(pid, parentPid, StartTicksOf(parentPid), ns);
         return ticks;
     }
 
@@ -65,9 +70,10 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     /// <summary>
     /// The exec's sample: the program is in place, so /proc now shows its command line, unless the process is already
     /// gone or exiting; then <paramref name="arguments"/> (from the sample itself, empty if it had none) are written
-    /// as its name at the exec, so it still has one.
+    /// as its name at the exec, so it still has one, and <paramref name="filename"/> (the path it exec'd) is resolved to
+    /// its executable where the evidence allows (<see cref="ExecFiles"/>, record 18).
     /// </summary>
-    public void OnExecDone(int pid, long ns, ReadOnlySpan<byte> arguments)
+    public void OnExecDone(int pid, long ns, ReadOnlySpan<byte> arguments, ReadOnlySpan<byte> filename)
     {
         // Seen at the comm record's time, the exec event's own (the analyzer knows an identity read at an exec by it).
         var (at, comm) = _execs.Remove(pid, out var exec) ? exec : (ns, []);
@@ -76,8 +82,11 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         // analyzer places them by pid and time among the lives the events show, as it does the exec event itself.
         var key = new ProcessKey(pid, ticks);
         _named.Add(pid);
-        if (ticks != 0 && WriteIdentity(key, at, arguments)) return;
-        if (arguments.IsEmpty) return;
+        var read = ticks != 0 ? WriteIdentity(key, at, arguments) : null;
+        if (read is not { ExeRaw.Length: > 0 } && !filename.IsEmpty)
+            writer.Write(Files.Resolve(key, at, filename));
+        Files.OnExec(pid, at);
+        if (read is { Cmdline.Length: > 0 } || arguments.IsEmpty) return;
         writer.Write(new ProcessNameRecord(key, at, RealtimeClock.NowNanoseconds(), NameReadCause.Exec, comm, arguments.ToArray()));
     }
 
@@ -87,6 +96,7 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
         if (!_startTicks.Remove(pid, out ulong ticks)) ticks = ReadStartTicks(pid);
         _named.Remove(pid);
         _execs.Remove(pid);
+        _execFiles?.OnExit(pid);
         _silence.Forget(pid);
         if (ticks != 0) identities.Names.Forget(new ProcessKey(pid, ticks));
         return ticks;
@@ -126,18 +136,19 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     }
 
     /// <summary>
-    /// Reads and writes the process's identity; false if it is gone (or its pid names another now) or /proc gave it no
-    /// command line (its memory released as it exits) and <paramref name="arguments"/> had none to give instead.
+    /// Reads and writes the process's identity, as written; null if it is gone (or its pid names another now). Its command
+    /// line is empty where /proc gave none (its memory released as it exits) and <paramref name="arguments"/> had none
+    /// to give instead; so is its exe where the link was gone.
     /// </summary>
-    private bool WriteIdentity(ProcessKey key, long ns, ReadOnlySpan<byte> arguments = default)
+    private ProcessRecord? WriteIdentity(ProcessKey key, long ns, ReadOnlySpan<byte> arguments = default)
     {
-        if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return false;
+        if (!_scanner.TryReadNetns(key.Pid, out ulong netns)) return null;
         var record = _scanner.ReadIdentity(key, netns, ns);
-        if (record is null) return false; // gone already, or the pid was reused since
+        if (record is null) return null; // gone already, or the pid was reused since
         if (record.Cmdline.Length == 0 && !arguments.IsEmpty) record = record with { Cmdline = arguments.ToArray() };
         identities.Add(record, writer.Write(record));
         IdentitiesWritten++;
-        return record.Cmdline.Length > 0;
+        return record;
     }
 
     private ulong StartTicksOf(int pid)

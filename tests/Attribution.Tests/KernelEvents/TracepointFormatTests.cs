@@ -24,6 +24,8 @@ public sealed class TracepointFormatTests
     [InlineData("fib6_table_lookup", 2315, "dport", 66, 2, false, "u16")]
     [InlineData("task_rename", 204, "pid", 8, 4, true, "pid_t")]
     [InlineData("task_rename", 204, "newcomm", 28, 16, false, "char[16]")]
+    [InlineData("sched_process_exec", 365, "filename", 8, 4, false, "__data_loc char[]")] // a dynamic string: named after its brackets
+    [InlineData("sched_process_exec", 365, "old_pid", 16, 4, true, "pid_t")]
     public void Fields_are_where_the_kernel_put_them(string tracepoint, int id, string field, int offset, int size, bool signed, string type)
     {
         var format = Load(tracepoint);

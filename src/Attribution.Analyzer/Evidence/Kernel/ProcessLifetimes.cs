@@ -74,7 +74,7 @@ internal sealed class ProcessLifetimes
                     if (!records.ContainsKey(key) && Synthesized.TryGetValue(key, out var made))
                         Synthesized[key] = made with
                         {
-                            Comm = RawText.Utf8OrEscaped(e.Comm.Span), CommRaw = e.Comm.ToArray(), Exe = "", ExeRaw = [], Cmdline = [], Netns = 0,
+                            Comm = RawText.Utf8OrEscaped(e.Comm.Span), CommRaw = e.Comm.ToArray(), Exe = "", ExeRaw = [], ExeSource = null, Cmdline = [], Netns = 0,
                             FirstSeenNanoseconds = e.Nanoseconds,
                         };
                     break;
@@ -121,7 +121,7 @@ internal sealed class ProcessLifetimes
         return new ProcessRecord(key, fork.ParentPid, parent?.Uid ?? 0, parent?.EffectiveUid ?? 0, parent?.Comm ?? "", parent?.Exe ?? "",
             parent?.Cmdline ?? [], parent?.Cgroup ?? "", parent?.Netns ?? 0, fork.Nanoseconds)
         {
-            CommRaw = parent?.CommRaw, ExeRaw = parent?.ExeRaw,
+            CommRaw = parent?.CommRaw, ExeRaw = parent?.ExeRaw, ExeSource = parent is { Exe.Length: > 0 } ? ExeSources.Inherited : null,
         };
     }
 

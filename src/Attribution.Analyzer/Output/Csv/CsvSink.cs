@@ -145,7 +145,7 @@ public sealed class CsvSink : IAnalysisSink
     public void WriteProcesses(ProcessTable processes)
     {
         using var w = Open("processes", ["id", "pid", "ppid", "start_time", "uid", "comm", "exe", "cmdline", "netns", "container", "container_runtime", "pod_uid", "first_seen", "last_seen", "cmdline_raw", "exit_time", "traced",
-            "parent_id", "loginuid", "sessionid", "user", "login_user", "unit", "chain", "exe_sha256", "exe_deleted", "exe_memfd", "exe_hash_note"], hostText: true);
+            "parent_id", "loginuid", "sessionid", "user", "login_user", "unit", "chain", "exe_sha256", "exe_deleted", "exe_memfd", "exe_hash_note", "exe_source"], hostText: true);
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -162,7 +162,7 @@ public sealed class CsvSink : IAnalysisSink
             var l = ProcessLineage.Of(processes, e);
             w.Field((long?)l.ParentId); w.Field(l.LoginUid); w.Field(l.SessionId); w.Field(l.User); w.Field(l.LoginUser); w.Field(l.Unit); w.Field(l.Chain);
             var ran = ProcessExecutable.Of(processes, e);
-            w.Field(ran.Sha256); w.Field(ran.Deleted); w.Field(ran.Memfd); w.Field(ran.Note);
+            w.Field(ran.Sha256); w.Field(ran.Deleted); w.Field(ran.Memfd); w.Field(ran.Note); w.Field(ran.Source);
             w.EndRecord();
         }
         using (var a = Open("process_ancestry", ["process_id", "depth", "ancestor_id"]))

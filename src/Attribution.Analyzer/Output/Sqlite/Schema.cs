@@ -15,7 +15,7 @@ internal static class Schema
             comm TEXT, exe TEXT, cmdline TEXT, netns INTEGER, container TEXT, container_runtime TEXT, pod_uid TEXT,
             first_seen REAL, last_seen REAL, cmdline_raw BLOB, exit_time REAL, traced INTEGER NOT NULL,
             parent_id INTEGER REFERENCES processes(id), loginuid INTEGER, sessionid INTEGER, user TEXT, login_user TEXT, unit TEXT, chain TEXT,
-            exe_sha256 TEXT, exe_deleted INTEGER, exe_memfd INTEGER, exe_hash_note TEXT);
+            exe_sha256 TEXT, exe_deleted INTEGER, exe_memfd INTEGER, exe_hash_note TEXT, exe_source TEXT);
         CREATE TABLE process_names (
             process_id INTEGER NOT NULL REFERENCES processes(id), from_time REAL NOT NULL, from_ns INTEGER NOT NULL,
             comm TEXT, cmdline TEXT, source TEXT NOT NULL, cmdline_raw BLOB);

@@ -94,7 +94,7 @@ public sealed class SqliteSink : IAnalysisSink
 
     public void WriteProcesses(ProcessTable processes)
     {
-        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain, $exe_sha256, $exe_deleted, $exe_memfd, $exe_hash_note)");
+        using var insert = Prepare("INSERT INTO processes VALUES ($id, $pid, $ppid, $start, $uid, $comm, $exe, $cmdline, $netns, $container, $runtime, $pod, $first, $last, $cmdline_raw, $exit, $traced, $parent, $loginuid, $sessionid, $user, $login_user, $unit, $chain, $exe_sha256, $exe_deleted, $exe_memfd, $exe_hash_note, $exe_source)");
         foreach (var e in processes.All)
         {
             var r = e.Record;
@@ -130,6 +130,7 @@ public sealed class SqliteSink : IAnalysisSink
             p[25].Value = OrNull(ran.Deleted);
             p[26].Value = OrNull(ran.Memfd);
             p[27].Value = OrNull(ran.Note);
+            p[28].Value = OrNull(ran.Source);
             insert.ExecuteNonQuery();
         }
         WriteNames(processes);
