@@ -150,15 +150,20 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                     // The rotation took a full snapshot: it counts as the timer's, and a trigger spaces from it.
                     lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
                 }
-                else if (triggerPending)
-                {
-                    Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1));
-                }
                 else if (now >= timerDue)
                 {
-                    var s = take(SnapshotReason.Timer, 0, null);
+                    // Due, also while new flows wait for their spacing or the budget: a flood whose flows can all have
+                    // partial snapshots would otherwise put it off for as long as it lasts. Whole, it serves them too.
+                    long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
+                    if (packet != 0) _flows.Take();
+                    var s = take(SnapshotReason.Timer, packet, null);
                     TimerSnapshots++;
+                    if (packet != 0) KeepDelay(s.EndNanoseconds - packet);
                     (lastEnd, lastTimerEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else if (triggerPending)
+                {
+                    Thread.Sleep(TimeSpan.FromTicks((Math.Min(earliest, timerDue) - now) / 100 + 1));
                 }
                 else
                 {

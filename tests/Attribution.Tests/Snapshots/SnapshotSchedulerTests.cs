@@ -165,6 +165,39 @@ public class SnapshotSchedulerTests
     }
 
     [Fact]
+    public void A_flood_waiting_for_the_budget_does_not_starve_the_timer()
+    {
+        // Partial snapshots of ~5 ms of CPU under a budget of 1 % of a core, a new flow every millisecond for a second:
+        // the flows wait for the budget nearly all the time, and the timer (every 100 ms) must still come when due.
+        // (Before, a waiting trigger slept until the budget allowed it and then took its partial snapshot first: no timer.)
+        var address = Core.Sockets.IpAddr.Parse("10.1.0.2");
+        SnapshotRecord Take(SnapshotReason reason, long packet, IReadOnlyCollection<FlowEnds>? flows)
+        {
+            long start = RealtimeClock.NowNanoseconds();
+            long cpu = Recorder.Native.LibC.ThreadCpuNanoseconds();
+            while (reason == SnapshotReason.Trigger && Recorder.Native.LibC.ThreadCpuNanoseconds() - cpu < 5_000_000) Thread.SpinWait(100);
+            return new SnapshotRecord(1, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default)
+            {
+                Partial = reason == SnapshotReason.Trigger,
+            };
+        }
+        var scheduler = new SnapshotScheduler(Take, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(2),
+            new TriggerBudget(0.01, TimeSpan.FromMilliseconds(10)), canBePartial: _ => true);
+        scheduler.Start();
+        var clock = Stopwatch.StartNew();
+        ushort port = 1;
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            scheduler.Trigger(RealtimeClock.NowNanoseconds(), new FlowEnds(Core.Sockets.TransportProtocol.Tcp, address, port++, address, 80));
+            Thread.Sleep(1);
+        }
+        scheduler.Stop();
+
+        Assert.True(scheduler.TriggeredSnapshots > 0);
+        Assert.True(scheduler.TimerSnapshots >= 4, $"{scheduler.TimerSnapshots} timer snapshots of 100 ms in {clock.Elapsed}");
+    }
+
+    [Fact]
     public void A_flood_is_charged_four_times_its_cpu()
     {
         const long Ms = 1_000_000;
