@@ -194,6 +194,8 @@ internal sealed class EvidenceRecorder : IDisposable
             OversizedRecords = _sidecar.OversizedRecords,
             SocketIoMaxPeriod = _kernelEvents?.MaxSocketIoPeriod ?? 1,
             SocketIoThinned = _kernelEvents?.SocketIoThinned ?? TimeSpan.Zero,
+            FloodSnapshots = _scheduler.FloodSnapshots,
+            FlowsPassedOver = _scheduler.FlowsPassedOver,
         };
 
     public void Dispose()

@@ -33,6 +33,9 @@ public sealed record RecordSummary(
     /// <summary>Send/receive samples: the largest kernel sampling period used (1: every call) and how long they were thinned.</summary>
     public int SocketIoMaxPeriod { get; init; } = 1;
     public TimeSpan SocketIoThinned { get; init; }
+    /// <summary>Triggered snapshots that served a flood of new flows, and the flows newer ones replaced (SnapshotScheduler).</summary>
+    public int FloodSnapshots { get; init; }
+    public long FlowsPassedOver { get; init; }
     /// <summary>Capture files written in all, deleted ones included.</summary>
     public int FilesWritten { get; init; } = 1;
     /// <summary>`record -- CMD`: the command's exit status; null when there was none, or it had not ended when the recording did.</summary>

@@ -24,6 +24,8 @@ public static class RecordSummaryView
         }
         table.AddRow("snapshots on timer", $"{s.TimerSnapshots:N0}");
         table.AddRow("snapshots on new flows", $"{s.TriggeredSnapshots:N0}");
+        if (s.FloodSnapshots > 0)
+            table.AddRow("of them for floods (newest flows)", $"{s.FloodSnapshots:N0} ({s.FlowsPassedOver:N0} passed over)");
         if (s.TriggerDelayPercentileMs(0.5) is { } median)
             table.AddRow("new flow -> snapshot done (median / p95)", $"{median:F1} ms / {s.TriggerDelayPercentileMs(0.95):F1} ms");
         table.AddRow("own namespace read through", s.UsedSockDiag ? "sock_diag netlink" : "/proc/net text");

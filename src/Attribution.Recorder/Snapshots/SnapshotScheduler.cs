@@ -43,13 +43,18 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
     private Thread? _thread;
     private volatile bool _stopping;
     private long _pendingTriggerPacket; // earliest packet time waiting for a snapshot, 0 if none
-    private readonly TriggerFlows _flows = new(); // and those flows' addresses: a triggered snapshot reads only their namespaces
+    // And those flows' addresses: a triggered snapshot reads only their namespaces. With a budget (kernel events on) a
+    // flood keeps the newest flows for a partial snapshot instead of making it whole.
+    private readonly TriggerFlows _flows = new(keepNewest: budget is not null);
 
     /// <summary>Run on the snapshot thread before each snapshot decision and before the final snapshot; true when it took snapshots.</summary>
     public Func<bool>? BetweenSnapshots { get; init; }
 
     public int TimerSnapshots { get; private set; }
     public int TriggeredSnapshots { get; private set; }
+    /// <summary>Triggered snapshots that served a flood (newer flows replaced some waiting ones), and the flows so passed over.</summary>
+    public int FloodSnapshots { get; private set; }
+    public long FlowsPassedOver { get; private set; }
     public Exception? Failure { get; private set; }
 
     /// <summary>Nanoseconds from each triggering packet to the end of the snapshot it caused.</summary>
@@ -89,10 +94,13 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
         Pending(packetNanoseconds);
     }
 
+    /// <summary>
+    /// Wakes the thread only for the first trigger it has not taken yet: the others find it awake or about to take them,
+    /// and a flood of new flows would otherwise cost the capture thread a futex call each.
+    /// </summary>
     private void Pending(long packetNanoseconds)
     {
-        Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0);
-        _wake.Set();
+        if (Interlocked.CompareExchange(ref _pendingTriggerPacket, packetNanoseconds, 0) == 0) _wake.Set();
     }
 
     /// <summary>Wakes the thread to run <see cref="BetweenSnapshots"/> now.</summary>
@@ -142,15 +150,20 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
                     // The rotation took a full snapshot: it counts as the timer's, and a trigger spaces from it.
                     lastEnd = lastTimerEnd = RealtimeClock.NowNanoseconds();
                 }
-                else if (triggerPending)
-                {
-                    Thread.Sleep(TimeSpan.FromTicks((earliest - now) / 100 + 1));
-                }
                 else if (now >= timerDue)
                 {
-                    var s = take(SnapshotReason.Timer, 0, null);
+                    // Due, also while new flows wait for their spacing or the budget: a flood whose flows can all have
+                    // partial snapshots would otherwise put it off for as long as it lasts. Whole, it serves them too.
+                    long packet = Interlocked.Exchange(ref _pendingTriggerPacket, 0);
+                    if (packet != 0) _flows.Take();
+                    var s = take(SnapshotReason.Timer, packet, null);
                     TimerSnapshots++;
+                    if (packet != 0) KeepDelay(s.EndNanoseconds - packet);
                     (lastEnd, lastTimerEnd, lastDuration) = (s.EndNanoseconds, s.EndNanoseconds, s.EndNanoseconds - s.StartNanoseconds);
+                }
+                else if (triggerPending)
+                {
+                    Thread.Sleep(TimeSpan.FromTicks((Math.Min(earliest, timerDue) - now) / 100 + 1));
                 }
                 else
                 {
@@ -187,10 +200,12 @@ internal sealed class SnapshotScheduler(Func<SnapshotReason, long, IReadOnlyColl
     /// <summary>A snapshot for new flows, counted, charged to the budget with the CPU time it took, its delay kept.</summary>
     private SnapshotRecord TakeTriggered(long packet, IReadOnlyCollection<FlowEnds>? flows)
     {
+        long passedOver = flows is null ? 0 : _flows.PassedOverAtLastTake;
         long cpu = Native.LibC.ThreadCpuNanoseconds();
         var s = take(SnapshotReason.Trigger, packet, flows);
         TriggeredSnapshots++;
-        budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu);
+        if (passedOver > 0) (FloodSnapshots, FlowsPassedOver) = (FloodSnapshots + 1, FlowsPassedOver + passedOver);
+        budget?.Spend(s.EndNanoseconds, Native.LibC.ThreadCpuNanoseconds() - cpu, flood: passedOver > 0);
         KeepDelay(s.EndNanoseconds - packet);
         return s;
     }

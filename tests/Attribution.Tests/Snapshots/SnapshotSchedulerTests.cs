@@ -118,6 +118,95 @@ public class SnapshotSchedulerTests
     }
 
     [Fact]
+    public void With_a_budget_a_flood_gets_partial_snapshots_of_its_newest_flows_charged_four_times()
+    {
+        // More new flows than a snapshot can look up, while the first snapshot runs: with a budget (kernel events on)
+        // the next one is still given flows, the newest ones, not made whole; without one it is whole, as before.
+        var address = Core.Sockets.IpAddr.Parse("10.1.0.2");
+        foreach (bool withBudget in new[] { true, false })
+        {
+            var given = new ConcurrentQueue<(SnapshotReason Reason, IReadOnlyList<FlowEnds>? Flows)>();
+            var firstRunning = new ManualResetEventSlim(false);
+            var release = new ManualResetEventSlim(false);
+            SnapshotRecord Take(SnapshotReason reason, long packet, IReadOnlyCollection<FlowEnds>? flows)
+            {
+                long start = RealtimeClock.NowNanoseconds();
+                given.Enqueue((reason, flows?.ToList()));
+                if (reason == SnapshotReason.Trigger && !firstRunning.IsSet) { firstRunning.Set(); release.Wait(TimeSpan.FromSeconds(10)); }
+                return new SnapshotRecord((uint)given.Count, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default);
+            }
+            var budget = withBudget ? new TriggerBudget(0.5, TimeSpan.FromSeconds(10)) : null;
+            var scheduler = new SnapshotScheduler(Take, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(1), budget, canBePartial: _ => true);
+            scheduler.Start();
+            scheduler.Trigger(RealtimeClock.NowNanoseconds(), new FlowEnds(Core.Sockets.TransportProtocol.Tcp, address, 1, address, 80));
+            Assert.True(firstRunning.Wait(TimeSpan.FromSeconds(10)));
+            int flood = TriggerFlows.Capacity + 100;
+            for (int port = 2; port < 2 + flood; port++)
+                scheduler.Trigger(RealtimeClock.NowNanoseconds(), new FlowEnds(Core.Sockets.TransportProtocol.Tcp, address, (ushort)port, address, 80));
+            release.Set();
+            for (int i = 0; i < 500 && scheduler.TriggeredSnapshots < 2; i++) Thread.Sleep(10);
+            scheduler.Stop();
+
+            var second = given.Where(g => g.Reason == SnapshotReason.Trigger).Skip(1).First();
+            if (!withBudget)
+            {
+                Assert.Null(second.Flows);
+                Assert.Equal(0, scheduler.FloodSnapshots);
+                continue;
+            }
+            Assert.NotNull(second.Flows);
+            Assert.Equal(TriggerFlows.Capacity, second.Flows!.Count);
+            int newest = 2 + flood - 1;
+            Assert.Equal(Enumerable.Range(newest - TriggerFlows.Capacity + 1, TriggerFlows.Capacity),
+                second.Flows.Select(f => (int)f.SourcePort).Order());
+            Assert.Equal(1, scheduler.FloodSnapshots);
+            Assert.Equal(100, scheduler.FlowsPassedOver);
+        }
+    }
+
+    [Fact]
+    public void A_flood_waiting_for_the_budget_does_not_starve_the_timer()
+    {
+        // Partial snapshots of ~5 ms of CPU under a budget of 1 % of a core, a new flow every millisecond for a second:
+        // the flows wait for the budget nearly all the time, and the timer (every 100 ms) must still come when due.
+        // (Before, a waiting trigger slept until the budget allowed it and then took its partial snapshot first: no timer.)
+        var address = Core.Sockets.IpAddr.Parse("10.1.0.2");
+        SnapshotRecord Take(SnapshotReason reason, long packet, IReadOnlyCollection<FlowEnds>? flows)
+        {
+            long start = RealtimeClock.NowNanoseconds();
+            long cpu = Recorder.Native.LibC.ThreadCpuNanoseconds();
+            while (reason == SnapshotReason.Trigger && Recorder.Native.LibC.ThreadCpuNanoseconds() - cpu < 5_000_000) Thread.SpinWait(100);
+            return new SnapshotRecord(1, reason, start, RealtimeClock.NowNanoseconds(), packet, false, [], [], [], default)
+            {
+                Partial = reason == SnapshotReason.Trigger,
+            };
+        }
+        var scheduler = new SnapshotScheduler(Take, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(2),
+            new TriggerBudget(0.01, TimeSpan.FromMilliseconds(10)), canBePartial: _ => true);
+        scheduler.Start();
+        var clock = Stopwatch.StartNew();
+        ushort port = 1;
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            scheduler.Trigger(RealtimeClock.NowNanoseconds(), new FlowEnds(Core.Sockets.TransportProtocol.Tcp, address, port++, address, 80));
+            Thread.Sleep(1);
+        }
+        scheduler.Stop();
+
+        Assert.True(scheduler.TriggeredSnapshots > 0);
+        Assert.True(scheduler.TimerSnapshots >= 4, $"{scheduler.TimerSnapshots} timer snapshots of 100 ms in {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void A_flood_is_charged_four_times_its_cpu()
+    {
+        const long Ms = 1_000_000;
+        var budget = new TriggerBudget(0.1, TimeSpan.FromMilliseconds(100));
+        budget.Spend(1_000 * Ms, 50 * Ms, flood: true);            // 100 - 4 x 50 = -100 ms
+        Assert.Equal(2_000 * Ms, budget.AvailableAt(1_000 * Ms));  // 100 ms at 10 % of a core: a second later
+    }
+
+    [Fact]
     public void The_budget_fills_at_its_share_up_to_its_burst()
     {
         const long Ms = 1_000_000;
