@@ -107,6 +107,9 @@ internal static class SidecarCodec
             case ExecutableRecord e:
                 ExecutableCodec.Encode(w, e);
                 break;
+            case StreamEndsRecord e:
+                w.Write7BitEncodedInt(e.Count); w.Write7BitEncodedInt(e.Entries.Length); w.Write(e.Entries.Span);
+                break;
             default:
                 throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record));
         }
@@ -130,6 +133,7 @@ internal static class SidecarCodec
         TracedCommandRecord => SidecarRecordType.TracedCommand,
         SocketIoPeriodRecord => SidecarRecordType.SocketIoPeriod,
         ExecutableRecord => SidecarRecordType.Executable,
+        StreamEndsRecord => SidecarRecordType.StreamEnds,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
 
@@ -154,6 +158,7 @@ internal static class SidecarCodec
         SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
         SidecarRecordType.SocketIoPeriod => new SocketIoPeriodRecord(r.ReadInt64(), Math.Max(1, r.Read7BitEncodedInt())),
         SidecarRecordType.Executable => ExecutableCodec.Decode(r),
+        SidecarRecordType.StreamEnds => new StreamEndsRecord(CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         _ => null,
     };
 

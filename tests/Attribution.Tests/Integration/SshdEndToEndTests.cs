@@ -77,6 +77,7 @@ public sealed class SshdEndToEndTests(ITestOutputHelper output) : IDisposable
             .Append(new Expectation($"sshd, {Connections} connections", 6, port, 0.99, truth.ServerEnd,
                 p => clientOf.TryGetValue(p.ClientPort, out var pid) ? Owner.Of(pid) : Owner.Unknown) { EachEnd = true });
         failures.AddRange(Check(db, expectations, output.WriteLine));
+        if (truth.Unplaced.Count > 0) output.WriteLine($"frames the truth could not place: {string.Join(", ", truth.Unplaced)}");
         output.WriteLine($"test took {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
