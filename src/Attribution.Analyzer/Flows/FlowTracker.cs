@@ -97,8 +97,8 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
             if ((packet.TcpFlags & DecodedPacket.TcpFin) != 0) { if (forward) flow.FinFromSource = true; else flow.FinFromDestination = true; }
             if ((packet.TcpFlags & DecodedPacket.TcpSyn) != 0)
             {
-                if (forward) (flow.SourceIsn, flow.SourceIsnSeen) = (packet.TcpSequence, true);
-                else (flow.DestinationIsn, flow.DestinationIsnSeen) = (packet.TcpSequence, true);
+                if (forward) (flow.Isns.Source, flow.Isns.SourceSeen) = (packet.TcpSequence, true);
+                else (flow.Isns.Destination, flow.Isns.DestinationSeen) = (packet.TcpSequence, true);
             }
         }
 
@@ -110,8 +110,8 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         FlowRule.Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
         if (packet.Protocol == IpProtocol.Tcp && !packet.LaterFragment)
         {
-            StreamRule.Apply(senderEnd, flow, packet, forward, endSent: true, ref row.SourceProcess, ref row.SourceMethod, ref row.SourceReason);
-            StreamRule.Apply(receiverEnd, flow, packet, forward, endSent: false, ref row.DestinationProcess, ref row.DestinationMethod, ref row.DestinationReason);
+            StreamRule.Apply(senderEnd, flow.Isns, packet, forward, endSent: true, ref row.SourceProcess, ref row.SourceMethod, ref row.SourceReason);
+            StreamRule.Apply(receiverEnd, flow.Isns, packet, forward, endSent: false, ref row.DestinationProcess, ref row.DestinationMethod, ref row.DestinationReason);
         }
         PacketReasons.KernelReset(ref row, packet);
         // Payload is read for names only while the flow may still give one: for most packets, this one test.

@@ -1,4 +1,3 @@
-using Attribution.Analyzer.Flows;
 using Attribution.Analyzer.Results;
 using Attribution.Core.Decoding;
 
@@ -17,13 +16,13 @@ namespace Attribution.Analyzer.Rules;
 internal static class StreamRule
 {
     /// <param name="endSent">Whether this end sent the packet (else it received it).</param>
-    public static void Apply(in EndResult end, Flow flow, in DecodedPacket packet, bool forward, bool endSent,
+    public static void Apply(in EndResult end, in TcpIsns isns, in DecodedPacket packet, bool forward, bool endSent,
         ref int process, ref Method method, ref Reason reason)
     {
         if (end.Streams is not { } streams || (packet.TcpFlags & DecodedPacket.TcpSyn) != 0) return;
         // This end's own stream starts after its SYN's sequence number, the peer's after the peer's.
         bool endIsSource = forward == endSent;
-        if (!flow.Isn(source: endIsSource, out uint own) || !flow.Isn(source: !endIsSource, out uint peer)) return;
+        if (!isns.Get(source: endIsSource, out uint own) || !isns.Get(source: !endIsSource, out uint peer)) return;
         long from;
         bool sentStream;
         int length = packet.PayloadLength;
