@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl dnsmasq-base bind9-dnsutils podman runc busybox-static chromium redis-server redis-tools)
+packages=(libpcap0.8 iproute2 util-linux tshark tcpdump sqlite3 nftables clang postgresql nginx apache2-utils curl dnsmasq-base bind9-dnsutils podman runc busybox-static chromium redis-server redis-tools openssh-server openssh-client strace)
 command -v dockerd >/dev/null || [ -x /usr/sbin/dockerd ] || packages+=(docker.io)
 missing=()
 for p in "${packages[@]}"; do

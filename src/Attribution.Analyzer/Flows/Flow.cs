@@ -16,6 +16,8 @@ internal sealed class Flow
     public long Packets, Bytes;
     public EndResult SourceEnd, DestinationEnd;
     public bool FinFromSource, FinFromDestination, Reset;
+    /// <summary>Each side's initial sequence number, from its SYN (TCP), where captured: where its byte stream starts.</summary>
+    public TcpIsns Isns;
     /// <summary>Rows held back while an end may still be attributed by a socket seen later (flow continuity).</summary>
     public List<PacketRow>? Pending;
     /// <summary>Which of its payloads the names were looked for in; what they said (null until there is something to keep).</summary>

@@ -95,6 +95,11 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         {
             if ((packet.TcpFlags & DecodedPacket.TcpRst) != 0) flow.Reset = true;
             if ((packet.TcpFlags & DecodedPacket.TcpFin) != 0) { if (forward) flow.FinFromSource = true; else flow.FinFromDestination = true; }
+            if ((packet.TcpFlags & DecodedPacket.TcpSyn) != 0)
+            {
+                if (forward) (flow.Isns.Source, flow.Isns.SourceSeen) = (packet.TcpSequence, true);
+                else (flow.Isns.Destination, flow.Isns.DestinationSeen) = (packet.TcpSequence, true);
+            }
         }
 
         bool resolvedLate = Recheck(flow, ref flow.SourceEnd, ns, sourceEnd: true) | Recheck(flow, ref flow.DestinationEnd, ns, sourceEnd: false);
@@ -103,6 +108,11 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         var (senderEnd, receiverEnd) = forward ? (flow.SourceEnd, flow.DestinationEnd) : (flow.DestinationEnd, flow.SourceEnd);
         FlowRule.Apply(senderEnd, ns, out row.SourceProcess, out row.SourceMethod, out row.SourceReason);
         FlowRule.Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
+        if (packet.Protocol == IpProtocol.Tcp && !packet.LaterFragment)
+        {
+            StreamRule.Apply(senderEnd, flow.Isns, packet, forward, endSent: true, ref row.SourceProcess, ref row.SourceMethod, ref row.SourceReason);
+            StreamRule.Apply(receiverEnd, flow.Isns, packet, forward, endSent: false, ref row.DestinationProcess, ref row.DestinationMethod, ref row.DestinationReason);
+        }
         PacketReasons.KernelReset(ref row, packet);
         // Payload is read for names only while the flow may still give one: for most packets, this one test.
         DnsAnswer[]? answers = packet.PayloadLength > 0 && (flow.Looks & PayloadLooks.Done) == 0

@@ -22,4 +22,10 @@ public enum Method : byte
     UdpEvent,
     /// <summary>The NAT rule: a tuple a translated conntrack entry put on the wire, mapped back to the socket it really is, which the other rules attributed.</summary>
     Nat,
+    /// <summary>
+    /// Kernel events: the process whose send or receive moved this packet's bytes, by the packet's place in the socket's
+    /// byte stream (its sequence number from the SYN's) and the stream ends the recorder counted (record 17); for a
+    /// packet without payload, the process whose bytes it acknowledges.
+    /// </summary>
+    TcpStream,
 }

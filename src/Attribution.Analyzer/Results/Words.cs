@@ -20,6 +20,7 @@ public static class Words
         Method.TcpEvent => "tcp-event",
         Method.UdpEvent => "udp-event",
         Method.Nat => "nat",
+        Method.TcpStream => "tcp-stream",
         _ => null,
     };
 

@@ -20,6 +20,8 @@ internal readonly record struct EndResult(int ProcessId, Method Method, Reason R
     /// <summary>Whether the packet time is inside the sighting's trusted window (false without a sighting).</summary>
     public bool Covers(long ns) => ns >= _trustFrom && ns <= _trustUntil;
     public bool Attributed => ProcessId != 0;
+    /// <summary>The kernel socket's byte streams, where several processes moved them and each call was counted (StreamRule).</summary>
+    public Evidence.Kernel.StreamRuns? Streams { get; init; }
     public bool Shared => Sighting?.Shared == true;
     public static EndResult Unattributed(Reason reason, long nextCheck = long.MaxValue) => new(0, Method.None, reason, null, nextCheck);
 }

@@ -50,7 +50,8 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
         // A process the evidence cannot name acted on this socket: whoever the snapshots saw holding it may not be
         // the one that sent (a child that wrote and exited before being read). Unattributed, never a stand-in.
         if (found.UnknownActor) return EndResult.Unattributed(Reason.OwnerNotVisible, nextCheck);
-        return Actor(conn, found, method, ns, nextCheck);
+        // The streams, where known, name each packet's mover (StreamRule); the time rule below is for the rest.
+        return Actor(conn, found, method, ns, nextCheck) is { } result ? result with { Streams = found.Streams } : null;
     }
 
     private EndResult? Actor(in ConnKey conn, KernelSighting found, Method method, long ns, long nextCheck)

@@ -20,6 +20,7 @@ public struct DecodedPacket
     public uint FragmentId;     // IPv4 identification or IPv6 fragment header id, for fragments
     public byte IcmpType;       // for ICMP and ICMPv6
     public uint TcpSequence;    // TCP only: the segment's first sequence number
+    public uint TcpAcknowledgment; // TCP only: the next sequence number the sender expects (valid with TcpAck)
     // Where the TCP or UDP payload lies in the frame, for the decoders of names (DNS, TLS, HTTP): cut to the IP
     // length (an Ethernet frame's padding is not payload) and to what was captured. Zero length: none, or not TCP/UDP.
     public int PayloadOffset;

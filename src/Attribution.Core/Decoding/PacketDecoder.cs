@@ -145,6 +145,7 @@ public static class PacketDecoder
         if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 14) packet.TcpFlags = transport[13];
         int header = packet.Protocol == IpProtocol.Udp ? 8 : transport.Length >= 13 ? (transport[12] >> 4) * 4 : 0;
         if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 8) packet.TcpSequence = BinaryPrimitives.ReadUInt32BigEndian(transport[4..]);
+        if (packet.Protocol == IpProtocol.Tcp && transport.Length >= 12) packet.TcpAcknowledgment = BinaryPrimitives.ReadUInt32BigEndian(transport[8..]);
         if (header < (packet.Protocol == IpProtocol.Udp ? 8 : 20) || transport.Length <= header) return;
         packet.PayloadOffset = at + header;
         packet.PayloadLength = transport.Length - header;

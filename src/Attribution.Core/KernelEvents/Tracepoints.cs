@@ -34,6 +34,8 @@ public static class Tracepoints
         public const string Socket = "sk", Protocol = "protocol";
         /// <summary>The call's result: bytes moved, or a negative error.</summary>
         public const string Ret = "ret";
+        /// <summary>The call's msg flags: MSG_PEEK (2) on a receive that left the bytes in the socket.</summary>
+        public const string Flags = "flags";
     }
 
     /// <summary>fib:fib_table_lookup and fib6:fib6_table_lookup: a route lookup with the flow's full tuple.</summary>

@@ -52,3 +52,14 @@ public sealed record KernelEventBatchRecord(long LostEvents, int Count, ReadOnly
 /// sample then says nothing about who acted. A recording without one sampled every call.
 /// </summary>
 public sealed record SocketIoPeriodRecord(long Nanoseconds, int Period) : SidecarRecord;
+
+/// <summary>
+/// Record 17: the stream ends of the send/receive samples of the record 7 just before it in the same file, as
+/// <see cref="KernelEvents.StreamEndEncoder"/> wrote them: for each such sample whose socket's byte count is exact,
+/// its position in that batch and the offset in the socket's stream (its sends, or its receives) just after the
+/// call's bytes. Readers that predate it skip it.
+/// </summary>
+public sealed record StreamEndsRecord(int Count, ReadOnlyMemory<byte> Entries) : SidecarRecord
+{
+    public (int Index, long End)[] Read() => KernelEvents.StreamEndEncoder.Read(Entries.Span, Count);
+}

@@ -107,6 +107,9 @@ internal static class SidecarCodec
             case ExecutableRecord e:
                 ExecutableCodec.Encode(w, e);
                 break;
+            case StreamEndsRecord e:
+                w.Write7BitEncodedInt(e.Count); w.Write7BitEncodedInt(e.Entries.Length); w.Write(e.Entries.Span);
+                break;
             case ExecFileRecord x:
                 ExecFileCodec.Encode(w, x);
                 break;
@@ -133,6 +136,7 @@ internal static class SidecarCodec
         TracedCommandRecord => SidecarRecordType.TracedCommand,
         SocketIoPeriodRecord => SidecarRecordType.SocketIoPeriod,
         ExecutableRecord => SidecarRecordType.Executable,
+        StreamEndsRecord => SidecarRecordType.StreamEnds,
         ExecFileRecord => SidecarRecordType.ExecFile,
         _ => throw new ArgumentException($"unknown record {record.GetType().Name}", nameof(record)),
     };
@@ -158,6 +162,7 @@ internal static class SidecarCodec
         SidecarRecordType.TracedCommand => TracedCommandCodec.Decode(r),
         SidecarRecordType.SocketIoPeriod => new SocketIoPeriodRecord(r.ReadInt64(), Math.Max(1, r.Read7BitEncodedInt())),
         SidecarRecordType.Executable => ExecutableCodec.Decode(r),
+        SidecarRecordType.StreamEnds => new StreamEndsRecord(CheckedCount(r.Read7BitEncodedInt()), ReadBytes(r)),
         SidecarRecordType.ExecFile => ExecFileCodec.Decode(r),
         _ => null,
     };

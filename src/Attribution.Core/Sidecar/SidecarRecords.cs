@@ -26,6 +26,7 @@ public enum SidecarRecordType : byte
     User = 14,
     SocketIoPeriod = 15,
     Executable = 16,
+    StreamEnds = 17,
     ExecFile = 18,
 }
 

@@ -138,6 +138,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
                 DrainAll();
                 long now = RealtimeClock.NowNanoseconds();
                 _thinning.Follow(_decoder.SocketIoSamples, now);
+                _decoder.SocketIoThinned = _thinning.Period > 1;
                 bool batchWanted = batchUpTo > _batchWrittenUpTo;
                 if (batchWanted || _encoder.Length >= BatchBytes || now >= nextBatch)
                 {
@@ -251,6 +252,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
             ring.Drain(_decoder, heads[i]);
             if (_encoder.Length >= BatchBytes) WriteBatch();
         }
+        _decoder.FlushSocketIo();
     }
 
     private void WriteBatch()
@@ -258,6 +260,8 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         long lost = _decoder.Lost - _lostWritten;
         if (_encoder.Count == 0 && lost == 0) return;
         _writer.Write(new KernelEventBatchRecord(lost, _encoder.Count, _encoder.Written));
+        if (_decoder.StreamEnds.Count > 0) _writer.Write(new StreamEndsRecord(_decoder.StreamEnds.Count, _decoder.StreamEnds.Written));
+        _decoder.StreamEnds.Clear();
         EventsWritten += _encoder.Count;
         _lostWritten += lost;
         _encoder.Clear();

@@ -35,6 +35,11 @@ internal sealed class OpenTracepoint
     public bool DumpsUserStack { get; set; }
     /// <summary>sched_process_exec's file name (a __data_loc: offset and length in the record); null on a kernel whose format lacks it.</summary>
     public TracepointField? ExecFilename { get; }
+    /// <summary>sock_send_length (true) or sock_recv_length: which of the socket's streams its calls move.</summary>
+    public bool Sends { get; }
+    /// <summary>sock_send_length/sock_recv_length's msg flags; null on a kernel whose format lacks them.</summary>
+    public TracepointField? Flags { get; }
+
     /// <summary>inet_sock_set_state's local address as IPv6 (IPv4 v4-mapped); null on a kernel whose format lacks it.</summary>
     public TracepointField? LocalV6 { get; }
 
@@ -58,6 +63,8 @@ internal sealed class OpenTracepoint
                 Socket = format.Get(Tracepoints.SockLength.Socket);
                 Ret = format.Get(Tracepoints.SockLength.Ret);
                 Protocol = format.Get(Tracepoints.SockLength.Protocol);
+                Sends = spec.Name == Tracepoints.SockLength.SendName;
+                if (format.TryGet(Tracepoints.SockLength.Flags, out var flags) && flags.Size == 4) Flags = flags;
                 break;
             case TracepointRole.Exec:
                 if (format.TryGet(Tracepoints.SchedProcess.Filename, out var filename) && filename.Size == 4) ExecFilename = filename;

@@ -10,7 +10,7 @@ namespace Attribution.Recorder.KernelEvents;
 /// the attributes PerfEventSet asked for: samples carry TID, TIME, CPU (and RAW for tracepoints); every
 /// other record ends with the sample_id trailer of TID, TIME, CPU (24 bytes). Allocation-free per record.
 /// </summary>
-internal sealed class PerfRecordDecoder : IPerfRecordHandler
+internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples.ISampleHandler
 {
     private const int HeaderLength = 8, TrailerLength = 24;
 
@@ -19,6 +19,13 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
     private readonly ProcessTracker _processes;
     private readonly Dictionary<int, OpenTracepoint> _byId = new();
     private readonly byte[] _arguments = new byte[ExecArguments.DumpBytes];
+    private readonly TimeOrderedSamples _socketIo = new();
+
+    /// <summary>The stream ends of the kept send/receive samples of the batch being encoded (record 17).</summary>
+    public StreamEndEncoder StreamEnds { get; } = new();
+
+    /// <summary>Whether the kernel samples only some sends and receives now (record 15): no stream is counted exactly meanwhile.</summary>
+    public bool SocketIoThinned { set => _filter.Streams.Thinned = value; }
 
     /// <summary>Added to every perf time (CLOCK_MONOTONIC) to put it on CLOCK_REALTIME; set before each drain.</summary>
     public long ClockOffset { get; set; }
@@ -65,6 +72,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
             case Perf.RecordComm when (misc & Perf.MiscCommExec) != 0: Exec(record); break;
             case Perf.RecordLost when record.Length >= HeaderLength + 16:
                 Lost += (long)BinaryPrimitives.ReadUInt64LittleEndian(record[(HeaderLength + 8)..]);
+                _filter.Streams.EventsLost();
                 break;
         }
     }
@@ -83,7 +91,20 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler
             TcpChanges.Note(tracepoint.LocalV6 is { } local && local.Offset + 16 <= raw.Length ? IpAddr.FromV6(raw.Slice(local.Offset, 16)) : null);
         // Every call counts for the silences, kept or not: a name is read again when a process talks after one.
         if (SampleFilter.IsOwnNetworkCall(tracepoint, raw)) _processes.OnSocketCall(pid, ns);
+        if (tracepoint.Spec.Role == TracepointRole.SocketIo) { _socketIo.Add(ns, cpu, pid, tid, raw); return; } // kept or not once all rings are drained
+        Keep(tracepoint, raw, pid, tid, ns, cpu);
+    }
+
+    /// <summary>Hands on the send/receive samples of the drain just done, in time order (TimeOrderedSamples): call after each drain of every ring.</summary>
+    public void FlushSocketIo() => _socketIo.Flush(this);
+
+    void TimeOrderedSamples.ISampleHandler.Handle(in TimeOrderedSamples.Sample s, ReadOnlySpan<byte> raw) =>
+        Keep(_byId[BinaryPrimitives.ReadUInt16LittleEndian(raw)], raw, s.Pid, s.Tid, s.Ns, s.Cpu);
+
+    private void Keep(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw, int pid, int tid, long ns, int cpu)
+    {
         if (!_filter.Keep(tracepoint, raw, pid, ns)) return;
+        if (tracepoint.Spec.Role == TracepointRole.SocketIo && _filter.StreamEnd >= 0) StreamEnds.Add(_encoder.Count, _filter.StreamEnd);
         _encoder.Tracepoint(ns, cpu, pid, tid, raw);
         if (tracepoint.Spec.Role == TracepointRole.Rename) _processes.OnRename(pid, OpenTracepoint.ReadText(raw, tracepoint.NewComm));
         else if (SampleFilter.InProcessContext(tracepoint, raw)) _processes.OnActivity(pid, ns);

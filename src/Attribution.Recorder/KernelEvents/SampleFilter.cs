@@ -27,6 +27,12 @@ internal sealed class SampleFilter
     private readonly Dictionary<ulong, long> _born = new(); // socket address -> when its current socket was made
     private readonly Dictionary<ulong, int> _lastActor = new(); // socket address -> the process of its last kept sample
 
+    /// <summary>Each socket's two byte streams, counted from every call: the stream ends of kept samples (record 17).</summary>
+    public StreamOffsets Streams { get; } = new();
+
+    /// <summary>The stream end of the socket I/O sample <see cref="Keep"/> last kept (the offset after its call's bytes); -1: not exact.</summary>
+    public long StreamEnd { get; private set; } = -1;
+
     public long Dropped { get; private set; }
 
     public static bool InProcessContext(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw) =>
@@ -37,7 +43,7 @@ internal sealed class SampleFilter
         bool keep = tracepoint.Spec.Role switch
         {
             TracepointRole.StateChange => NoteBirth(tracepoint, raw, ns),
-            TracepointRole.SocketIo => InProcessContext(tracepoint, raw) && KeepSocketIo(tracepoint, raw, tgid, ns),
+            TracepointRole.SocketIo => InProcessContext(tracepoint, raw) ? KeepSocketIo(tracepoint, raw, tgid, ns) : Unplaced(tracepoint, raw),
             TracepointRole.RouteLookup => InProcessContext(tracepoint, raw) && KeepRouteLookup(tracepoint, raw, tgid, ns),
             TracepointRole.Rename => RenamesProcess(tracepoint, raw, tgid),
             _ => false,
@@ -52,7 +58,9 @@ internal sealed class SampleFilter
         if (TcpSocketBirth.IsBirth(OpenTracepoint.Read(raw, tp.OldState), OpenTracepoint.Read(raw, tp.NewState)))
         {
             if (_born.Count >= MaxRemembered) _born.Clear();
-            _born[OpenTracepoint.Read(raw, tp.Socket)] = ns;
+            ulong socket = OpenTracepoint.Read(raw, tp.Socket);
+            _born[socket] = ns;
+            Streams.Birth(socket, ns);
         }
         return true;
     }
@@ -80,13 +88,30 @@ internal sealed class SampleFilter
     private static bool MovedTcpData(OpenTracepoint tp, ReadOnlySpan<byte> raw) =>
         OpenTracepoint.Read(raw, tp.Protocol) == IpProtocol.Tcp && (long)OpenTracepoint.Read(raw, tp.Ret) > 0;
 
+    /// <summary>
+    /// Keeps a process's first send or receive on a socket in each window, every change of the socket's process, and
+    /// every change of the process moving one of its streams (direction): between two kept samples of a direction, every
+    /// call of that direction was the earlier one's process's, so with the stream ends the bytes between them are its.
+    /// </summary>
     private bool KeepSocketIo(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)
     {
+        StreamEnd = -1;
         if (!MovedTcpData(tp, raw)) return false;
         ulong socket = OpenTracepoint.Read(raw, tp.Socket);
         long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
         bool first = FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
-        return ActorChanged(socket, tgid) || first;
+        int flags = tp.Flags is { } f ? (int)OpenTracepoint.Read(raw, f) : 0;
+        bool streamChanged = Streams.Advance(socket, tp.Sends, tgid, ns, (long)OpenTracepoint.Read(raw, tp.Ret), flags, out long end);
+        bool keep = ActorChanged(socket, tgid) | first | streamChanged;
+        if (keep) StreamEnd = end;
+        return keep;
+    }
+
+    /// <summary>A send or receive outside process context names nobody and is not kept; its bytes leave the socket's counts inexact.</summary>
+    private bool Unplaced(OpenTracepoint tp, ReadOnlySpan<byte> raw)
+    {
+        if (MovedTcpData(tp, raw)) Streams.Unplaced(OpenTracepoint.Read(raw, tp.Socket));
+        return false;
     }
 
     /// <summary>

@@ -39,6 +39,9 @@ public static class AttributionScore
         /// bytes together: a server end at 97 % is not hidden by a client end at 100 %.
         /// </summary>
         public bool EachEnd { get; init; }
+
+        /// <summary>The packets this case scores, where it is one part of the traffic on its port (one connection of several); null: all.</summary>
+        public Func<Packet, bool>? Only { get; init; }
     }
 
     /// <summary>Bytes of local ends: <paramref name="Right"/> and <paramref name="Wrong"/> pid, <paramref name="Total"/> scored, <paramref name="Unknown"/> with no known owner; and each end's tally.</summary>
@@ -60,11 +63,14 @@ public static class AttributionScore
             WHERE k.proto = $proto AND (k.src_port = $port OR k.dst_port = $port)
             """, ("$proto", e.Protocol == 6 ? "tcp" : "udp"), ("$port", e.ServerPort));
         EndTally server = new("server"), client = new("client");
+        long packets = 0;
         foreach (var row in rows)
         {
             long length = (long)row[1]!;
             bool fromServer = (long)row[2]! == e.ServerPort;
             var packet = new Packet((long)row[0]!, length, (int)(long)(fromServer ? row[3]! : row[2]!), fromServer, (long)row[6]!);
+            if (e.Only is { } only && !only(packet)) continue;
+            packets++;
             var methods = ((string?)row[7])?.Split('/');
             bool srcIsFlowSrc = row[11] is long l && l == 1;
             string? srcReason = (string?)row[8] ?? (string?)(srcIsFlowSrc ? row[12] : row[13]);
@@ -75,7 +81,7 @@ public static class AttributionScore
             dstTally.Add(length, dstOwner, (long?)row[5] ?? 0, (string?)row[10], methods?[1], dstReason);
         }
         return new Result(server.Right + client.Right, server.Wrong + client.Wrong, server.Total + client.Total,
-            server.Unknown + client.Unknown, rows.Count, server, client);
+            server.Unknown + client.Unknown, packets, server, client);
     }
 
     /// <summary>Scores every expectation, prints one line each, and returns what falls short: no traffic, an unknown owner, a wrong pid, a share under the floor.</summary>

@@ -25,6 +25,7 @@ public sealed class KernelEventScript
         return (TracepointFormat.Parse(text), text);
     });
     private readonly List<(long Ns, Action<KernelEventEncoder> Write)> _events = [];
+    private readonly Dictionary<Action<KernelEventEncoder>, long> _streamEnds = []; // a send/receive's stream end, as record 17 gives it
     private readonly List<(long Ns, int Pid, string Tracepoint, byte[] Raw)> _samples = [];
 
     /// <summary>The tracepoint samples made so far, in the order made, as a recorder's filter would meet them.</summary>
@@ -106,14 +107,34 @@ public sealed class KernelEventScript
         return Sample(ns, pid, raw);
     }
 
-    public KernelEventScript Send(long ns, int pid, ulong sk, int length = 100, bool softirq = false, string name = "sock:sock_send_length")
+    /// <param name="streamEnd">The socket's stream offset after this call's bytes, written in a record 17 after the batch (a recorder that counted them).</param>
+    public KernelEventScript Send(long ns, int pid, ulong sk, int length = 100, bool softirq = false, string name = "sock:sock_send_length",
+        long? streamEnd = null, int flags = 0)
     {
         var (f, raw) = Raw(name, softirq);
         Put(raw, f, "sk", sk);
         Put(raw, f, "family", 2);
         Put(raw, f, "protocol", 6);
         Put(raw, f, "ret", (ulong)length);
-        return Sample(ns, pid, raw);
+        Put(raw, f, "flags", (ulong)flags);
+        Sample(ns, pid, raw);
+        if (streamEnd is { } end) _streamEnds[_events[^1].Write] = end;
+        return this;
+    }
+
+    /// <summary>A receive (sock_recv_length) of <paramref name="length"/> bytes; see <see cref="Send"/>.</summary>
+    public KernelEventScript Receive(long ns, int pid, ulong sk, int length, long? streamEnd = null, int flags = 0) =>
+        Send(ns, pid, sk, length, name: "sock:sock_recv_length", streamEnd: streamEnd, flags: flags);
+
+    /// <summary>Record 17 for <see cref="Batch"/>: the stream ends given, by the events' places in it; null if none was.</summary>
+    public StreamEndsRecord? StreamEnds()
+    {
+        if (_streamEnds.Count == 0) return null;
+        var encoder = new StreamEndEncoder();
+        var ordered = _events.OrderBy(e => e.Ns).ToList();
+        for (int i = 0; i < ordered.Count; i++)
+            if (_streamEnds.TryGetValue(ordered[i].Write, out long end)) encoder.Add(i, end);
+        return new StreamEndsRecord(encoder.Count, encoder.Written.ToArray());
     }
 
     /// <summary>A UDP route lookup (fib:fib_table_lookup, or fib6 for IPv6) from <paramref name="local"/> to <paramref name="remote"/>.</summary>

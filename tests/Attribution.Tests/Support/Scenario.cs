@@ -87,13 +87,16 @@ public sealed class Scenario : IDisposable
         return this;
     }
 
-    public Scenario Tcp(double at, string from, string to, bool syn = false, bool ack = true, bool fin = false, bool rst = false, int payload = 0)
+    public Scenario Tcp(double at, string from, string to, bool syn = false, bool ack = true, bool fin = false, bool rst = false, int payload = 0,
+        uint seq = 0, uint ackNumber = 0)
     {
         var (src, sport) = Split(from);
         var (dst, dport) = Split(to);
         var tcp = Frames.Tcp(sport, dport, syn, ack, payload);
         tcp.Finished = fin;
         tcp.Reset = rst;
+        tcp.SequenceNumber = seq;
+        tcp.AcknowledgmentNumber = ackNumber;
         return Packet(at, Frames.Ethernet(Frames.Ip(src, dst, tcp)));
     }
 
@@ -136,6 +139,7 @@ public sealed class Scenario : IDisposable
         {
             writer.Write(Events.Sources(Ns(0)));
             writer.Write(Events.Batch());
+            if (Events.StreamEnds() is { } ends) writer.Write(ends);
         }
         uint id = 0;
         foreach (var (at, builder) in _snapshots.OrderBy(s => s.At))

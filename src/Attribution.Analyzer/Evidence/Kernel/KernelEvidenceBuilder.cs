@@ -28,6 +28,7 @@ internal sealed class KernelEvidenceBuilder
     private readonly List<(SocketEvent Event, int Order)> _socketEvents = [];
     private readonly List<KernelEvent> _processEvents = [];
     private readonly List<SocketIoPeriodRecord> _periods = [];
+    private readonly List<int> _batchPositions = []; // the last record 7's events: each one's place in _socketEvents, or -1
     private long _events, _lost;
 
     public void Add(SidecarRecord record)
@@ -39,25 +40,35 @@ internal sealed class KernelEvidenceBuilder
                 _decoder = new SocketEventDecoder(s.Tracepoints);
                 _renames = TaskRenameDecoder.For(s.Tracepoints);
                 RecordsRenames |= _renames is not null;
+                _batchPositions.Clear(); // a new file: a record 17 belongs to a record 7 of its own file
+                break;
+            case StreamEndsRecord ends:
+                AddStreamEnds(ends);
                 break;
             case SocketIoPeriodRecord p:
                 _periods.Add(p);
                 break;
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
+                _batchPositions.Clear();
                 var reader = b.Read();
                 try
                 {
                     while (reader.TryRead(out var e))
                     {
                         _events++;
+                        _batchPositions.Add(-1);
                         if (e.Kind == KernelEventKind.Tracepoint)
                         {
                             if (_renames is not null && _renames.Is(e))
                             {
                                 if (_renames.TryDecode(e, out var rename)) Renames.Add(rename);
                             }
-                            else if (_decoder is not null && _decoder.TryDecode(e, out var decoded)) _socketEvents.Add((decoded, _socketEvents.Count));
+                            else if (_decoder is not null && _decoder.TryDecode(e, out var decoded))
+                            {
+                                _batchPositions[^1] = _socketEvents.Count;
+                                _socketEvents.Add((decoded, _socketEvents.Count));
+                            }
                         }
                         else
                         {
@@ -75,6 +86,29 @@ internal sealed class KernelEvidenceBuilder
                 }
                 break;
         }
+    }
+
+    /// <summary>
+    /// Record 17: the stream ends of the record 7 just read (in the same file), onto its send/receive events. One that
+    /// names no such event is damage, and is skipped: its socket then lacks an end and keeps the time rule.
+    /// </summary>
+    private void AddStreamEnds(StreamEndsRecord record)
+    {
+        (int Index, long End)[] ends;
+        try { ends = record.Read(); }
+        catch (InvalidDataException e)
+        {
+            _problems.Add(new SidecarProblem(SidecarPath, record.Offset, $"undecodable stream ends record: {e.Message}; skipped"));
+            return;
+        }
+        var events = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_socketEvents);
+        foreach (var (index, end) in ends)
+        {
+            if (index < 0 || index >= _batchPositions.Count || _batchPositions[index] is not (>= 0 and var at)) continue;
+            ref var entry = ref events[at];
+            if (entry.Event.Kind == SocketEventKind.Data) entry.Event = entry.Event with { StreamEnd = end };
+        }
+        _batchPositions.Clear();
     }
 
     /// <summary>The processes' renames, in the order read (Names/NameEvidence places them in time).</summary>

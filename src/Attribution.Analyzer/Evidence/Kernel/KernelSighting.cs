@@ -11,4 +11,7 @@ internal sealed record KernelSighting(SocketSighting Sighting, bool UnknownActor
 {
     /// <summary>Exactly one known process acted on the socket and no unknown one did.</summary>
     public bool SoleOwner => !UnknownActor && Sighting.HolderIds.Count == 1;
+
+    /// <summary>Where several processes moved its data and every call was counted from its birth (record 17): who moved which bytes.</summary>
+    public StreamRuns? Streams { get; init; }
 }

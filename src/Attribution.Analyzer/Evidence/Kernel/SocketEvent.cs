@@ -30,4 +30,11 @@ internal readonly record struct SocketEvent(
     IpAddr Local,
     ushort LocalPort,
     IpAddr Remote,
-    ushort RemotePort);
+    ushort RemotePort)
+{
+    /// <summary>A send or receive: the bytes its call moved (0 for a receive that only peeked), and whether it sent.</summary>
+    public long Bytes { get; init; }
+    public bool Sent { get; init; }
+    /// <summary>The socket's stream offset just after this call's bytes, as the recorder counted it (record 17); -1: unknown.</summary>
+    public long StreamEnd { get; init; } = -1;
+}

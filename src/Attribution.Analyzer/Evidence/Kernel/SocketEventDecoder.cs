@@ -31,7 +31,8 @@ internal sealed class SocketEventDecoder
             var decode = source.Name switch
             {
                 Tracepoints.InetSockSetState.Name => StateChange(format),
-                Tracepoints.SockLength.SendName or Tracepoints.SockLength.ReceiveName => Data(format),
+                Tracepoints.SockLength.SendName => Data(format, sent: true),
+                Tracepoints.SockLength.ReceiveName => Data(format, sent: false),
                 Tracepoints.FibLookup.V4Name => Route(format, v6: false),
                 Tracepoints.FibLookup.V6Name => Route(format, v6: true),
                 _ => null,
@@ -78,19 +79,28 @@ internal sealed class SocketEventDecoder
         };
     }
 
-    private static Func<KernelEvent, SocketEvent?>? Data(TracepointFormat f)
+    private const int MsgPeek = 2;
+
+    private static Func<KernelEvent, SocketEvent?>? Data(TracepointFormat f, bool sent)
     {
         if (!Has(f, DataFields.Socket, DataFields.Protocol)) return null;
         var (sk, protocol) = (f.Get(DataFields.Socket), f.Get(DataFields.Protocol));
         // The length field is "ret" on current kernels; without it every call counts (the recorder keeps only ret > 0 where it can).
         f.TryGet(DataFields.Ret, out var ret);
+        f.TryGet(DataFields.Flags, out var flags);
         return e =>
         {
             var raw = e.Raw.Span;
             if (!Fits(raw, sk) || !Fits(raw, protocol)) return null;
-            if (ret.Size > 0 && Fits(raw, ret) && Signed(raw, ret) <= 0) return null;
+            bool hasRet = ret.Size > 0 && Fits(raw, ret);
+            if (hasRet && Signed(raw, ret) <= 0) return null;
+            // A receive that peeked left its bytes in the socket for the next read: it moved none of the stream.
+            bool peeked = !sent && flags.Size > 0 && Fits(raw, flags) && (Unsigned(raw, flags) & MsgPeek) != 0;
             return new SocketEvent(SocketEventKind.Data, e.Nanoseconds, e.Pid, InProcess(raw), Unsigned(raw, sk), 0, 0,
-                (byte)Unsigned(raw, protocol), default, default, 0, default, 0);
+                (byte)Unsigned(raw, protocol), default, default, 0, default, 0)
+            {
+                Bytes = hasRet && !peeked ? Signed(raw, ret) : 0, Sent = sent,
+            };
         };
     }
 

@@ -25,6 +25,8 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         public readonly ActorSet Data = new(), Control = new();
         /// <summary>Every act of a known process, in time order: kept for the sighting only when more than one process acted.</summary>
         public readonly List<SocketAct> Acts = new(2);
+        /// <summary>Its data moves with their stream ends, while every one has one (record 17); null once one lacks it.</summary>
+        public List<(long End, long Bytes, bool Sent, int Process)>? Moves = [];
     }
 
     private readonly Dictionary<ulong, Life> _open = new();
@@ -39,6 +41,8 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
             int mover = processes.Resolve(e.Pid, e.Ns);
             life.Data.Add(mover);
             if (mover > 0) life.Acts.Add(new SocketAct(e.Ns, mover, MovedData: true));
+            if (mover > 0 && e.StreamEnd >= 0) life.Moves?.Add((e.StreamEnd, e.Bytes, e.Sent, mover));
+            else life.Moves = null;
             return;
         }
         if (e.Kind != SocketEventKind.StateChange) return;
@@ -91,6 +95,10 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         var actors = life.Data.IsEmpty ? life.Control : life.Data;
         if (!life.HasTuple || actors.IsEmpty) return;
         var sighting = processes.Sighting(actors, life.Acts, life.Family, life.From, life.Until);
-        if (sighting is not null) emit(life.Key, sighting);
+        if (sighting is null) return;
+        // Only a socket born while the events ran has streams counted from their start; only several movers need them.
+        if (sighting.Acts is not null && life.From != long.MinValue && life.Moves is { Count: > 0 } moves)
+            sighting = sighting with { Streams = StreamRuns.Build(moves) };
+        emit(life.Key, sighting);
     }
 }
