@@ -8,9 +8,8 @@ namespace Attribution.Analyzer.Rules;
 /// data, each call counted from its birth, record 17) and the flow's SYNs gave both initial sequence numbers: the
 /// packet's bytes are found in the streams by their sequence numbers, and the process whose call moved them owns the
 /// end (`tcp-stream`); exact even where the time rule cannot tell (a call returns after its packets left; a reader
-/// takes bytes that came before it existed). A packet without payload belongs to the process whose bytes it
-/// acknowledges (the sender of the last byte acknowledged, for an ACK the end received; the reader of it, for one
-/// the end sent). Bytes of two processes' calls in one segment: ambiguous. Anything the streams do not cover keeps
+/// takes bytes that came before it existed). A packet without payload keeps the time rule's answer (the process
+/// acting then). Bytes of two processes' calls in one segment: ambiguous. Anything the streams do not cover keeps
 /// the time rule's answer.
 /// </summary>
 internal static class StreamRule
@@ -32,13 +31,7 @@ internal static class StreamRule
             from = Offset(packet.TcpSequence, endSent ? own : peer, 1);
         }
         else
-        {
-            if ((packet.TcpFlags & DecodedPacket.TcpAck) == 0) return;
-            // The last byte acknowledged: the end's own sent byte for an ACK it received, the peer's for one it sent.
-            sentStream = !endSent;
-            from = Offset(packet.TcpAcknowledgment, endSent ? peer : own, 2);
-            length = 1;
-        }
+            return; // no bytes of its own: the time rule's process acting then (a parent's shutdown after its child's exit is the parent's)
         if (from < 0 || streams.Longest >= int.MaxValue) return; // before the stream, or past what 32-bit sequence numbers place
         int mover = streams.Mover(sentStream, from, from + length);
         if (mover == 0) return;
