@@ -22,6 +22,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     // the table again and again into fresh memory.
     private readonly Dictionary<FlowKey, Flow> _flows = new(expectedFlows);
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), (Flow Flow, long Ns)> _fragments = new();
+    private readonly Func<int, long, bool> _alive = rules.AliveAt; // made once: a method group per packet would allocate
     private long _nextFlowId = 1;
     private long _nextSweep = long.MinValue;
 
@@ -110,8 +111,8 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         FlowRule.Apply(receiverEnd, ns, out row.DestinationProcess, out row.DestinationMethod, out row.DestinationReason);
         if (packet.Protocol == IpProtocol.Tcp && !packet.LaterFragment)
         {
-            StreamRule.Apply(senderEnd, flow.Isns, packet, forward, endSent: true, ref row.SourceProcess, ref row.SourceMethod, ref row.SourceReason);
-            StreamRule.Apply(receiverEnd, flow.Isns, packet, forward, endSent: false, ref row.DestinationProcess, ref row.DestinationMethod, ref row.DestinationReason);
+            StreamRule.Apply(senderEnd, flow.Isns, packet, forward, endSent: true, ns, _alive, ref row.SourceProcess, ref row.SourceMethod, ref row.SourceReason);
+            StreamRule.Apply(receiverEnd, flow.Isns, packet, forward, endSent: false, ns, _alive, ref row.DestinationProcess, ref row.DestinationMethod, ref row.DestinationReason);
         }
         PacketReasons.KernelReset(ref row, packet);
         // Payload is read for names only while the flow may still give one: for most packets, this one test.

@@ -34,6 +34,9 @@ internal sealed class RuleChain
     /// <summary>The reasons of packets no rule looked at (not IP, no ports) and of the packet as a whole.</summary>
     public PacketReasons Reasons { get; }
 
+    /// <summary>Whether process <paramref name="id"/> was alive at <paramref name="ns"/> (between its start and its exit).</summary>
+    public bool AliveAt(int id, long ns) => _index.Processes[id].AliveAt(ns);
+
     /// <summary>An end of a flow at its first packet, which says which end may be the server.</summary>
     public EndResult First(in DecodedPacket packet, bool sourceEnd, long ns) => sourceEnd
         ? Resolve(packet.Protocol, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort, ns, ListenerRule.MayServe(packet, sourceEnd: true))
