@@ -24,7 +24,8 @@ public enum Method : byte
     Nat,
     /// <summary>
     /// Kernel events: the process whose send or receive moved this packet's bytes, by the packet's place in the socket's
-    /// byte stream (its sequence number from the SYN's) and the stream ends the recorder counted (record 17); payload only.
+    /// byte stream (its sequence number from the SYN's) and the stream ends the recorder counted (record 17); for a
+    /// packet without payload, the process whose bytes it acknowledges, while it lives.
     /// </summary>
     TcpStream,
 }

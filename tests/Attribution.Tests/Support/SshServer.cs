@@ -83,7 +83,7 @@ public sealed partial class SshServer : IDisposable
     private static Process StartTracer(string strace, string netns, int pid, string trace)
     {
         var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
-        foreach (var a in new[] { "netns", "exec", netns, strace, "-f", "-yy", "-s", "0", "-e", $"trace={SyscallBytes.Calls}", "-e", "status=successful",
+        foreach (var a in new[] { "netns", "exec", netns, strace, "-f", "-ttt", "-yy", "-s", "0", "-e", $"trace={SyscallBytes.Calls}", "-e", "status=successful",
                      "-e", "signal=none", "-o", trace, "-p", $"{pid}" })
             info.ArgumentList.Add(a);
         var process = Process.Start(info)!;

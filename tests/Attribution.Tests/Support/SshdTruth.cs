@@ -8,6 +8,8 @@ namespace Attribution.Tests.Support;
 /// the server sent; read it, for a byte the client sent), and nobody else. A packet without payload (the handshake,
 /// an acknowledgement, a FIN): the process whose bytes it acknowledges (nothing acknowledged yet: the monitor, the
 /// first to act), with any of the connection's server processes not wrong for it: the kernel sent it for them all.
+/// Once that process has exited (strace's stamp), or within <see cref="ExitMargin"/> of its exit, the kernel sends for
+/// whoever still holds the socket, which strace does not say: such a packet is only checked not to be wrong.
 /// </summary>
 public sealed class SshdTruth(int listener, List<SshServer.Connection> connections, SyscallBytes calls, Dictionary<long, TcpSegments.Segment> segments)
 {
@@ -26,8 +28,15 @@ public sealed class SshdTruth(int listener, List<SshServer.Connection> connectio
         long last = s.Ack - 2;
         int? owner = s.Syn || last < 0 ? c.Monitor
             : calls.MoverOf(c.ClientPort, !p.FromServer, last) ?? calls.MoverOf(c.ClientPort, !p.FromServer, last - 1) ?? c.Monitor;
+        if (owner is { } o && calls.ExitNs(o) is { } exit && p.TsNs >= exit - ExitMargin) return new Owner(null, held);
         return new Owner(owner, held);
     }
+
+    /// <summary>
+    /// strace stamps an exit when it reaps the process, after the kernel closed its files (the FIN of its close goes out
+    /// first) and after the exit event the recorder keeps: packets this close to the stamp are not placed by it.
+    /// </summary>
+    private const long ExitMargin = 50_000_000;
 
     private Owner Unknown(Packet p)
     {

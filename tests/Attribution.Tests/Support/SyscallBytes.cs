@@ -18,6 +18,7 @@ public sealed partial class SyscallBytes
     private readonly record struct Run(long Start, long End, int Pid);
 
     private readonly Dictionary<(int ClientPort, bool Sent), List<Run>> _streams = [];
+    private readonly Dictionary<int, long> _exitNs = [];
 
     /// <summary>Parses strace's lines; a call interrupted by another process's ("unfinished", "resumed") is joined up.</summary>
     public static SyscallBytes Parse(IEnumerable<string> lines)
@@ -26,7 +27,9 @@ public sealed partial class SyscallBytes
         var pending = new Dictionary<int, (string Call, int ClientPort)>();
         foreach (var line in lines)
         {
-            if (Complete().Match(line) is { Success: true } c)
+            if (Exited().Match(line) is { Success: true, Groups: var g } && g["t"].Success)
+                bytes._exitNs[int.Parse(g["pid"].Value)] = (long)(decimal.Parse(g["t"].Value, System.Globalization.CultureInfo.InvariantCulture) * 1_000_000_000m);
+            else if (Complete().Match(line) is { Success: true } c)
                 bytes.Add(int.Parse(c.Groups["pid"].Value), c.Groups["call"].Value, int.Parse(c.Groups["port"].Value), long.Parse(c.Groups["ret"].Value));
             else if (Unfinished().Match(line) is { Success: true } u)
                 pending[int.Parse(u.Groups["pid"].Value)] = (u.Groups["call"].Value, int.Parse(u.Groups["port"].Value));
@@ -56,6 +59,9 @@ public sealed partial class SyscallBytes
         return null;
     }
 
+    /// <summary>When strace saw <paramref name="pid"/> exit (CLOCK_REALTIME, ns, from its -ttt stamps); null if it did not.</summary>
+    public long? ExitNs(int pid) => _exitNs.TryGetValue(pid, out long ns) ? ns : null;
+
     /// <summary>Every process that moved bytes of this connection, with how many, each direction: what the test prints.</summary>
     public string Describe(int clientPort) => string.Join("; ", new[] { true, false }.Select(sent =>
         (sent ? "sent " : "read ") + (_streams.TryGetValue((clientPort, sent), out var runs)
@@ -66,13 +72,18 @@ public sealed partial class SyscallBytes
     public IEnumerable<int> Movers(int clientPort) =>
         new[] { true, false }.SelectMany(sent => _streams.TryGetValue((clientPort, sent), out var runs) ? runs.Select(r => r.Pid) : []).Distinct();
 
-    // "1234 write(4<TCP:[10.0.0.2:22->10.0.0.1:4242]>, ""..., 41) = 41": the server's end first, the client's port last.
-    [GeneratedRegex(@"^(?<pid>\d+) +(?<call>\w+)\(\d+<TCP:\[[^\]]*->[^\]]*:(?<port>\d+)\]>.*\) += (?<ret>\d+)$")]
+    // "1234 1765154321.123456 write(4<TCP:[10.0.0.2:22->10.0.0.1:4242]>, ""..., 41) = 41": the pid, strace's -ttt stamp
+    // (optional), the server's end first, the client's port last.
+    [GeneratedRegex(@"^(?<pid>\d+) +(?:\d+\.\d+ +)?(?<call>\w+)\(\d+<TCP:\[[^\]]*->[^\]]*:(?<port>\d+)\]>.*\) += (?<ret>\d+)$")]
     private static partial Regex Complete();
 
-    [GeneratedRegex(@"^(?<pid>\d+) +(?<call>\w+)\(\d+<TCP:\[[^\]]*->[^\]]*:(?<port>\d+)\]>.*<unfinished \.\.\.>$")]
+    [GeneratedRegex(@"^(?<pid>\d+) +(?:\d+\.\d+ +)?(?<call>\w+)\(\d+<TCP:\[[^\]]*->[^\]]*:(?<port>\d+)\]>.*<unfinished \.\.\.>$")]
     private static partial Regex Unfinished();
 
-    [GeneratedRegex(@"^(?<pid>\d+) +<\.\.\. (?<call>\w+) resumed>.*\) += (?<ret>\d+)$")]
+    [GeneratedRegex(@"^(?<pid>\d+) +(?:\d+\.\d+ +)?<\.\.\. (?<call>\w+) resumed>.*\) += (?<ret>\d+)$")]
     private static partial Regex Resumed();
+
+    // "1234 1765154321.123456 +++ exited with 0 +++" (or "+++ killed by SIGTERM +++").
+    [GeneratedRegex(@"^(?<pid>\d+) +(?:(?<t>\d+\.\d+) +)?\+\+\+ (?:exited|killed)")]
+    private static partial Regex Exited();
 }
