@@ -29,6 +29,11 @@ public sealed class SshdEndToEndTests(ITestOutputHelper output) : IDisposable
 
     private const int Connections = 10;
 
+    // strace's record of the first connection now and then ends a call short (2 of 8 runs: its monitor's last 76 bytes
+    // missing, 144 end-bytes of two packets the truth cannot place, printed as frames): up to 1 % of a case's
+    // end-bytes unplaced is the tracer's, beyond that a fault of the test.
+    private const double UnplacedAllowed = 0.01;
+
     [Fact]
     public void Every_sshd_process_gets_the_bytes_it_moved()
     {
@@ -76,9 +81,9 @@ public sealed class SshdEndToEndTests(ITestOutputHelper output) : IDisposable
         // over the 10 connections (issue 27: every end of every case). One pure ACK the time rule gives to another of the
         // connection's holders is 0.7 % of a 10 KB connection, so a floor per connection would judge single packets.
         var expectations = connections.Select(c => new Expectation($"sshd connection from port {c.ClientPort}", 6, port, 0.0,
-                truth.ServerEnd, p => Owner.Of(clientOf[p.ClientPort])) { EachEnd = true, Only = p => p.ClientPort == c.ClientPort })
+                truth.ServerEnd, p => Owner.Of(clientOf[p.ClientPort])) { EachEnd = true, Only = p => p.ClientPort == c.ClientPort, UnknownAllowed = UnplacedAllowed })
             .Append(new Expectation($"sshd, {Connections} connections", 6, port, 0.99, truth.ServerEnd,
-                p => clientOf.TryGetValue(p.ClientPort, out var pid) ? Owner.Of(pid) : Owner.Unknown) { EachEnd = true });
+                p => clientOf.TryGetValue(p.ClientPort, out var pid) ? Owner.Of(pid) : Owner.Unknown) { EachEnd = true, UnknownAllowed = UnplacedAllowed });
         failures.AddRange(Check(db, expectations, output.WriteLine));
         if (truth.Unplaced.Count > 0) output.WriteLine($"frames the truth could not place: {string.Join(", ", truth.Unplaced)}");
         output.WriteLine($"test took {clock.Elapsed.TotalSeconds:F1} s");
