@@ -75,16 +75,5 @@ public sealed class KernelEventEncoder
         _buffer.Advance(bytes.Length);
     }
 
-    private void VarUInt(ulong value)
-    {
-        var span = _buffer.GetSpan(10);
-        int i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[i++] = (byte)value;
-        _buffer.Advance(i);
-    }
+    private void VarUInt(ulong value) => VarUInts.Write(_buffer, value);
 }

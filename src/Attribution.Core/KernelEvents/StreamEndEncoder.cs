@@ -27,18 +27,7 @@ public sealed class StreamEndEncoder
         Count++;
     }
 
-    private void VarUInt(ulong value)
-    {
-        var span = _buffer.GetSpan(10);
-        int i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[i++] = (byte)value;
-        _buffer.Advance(i);
-    }
+    private void VarUInt(ulong value) => VarUInts.Write(_buffer, value);
 
     /// <summary>Reads what <see cref="Add"/> wrote: <paramref name="count"/> (index, end) pairs; throws InvalidDataException on damage.</summary>
     public static (int Index, long End)[] Read(ReadOnlySpan<byte> entries, int count)
