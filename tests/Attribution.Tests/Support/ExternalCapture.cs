@@ -30,7 +30,11 @@ public sealed class ExternalCapture : IDisposable
     public static ExternalCapture Tcpdump(string path, params string[] args) =>
         Start("tcpdump", path, "listening on", ["-Z", "root", "--immediate-mode", "-U", "-w", path, .. args]);
 
-    /// <summary>`dumpcap -w PATH ARGS` (pcapng).</summary>
+    /// <summary>
+    /// `dumpcap -w PATH ARGS` (pcapng). dumpcap says "Capturing on" *before* it opens its interfaces (seen with
+    /// strace: the message, then socket(AF_PACKET) and bind per interface), so the ready line alone let a test's
+    /// traffic start before one interface was captured; <see cref="Start"/> also waits for the packet sockets.
+    /// </summary>
     public static ExternalCapture Dumpcap(string path, params string[] args) =>
         Start("dumpcap", path, "Capturing on", ["-q", "-w", path, .. args]);
 
@@ -49,8 +53,47 @@ public sealed class ExternalCapture : IDisposable
                 throw new InvalidOperationException($"{program} {string.Join(' ', args)} did not start: {string.Join('\n', lines)}");
             }
             lines.Add(text);
-            if (text.Contains(ready)) return new ExternalCapture(process, path, text, process.StandardError.ReadToEndAsync());
+            if (text.Contains(ready))
+            {
+                var rest = process.StandardError.ReadToEndAsync();
+                WaitForPacketSockets(process, args.Count(a => a == "-i"), program);
+                return new ExternalCapture(process, path, text, rest);
+            }
         }
+    }
+
+    /// <summary>
+    /// Waits (≤ 30 s) until <paramref name="process"/> holds <paramref name="interfaces"/> packet sockets bound for
+    /// every protocol (ETH_P_ALL, /proc/net/packet), one per interface it captures on, then a further 200 ms: after
+    /// the bind, libpcap attaches a drop-all filter, drains and attaches the real one, microseconds later.
+    /// </summary>
+    private static void WaitForPacketSockets(Process process, int interfaces, string program)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (CountPacketSockets(process.Id) < interfaces)
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"{program} (pid {process.Id}) opened fewer than {interfaces} packet sockets in 30 s");
+            Thread.Sleep(20);
+        }
+        Thread.Sleep(200);
+    }
+
+    private static int CountPacketSockets(int pid)
+    {
+        var inodes = new HashSet<string>();
+        try
+        {
+            foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:["))
+                    inodes.Add(target["socket:[".Length..^1]);
+        }
+        catch (IOException) { return 0; }            // exiting: the caller sees HasExited
+        catch (UnauthorizedAccessException) { return 0; }
+        // Columns: sk RefCnt Type Proto Iface R Rmem User Inode; Proto 0003 is ETH_P_ALL (the capture's own bind).
+        return File.ReadLines("/proc/net/packet").Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(c => c.Length >= 9 && c[3] == "0003" && inodes.Contains(c[8]));
     }
 
     /// <summary>SIGINT, as Ctrl-C: both tools flush and close the file.</summary>
