@@ -175,7 +175,7 @@ public static class AnalyzeSession
     private static AnalyzeSummary Summarize(string output, TrafficTotals totals, EvidenceIndex evidence, FlowTracker tracker,
         TimeSpan elapsed, (long, string)? problem)
     {
-        var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).Take(10).ToList();
+        var top = totals.PerProcess.OrderByDescending(p => p.Value.BytesOut + p.Value.BytesIn).ThenBy(p => p.Key).Take(10).ToList();
         var names = NamesOf(totals, top.Select(p => p.Key).ToHashSet());
         return new AnalyzeSummary(output, totals.Packets, totals.Bytes, totals.AttributedPackets, totals.AttributedBytes,
             top.Select(p => Share(p.Key, p.Value, evidence, names)).ToList(),
