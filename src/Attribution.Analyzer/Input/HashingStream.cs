@@ -66,6 +66,28 @@ internal sealed class HashingStream : Stream
         return n;
     }
 
+    /// <summary>
+    /// The next <paramref name="length"/> bytes as a view into the current chunk, if it holds them all (the caller
+    /// copies the rest itself through <see cref="Read(Span{byte})"/>). Valid until the next read: moving past the
+    /// chunk lets it be reused.
+    /// </summary>
+    public bool TryTake(int length, out ReadOnlySpan<byte> bytes)
+    {
+        if ((_current is null || _at == _current.Length) && !NextChunk())
+        {
+            bytes = default;
+            return false;
+        }
+        if (_current!.Length - _at < length)
+        {
+            bytes = default;
+            return false;
+        }
+        bytes = _current.Data.AsSpan(_at, length);
+        _at += length;
+        return true;
+    }
+
     private bool NextChunk()
     {
         if (_current is not null) Release(_current);

@@ -44,10 +44,9 @@ internal sealed class PcapNgBlockReader(CaptureBytes bytes, InputWarnings warnin
             uint total = Bytes.U32(head[4..]);
             if (total < 12 || total % 4 != 0 || total > MaxBlock) return Stop(offset, $"damaged block (length {total})");
             int body = (int)total - 8;
-            var block = Bytes.Block(body);
-            if (Bytes.Fill(block.AsSpan(0, body)) < body) return Stop(offset, "file ends inside a block (capture cut short?)");
-            var b = block.AsSpan(0, body - 4); // without the trailing length
-            if (Bytes.U32(block.AsSpan(body - 4)) != total) return Stop(offset, "block lengths disagree (damaged block)");
+            if (Bytes.Take(body, out var block) < body) return Stop(offset, "file ends inside a block (capture cut short?)");
+            var b = block[..(body - 4)]; // without the trailing length
+            if (Bytes.U32(block[(body - 4)..]) != total) return Stop(offset, "block lengths disagree (damaged block)");
             switch (type)
             {
                 case PcapNgBlockType.InterfaceDescription when b.Length >= 8:

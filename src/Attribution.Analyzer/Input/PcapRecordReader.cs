@@ -33,8 +33,7 @@ internal sealed class PcapRecordReader : CaptureFormatReader
         if (got < 16) return Stop(offset, "file ends inside a packet header");
         uint captured = Bytes.U32(header[8..]), original = Bytes.U32(header[12..]);
         if (captured > MaxBlock) return Stop(offset, $"implausible captured length {captured}");
-        var data = Bytes.Block((int)captured).AsSpan(0, (int)captured);
-        if (Bytes.Fill(data) < captured) return Stop(offset, "file ends inside a packet");
+        if (Bytes.Take((int)captured, out var data) < captured) return Stop(offset, "file ends inside a packet");
         long ns = Bytes.U32(header) * 1_000_000_000L + Bytes.U32(header[4..]) * (1_000_000_000L / _unitsPerSecond);
         CheckPlausible(offset, ns);
         frame = new CapturedFrame(NextFrameNumber(), ns, 0, Interfaces[0].LinkType, original, data);
