@@ -23,6 +23,10 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     private readonly Dictionary<FlowKey, Flow> _flows = new(expectedFlows);
     private readonly Dictionary<(IpAddr, IpAddr, byte, uint), (Flow Flow, long Ns)> _fragments = new();
     private readonly Func<int, long, bool> _alive = rules.AliveAt; // made once: a method group per packet would allocate
+    // The last flow a packet belonged to, beside the table: packets come in runs of one flow, and comparing a key is
+    // cheaper than hashing it and probing (the table's lookup was the largest item of the replay on a recorded flood).
+    private FlowKey _lastKey;
+    private Flow? _lastFlow;
     private long _nextFlowId = 1;
     private long _nextSweep = long.MinValue;
 
@@ -58,11 +62,14 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         }
 
         var key = FlowKey.From(packet);
-        if (!_flows.TryGetValue(key, out var flow) || Expired(flow, row.TimestampNs) || (flow.Closed && packet.IsTcpOpening))
+        Flow? flow = _lastFlow;
+        if ((flow is null || _lastKey != key) && !_flows.TryGetValue(key, out flow)) flow = null;
+        if (flow is null || Expired(flow, row.TimestampNs) || (flow.Closed && packet.IsTcpOpening))
         {
             if (flow is not null) End(key, flow);
             flow = Start(key, ref row, packet);
         }
+        (_lastKey, _lastFlow) = (key, flow);
         if (packet.MoreFragments)
             _fragments[(packet.Source, packet.Destination, packet.Protocol, packet.FragmentId)] = (flow, row.TimestampNs);
         Continue(flow, ref row, packet, frame);
@@ -216,6 +223,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     {
         WriteOut(flow);
         _flows.Remove(key);
+        if (flow == _lastFlow) _lastFlow = null;
     }
 
     private void WriteOut(Flow flow)
@@ -253,6 +261,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         // Written in the table's order, then forgotten at once: removing each one would be a cache miss per flow.
         foreach (var flow in _flows.Values) WriteOut(flow);
         _flows.Clear();
+        _lastFlow = null;
     }
 }
 
