@@ -1,6 +1,7 @@
 using Attribution.Core.Decoding;
 using Attribution.Core.Sockets;
 using Attribution.Recorder.Snapshots;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Capture;
 
@@ -13,7 +14,7 @@ namespace Attribution.Recorder.Capture;
 /// </summary>
 internal sealed class NewFlowDetector(int capacity = 1 << 18)
 {
-    private readonly HashSet<FlowKey> _seen = new();
+    private readonly HashSet<FlowKey> _seen = CacheCensus.Tracked("NewFlowDetector.seen", new HashSet<FlowKey>());
     private FlowKey _last;   // the flow of the packet before, in _seen since: a burst of one flow skips the set
     private bool _hasLast;
 
