@@ -109,12 +109,12 @@ for _ in $(seq $((seconds + 10))); do  # one pass a second at most
   if [ "$elapsed" -ge "$next" ]; then
     [ -d "/proc/$rec" ] || { echo "the recorder exited early: $(tail -5 "$work/rec.err")" >&2; exit 1; }
     read -r rss anon file threads < <(status "$rec")
-    fds=$(ls "/proc/$rec/fd" | wc -l)
+    fds=$({ ls "/proc/$rec/fd" 2>/dev/null || true; } | wc -l)  # an fd closed mid-listing is no failure
     t=$(ticks "$rec"); w=$EPOCHREALTIME
     cpu=$(awk -v a="$prev_ticks" -v b="$t" -v s="$prev_wall" -v e="$w" -v hz="$hz" 'BEGIN {if (e > s) printf "%.1f", 100 * (b - a) / hz / (e - s); else print 0}')
     prev_ticks=$t; prev_wall=$w
     all=(/proc/[0-9]*); procs=${#all[@]}
-    heap=$({ grep '^memory:' "$work/rec.err" || true; } | tail -1 | awk '{for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%s,%s,%s", v["heap_kb"], v["committed_kb"], v["fragmented_kb"]}')
+    heap=$({ grep '^memory: heap' "$work/rec.err" || true; } | tail -1 | awk '{for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%s,%s,%s", v["heap_kb"], v["committed_kb"], v["fragmented_kb"]}')
     echo "$elapsed,$rss,$anon,$file,${heap:-,,},$fds,$threads,$cpu,$procs,$(count_of .pcapng),$(sum_of .snapshots),$(cut -d' ' -f1 /proc/loadavg)" >>"$csv"
     next=$((next + every))
   fi
@@ -139,7 +139,8 @@ warm=$(( seconds / 10 )); [ -n "$first_rotation" ] && [ "$first_rotation" -gt "$
 
 echo
 column -t -s, "$csv"
-echo "the recorder's last memory line: $({ grep '^memory:' "$work/rec.err" || true; } | tail -1)"
+echo "the recorder's GC: $({ grep '^memory: gc' "$work/rec.err" || true; } | head -1)"
+echo "the recorder's last memory line: $({ grep '^memory: heap' "$work/rec.err" || true; } | tail -1)"
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "connections: $made of $((rate * seconds)) paced, $oneshots by one-shot processes, 1 stream ($streamed bytes)"

@@ -147,6 +147,7 @@ public sealed class RecordSession
             if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!, options.ProcRoot));
 
             using var memory = MemoryStatus.FromEnvironment(status);
+            using var trim = new HeapTrim(HeapTrim.Every);
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
             errors.Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, evidence, startNs));

@@ -6,7 +6,7 @@ namespace Attribution.Recorder.Diagnostics;
 /// <summary>
 /// ATTRIBUTION_MEMORY_STATUS=SECONDS prints, every SECONDS while recording, one line to stderr of what holds the
 /// recorder's memory: the managed heap as the GC last left it (size, committed, fragmented, each generation's size,
-/// collections so far, bytes ever allocated) and the entries of each bounded cache (<see cref="CacheCensus"/>).
+/// collections so far, bytes ever allocated, the time collections paused it) and the entries of each bounded cache (<see cref="CacheCensus"/>).
 /// bench/soak.sh sets it and keeps the lines beside its RSS samples (docs/RECORDING.md, the soak): RSS alone cannot
 /// tell a cache that fills from a heap the GC has not given back.
 /// </summary>
@@ -20,6 +20,9 @@ internal sealed class MemoryStatus : IDisposable
     private MemoryStatus(Action<string> print, TimeSpan every)
     {
         _print = print;
+        // Once: the GC's settings as the runtime took them (ConserveMemory, concurrent, server, heap limits), since a
+        // NativeAOT build takes them from the build, not from a runtimeconfig file beside it.
+        _print("memory: gc settings " + string.Join(" ", GC.GetConfigurationVariables().OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}")));
         _timer = new Timer(_ => _print(Line()), null, every, every);
     }
 
@@ -29,7 +32,7 @@ internal sealed class MemoryStatus : IDisposable
             ? new MemoryStatus(print, TimeSpan.FromSeconds(s))
             : null;
 
-    /// <summary>memory: heap=… committed=… fragmented=… gen0=… gen1=… gen2=… loh=… poh=… (kB) gcs=G0/G1/G2 allocated=… kB; caches: name=entries/capacity …</summary>
+    /// <summary>memory: heap=… committed=… fragmented=… gen0=… gen1=… gen2=… loh=… poh=… (kB) gcs=G0/G1/G2 allocated_kb=… paused_ms=…; caches: name=entries/capacity …</summary>
     public static string Line()
     {
         var gc = GC.GetGCMemoryInfo(GCKind.Any);
@@ -39,7 +42,7 @@ internal sealed class MemoryStatus : IDisposable
         var sizes = gc.GenerationInfo;
         for (int g = 0; g < generations.Length && g < sizes.Length; g++)
             line.Append(CultureInfo.InvariantCulture, $" {generations[g]}_kb={sizes[g].SizeAfterBytes / 1024}");
-        line.Append(CultureInfo.InvariantCulture, $" gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} allocated_kb={GC.GetTotalAllocatedBytes() / 1024};");
+        line.Append(CultureInfo.InvariantCulture, $" gcs={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} allocated_kb={GC.GetTotalAllocatedBytes() / 1024} paused_ms={GC.GetTotalPauseDuration().TotalMilliseconds:F0};");
         line.Append(" caches:");
         foreach (var (name, entries, capacity) in CacheCensus.Counts()) line.Append(CultureInfo.InvariantCulture, $" {name}={entries}/{capacity}");
         return line.ToString();

@@ -1,0 +1,29 @@
+using System.Runtime;
+
+namespace Attribution.Recorder.Diagnostics;
+
+/// <summary>
+/// Once a minute while recording, one full compacting collection, large object heap included, that gives the memory it
+/// frees back to the system. Why: the socket tables the snapshots copy are large arrays (a megabyte per ten thousand
+/// sockets) of a size that changes with every read, several a second; the GC sweeps the large object heap but does not
+/// move it, so over hours its free gaps outgrew what was live and RSS rose in steps (docs/RECORDING.md, the soak K3).
+/// Compacting on a clock bounds that waste to what one minute can leave. Its pause, a few milliseconds with the
+/// recorder's tens of megabytes, falls on the managed threads only: packets and kernel events wait in the kernel's
+/// buffers meanwhile (ATTRIBUTION_MEMORY_STATUS reports the GC's pauses in all).
+/// </summary>
+internal sealed class HeapTrim : IDisposable
+{
+    public static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
+
+    private readonly Timer _timer;
+
+    public HeapTrim(TimeSpan every) => _timer = new Timer(_ => Trim(), null, every, every);
+
+    private static void Trim()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
+    public void Dispose() => _timer.Dispose();
+}
