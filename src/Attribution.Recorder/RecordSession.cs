@@ -146,8 +146,8 @@ public sealed class RecordSession
             // After the status lines above, which a terminal keeps above the view's table.
             if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!, options.ProcRoot));
 
-            using var memory = MemoryStatus.FromEnvironment(status);
             using var trim = new HeapTrim(HeapTrim.Every);
+            using var memory = MemoryStatus.FromEnvironment(status, trim);
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
             errors.Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, evidence, startNs));
