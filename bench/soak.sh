@@ -71,7 +71,7 @@ first_rotation=""
 follow() { # note the ring files' sizes now
   local n s
   while read -r n s; do
-    [ "${seen[$n]:-0}" -lt "$s" ] && seen[$n]=$s
+    if [ "${seen[$n]:-0}" -lt "$s" ]; then seen[$n]=$s; fi  # (an && list here made a file that had not grown end the soak under set -e)
   done < <(stat -c '%n %s' "$ring"/* 2>/dev/null || true)
 }
 sum_of() { # suffix: bytes of the ring files seen whose name ends so
