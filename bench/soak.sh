@@ -4,6 +4,8 @@
 #   bash bench/soak.sh [minutes, default 120] [new connections/s, default 200]
 #   bash bench/soak.sh --short [rate]     10 minutes (the developers' own run)
 #   bash bench/soak.sh --smoke            about 50 s, samples every 5 s (bench/run.sh --smoke: proves it runs)
+#   bash bench/soak.sh --accelerated F    the 2 hours' connections and one-shot processes in 120/F minutes: F times
+#                                         the rate and F one-shot loops (what fills by count shows in minutes)
 # In a network namespace of its own (loopback only; the machine's own network is not touched), with conntrack
 # engaged there by one nftables rule (so the recorder's conntrack events run too):
 #   - `dist/attribution record -i lo` with a ring buffer, --rotate-size 50MB --rotate-files 4 (smoke: 5MB, 3):
@@ -13,7 +15,8 @@
 #   - one steady TCP stream of 300 kB/s, 100 writes a second (bench/soak/stream.c);
 #   - a new connect process about every 0.28 s, each making one connection, with a sleep between (about 7 processes
 #     a second: process tables churn).
-# Every minute (smoke: every 5 s): the recorder's VmRSS, RssAnon, RssFile, open fds, threads, CPU (% of one core
+# Every minute (smoke: every 5 s): the recorder's VmRSS, RssAnon, RssFile, its managed heap (size, committed and
+# fragmented, from the recorder's own ATTRIBUTION_MEMORY_STATUS line), open fds, threads, CPU (% of one core
 # over the interval), the machine's process count (the recorder keeps /proc/PID/stat files open per process, so
 # its fds follow the machine's processes) and the sidecar bytes written so far, into a CSV (printed; kept with KEEP=1).
 # Warm-up: the first 10 % of the run, and at least until the ring's first rotation. After it: RSS within +-10 % of
@@ -24,8 +27,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 smoke=0
+loops=1
 case "${1:-}" in
   --smoke) smoke=1; shift ;;
+  --accelerated) f=${2:?--accelerated needs a factor}; loops=$f; set -- $((120 / f)) $((200 * f)) ;;
   --short) shift; set -- 10 "${1:-200}" ;;
 esac
 if [ $smoke = 1 ]; then seconds=50; rate=200; every=5; rsize=5MB; rfiles=3
@@ -66,7 +71,7 @@ first_rotation=""
 follow() { # note the ring files' sizes now
   local n s
   while read -r n s; do
-    [ "${seen[$n]:-0}" -lt "$s" ] && seen[$n]=$s
+    if [ "${seen[$n]:-0}" -lt "$s" ]; then seen[$n]=$s; fi  # (an && list here made a file that had not grown end the soak under set -e)
   done < <(stat -c '%n %s' "$ring"/* 2>/dev/null || true)
 }
 sum_of() { # suffix: bytes of the ring files seen whose name ends so
@@ -76,7 +81,7 @@ sum_of() { # suffix: bytes of the ring files seen whose name ends so
 }
 count_of() { local n c=0; for n in "${!seen[@]}"; do [[ $n == *"$1" ]] && c=$((c + 1)); done; echo "$c"; }
 
-ip netns exec "$ns" "$cli" record -i lo -o "$ring/soak.pcapng" --rotate-size "$rsize" --rotate-files "$rfiles" 2>"$work/rec.err" & rec=$!
+ATTRIBUTION_MEMORY_STATUS=$every ip netns exec "$ns" "$cli" record -i lo -o "$ring/soak.pcapng" --rotate-size "$rsize" --rotate-files "$rfiles" 2>"$work/rec.err" & rec=$!
 for _ in $(seq 300); do grep -q "recording on" "$work/rec.err" && break; sleep 0.1; done
 grep -q "recording on" "$work/rec.err" || { echo "the recorder did not start: $(cat "$work/rec.err")" >&2; exit 1; }
 echo "== soak: ${seconds} s at $rate new TCP connections/s + a ${kbps} kB/s stream + one-shot processes, ring --rotate-size $rsize --rotate-files $rfiles; $(nproc) cores"
@@ -86,12 +91,14 @@ ip netns exec "$ns" "$work/connect" 7000 0 $((seconds + 60)) 127.0.0.1 >/dev/nul
 sleep 0.3
 ip netns exec "$ns" "$work/connect" 7000 "$rate" "$seconds" 127.0.0.1 >"$work/connect.out" & pids+=($!)
 ip netns exec "$ns" "$work/stream" 7001 "$kbps" "$seconds" >"$work/stream.out" & pids+=($!)
-# One-shot processes: a new connect process per connection, about 3 a second, bounded in time and count.
-ip netns exec "$ns" bash -c 'end=$((SECONDS + $1)); for _ in $(seq $(($1 * 4))); do
-    [ $SECONDS -lt $end ] || break; "$2" 7000 1 1 127.0.0.1 >>"$3"; sleep 0.25; done' _ "$seconds" "$work/connect" "$work/oneshot.out" & pids+=($!)
+# One-shot processes: a new connect process per connection, about 3 a second per loop, bounded in time and count.
+for _ in $(seq "$loops"); do
+  ip netns exec "$ns" bash -c 'end=$((SECONDS + $1)); for _ in $(seq $(($1 * 4))); do
+      [ $SECONDS -lt $end ] || break; "$2" 7000 1 1 127.0.0.1 >>"$3"; sleep 0.25; done' _ "$seconds" "$work/connect" "$work/oneshot.out" & pids+=($!)
+done
 
 csv="$work/samples.csv"
-echo "elapsed_s,rss_kb,rss_anon_kb,rss_file_kb,fds,threads,cpu_pct,machine_processes,capture_files_written,sidecar_bytes,load1" >"$csv"
+echo "elapsed_s,rss_kb,rss_anon_kb,rss_file_kb,heap_kb,gc_committed_kb,fragmented_kb,fds,threads,cpu_pct,machine_processes,capture_files_written,sidecar_bytes,load1" >"$csv"
 start=$EPOCHSECONDS
 prev_ticks=$(ticks "$rec"); prev_wall=$EPOCHREALTIME
 next=0
@@ -102,12 +109,13 @@ for _ in $(seq $((seconds + 10))); do  # one pass a second at most
   if [ "$elapsed" -ge "$next" ]; then
     [ -d "/proc/$rec" ] || { echo "the recorder exited early: $(tail -5 "$work/rec.err")" >&2; exit 1; }
     read -r rss anon file threads < <(status "$rec")
-    fds=$(ls "/proc/$rec/fd" | wc -l)
+    fds=$({ ls "/proc/$rec/fd" 2>/dev/null || true; } | wc -l)  # an fd closed mid-listing is no failure
     t=$(ticks "$rec"); w=$EPOCHREALTIME
     cpu=$(awk -v a="$prev_ticks" -v b="$t" -v s="$prev_wall" -v e="$w" -v hz="$hz" 'BEGIN {if (e > s) printf "%.1f", 100 * (b - a) / hz / (e - s); else print 0}')
     prev_ticks=$t; prev_wall=$w
     all=(/proc/[0-9]*); procs=${#all[@]}
-    echo "$elapsed,$rss,$anon,$file,$fds,$threads,$cpu,$procs,$(count_of .pcapng),$(sum_of .snapshots),$(cut -d' ' -f1 /proc/loadavg)" >>"$csv"
+    heap=$({ grep '^memory: heap' "$work/rec.err" || true; } | tail -1 | awk '{for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%s,%s,%s", v["heap_kb"], v["committed_kb"], v["fragmented_kb"]}')
+    echo "$elapsed,$rss,$anon,$file,${heap:-,,},$fds,$threads,$cpu,$procs,$(count_of .pcapng),$(sum_of .snapshots),$(cut -d' ' -f1 /proc/loadavg)" >>"$csv"
     next=$((next + every))
   fi
   [ "$elapsed" -ge "$seconds" ] && break
@@ -131,6 +139,8 @@ warm=$(( seconds / 10 )); [ -n "$first_rotation" ] && [ "$first_rotation" -gt "$
 
 echo
 column -t -s, "$csv"
+echo "the recorder's GC: $({ grep '^memory: gc' "$work/rec.err" || true; } | head -1)"
+echo "the recorder's last memory line: $({ grep '^memory: heap' "$work/rec.err" || true; } | tail -1)"
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "connections: $made of $((rate * seconds)) paced, $oneshots by one-shot processes, 1 stream ($streamed bytes)"
@@ -140,7 +150,7 @@ echo "kernel drops ${drops:-?}; kernel events ${events:-?}, lost ${lost:-?}; $(g
 awk -v s="$side" -v e="$elapsed" -v c="$conns" 'BEGIN {printf "sidecar bytes: %d in all, %.1f MB per hour, %.0f per connection (everything in the sidecars over every connection made)\n", s, s / e * 3600 / 1e6, s / c}'
 set +e
 awk -F, -v warm="$warm" -v smoke="$smoke" '
-  NR > 1 && $1 >= warm { n++; t[n] = $1; r[n] = $2; a[n] = $3; f[n] = $5; th[n] = $6; p[n] = $8; c[n] = $7 }
+  NR > 1 && $1 >= warm { n++; t[n] = $1; r[n] = $2; a[n] = $3; hp[n] = $5; cm[n] = $6; f[n] = $8; th[n] = $9; p[n] = $11; c[n] = $10 }
   function med(x, k,   i, j, v, s) { for (i = 1; i <= k; i++) s[i] = x[i]; for (i = 2; i <= k; i++) { v = s[i]; for (j = i - 1; j >= 1 && s[j] > v; j--) s[j + 1] = s[j]; s[j + 1] = v } return s[int((k + 1) / 2)] }
   function lo(x, k,   i, m) { m = x[1]; for (i = 2; i <= k; i++) if (x[i] < m) m = x[i]; return m }
   function hi(x, k,   i, m) { m = x[1]; for (i = 2; i <= k; i++) if (x[i] > m) m = x[i]; return m }
@@ -153,6 +163,7 @@ awk -F, -v warm="$warm" -v smoke="$smoke" '
     for (i = 1; i <= n; i++) { num += (t[i] - mx) * (r[i] - my); den += (t[i] - mx) ^ 2 }
     slope = den > 0 ? num / den * 3600 : 0
     printf "after the warm-up (%d s, %d samples): RSS median %d kB (anon %d), min %d, max %d: within %.1f %% of the median; trend %+.0f kB/h\n", warm, n, m, med(a, n), lo(r, n), hi(r, n), dev, slope
+    printf "  managed heap median %d kB, min %d, max %d; GC committed median %d kB, min %d, max %d\n", med(hp, n), lo(hp, n), hi(hp, n), med(cm, n), lo(cm, n), hi(cm, n)
     printf "  fds %d-%d (max - min %d; the machine had %d-%d processes), threads %d-%d (max - min %d), recorder CPU median %.1f %% of a core\n", lo(f, n), hi(f, n), hi(f, n) - lo(f, n), lo(p, n), hi(p, n), lo(th, n), hi(th, n), hi(th, n) - lo(th, n), med(c, n)
     # growth: the last third of the samples against the first third (medians: a passing spike is no growth); the
     # recorder keeps 2 /proc files open per process it has read, so fds may follow the number of processes on the machine

@@ -3,6 +3,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Capture;
+using Attribution.Recorder.Diagnostics;
 using Attribution.Recorder.Integrity;
 using Attribution.Recorder.Live;
 using Attribution.Recorder.Rotation;
@@ -145,6 +146,8 @@ public sealed class RecordSession
             // After the status lines above, which a terminal keeps above the view's table.
             if (live is not null) liveView = live(liveSource = new LiveRecording(sink, sources, evidence, tap!, options.ProcRoot));
 
+            using var trim = new HeapTrim(HeapTrim.Every);
+            using var memory = MemoryStatus.FromEnvironment(status, trim);
             using var cancelled = cancel.Register(() => stop.Set());
             var errors = new FirstWriteError();
             errors.Attempt(() => WaitForEnd(options, clock, stop, sink, sidecar, sources, evidence, startNs));

@@ -1,6 +1,7 @@
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Snapshots;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Ancestry;
 
@@ -18,8 +19,8 @@ internal sealed class AncestryRecorder : IDisposable
     private readonly ProcessIdentities _identities;
     private readonly IdentityReader _reader;
     private readonly UserNames _users = new();
-    private readonly Dictionary<uint, int> _usersWritten = new(); // uid → the file (generation) its name went into
-    private readonly Queue<(ProcessRecord Record, int Generation)> _queue = new();
+    private readonly Dictionary<uint, int> _usersWritten = CacheCensus.Tracked("AncestryRecorder.usersWritten", new Dictionary<uint, int>()); // uid → the file (generation) its name went into
+    private readonly Queue<(ProcessRecord Record, int Generation)> _queue = CacheCensus.Tracked("AncestryRecorder.queue", new Queue<(ProcessRecord Record, int Generation)>());
     private readonly Thread _thread;
     private volatile bool _failed;
     private bool _stopping;

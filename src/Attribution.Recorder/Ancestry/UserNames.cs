@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Ancestry;
 
@@ -11,7 +12,7 @@ namespace Attribution.Recorder.Ancestry;
 internal sealed class UserNames
 {
     private const int MaxKnown = 65_536;
-    private readonly Dictionary<uint, UserRecord> _known = new();
+    private readonly Dictionary<uint, UserRecord> _known = CacheCensus.Tracked("UserNames.known", new Dictionary<uint, UserRecord>());
 
     public UserRecord Of(uint uid)
     {

@@ -3,6 +3,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Conntrack;
 
@@ -29,7 +30,7 @@ internal sealed class ConntrackRecorder : IDisposable
     private readonly CtNetlinkSocket? _dumper;
     private readonly CtNetlinkSocket? _events;
     private readonly MemoryStream _scratch = new();
-    private readonly List<ConntrackEventMessage> _batch = [];
+    private readonly List<ConntrackEventMessage> _batch = CacheCensus.Tracked("ConntrackRecorder.batch", new List<ConntrackEventMessage>());
     private Thread? _thread;
     private volatile bool _stopping;
     private ulong? _lastHash;

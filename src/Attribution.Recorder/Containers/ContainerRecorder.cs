@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Containers;
 
@@ -28,9 +29,9 @@ internal sealed class ContainerRecorder : IDisposable
 
     private readonly SidecarWriter _writer;
     private readonly ContainerFiles _files;
-    private readonly Queue<(string Cgroup, int Generation)> _queue = new();
-    private readonly Dictionary<string, ContainerIdentity?> _cgroups = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Known> _known = new(StringComparer.Ordinal);
+    private readonly Queue<(string Cgroup, int Generation)> _queue = CacheCensus.Tracked("ContainerRecorder.queue", new Queue<(string Cgroup, int Generation)>());
+    private readonly Dictionary<string, ContainerIdentity?> _cgroups = CacheCensus.Tracked("ContainerRecorder.cgroups", new Dictionary<string, ContainerIdentity?>(StringComparer.Ordinal));
+    private readonly Dictionary<string, Known> _known = CacheCensus.Tracked("ContainerRecorder.known", new Dictionary<string, Known>(StringComparer.Ordinal));
     private readonly Thread _thread;
     private bool _stopping;
     private volatile bool _failed;

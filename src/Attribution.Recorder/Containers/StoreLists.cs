@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Containers;
 
@@ -11,7 +12,7 @@ internal sealed class StoreLists
 {
     private sealed record List(DateTime Modified, long Length, byte[] Bytes, Dictionary<string, Range> Index);
 
-    private readonly Dictionary<string, List> _read = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List> _read = CacheCensus.Tracked("StoreLists.read", new Dictionary<string, List>(StringComparer.Ordinal));
 
     /// <summary>The bytes of the list's element for <paramref name="id"/>, or null (no such list, no such container, not JSON).</summary>
     public ReadOnlySpan<byte> Element(string path, string id)

@@ -1,6 +1,7 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Executables;
 
@@ -13,7 +14,7 @@ namespace Attribution.Recorder.Executables;
 internal sealed class DeletionWatch(string procRoot)
 {
     private const int MaxWatched = 65_536;
-    private readonly Dictionary<ProcessKey, ExecutableIdentity> _running = new();
+    private readonly Dictionary<ProcessKey, ExecutableIdentity> _running = CacheCensus.Tracked("DeletionWatch.running", new Dictionary<ProcessKey, ExecutableIdentity>());
 
     public int Count => _running.Count;
 

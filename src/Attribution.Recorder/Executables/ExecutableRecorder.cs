@@ -1,5 +1,6 @@
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Executables;
 
@@ -39,8 +40,8 @@ internal sealed class ExecutableRecorder : IDisposable
     private readonly string _procRoot;
     private readonly ExecutableDigest _digest;
     private readonly DeletionWatch _watch;
-    private readonly Dictionary<ExecutableIdentity, Known> _known = new();
-    private readonly Queue<(ProcessKey Key, ExecutableIdentity Identity)> _queue = new();
+    private readonly Dictionary<ExecutableIdentity, Known> _known = CacheCensus.Tracked("ExecutableRecorder.known", new Dictionary<ExecutableIdentity, Known>());
+    private readonly Queue<(ProcessKey Key, ExecutableIdentity Identity)> _queue = CacheCensus.Tracked("ExecutableRecorder.queue", new Queue<(ProcessKey Key, ExecutableIdentity Identity)>());
     private readonly int[] _outcomes = new int[Enum.GetValues<ExecutableHashOutcome>().Length];
     private readonly Thread _thread;
     private volatile bool _failed;

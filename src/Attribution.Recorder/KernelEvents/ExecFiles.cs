@@ -3,6 +3,7 @@ using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Executables;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.KernelEvents;
 
@@ -22,8 +23,8 @@ internal sealed class ExecFiles(string procRoot, Func<int, ulong> readStartTicks
 
     private readonly record struct Fork(int ParentPid, ulong ParentTicks, long Ns);
 
-    private readonly Dictionary<int, Fork> _forks = new();
-    private readonly Dictionary<int, long> _lastExec = new();
+    private readonly Dictionary<int, Fork> _forks = CacheCensus.Tracked("ExecFiles.forks", new Dictionary<int, Fork>());
+    private readonly Dictionary<int, long> _lastExec = CacheCensus.Tracked("ExecFiles.lastExec", new Dictionary<int, long>());
     // _lastExec is bounded: when cleared, an exec before this moment may have been forgotten, so "no exec since" is unknown.
     private long _forgottenBefore = long.MinValue;
     private readonly byte[] _exe = new byte[4096];

@@ -2,6 +2,7 @@ using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Names;
 using Attribution.Recorder.Snapshots;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.KernelEvents;
 
@@ -19,10 +20,10 @@ internal sealed class ProcessTracker(string procRoot, SidecarWriter writer, Proc
     private readonly ProcessScanner _scanner = new(procRoot);
     private readonly NameReader _names = new(procRoot);
     private readonly SilenceWatch _silence = new();
-    private readonly Dictionary<int, ulong> _startTicks = new();
-    private readonly HashSet<int> _named = new();
+    private readonly Dictionary<int, ulong> _startTicks = CacheCensus.Tracked("ProcessTracker.startTicks", new Dictionary<int, ulong>());
+    private readonly HashSet<int> _named = CacheCensus.Tracked("ProcessTracker.named", new HashSet<int>());
     // Execs whose comm record came and whose sample has not: its time and comm (bounded like the rest: only a cache).
-    private readonly Dictionary<int, (long Ns, byte[] Comm)> _execs = new();
+    private readonly Dictionary<int, (long Ns, byte[] Comm)> _execs = CacheCensus.Tracked("ProcessTracker.execs", new Dictionary<int, (long Ns, byte[] Comm)>());
     private int _namedGeneration; // the sidecar file _named speaks for: a ring buffer's next file names them all again
     private ExecFiles? _execFiles;
 

@@ -1,5 +1,6 @@
 using Attribution.Core.KernelEvents;
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.KernelEvents;
 
@@ -22,10 +23,10 @@ internal sealed class SampleFilter
     private readonly record struct SocketKey(ulong Socket, int Tgid);
     private readonly record struct TupleKey(int Tgid, byte Protocol, UInt128 Source, ushort SourcePort, UInt128 Destination, ushort DestinationPort);
 
-    private readonly Dictionary<SocketKey, long> _sockets = new();
-    private readonly Dictionary<TupleKey, long> _tuples = new();
-    private readonly Dictionary<ulong, long> _born = new(); // socket address -> when its current socket was made
-    private readonly Dictionary<ulong, int> _lastActor = new(); // socket address -> the process of its last kept sample
+    private readonly Dictionary<SocketKey, long> _sockets = CacheCensus.Tracked("SampleFilter.sockets", new Dictionary<SocketKey, long>());
+    private readonly Dictionary<TupleKey, long> _tuples = CacheCensus.Tracked("SampleFilter.tuples", new Dictionary<TupleKey, long>());
+    private readonly Dictionary<ulong, long> _born = CacheCensus.Tracked("SampleFilter.born", new Dictionary<ulong, long>()); // socket address -> when its current socket was made
+    private readonly Dictionary<ulong, int> _lastActor = CacheCensus.Tracked("SampleFilter.lastActor", new Dictionary<ulong, int>()); // socket address -> the process of its last kept sample
 
     /// <summary>Each socket's two byte streams, counted from every call: the stream ends of kept samples (record 17).</summary>
     public StreamOffsets Streams { get; } = new();

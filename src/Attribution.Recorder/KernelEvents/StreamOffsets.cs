@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.KernelEvents;
 
@@ -27,7 +28,7 @@ internal sealed class StreamOffsets
         public bool Exact;
     }
 
-    private readonly Dictionary<Key, Stream> _streams = new();
+    private readonly Dictionary<Key, Stream> _streams = CacheCensus.Tracked("StreamOffsets.streams", new Dictionary<Key, Stream>());
     private long _generation;
     private bool _thinned;
 

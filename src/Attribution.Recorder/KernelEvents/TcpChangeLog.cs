@@ -1,4 +1,5 @@
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.KernelEvents;
 
@@ -12,7 +13,7 @@ internal sealed class TcpChangeLog
     public const int MaxAddresses = 4096;
 
     private readonly object _lock = new();
-    private readonly HashSet<IpAddr> _addresses = new();
+    private readonly HashSet<IpAddr> _addresses = CacheCensus.Tracked("TcpChangeLog.addresses", new HashSet<IpAddr>());
     private bool _unknown;
 
     /// <summary>A state change of a socket with this local address (null: the sample did not say).</summary>

@@ -2,6 +2,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
 using Attribution.Recorder.Snapshots;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Live;
 
@@ -18,14 +19,14 @@ internal sealed class LiveOwners
 {
     public const int LookupsKeptFor = 10;
 
-    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), List<SocketEntry>> _tables = new();
-    private readonly Dictionary<FlowEnds, (ulong Inode, int Update)> _lookedUp = new();
-    private readonly Dictionary<FlowEnds, ulong> _byConnection = new();
-    private readonly Dictionary<(TransportProtocol, IpAddr, ushort), ulong> _byLocalEnd = new();
-    private readonly Dictionary<ProcessKey, ulong[]> _inodesOf = new();
-    private readonly Dictionary<ulong, ProcessKey> _holderOf = new();
-    private readonly Dictionary<ProcessKey, ProcessRecord> _processes = new();
-    private readonly List<SocketEntry> _parsed = new();
+    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), List<SocketEntry>> _tables = CacheCensus.Tracked("LiveOwners.tables", new Dictionary<(ulong Netns, SocketTableKind Kind), List<SocketEntry>>());
+    private readonly Dictionary<FlowEnds, (ulong Inode, int Update)> _lookedUp = CacheCensus.Tracked("LiveOwners.lookedUp", new Dictionary<FlowEnds, (ulong Inode, int Update)>());
+    private readonly Dictionary<FlowEnds, ulong> _byConnection = CacheCensus.Tracked("LiveOwners.byConnection", new Dictionary<FlowEnds, ulong>());
+    private readonly Dictionary<(TransportProtocol, IpAddr, ushort), ulong> _byLocalEnd = CacheCensus.Tracked("LiveOwners.byLocalEnd", new Dictionary<(TransportProtocol, IpAddr, ushort), ulong>());
+    private readonly Dictionary<ProcessKey, ulong[]> _inodesOf = CacheCensus.Tracked("LiveOwners.inodesOf", new Dictionary<ProcessKey, ulong[]>());
+    private readonly Dictionary<ulong, ProcessKey> _holderOf = CacheCensus.Tracked("LiveOwners.holderOf", new Dictionary<ulong, ProcessKey>());
+    private readonly Dictionary<ProcessKey, ProcessRecord> _processes = CacheCensus.Tracked("LiveOwners.processes", new Dictionary<ProcessKey, ProcessRecord>());
+    private readonly List<SocketEntry> _parsed = CacheCensus.Tracked("LiveOwners.parsed", new List<SocketEntry>());
     private bool _tablesChanged;
     private int _update;
 

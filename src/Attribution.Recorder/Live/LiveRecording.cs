@@ -3,6 +3,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
 using Attribution.Recorder.Capture;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Live;
 
@@ -23,7 +24,7 @@ public sealed class LiveRecording : IDisposable
     private readonly LiveSidecarTap _tap;
     private readonly LiveOwners _owners = new();
     private readonly RateWindow _window = new();
-    private readonly Dictionary<string, string?> _containerOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _containerOf = CacheCensus.Tracked("LiveRecording.containerOf", new Dictionary<string, string?>(StringComparer.Ordinal));
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Snapshots.ProcReader _proc = new();
     private readonly string _procRoot;

@@ -1,5 +1,6 @@
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Live;
 
@@ -17,8 +18,8 @@ internal sealed class RateWindow(int seconds = 3)
         public readonly Dictionary<(IpAddr Address, ushort Port), long> Remotes = new();
     }
 
-    private readonly Queue<(double Seconds, Dictionary<ProcessKey, Traffic> Of)> _buckets = new();
-    private readonly Queue<(double Seconds, long Bytes)> _unattributed = new();
+    private readonly Queue<(double Seconds, Dictionary<ProcessKey, Traffic> Of)> _buckets = CacheCensus.Tracked("RateWindow.buckets", new Queue<(double Seconds, Dictionary<ProcessKey, Traffic> Of)>());
+    private readonly Queue<(double Seconds, long Bytes)> _unattributed = CacheCensus.Tracked("RateWindow.unattributed", new Queue<(double Seconds, long Bytes)>());
     private Dictionary<ProcessKey, Traffic> _current = new();
     private long _currentUnattributed;
 

@@ -1,4 +1,5 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Names;
 
@@ -22,7 +23,7 @@ internal sealed class ProcessNames(SidecarWriter writer)
         public NameReadCause Cause = cause;
     }
 
-    private readonly Dictionary<ProcessKey, Known> _known = new();
+    private readonly Dictionary<ProcessKey, Known> _known = CacheCensus.Tracked("ProcessNames.known", new Dictionary<ProcessKey, Known>());
 
     public long RecordsWritten { get; private set; }
 

@@ -1,3 +1,4 @@
+using Attribution.Recorder.Diagnostics;
 namespace Attribution.Recorder.Names;
 
 /// <summary>
@@ -16,7 +17,7 @@ internal sealed class SilenceWatch
     public const long SilenceNs = 400_000_000;
     private const int MaxRemembered = 65536;
 
-    private readonly Dictionary<int, long> _lastCall = new();
+    private readonly Dictionary<int, long> _lastCall = CacheCensus.Tracked("SilenceWatch.lastCall", new Dictionary<int, long>());
 
     /// <summary>
     /// True when this call ends a silence, with <paramref name="silentSince"/> the process's call before it. A process

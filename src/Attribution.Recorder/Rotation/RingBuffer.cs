@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Rotation;
 
@@ -16,8 +17,8 @@ public sealed record RingFile(int Sequence, string CapturePath, string SidecarPa
 internal sealed class RingBuffer(string outputPath, RotationPolicy policy, Action<string>? report = null)
 {
     private readonly object _gate = new();
-    private readonly List<RingFile> _onDisk = [];
-    private readonly HashSet<int> _deleted = [];
+    private readonly List<RingFile> _onDisk = CacheCensus.Tracked("RingBuffer.onDisk", new List<RingFile>());
+    private readonly HashSet<int> _deleted = CacheCensus.Tracked("RingBuffer.deleted", new HashSet<int>());
     private readonly ConcurrentQueue<RingFile> _awaitingSidecar = new();
     private int _sequence;
 

@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -31,8 +32,8 @@ internal sealed class FdSetCache(string procRoot) : IDisposable
     /// <summary>What the stat and schedstat read before a process's fds said (see <see cref="TryReuse"/>).</summary>
     public readonly record struct Before(bool Stable, ulong StartTicks, ulong RunNanoseconds, ulong Timeslices);
 
-    private readonly Dictionary<int, Entry> _entries = new();
-    private readonly List<int> _stale = new();
+    private readonly Dictionary<int, Entry> _entries = CacheCensus.Tracked("FdSetCache.entries", new Dictionary<int, Entry>());
+    private readonly List<int> _stale = CacheCensus.Tracked("FdSetCache.stale", new List<int>());
     private readonly ProcStatFiles _files = new(procRoot);
     private uint _scan;
 

@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using Attribution.Core.Linux;
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -15,7 +16,7 @@ internal sealed class NamespaceAddresses
 
     private const ulong Several = ulong.MaxValue;
 
-    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), (ulong Hash, HashSet<IpAddr> Addresses)> _tables = new();
+    private readonly Dictionary<(ulong Netns, SocketTableKind Kind), (ulong Hash, HashSet<IpAddr> Addresses)> _tables = CacheCensus.Tracked("NamespaceAddresses.tables", new Dictionary<(ulong Netns, SocketTableKind Kind), (ulong Hash, HashSet<IpAddr> Addresses)>());
     private Dictionary<IpAddr, ulong>? _ownerOf;
 
     /// <summary>A namespace's address table as just read; parsed only when its content changed.</summary>

@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -12,8 +13,8 @@ namespace Attribution.Recorder.Snapshots;
 /// </summary>
 internal sealed class NamespaceSockDiag(string procRoot) : IDisposable
 {
-    private readonly Dictionary<ulong, SockDiagClient> _clients = new();
-    private readonly HashSet<ulong> _refused = new();
+    private readonly Dictionary<ulong, SockDiagClient> _clients = CacheCensus.Tracked("NamespaceSockDiag.clients", new Dictionary<ulong, SockDiagClient>());
+    private readonly HashSet<ulong> _refused = CacheCensus.Tracked("NamespaceSockDiag.refused", new HashSet<ulong>());
     private readonly int _ownNamespace = LibC.Open($"{procRoot}/thread-self/{ProcPaths.NetNamespace}", LibC.ORdonly | LibC.OCloexec);
 
     public SockDiagClient? ClientFor(ulong netns, IReadOnlyList<int> pidsInside)

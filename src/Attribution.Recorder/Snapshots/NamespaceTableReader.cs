@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -13,7 +14,7 @@ internal sealed class NamespaceTableReader(string procRoot, SockDiagClients diag
 {
     private readonly ProcReader _reader = new();
     private readonly MemoryStream _diagScratch = new(), _tcp4 = new(), _tcp6 = new();
-    private readonly HashSet<ulong> _addressesRead = new();
+    private readonly HashSet<ulong> _addressesRead = CacheCensus.Tracked("NamespaceTableReader.addressesRead", new HashSet<ulong>());
 
     /// <summary>Namespaces whose TCP tables the current whole snapshot carried.</summary>
     public int TcpTablesCarried { get; private set; }

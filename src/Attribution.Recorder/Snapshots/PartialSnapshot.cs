@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -18,7 +19,7 @@ namespace Attribution.Recorder.Snapshots;
 internal sealed class PartialSnapshot(SnapshotState state, ProcessScanner scanner, NamespaceTableReader tables, FlowSocketLookup lookup,
     SocketHolderIdentities identities, TriggerScope scope, NamespaceAddresses addresses)
 {
-    private readonly HashSet<ulong> _targets = new(), _scratchTargets = new();
+    private readonly HashSet<ulong> _targets = CacheCensus.Tracked("PartialSnapshot.targets", new HashSet<ulong>()), _scratchTargets = new();
 
     /// <summary>
     /// True when a snapshot triggered by these flows would be partial: it is a delta, so it needs a snapshot before it,

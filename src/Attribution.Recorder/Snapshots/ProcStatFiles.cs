@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Recorder.Native;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -23,9 +24,9 @@ internal sealed class ProcStatFiles(string procRoot) : IDisposable
         public bool Kept; // read through before: a later read is of the same process
     }
 
-    private readonly Dictionary<int, Files> _open = new();
-    private readonly HashSet<int> _fds = new();
-    private readonly List<int> _stale = new();
+    private readonly Dictionary<int, Files> _open = CacheCensus.Tracked("ProcStatFiles.open", new Dictionary<int, Files>());
+    private readonly HashSet<int> _fds = CacheCensus.Tracked("ProcStatFiles.fds", new HashSet<int>());
+    private readonly List<int> _stale = CacheCensus.Tracked("ProcStatFiles.stale", new List<int>());
     private readonly ProcReader _reader = new();
     private uint _scan;
 

@@ -1,5 +1,6 @@
 using Attribution.Core.Sidecar;
 using Attribution.Recorder.Names;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -13,7 +14,7 @@ namespace Attribution.Recorder.Snapshots;
 /// </summary>
 internal sealed class ProcessIdentities(SidecarWriter writer)
 {
-    private readonly Dictionary<ProcessKey, int> _written = new();
+    private readonly Dictionary<ProcessKey, int> _written = CacheCensus.Tracked("ProcessIdentities.written", new Dictionary<ProcessKey, int>());
     private int _prunedGeneration;
 
     public ProcessNames Names { get; } = new(writer);

@@ -1,6 +1,7 @@
 using Attribution.Core.Sidecar;
 using Attribution.Core.Time;
 using Attribution.Recorder.Names;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -12,7 +13,7 @@ namespace Attribution.Recorder.Snapshots;
 internal sealed class SocketHolderIdentities(ProcessScanner scanner, SidecarWriter writer, ProcessIdentities written, NameReader names)
 {
     private Dictionary<ProcessKey, ProcessRecord> _kept = new();
-    private readonly HashSet<ProcessKey> _writtenNow = new();
+    private readonly HashSet<ProcessKey> _writtenNow = CacheCensus.Tracked("SocketHolderIdentities.writtenNow", new HashSet<ProcessKey>());
 
     /// <summary>The identities of the socket holders a scan found that this file does not have yet.</summary>
     public void WriteNew(ProcessScan scan, long seenNanoseconds)

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -12,8 +13,8 @@ namespace Attribution.Recorder.Snapshots;
 /// </summary>
 internal sealed class SocketTableDedup
 {
-    private readonly Dictionary<(ulong, SocketTableKind), ulong> _hashInFile = new();
-    private readonly Dictionary<(ulong, SocketTableKind), SocketTableRecord> _lastRead = new();
+    private readonly Dictionary<(ulong, SocketTableKind), ulong> _hashInFile = CacheCensus.Tracked("SocketTableDedup.hashInFile", new Dictionary<(ulong, SocketTableKind), ulong>());
+    private readonly Dictionary<(ulong, SocketTableKind), SocketTableRecord> _lastRead = CacheCensus.Tracked("SocketTableDedup.lastRead", new Dictionary<(ulong, SocketTableKind), SocketTableRecord>());
 
     /// <summary>A reference to the table; its bytes are copied (into <paramref name="pending"/>, to be written) only when they changed since the last read.</summary>
     public TableRef Remember(ulong netns, SocketTableKind kind, ReadOnlySpan<byte> content, List<SocketTableRecord> pending)

@@ -1,5 +1,6 @@
 using Attribution.Core.Linux;
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -13,8 +14,8 @@ namespace Attribution.Recorder.Snapshots;
 internal sealed class TcpTableCarry(ITcpStateWitness witness, NamespaceAddresses addresses)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(10);
-    private readonly HashSet<IpAddr> _changed = new();
-    private readonly HashSet<ulong> _changedIn = new();
+    private readonly HashSet<IpAddr> _changed = CacheCensus.Tracked("TcpTableCarry.changed", new HashSet<IpAddr>());
+    private readonly HashSet<ulong> _changedIn = CacheCensus.Tracked("TcpTableCarry.changedIn", new HashSet<ulong>());
     private HashSet<ulong> _vouched = new(), _readNow = new();
     private bool _vouching, _everywhere;
 

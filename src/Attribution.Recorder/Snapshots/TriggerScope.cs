@@ -1,4 +1,5 @@
 using Attribution.Core.Sockets;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -17,9 +18,9 @@ internal sealed class TriggerScope(ulong ownNetns)
     // Every process's namespace as the last whole scan found it, and new pids as partial scans placed them: a
     // partial scan reads the namespace links of processes started since, and of all only when a socket's owner is
     // missing (PartialSnapshot says why).
-    private readonly Dictionary<int, ulong> _netnsOfPid = new();
-    private readonly HashSet<int> _inWholeScan = new();
-    private readonly HashSet<ulong> _known = new();
+    private readonly Dictionary<int, ulong> _netnsOfPid = CacheCensus.Tracked("TriggerScope.netnsOfPid", new Dictionary<int, ulong>());
+    private readonly HashSet<int> _inWholeScan = CacheCensus.Tracked("TriggerScope.inWholeScan", new HashSet<int>());
+    private readonly HashSet<ulong> _known = CacheCensus.Tracked("TriggerScope.known", new HashSet<ulong>());
 
     public Dictionary<int, ulong> NetnsOfPid => _netnsOfPid;
 

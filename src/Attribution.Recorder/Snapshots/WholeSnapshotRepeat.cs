@@ -1,4 +1,5 @@
 using Attribution.Core.Sidecar;
+using Attribution.Recorder.Diagnostics;
 
 namespace Attribution.Recorder.Snapshots;
 
@@ -15,7 +16,7 @@ internal sealed class WholeSnapshotRepeat(SnapshotState state, SocketHolderIdent
 {
     private SnapshotRecord? _whole;
     private Dictionary<ProcessKey, ulong[]> _holders = new();
-    private readonly List<SocketTableRecord> _tables = [];
+    private readonly List<SocketTableRecord> _tables = CacheCensus.Tracked("WholeSnapshotRepeat.tables", new List<SocketTableRecord>());
 
     /// <summary>A whole snapshot was just written: it is the one to repeat.</summary>
     public void Keep(SnapshotRecord whole)
