@@ -23,6 +23,13 @@ public sealed record KernelEventSourcesRecord(
     public bool SamplesActorChanges { get; init; }
 
     /// <summary>
+    /// Whether the snapshots' TCP dumps of a namespace, after its first, leave TIME_WAIT sockets out while the events run
+    /// (the events' CLOSE from FIN_WAIT1, FIN_WAIT2 or CLOSING says which connections went there). False in files from
+    /// older recorders, whose every dump lists them.
+    /// </summary>
+    public bool TimeWaitFromEvents { get; init; }
+
+    /// <summary>
     /// The start time (clock ticks since boot, as /proc/PID/stat gives it) of a process forked at
     /// <paramref name="forkNs"/>; null when the recorder did not measure the clocks' offset.
     /// </summary>

@@ -78,6 +78,7 @@ internal static class SidecarCodec
                 foreach (var u in k.Unavailable) w.Write(u);
                 w.Write(k.RealtimeMinusBoottimeNs);
                 w.Write(k.SamplesActorChanges);
+                w.Write(k.TimeWaitFromEvents); // added later: older readers stop before it
                 break;
             case KernelEventBatchRecord b:
                 w.Write7BitEncodedInt64(b.LostEvents); w.Write7BitEncodedInt(b.Count);
@@ -175,7 +176,9 @@ internal static class SidecarCodec
             ReadList(r, r.ReadString), r.ReadInt64());
         // Older recorders ended the record here; newer ones say whether actor changes were sampled (docs/FORMAT.md).
         if (r.BaseStream.Position == r.BaseStream.Length) return k;
-        return k with { SamplesActorChanges = r.ReadBoolean() };
+        k = k with { SamplesActorChanges = r.ReadBoolean() };
+        if (r.BaseStream.Position == r.BaseStream.Length) return k;
+        return k with { TimeWaitFromEvents = r.ReadBoolean() };
     }
 
     private static SidecarHeader DecodeHeader(BinaryReader r)

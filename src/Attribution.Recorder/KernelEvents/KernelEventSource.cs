@@ -102,7 +102,11 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
         if (events is null) return null;
         var sources = new KernelEventSourcesRecord(RealtimeClock.NowNanoseconds(), events.Cpus.Count, "CLOCK_REALTIME", ProcessEvents: true,
             events.Tracepoints.Where(t => t.Spec.IsEvidence).Select(t => new TracepointSource(t.Id, t.Spec.Name, t.FormatText)).ToList(), unavailable,
-            RealtimeClock.RealtimeMinusBoottimeNanoseconds()) { SamplesActorChanges = true };
+            RealtimeClock.RealtimeMinusBoottimeNanoseconds())
+        {
+            SamplesActorChanges = true,
+            TimeWaitFromEvents = events.Tracepoints.Any(t => t.Spec.Role == TracepointRole.StateChange),
+        };
         return new KernelEventSource(events, writer, new ProcessTracker(procRoot, writer, identities), sources);
     }
 
@@ -197,6 +201,9 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
             }
         return Volatile.Read(ref _served) != Gone;
     }
+
+    /// <summary><see cref="ITcpStateWitness.SeesTimeWait"/>: the state-change tracepoint is open and the thread reads it.</summary>
+    public bool SeesTimeWait => _seesTcpStates && Failure is null && !_stopping && Volatile.Read(ref _served) != Gone;
 
     /// <summary>
     /// <see cref="ITcpStateWitness.TryTakeChanges"/>: the event thread first drains every ring up to the moment of the

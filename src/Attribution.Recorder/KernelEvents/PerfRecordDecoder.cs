@@ -17,7 +17,8 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples
     private readonly KernelEventEncoder _encoder;
     private readonly SampleFilter _filter = new();
     private readonly ProcessTracker _processes;
-    private readonly Dictionary<int, OpenTracepoint> _byId = new();
+    // By tracefs id (a raw sample's common_type, a u16): an array index per sample where a dictionary hashed.
+    private readonly OpenTracepoint?[] _byId;
     private readonly byte[] _arguments = new byte[ExecArguments.DumpBytes];
     private readonly TimeOrderedSamples _socketIo = new();
 
@@ -43,7 +44,9 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples
     {
         _encoder = encoder;
         _processes = processes;
-        foreach (var t in tracepoints) _byId[t.Id] = t;
+        var open = tracepoints.ToList();
+        _byId = new OpenTracepoint?[open.Count == 0 ? 0 : open.Max(t => t.Id) + 1];
+        foreach (var t in open) _byId[t.Id] = t;
         Births = new BirthScan(this);
     }
 
@@ -55,7 +58,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples
         public void Handle(ReadOnlySpan<byte> record)
         {
             if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Perf.RecordSample || !TrySplitSample(record, out var body, out var raw)) return;
-            if (decoder._byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tp) && tp.Spec.Role == TracepointRole.StateChange)
+            if (decoder.TracepointOf(raw) is { Spec.Role: TracepointRole.StateChange } tp)
                 decoder._filter.NoteBirth(tp, raw, BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + decoder.ClockOffset);
         }
     }
@@ -83,7 +86,7 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples
         int pid = BinaryPrimitives.ReadInt32LittleEndian(body), tid = BinaryPrimitives.ReadInt32LittleEndian(body[4..]);
         long ns = BinaryPrimitives.ReadInt64LittleEndian(body[8..]) + ClockOffset;
         int cpu = BinaryPrimitives.ReadInt32LittleEndian(body[16..]);
-        if (!_byId.TryGetValue(BinaryPrimitives.ReadUInt16LittleEndian(raw), out var tracepoint)) { Malformed++; return; }
+        if (TracepointOf(raw) is not { } tracepoint) { Malformed++; return; }
         if (tracepoint.Spec.Role == TracepointRole.Exec) { ExecDone(tracepoint, pid, ns, raw, body[(28 + raw.Length)..]); return; }
         if (!tracepoint.Spec.IsEvidence) return;
         if (tracepoint.Spec.Role == TracepointRole.SocketIo) SocketIoSamples++;
@@ -99,7 +102,14 @@ internal sealed class PerfRecordDecoder : IPerfRecordHandler, TimeOrderedSamples
     public void FlushSocketIo() => _socketIo.Flush(this);
 
     void TimeOrderedSamples.ISampleHandler.Handle(in TimeOrderedSamples.Sample s, ReadOnlySpan<byte> raw) =>
-        Keep(_byId[BinaryPrimitives.ReadUInt16LittleEndian(raw)], raw, s.Pid, s.Tid, s.Ns, s.Cpu);
+        Keep(TracepointOf(raw)!, raw, s.Pid, s.Tid, s.Ns, s.Cpu);
+
+    /// <summary>The open tracepoint a raw sample is of (its common_type); null for one not opened.</summary>
+    private OpenTracepoint? TracepointOf(ReadOnlySpan<byte> raw)
+    {
+        int id = BinaryPrimitives.ReadUInt16LittleEndian(raw);
+        return (uint)id < (uint)_byId.Length ? _byId[id] : null;
+    }
 
     private void Keep(OpenTracepoint tracepoint, ReadOnlySpan<byte> raw, int pid, int tid, long ns, int cpu)
     {

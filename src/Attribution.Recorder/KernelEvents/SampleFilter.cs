@@ -23,10 +23,17 @@ internal sealed class SampleFilter
     private readonly record struct SocketKey(ulong Socket, int Tgid);
     private readonly record struct TupleKey(int Tgid, byte Protocol, UInt128 Source, ushort SourcePort, UInt128 Destination, ushort DestinationPort);
 
+    /// <summary>What is known of a socket address: when its current socket was made, and the process of its last kept sample.</summary>
+    private struct SocketState
+    {
+        public long Born;      // long.MinValue: no birth seen
+        public int LastActor;  // 0: no sample kept yet
+    }
+
     private readonly Dictionary<SocketKey, long> _sockets = CacheCensus.Tracked("SampleFilter.sockets", new Dictionary<SocketKey, long>());
     private readonly Dictionary<TupleKey, long> _tuples = CacheCensus.Tracked("SampleFilter.tuples", new Dictionary<TupleKey, long>());
-    private readonly Dictionary<ulong, long> _born = CacheCensus.Tracked("SampleFilter.born", new Dictionary<ulong, long>()); // socket address -> when its current socket was made
-    private readonly Dictionary<ulong, int> _lastActor = CacheCensus.Tracked("SampleFilter.lastActor", new Dictionary<ulong, int>()); // socket address -> the process of its last kept sample
+    // One entry per socket address for both (one lookup per sample, where two dictionaries took two).
+    private readonly Dictionary<ulong, SocketState> _states = CacheCensus.Tracked("SampleFilter.states", new Dictionary<ulong, SocketState>());
 
     /// <summary>Each socket's two byte streams, counted from every call: the stream ends of kept samples (record 17).</summary>
     public StreamOffsets Streams { get; } = new();
@@ -58,9 +65,8 @@ internal sealed class SampleFilter
     {
         if (TcpSocketBirth.IsBirth(OpenTracepoint.Read(raw, tp.OldState), OpenTracepoint.Read(raw, tp.NewState)))
         {
-            if (_born.Count >= MaxRemembered) _born.Clear();
             ulong socket = OpenTracepoint.Read(raw, tp.Socket);
-            _born[socket] = ns;
+            State(socket, out _).Born = ns; // the process of the address's last sample stays: a hand-over at reuse is kept
             Streams.Birth(socket, ns);
         }
         return true;
@@ -99,11 +105,16 @@ internal sealed class SampleFilter
         StreamEnd = -1;
         if (!MovedTcpData(tp, raw)) return false;
         ulong socket = OpenTracepoint.Read(raw, tp.Socket);
-        long born = _born.TryGetValue(socket, out long b) ? b : long.MinValue;
-        bool first = FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, born);
+        ref var state = ref State(socket, out bool known);
+        // Whether another process than the last one kept moved this socket's data: every hand-over between processes
+        // sharing a socket is kept, so the latest sample before a packet names the process moving the data then (a
+        // forked server's monitor and its pre-auth child take turns on one socket within a second).
+        bool actorChanged = known && state.LastActor != 0 && state.LastActor != tgid;
+        state.LastActor = tgid;
+        bool first = FirstInWindow(_sockets, new SocketKey(socket, tgid), ns, state.Born);
         int flags = tp.Flags is { } f ? (int)OpenTracepoint.Read(raw, f) : 0;
         bool streamChanged = Streams.Advance(socket, tp.Sends, tgid, ns, (long)OpenTracepoint.Read(raw, tp.Ret), flags, out long end);
-        bool keep = ActorChanged(socket, tgid) | first | streamChanged;
+        bool keep = actorChanged | first | streamChanged;
         if (keep) StreamEnd = end;
         return keep;
     }
@@ -115,18 +126,13 @@ internal sealed class SampleFilter
         return false;
     }
 
-    /// <summary>
-    /// Whether another process than the last one kept moved this socket's data: every hand-over between processes
-    /// sharing a socket is kept, so the latest sample before a packet names the process moving the data then (a
-    /// forked server's monitor and its pre-auth child take turns on one socket within a second).
-    /// </summary>
-    private bool ActorChanged(ulong socket, int tgid)
+    /// <summary>The address's entry, made (no birth, no sample) where there was none; bounded like the rest.</summary>
+    private ref SocketState State(ulong socket, out bool existed)
     {
-        if (_lastActor.Count >= MaxRemembered) _lastActor.Clear();
-        ref int last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastActor, socket, out bool existed);
-        bool changed = existed && last != tgid;
-        last = tgid;
-        return changed;
+        if (_states.Count >= MaxRemembered) _states.Clear(); // forgetting only means a few more samples get kept
+        ref var state = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_states, socket, out existed);
+        if (!existed) state = new SocketState { Born = long.MinValue };
+        return ref state;
     }
 
     private bool KeepRouteLookup(OpenTracepoint tp, ReadOnlySpan<byte> raw, int tgid, long ns)

@@ -19,4 +19,11 @@ internal interface ITcpStateWitness
     /// then every namespace must be read afresh.
     /// </summary>
     bool TryTakeChanges(TimeSpan timeout, HashSet<IpAddr> changed, out bool unknown);
+
+    /// <summary>
+    /// Whether it records every TCP state change now, and so every socket's move into TIME_WAIT (a CLOSE from
+    /// FIN_WAIT1, FIN_WAIT2 or CLOSING, with its tuple): then the dumps leave TIME_WAIT sockets out (docs/RECORDING.md,
+    /// TIME_WAIT left to the events). False once it stopped.
+    /// </summary>
+    bool SeesTimeWait { get; }
 }

@@ -8,13 +8,19 @@ namespace Attribution.Recorder.Snapshots;
 /// Reads one namespace's socket tables for a snapshot: through sock_diag where the kernel allows it, else through
 /// /proc/PID/net; its TCP tables carried instead of dumped where <see cref="TcpTableCarry"/> says they still hold; and
 /// its own addresses (fib_trie, if_inet6), from which <see cref="NamespaceAddresses"/> learns which addresses are its.
+/// While the <paramref name="witness"/> (the kernel events) sees every socket's move into TIME_WAIT, a namespace's TCP
+/// dumps after its first leave TIME_WAIT sockets out: a host of many short connections holds thousands, listed by every
+/// dump, and what the analyzer takes from them (that a connection's owner had closed it, for the reason of a packet
+/// left unattributed) the events tell for every connection closed since they began; the first dump lists those closed
+/// before (docs/RECORDING.md, TIME_WAIT left to the events).
 /// </summary>
 internal sealed class NamespaceTableReader(string procRoot, SockDiagClients diag, SocketTableDedup tables, NamespaceAddresses addresses,
-    TcpTableCarry? tcpCarry)
+    TcpTableCarry? tcpCarry, ITcpStateWitness? witness = null)
 {
     private readonly ProcReader _reader = new();
     private readonly MemoryStream _diagScratch = new(), _tcp4 = new(), _tcp6 = new();
     private readonly HashSet<ulong> _addressesRead = CacheCensus.Tracked("NamespaceTableReader.addressesRead", new HashSet<ulong>());
+    private readonly HashSet<ulong> _timeWaitListed = CacheCensus.Tracked("NamespaceTableReader.timeWaitListed", new HashSet<ulong>()); // namespaces dumped with their TIME_WAIT sockets while the events saw every close
 
     /// <summary>Namespaces whose TCP tables the current whole snapshot carried.</summary>
     public int TcpTablesCarried { get; private set; }
@@ -27,10 +33,13 @@ internal sealed class NamespaceTableReader(string procRoot, SockDiagClients diag
     }
 
     /// <summary>
-    /// A namespace no process is in any more is read afresh, addresses included, when one enters it again.
+    /// A namespace no process is in any more is read afresh, addresses (and TIME_WAIT sockets) included, when one enters it again.
     /// </summary>
-    public void ForgetAddressesOfEmptyNamespaces(Dictionary<ulong, List<int>> pidsByNetns) =>
+    public void ForgetAddressesOfEmptyNamespaces(Dictionary<ulong, List<int>> pidsByNetns)
+    {
         _addressesRead.RemoveWhere(n => !pidsByNetns.ContainsKey(n));
+        _timeWaitListed.RemoveWhere(n => !pidsByNetns.ContainsKey(n));
+    }
 
     /// <summary>A whole snapshot ended: the clients of namespaces gone are closed, and the carry vouches only for the namespaces it read.</summary>
     public void EndWholeSnapshot(Dictionary<ulong, List<int>> pidsByNetns)
@@ -76,9 +85,12 @@ internal sealed class NamespaceTableReader(string procRoot, SockDiagClients diag
         if (client is not null)
         {
             var refs = new List<TableRef>(4);
+            bool eventsSeeTimeWait = witness?.SeesTimeWait == true;
+            uint states = eventsSeeTimeWait && _timeWaitListed.Contains(netns) ? SockDiagClient.AllButTimeWait : SockDiagClient.AllStates;
             bool tcpDone = carry?.CanCarry(netns) == true && TryCarryTcp(netns, refs, pending);
+            bool carried = tcpDone;
             if (tcpDone) TcpTablesCarried++;
-            else if (tcpDone = client.TryDumpTcp(_diagScratch, _tcp4, _tcp6))
+            else if (tcpDone = client.TryDumpTcp(_diagScratch, _tcp4, _tcp6, states))
             {
                 refs.Add(tables.Remember(netns, SocketTableKind.DiagTcp, SocketTableDedup.Content(_tcp4), pending));
                 refs.Add(tables.Remember(netns, SocketTableKind.DiagTcp6, SocketTableDedup.Content(_tcp6), pending));
@@ -87,10 +99,15 @@ internal sealed class NamespaceTableReader(string procRoot, SockDiagClients diag
             foreach (var kind in SocketTableKinds.Diag)
             {
                 if (tcpDone && (kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6)) continue;
-                if (!client.TryDump(kind, _diagScratch)) { refs = null; break; }
+                if (!client.TryDump(kind, _diagScratch, states)) { refs = null; break; }
                 refs.Add(tables.Remember(netns, kind, SocketTableDedup.Content(_diagScratch), pending));
             }
-            if (refs is not null) { readThrough = diag.ReadThrough(netns, pids); return refs; }
+            if (refs is not null)
+            {
+                if (eventsSeeTimeWait && !carried) _timeWaitListed.Add(netns); // dumped now, TIME_WAIT included or not
+                readThrough = diag.ReadThrough(netns, pids);
+                return refs;
+            }
         }
         foreach (int pid in pids)
         {

@@ -31,7 +31,7 @@ internal sealed class SnapshotTaker : IDisposable
         _scanner = new ProcessScanner(procRoot);
         _diag = new SockDiagClients(procRoot, ownNetns, useSockDiag);
         var tables = new SocketTableDedup();
-        var reader = new NamespaceTableReader(procRoot, _diag, tables, addresses, tcpCarry);
+        var reader = new NamespaceTableReader(procRoot, _diag, tables, addresses, tcpCarry, tcpWitness);
         var holders = new SocketHolderIdentities(_scanner, writer, identities ?? new ProcessIdentities(writer), new Names.NameReader(procRoot));
         _whole = new WholeSnapshot(_state, _scanner, reader, holders, scope);
         _partial = new PartialSnapshot(_state, _scanner, reader, new FlowSocketLookup(_diag, tables, scope, addresses), holders, scope, addresses);

@@ -11,7 +11,7 @@ namespace Attribution.Tests.Support;
 /// </summary>
 public sealed class KernelEventScript
 {
-    public const ushort Close = 7, SynSent = 2, Established = 1, SynRecv = 3, Listen = 10, FinWait1 = 4, LastAck = 9, CloseWait = 8;
+    public const ushort Close = 7, SynSent = 2, Established = 1, SynRecv = 3, Listen = 10, FinWait1 = 4, FinWait2 = 5, LastAck = 9, CloseWait = 8;
     private const byte SoftIrq = 0x10;
 
     private const string TaskRename = "task:task_rename";
@@ -37,7 +37,10 @@ public sealed class KernelEventScript
     /// <summary>The sources record; task_rename is among them once the script has a rename (as a recorder on a kernel with it).</summary>
     public KernelEventSourcesRecord Sources(long startNs) =>
         new(startNs, 2, "CLOCK_REALTIME", true, Names.Concat(_renames ? [TaskRename] : []).Select(n => new TracepointSource(_formats[n].Format.Id, n, _formats[n].Text)).ToList(), [],
-            Scenario.BootTimeSeconds * 1_000_000_000L);
+            Scenario.BootTimeSeconds * 1_000_000_000L) { TimeWaitFromEvents = TimeWaitFromEvents };
+
+    /// <summary>Whether the sources record says the recording's dumps left TIME_WAIT sockets to the events.</summary>
+    public bool TimeWaitFromEvents { get; set; }
 
     private bool _renames;
 

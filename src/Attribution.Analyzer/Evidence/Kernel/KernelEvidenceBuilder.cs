@@ -30,6 +30,7 @@ internal sealed class KernelEvidenceBuilder
     private readonly List<SocketIoPeriodRecord> _periods = [];
     private readonly List<int> _batchPositions = []; // the last record 7's events: each one's place in _socketEvents, or -1
     private long _events, _lost;
+    private bool _timeWaitFromEvents; // a file's dumps left TIME_WAIT to the events (record 6)
 
     public void Add(SidecarRecord record)
     {
@@ -37,6 +38,7 @@ internal sealed class KernelEvidenceBuilder
         {
             case KernelEventSourcesRecord s:
                 _sources = s;
+                _timeWaitFromEvents |= s.TimeWaitFromEvents;
                 _decoder = new SocketEventDecoder(s.Tracepoints);
                 _renames = TaskRenameDecoder.For(s.Tracepoints);
                 RecordsRenames |= _renames is not null;
@@ -152,7 +154,8 @@ internal sealed class KernelEvidenceBuilder
             if (!index.KernelConnected.TryGetValue(key, out var list)) index.KernelConnected[key] = list = [];
             list.Add(sighting);
         }
-        var tcp = new TcpLives(resolver, Emit);
+        // Where the dumps left TIME_WAIT sockets out, the events' closes stand for them (the same "closed by its owner").
+        var tcp = new TcpLives(resolver, Emit, _timeWaitFromEvents ? key => index.Orphaned.Add(key) : null);
         var udp = new UdpRoutes(resolver, Emit);
         _socketEvents.Sort((a, b) => a.Event.Ns != b.Event.Ns ? a.Event.Ns.CompareTo(b.Event.Ns) : a.Order.CompareTo(b.Order));
         foreach (var (e, _) in _socketEvents)

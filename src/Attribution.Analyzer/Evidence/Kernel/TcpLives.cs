@@ -13,8 +13,10 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// The owner is the process that acted on the socket in its own context: moving data (send/receive) first,
 /// because a forked socket is closed by whichever holder closes last; connect/close/shutdown where no data
 /// event names anyone. Softirq and hardirq events name a stranger and are used only for the tuple and times.
+/// A socket whose life ends at a CLOSE from FIN_WAIT1, FIN_WAIT2 or CLOSING was closed by its owner first and lives on
+/// as a timewait socket (tcp_time_wait, then tcp_done): <paramref name="timeWait"/>, where given, hears its tuple.
 /// </summary>
-internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
+internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, KernelSighting> emit, Action<ConnKey>? timeWait = null)
 {
     private sealed class Life
     {
@@ -77,6 +79,8 @@ internal sealed class TcpLives(ProcessResolver processes, Action<ConnKey, Kernel
         }
         if (e.NewState == (byte)TcpState.Close)
         {
+            if (timeWait is not null && current.HasTuple && e.OldState is (byte)TcpState.FinWait1 or (byte)TcpState.FinWait2 or (byte)TcpState.Closing)
+                timeWait(current.Key);
             current.Until = e.Ns;
             Emit(current);
             _open.Remove(e.Sock);
