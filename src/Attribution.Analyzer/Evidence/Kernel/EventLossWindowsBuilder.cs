@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Attribution.Core.KernelEvents;
 
 namespace Attribution.Analyzer.Evidence.Kernel;
 
@@ -17,6 +18,13 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// the recording where they are missing). A CPU with no events that near had none to lose, as far as the recording
 /// shows.
 /// </para>
+/// <para>
+/// A CPU idle for a while would stretch that start far back. The drains bound it too: a batch shorter than
+/// <see cref="KernelEventBatching.SplitBytes"/> was written after a whole drain, which emptied every ring. A ring that
+/// overflowed afterwards filled after that drain; one found full by it was emptied then, its PERF_RECORD_LOST read by
+/// the next drain, and filled after the drain before. So where the two batches before were both written after whole
+/// drains, the loss began after the last event of the earlier one, read by a drain before either.
+/// </para>
 /// </summary>
 internal sealed class EventLossWindowsBuilder
 {
@@ -25,6 +33,7 @@ internal sealed class EventLossWindowsBuilder
     private sealed class Batch
     {
         public long Lost;
+        public bool WholeDrain; // written after a drain of every ring (not split in one for its size)
         public readonly Dictionary<int, (long First, long Last)> Cpus = new(4);
     }
 
@@ -37,9 +46,10 @@ internal sealed class EventLossWindowsBuilder
     /// <summary>When the events begin (record 6): a CPU with no event before a loss may have lost from then.</summary>
     public long Start { get; set; } = long.MinValue;
 
-    public void BeginBatch(long lost)
+    /// <param name="bytes">The length of the batch's encoded events.</param>
+    public void BeginBatch(long lost, int bytes)
     {
-        _current = new Batch { Lost = lost };
+        _current = new Batch { Lost = lost, WholeDrain = bytes < KernelEventBatching.SplitBytes };
         _recent.Add(_current);
         while (_firstOpen + Reach < _recent.Count - 1) Close(atEnd: false);
     }
@@ -88,6 +98,8 @@ internal sealed class EventLossWindowsBuilder
         for (int i = b; i <= Math.Min(_recent.Count - 1, b + Reach); i++)
             foreach (var (_, span) in _recent[i].Cpus) to = Math.Max(to, span.Last);
         if (from == long.MaxValue) from = Start; // no CPU had events near it
+        if (b >= 2 && _recent[b - 1].WholeDrain && _recent[b - 2].WholeDrain)
+            foreach (var (_, span) in _recent[b - 2].Cpus) from = Math.Max(from, span.Last);
         // The drains after the one that read the record are missing (the recording ended): the loss may run to its end.
         if (atEnd && b + Reach >= _recent.Count) to = long.MaxValue;
         return (from, Math.Max(from, to));

@@ -55,7 +55,7 @@ internal sealed class KernelEvidenceBuilder
                 break;
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
-                _loss.BeginBatch(b.LostEvents);
+                _loss.BeginBatch(b.LostEvents, b.Events.Length);
                 _batchPositions.Clear();
                 var reader = b.Read();
                 try

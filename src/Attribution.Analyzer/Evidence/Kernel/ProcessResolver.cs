@@ -12,6 +12,8 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifetimes, IReadOnlyDictionary<ProcessKey, ProcessRecord> records,
     bool keepTimelines = false)
 {
+    public bool KeepTimelines => keepTimelines;
+
     /// <summary>The ProcessTable id of the identity <paramref name="pid"/> named at <paramref name="ns"/>; -1 if unknown.</summary>
     public int Resolve(int pid, long ns)
     {
