@@ -61,20 +61,24 @@ public sealed class LostEventsEndToEndTests(ITestOutputHelper output) : IDisposa
         output.WriteLine($"kernel events lost: {lost}; listener httpd {listener}");
         Assert.True(lost > 0, "no kernel event was lost: the case was not made (the rings held 1 000 exec samples)");
 
+        // The windows the analyzer places the losses in: this machine's other load may overflow the rings too, and a
+        // phase a window reaches is scored for wrong bytes and reasons only.
+        var windows = Analyzer.Evidence.EvidenceBuilder.Build(SidecarFraming.SidecarPathFor(_capture)).Kernel?.LossWindows;
         var db = Path.ChangeExtension(_capture, ".db");
         AnalyzeSession.Run(new AnalyzeOptions { CapturePath = _capture, OutputPath = db });
         var processes = Db.Query(db, "SELECT id, pid, ppid, comm FROM processes").ToDictionary(r => (long)r[0]!, r => (Pid: (long)r[1]!, Ppid: (long?)r[2], Comm: (string?)r[3]));
         var failures = new List<string>();
         foreach (var (name, fetches) in new[] { ("before", before), ("during", during), ("after", after) })
         {
-            long right = 0, wrong = 0, none = 0, total = 0;
+            long right = 0, wrong = 0, none = 0, total = 0, first = long.MaxValue, last = long.MinValue;
             foreach (var (curlPid, clientPort) in fetches)
                 foreach (var row in Db.Query(db, """
-                    SELECT length, src_port, src_process_id, dst_process_id, src_reason, dst_reason, method FROM packets
+                    SELECT length, src_port, src_process_id, dst_process_id, src_reason, dst_reason, method, ts_ns FROM packets
                     WHERE src_port = $port OR dst_port = $port
                     """, ("$port", clientPort)))
                 {
                     long length = (long)row[0]!;
+                    (first, last) = (Math.Min(first, (long)row[7]!), Math.Max(last, (long)row[7]!));
                     bool clientSent = (long)row[1]! == clientPort;
                     var (client, server) = clientSent ? ((long?)row[2], (long?)row[3]) : ((long?)row[3], (long?)row[2]);
                     var (clientReason, serverReason) = clientSent ? ((string?)row[4], (string?)row[5]) : ((string?)row[5], (string?)row[4]);
@@ -98,9 +102,11 @@ public sealed class LostEventsEndToEndTests(ITestOutputHelper output) : IDisposa
                         }
                     }
                 }
-            output.WriteLine($"{name}: {right:N0} of {total:N0} end-bytes right, {wrong:N0} wrong, {none:N0} unattributed");
+            bool reached = windows?.Overlaps(first, last) == true;
+            output.WriteLine($"{name}: {right:N0} of {total:N0} end-bytes right, {wrong:N0} wrong, {none:N0} unattributed{(reached ? "; events lost then" : "")}");
             if (total == 0 && name != "during") failures.Add($"{name}: no packets captured");
-            if (name != "during" && right < total * 99 / 100) failures.Add($"{name}: {right:N0} of {total:N0} end-bytes right");
+            if (name == "during" && !reached) failures.Add("during: no loss window over the fetches made while the recorder stood still");
+            if (name != "during" && !reached && right < total * 99 / 100) failures.Add($"{name}: {right:N0} of {total:N0} end-bytes right");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures.Distinct()));
     }
