@@ -7,7 +7,6 @@ namespace Attribution.Analyzer.Results;
 internal static class PacketCodes
 {
     private static readonly int MethodCount = Enum.GetValues<Method>().Length;
-    private static readonly int ReasonCount = Enum.GetValues<Reason>().Length;
 
     public static int? Method(Method source, Method destination) =>
         source == Results.Method.None && destination == Results.Method.None ? null : (int)source * MethodCount + (int)destination;
@@ -16,17 +15,12 @@ internal static class PacketCodes
 
     /// <summary>
     /// Each end's own reason (`packet_rows.end_reasons_code`, the `packets` view's src_reason and dst_reason): said for an
-    /// unattributed end even where the other end is attributed, when the packet's own reason is none.
+    /// unattributed end even where the other end is attributed, when the packet's own reason is none. Both ends'
+    /// `reasons.code`s in one integer, the source's in the high byte (a reason is a byte), as the view unpacks them: no
+    /// table of their pairs (its page would count in every database, the empty one too).
     /// </summary>
     public static int? EndReasons(Reason source, Reason destination) =>
-        source == Results.Reason.None && destination == Results.Reason.None ? null : (int)source * ReasonCount + (int)destination;
-
-    public static IEnumerable<(int Code, string? Source, string? Destination)> ReasonPairs() =>
-        from s in Enum.GetValues<Reason>()
-        from d in Enum.GetValues<Reason>()
-        let code = EndReasons(s, d)
-        where code is not null
-        select (code.Value, s.Name(), d.Name());
+        source == Results.Reason.None && destination == Results.Reason.None ? null : (int)source << 8 | (int)destination;
 
     public static IEnumerable<(int Code, string Text)> Methods() =>
         from s in Enum.GetValues<Method>()

@@ -37,13 +37,12 @@ internal static class Schema
             reverse INTEGER, portless INTEGER, length INTEGER, captured_length INTEGER,
             src_process_id INTEGER REFERENCES processes(id), dst_process_id INTEGER REFERENCES processes(id),
             method_code INTEGER REFERENCES methods(code), reason_code INTEGER REFERENCES reasons(code),
-            end_reasons_code INTEGER REFERENCES reason_pairs(code));
+            end_reasons_code INTEGER);
         CREATE TABLE packet_endpoints (
             frame INTEGER PRIMARY KEY REFERENCES packet_rows(frame), proto TEXT NOT NULL,
             src_addr TEXT, src_port INTEGER, dst_addr TEXT, dst_port INTEGER);
         CREATE TABLE methods (code INTEGER PRIMARY KEY, method TEXT NOT NULL);
         CREATE TABLE reasons (code INTEGER PRIMARY KEY, reason TEXT NOT NULL);
-        CREATE TABLE reason_pairs (code INTEGER PRIMARY KEY, src_reason TEXT, dst_reason TEXT);
         CREATE TABLE snapshots (
             id INTEGER PRIMARY KEY, start_ts REAL NOT NULL, end_ts REAL NOT NULL, reason TEXT NOT NULL, trigger_ts REAL,
             complete INTEGER NOT NULL, sockets INTEGER NOT NULL, processes INTEGER NOT NULL, partial INTEGER NOT NULL);
@@ -71,8 +70,8 @@ internal static class Schema
                -- subqueries, not a join: a query that does not ask for them (the views below) does not pay for them
                (SELECT c.file_id FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) AS file_id,
                r.frame - (SELECT c.first_frame FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) + 1 AS file_frame,
-               (SELECT x.src_reason FROM reason_pairs x WHERE x.code = r.end_reasons_code) AS src_reason,
-               (SELECT x.dst_reason FROM reason_pairs x WHERE x.code = r.end_reasons_code) AS dst_reason
+               (SELECT x.reason FROM reasons x WHERE x.code = r.end_reasons_code >> 8) AS src_reason,
+               (SELECT x.reason FROM reasons x WHERE x.code = r.end_reasons_code & 255) AS dst_reason
         FROM packet_rows r
         LEFT JOIN flows f ON f.id = r.flow_id
         LEFT JOIN packet_endpoints e ON e.frame = r.frame AND r.flow_id IS NULL

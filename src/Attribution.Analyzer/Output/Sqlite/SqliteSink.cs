@@ -90,14 +90,7 @@ public sealed class SqliteSink : IAnalysisSink
             reason.Parameters[1].Value = text;
             reason.ExecuteNonQuery();
         }
-        using var pair = Prepare("INSERT INTO reason_pairs VALUES ($code, $src, $dst)");
-        foreach (var (code, source, destination) in PacketCodes.ReasonPairs())
-        {
-            pair.Parameters[0].Value = code;
-            pair.Parameters[1].Value = (object?)source ?? DBNull.Value;
-            pair.Parameters[2].Value = (object?)destination ?? DBNull.Value;
-            pair.ExecuteNonQuery();
-        }
+
     }
 
     public void WriteProcesses(ProcessTable processes)
