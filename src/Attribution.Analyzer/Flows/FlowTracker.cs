@@ -111,7 +111,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
         }
 
         bool resolvedLate = Recheck(flow, ref flow.SourceEnd, ns, sourceEnd: true) | Recheck(flow, ref flow.DestinationEnd, ns, sourceEnd: false);
-        if (resolvedLate) ReleasePending(flow);
+        if (resolvedLate) ReleasePending(flow, ns);
 
         var (senderEnd, receiverEnd) = forward ? (flow.SourceEnd, flow.DestinationEnd) : (flow.DestinationEnd, flow.SourceEnd);
         FlowRule.Apply(senderEnd, ns, out row.SourceProcess, out row.SourceMethod, out row.SourceReason);
@@ -175,11 +175,11 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
     }
 
     private EndResult Again(Flow flow, long ns, bool sourceEnd) => sourceEnd
-        ? rules.Again(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, ns)
-        : rules.Again(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, ns);
+        ? rules.Again(flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort, flow.FirstNs, ns)
+        : rules.Again(flow.Protocol, flow.Destination, flow.DestinationPort, flow.Source, flow.SourcePort, flow.FirstNs, ns);
 
     /// <summary>Rows held back get the owner found since, through the flow.</summary>
-    private void ReleasePending(Flow flow)
+    private void ReleasePending(Flow flow, long ns)
     {
         if (flow.Pending is null) return;
         var rows = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(flow.Pending);
@@ -188,7 +188,7 @@ internal sealed class FlowTracker(RuleChain rules, IAnalysisSink sink, FlowTimeo
             ref var r = ref rows[i];
             bool forward = r.Source == flow.Source && (r.SourcePort == flow.SourcePort || !r.HasPorts);
             var (senderEnd, receiverEnd) = forward ? (flow.SourceEnd, flow.DestinationEnd) : (flow.DestinationEnd, flow.SourceEnd);
-            FlowRule.Release(ref r, senderEnd, receiverEnd);
+            FlowRule.Release(ref r, senderEnd, receiverEnd, rules.Loss, ns);
         }
         if (!flow.Awaiting) Flush(flow);
     }

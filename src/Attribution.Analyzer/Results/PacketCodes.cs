@@ -13,6 +13,15 @@ internal static class PacketCodes
 
     public static int? Reason(Reason reason) => reason == Results.Reason.None ? null : (int)reason;
 
+    /// <summary>
+    /// Each end's own reason (`packet_rows.end_reasons_code`, the `packets` view's src_reason and dst_reason): said for an
+    /// unattributed end even where the other end is attributed, when the packet's own reason is none. Both ends'
+    /// `reasons.code`s in one integer, the source's in the high byte (a reason is a byte), as the view unpacks them: no
+    /// table of their pairs (its page would count in every database, the empty one too).
+    /// </summary>
+    public static int? EndReasons(Reason source, Reason destination) =>
+        source == Results.Reason.None && destination == Results.Reason.None ? null : (int)source << 8 | (int)destination;
+
     public static IEnumerable<(int Code, string Text)> Methods() =>
         from s in Enum.GetValues<Method>()
         from d in Enum.GetValues<Method>()

@@ -24,4 +24,9 @@ public enum Reason : byte
     NonIp,
     /// <summary>Analyzed with --no-snapshots: there was no socket evidence to look in.</summary>
     NoEvidence,
+    /// <summary>
+    /// The kernel lost events (its ring overflowed) over the part of the flow an owner would rest on: a fork, an exit,
+    /// another process's act may be missing, so no process is named (Rules/LossRule).
+    /// </summary>
+    EventsLost,
 }

@@ -19,6 +19,7 @@ public static class ReasonSentences
         Reason.NoSocketTable => "A protocol the recorder keeps no socket tables for (ICMP echo, raw IP, and the like).",
         Reason.NonIp => "Not an IP packet (ARP and other link-layer traffic): no process sends these through a socket the recorder lists.",
         Reason.NoEvidence => "Analyzed without a snapshot sidecar (--no-snapshots): there was no socket evidence to look in.",
+        Reason.EventsLost => "The kernel lost events while this connection lived (its event ring overflowed), so a process that took it over may be missing: no process is named rather than a guess.",
         _ => null,
     };
 

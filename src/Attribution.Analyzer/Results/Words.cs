@@ -36,6 +36,7 @@ public static class Words
         Reason.NoSocketTable => "no-socket-table",
         Reason.NonIp => "non-ip",
         Reason.NoEvidence => "no-evidence",
+        Reason.EventsLost => "events-lost",
         _ => null,
     };
 

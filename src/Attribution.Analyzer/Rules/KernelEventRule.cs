@@ -16,12 +16,14 @@ namespace Attribution.Analyzer.Rules;
 /// sampling window: the end is ambiguous and they are all listed. Where the recorder thinned the samples (a busy
 /// stream, record 15) and several processes acted or held the socket, a packet between two acts in a thinned stretch is ambiguous too:
 /// a missing sample is never read as "did not act". Events that name a pid the evidence cannot
-/// resolve leave the end unattributed (owner-not-visible). No event socket at this time: the next rules decide.
+/// resolve leave the end unattributed (owner-not-visible). Where events were lost around the packet, no act vouches
+/// for it (LossRule). No event socket at this time: the next rules decide.
 /// </summary>
-internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespaces)
+internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespaces, LossRule loss)
 {
+    /// <param name="since">When the flow began: before the socket's first act, its life from then on is what counts.</param>
     /// <param name="later">The events show this tuple's socket after <paramref name="ns"/>.</param>
-    public EndResult? Resolve(in ConnKey conn, long ns, ref long nextCheck, out bool later)
+    public EndResult? Resolve(in ConnKey conn, long since, long ns, ref long nextCheck, out bool later)
     {
         later = false;
         if (index.KernelConnected.Count == 0) return null;
@@ -50,6 +52,7 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
         // A process the evidence cannot name acted on this socket: whoever the snapshots saw holding it may not be
         // the one that sent (a child that wrote and exited before being read). Unattributed, never a stand-in.
         if (found.UnknownActor) return EndResult.Unattributed(Reason.OwnerNotVisible, nextCheck);
+        if (loss.Acted(found, since, ns, nextCheck) is { } lost) return lost;
         // The streams, where known, name each packet's mover (StreamRule); the time rule below is for the rest.
         return Actor(conn, found, method, ns, nextCheck) is { } result ? result with { Streams = found.Streams } : null;
     }

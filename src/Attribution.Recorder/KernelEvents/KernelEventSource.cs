@@ -28,7 +28,7 @@ internal sealed class KernelEventSource : ITcpStateWitness, IDisposable
     // Under a stream of events every sample would wake the reader: drains are spaced at least this far apart, so
     // a flood costs what polling every 5 ms would, and the rings (4 MB each) have room for far more than 5 ms.
     public const int MinDrainGapMs = 5;
-    public const int BatchBytes = 256 * 1024;
+    public const int BatchBytes = KernelEventBatching.SplitBytes;
     public static readonly TimeSpan BatchEvery = TimeSpan.FromMilliseconds(100);
 
     private readonly PerfEventSet _events;

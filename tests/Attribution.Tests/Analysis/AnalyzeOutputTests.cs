@@ -22,7 +22,7 @@ public sealed class AnalyzeOutputTests : IDisposable
         _s.Analyze();
         var columns = Db.Query(_s.DatabasePath, "SELECT name FROM pragma_table_info('packets')").Select(r => (string)r[0]!).ToList();
         Assert.Equal(["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length",
-            "captured_length", "flow_id", "src_process_id", "dst_process_id", "method", "reason", "file_id", "file_frame"], columns);
+            "captured_length", "flow_id", "src_process_id", "dst_process_id", "method", "reason", "file_id", "file_frame", "src_reason", "dst_reason"], columns);
         var packet = Db.Query(_s.DatabasePath, "SELECT frame, ts_ns, proto, src_addr, dst_addr, length FROM packets").Single();
         Assert.Equal(1L, packet[0]);
         Assert.Equal(Scenario.Ns(1.123456789), packet[1]);
@@ -93,7 +93,7 @@ public sealed class AnalyzeOutputTests : IDisposable
         _s.Analyze();
         var fromView = Db.Query(_s.DatabasePath, """
             SELECT frame, ts_ns, interface_id, proto, src_addr, src_port, dst_addr, dst_port, length, captured_length,
-                   flow_id, src_process_id, dst_process_id, method, reason, file_id, file_frame FROM packets ORDER BY frame
+                   flow_id, src_process_id, dst_process_id, method, reason, file_id, file_frame, src_reason, dst_reason FROM packets ORDER BY frame
             """).Select(r => string.Join(',', r.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)))).ToList();
         var dir = Path.Combine(_dir, "csv");
         _s.Analyze(OutputFormat.Csv, dir);
@@ -108,8 +108,8 @@ public sealed class AnalyzeOutputTests : IDisposable
         Assert.Contains(fromView, r => r.Contains(",udp,198.51.100.7,,10.0.0.1,,"));           // a later fragment: no ports
         Assert.Contains(fromView, r => r.Contains(",icmp,198.51.100.7,,10.0.0.1,,"));          // outside any flow
         Assert.Contains(fromView, r => r.Contains(",non-ip,,,,,"));
-        Assert.Contains(fromView, r => r.EndsWith(",fragment-without-first,1,11"));
-        Assert.All(fromView, r => Assert.EndsWith($",1,{r.Split(',')[0]}", r)); // one file: file_frame is the frame
+        Assert.Contains(fromView, r => r.EndsWith(",fragment-without-first,1,11,no-local-end,fragment-without-first"));
+        Assert.All(fromView, r => Assert.Equal(("1", r.Split(',')[0]), (r.Split(',')[15], r.Split(',')[16]))); // one file: file_frame is the frame
         // The flows the view reads from agree with CSV too (all but the times, REAL in SQLite and text in CSV).
         var flowsFromDb = Db.Query(_s.DatabasePath, """
             SELECT id, proto, src_addr, src_port, dst_addr, dst_port, packets, bytes, src_process_id, dst_process_id,

@@ -65,6 +65,37 @@ public sealed class KernelEventScript
         return new KernelEventBatchRecord(0, encoder.Count, encoder.Written.ToArray());
     }
 
+    private readonly List<(long Ns, long Count)> _losses = [];
+
+    /// <summary>
+    /// The recorder's batches: one, or where <see cref="Lost"/> was said, a new one at each such time whose LostEvents
+    /// are its count, holding the events from then until the next (as a recorder that read a PERF_RECORD_LOST there).
+    /// </summary>
+    public IEnumerable<KernelEventBatchRecord> Batches()
+    {
+        if (_losses.Count == 0) { yield return Batch(); yield break; }
+        if (_streamEnds.Count > 0) throw new NotSupportedException("stream ends are written for one batch only");
+        var ordered = _events.OrderBy(e => e.Ns).ToList();
+        var cuts = _losses.OrderBy(l => l.Ns).ToList();
+        long lost = 0;
+        int at = 0;
+        for (int c = 0; c <= cuts.Count; c++)
+        {
+            long until = c < cuts.Count ? cuts[c].Ns : long.MaxValue;
+            var encoder = new KernelEventEncoder();
+            for (; at < ordered.Count && ordered[at].Ns < until; at++) ordered[at].Write(encoder);
+            yield return new KernelEventBatchRecord(lost, encoder.Count, encoder.Written.ToArray());
+            if (c < cuts.Count) lost = cuts[c].Count;
+        }
+    }
+
+    /// <summary>The kernel lost <paramref name="count"/> events before <paramref name="ns"/>: the batch read from then on says so.</summary>
+    public KernelEventScript Lost(long ns, long count)
+    {
+        _losses.Add((ns, count));
+        return this;
+    }
+
     public bool Any => _events.Count > 0;
 
     public KernelEventScript Fork(long ns, int pid, ulong startTicks, int parent = 1)

@@ -138,7 +138,7 @@ public sealed class Scenario : IDisposable
         if (Events.Any)
         {
             writer.Write(Events.Sources(Ns(0)));
-            writer.Write(Events.Batch());
+            foreach (var batch in Events.Batches()) writer.Write(batch);
             if (Events.StreamEnds() is { } ends) writer.Write(ends);
         }
         uint id = 0;

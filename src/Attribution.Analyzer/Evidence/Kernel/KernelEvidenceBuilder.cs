@@ -9,6 +9,8 @@ public sealed record KernelEvidenceFacts(IReadOnlyList<string> Tracepoints, bool
 {
     /// <summary>When the kernel sampled only some sends and receives (record 15); null if it sampled every one throughout.</summary>
     public SocketIoThinnedTimes? ThinnedSocketIo { get; init; }
+    /// <summary>When events may have been lost (record 7's LostEvents); null when none was.</summary>
+    public EventLossWindows? LossWindows { get; init; }
 }
 
 /// <summary>
@@ -31,6 +33,8 @@ internal sealed class KernelEvidenceBuilder
     private readonly List<int> _batchPositions = []; // the last record 7's events: each one's place in _socketEvents, or -1
     private long _events, _lost;
     private bool _timeWaitFromEvents; // a file's dumps left TIME_WAIT to the events (record 6)
+    private readonly EventLossWindowsBuilder _loss = new();
+    private EventLossWindows? _lossWindows;
 
     public void Add(SidecarRecord record)
     {
@@ -39,6 +43,7 @@ internal sealed class KernelEvidenceBuilder
             case KernelEventSourcesRecord s:
                 _sources = s;
                 _timeWaitFromEvents |= s.TimeWaitFromEvents;
+                if (_loss.Start == long.MinValue) _loss.Start = s.StartNanoseconds;
                 _decoder = new SocketEventDecoder(s.Tracepoints);
                 _renames = TaskRenameDecoder.For(s.Tracepoints);
                 RecordsRenames |= _renames is not null;
@@ -52,6 +57,7 @@ internal sealed class KernelEvidenceBuilder
                 break;
             case KernelEventBatchRecord b:
                 _lost += b.LostEvents;
+                _loss.BeginBatch(b.LostEvents, b.Events.Length);
                 _batchPositions.Clear();
                 var reader = b.Read();
                 try
@@ -59,6 +65,7 @@ internal sealed class KernelEvidenceBuilder
                     while (reader.TryRead(out var e))
                     {
                         _events++;
+                        _loss.Event(e.Cpu, e.Nanoseconds);
                         _batchPositions.Add(-1);
                         if (e.Kind == KernelEventKind.Tracepoint)
                         {
@@ -132,7 +139,11 @@ internal sealed class KernelEvidenceBuilder
             _sources.ProcessEvents, _sources.Unavailable, _events, _lost, _sources.SamplesActorChanges)
         {
             ThinnedSocketIo = SocketIoThinnedTimes.From(_periods),
+            LossWindows = LossWindows,
         };
+
+    /// <summary>When events may have been lost (null: none was); made once every batch was read.</summary>
+    public EventLossWindows? LossWindows => (_lossWindows ??= _loss.Finish() ?? EventLossWindows.None) is { Count: > 0 } windows ? windows : null;
 
     /// <summary>Each process's fork and exit as the events show them, once <see cref="Build"/> ran with kernel events.</summary>
     public ProcessLifetimes? Lifetimes { get; private set; }
@@ -148,7 +159,7 @@ internal sealed class KernelEvidenceBuilder
         var lifetimes = new ProcessLifetimes(records.Keys.Concat(index.Processes.All.Select(p => p.Key)), _processEvents, index.Header, _sources, index.Clock, records);
         Lifetimes = lifetimes;
         foreach (var (key, made) in lifetimes.Synthesized) records.TryAdd(key, made);
-        var resolver = new ProcessResolver(index.Processes, lifetimes, records);
+        var resolver = new ProcessResolver(index.Processes, lifetimes, records, keepTimelines: LossWindows is not null);
         void Emit(ConnKey key, KernelSighting sighting)
         {
             if (!index.KernelConnected.TryGetValue(key, out var list)) index.KernelConnected[key] = list = [];

@@ -14,4 +14,7 @@ internal sealed record KernelSighting(SocketSighting Sighting, bool UnknownActor
 
     /// <summary>Where several processes moved its data and every call was counted from its birth (record 17): who moved which bytes.</summary>
     public StreamRuns? Streams { get; init; }
+
+    /// <summary>Every act in time order, one process's too, where the recording lost events (null otherwise): LossRule reads the stretch around a packet.</summary>
+    public SocketAct[]? Timeline { get; init; }
 }

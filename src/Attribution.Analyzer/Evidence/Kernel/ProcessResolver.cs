@@ -7,8 +7,13 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// Turns the pids of events into ProcessTable ids (creating an entry only for processes that acted on a
 /// socket, so the output's processes stay those that matter), and sets of actors into sightings.
 /// </summary>
-internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifetimes, IReadOnlyDictionary<ProcessKey, ProcessRecord> records)
+/// <param name="keepTimelines">Events were lost: every sighting keeps its acts' times, so a packet's owner is asserted
+/// only where no loss lies between the acts around it (LossRule).</param>
+internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifetimes, IReadOnlyDictionary<ProcessKey, ProcessRecord> records,
+    bool keepTimelines = false)
 {
+    public bool KeepTimelines => keepTimelines;
+
     /// <summary>The ProcessTable id of the identity <paramref name="pid"/> named at <paramref name="ns"/>; -1 if unknown.</summary>
     public int Resolve(int pid, long ns)
     {
@@ -36,7 +41,8 @@ internal sealed class ProcessResolver(ProcessTable table, ProcessLifetimes lifet
         // in different network namespaces did not share one socket (fork keeps the namespace): the life mixes two
         // sockets at one reused address whose events went missing, and no act names its owner then.
         bool several = acts.Count > 1 && acts.Exists(a => a.Process != acts[0].Process) && OneNamespace(acts, from);
-        return new KernelSighting(sighting, actors.HasUnknown, several ? acts.ToArray() : null);
+        var kept = several || keepTimelines ? acts.ToArray() : null;
+        return new KernelSighting(sighting, actors.HasUnknown, several ? kept : null) { Timeline = keepTimelines ? kept : null };
     }
 
     private bool OneNamespace(List<SocketAct> acts, long from)

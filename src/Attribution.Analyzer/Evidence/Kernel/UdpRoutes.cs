@@ -7,11 +7,12 @@ namespace Attribution.Analyzer.Evidence.Kernel;
 /// connect() or sendto() makes in the caller's own context, with the full tuple (fib:fib_table_lookup,
 /// fib6:fib6_table_lookup): "process P sent from this local address and port to that remote one, at t". Such a
 /// sighting is trusted from the lookup until its process exits, or until another process routes the same tuple.
-/// A lookup made before the source address was chosen (0.0.0.0 / ::) is kept under the wildcard.
+/// A lookup made before the source address was chosen (0.0.0.0 / ::) is kept under the wildcard. Where events were
+/// lost, each lookup is kept as an act (LossRule reads the stretch since the last one before a packet).
 /// </summary>
 internal sealed class UdpRoutes(ProcessResolver processes, Action<ConnKey, KernelSighting> emit)
 {
-    private readonly Dictionary<ConnKey, (int Process, long From, AddressFamilyKind Family)> _open = new();
+    private readonly Dictionary<ConnKey, (int Process, long From, AddressFamilyKind Family, List<SocketAct>? Acts)> _open = new();
 
     public void Add(in SocketEvent e)
     {
@@ -20,23 +21,27 @@ internal sealed class UdpRoutes(ProcessResolver processes, Action<ConnKey, Kerne
         int process = processes.Resolve(e.Pid, e.Ns);
         if (_open.TryGetValue(key, out var open))
         {
-            if (open.Process == process) return;
-            Emit(key, open.Process, open.From, Math.Min(e.Ns, processes.ExitOf(open.Process)), open.Family);
+            if (open.Process == process)
+            {
+                if (process > 0) open.Acts?.Add(new SocketAct(e.Ns, process, MovedData: true));
+                return;
+            }
+            Emit(key, open, Math.Min(e.Ns, processes.ExitOf(open.Process)));
         }
-        _open[key] = (process, e.Ns, e.Family);
+        _open[key] = (process, e.Ns, e.Family, processes.KeepTimelines && process > 0 ? [new SocketAct(e.Ns, process, MovedData: true)] : null);
     }
 
     public void Finish()
     {
-        foreach (var (key, open) in _open) Emit(key, open.Process, open.From, processes.ExitOf(open.Process), open.Family);
+        foreach (var (key, open) in _open) Emit(key, open, processes.ExitOf(open.Process));
         _open.Clear();
     }
 
-    private void Emit(ConnKey key, int process, long from, long until, AddressFamilyKind family)
+    private void Emit(ConnKey key, (int Process, long From, AddressFamilyKind Family, List<SocketAct>? Acts) open, long until)
     {
         var actors = new ActorSet();
-        actors.Add(process);
-        var sighting = processes.Sighting(actors, [], family, from, until);
+        actors.Add(open.Process);
+        var sighting = processes.Sighting(actors, open.Acts ?? [], open.Family, open.From, until);
         if (sighting is not null) emit(key, sighting);
     }
 }

@@ -41,7 +41,7 @@ public sealed class CsvSink : IAnalysisSink
 
     public static readonly string[] PacketColumns =
         ["frame", "ts", "ts_ns", "interface_id", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "length", "captured_length",
-         "flow_id", "src_process_id", "dst_process_id", "method", "reason", "file_id", "file_frame"];
+         "flow_id", "src_process_id", "dst_process_id", "method", "reason", "file_id", "file_frame", "src_reason", "dst_reason"];
 
     public CsvSink(string directory, TrafficTotals totals)
     {
@@ -98,6 +98,8 @@ public sealed class CsvSink : IAnalysisSink
         w.Field(Words.Utf8(r.Reason));
         w.Field(r.FileId);
         w.Field(r.FileFrame);
+        w.Field(Words.Utf8(r.SourceReason));
+        w.Field(Words.Utf8(r.DestinationReason));
         w.EndRecord();
     }
 

@@ -21,13 +21,15 @@ internal sealed class ParquetPacketTable : IDisposable
     private readonly ParquetColumn<double> _ts = Real("ts");
     private readonly ParquetColumn<ReadOnlyMemory<char>> _proto = Text("proto", nullable: false, dictionary: true),
         _srcAddr = Text("src_addr", dictionary: true), _dstAddr = Text("dst_addr", dictionary: true),
-        _method = Text("method", dictionary: true), _reason = Text("reason", dictionary: true);
+        _method = Text("method", dictionary: true), _reason = Text("reason", dictionary: true),
+        _srcReason = Text("src_reason", dictionary: true), _dstReason = Text("dst_reason", dictionary: true);
 
     public ParquetPacketTable(string path, int rowsPerGroup, AddressText text)
     {
         _text = text;
         _table = new ParquetTable(path, rowsPerGroup, _frame, _ts, _tsNs, _interface, _proto, _srcAddr, _srcPort, _dstAddr, _dstPort,
-            _length, _captured, _flow, _srcProcess, _dstProcess, _method, _reason, _fileId, _fileFrame);
+            _length, _captured, _flow, _srcProcess, _dstProcess, _method, _reason, _fileId, _fileFrame,
+            _srcReason, _dstReason);
     }
 
     public void Add(in PacketRow r)
@@ -51,6 +53,8 @@ internal sealed class ParquetPacketTable : IDisposable
         _reason.Add(r.Reason.Name());
         _fileId.Add(r.FileId);
         _fileFrame.Add(r.FileFrame);
+        _srcReason.Add(r.SourceReason.Name());
+        _dstReason.Add(r.DestinationReason.Name());
         _table.EndRow();
     }
 

@@ -17,7 +17,7 @@ internal sealed class RawPacketInsert : IDisposable
     // Rows go in RowsPerStatement at a time: one statement execution (cursor, record, B-tree descent set
     // up once) for many rows.
     private const int RowsPerStatement = 32;
-    private const int Columns = 12;
+    private const int Columns = 13;
     private readonly sqlite3_stmt _row, _rows, _endpoints;
     private readonly BoundColumns _one, _many;
     private int _waiting;
@@ -57,6 +57,7 @@ internal sealed class RawPacketInsert : IDisposable
         row.Set(at + 10, r.DestinationProcess != 0, r.DestinationProcess);
         row.SetOrNull(at + 11, PacketCodes.Method(r.SourceMethod, r.DestinationMethod));
         row.SetOrNull(at + 12, PacketCodes.Reason(r.Reason));
+        row.SetOrNull(at + 13, PacketCodes.EndReasons(r.SourceReason, r.DestinationReason));
         if (++_waiting == RowsPerStatement)
         {
             RawStatements.Run(_db, _many.Statement);

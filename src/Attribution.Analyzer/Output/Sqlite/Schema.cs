@@ -36,7 +36,8 @@ internal static class Schema
             frame INTEGER PRIMARY KEY, ts_ns INTEGER, interface_id INTEGER, flow_id INTEGER REFERENCES flows(id),
             reverse INTEGER, portless INTEGER, length INTEGER, captured_length INTEGER,
             src_process_id INTEGER REFERENCES processes(id), dst_process_id INTEGER REFERENCES processes(id),
-            method_code INTEGER REFERENCES methods(code), reason_code INTEGER REFERENCES reasons(code));
+            method_code INTEGER REFERENCES methods(code), reason_code INTEGER REFERENCES reasons(code),
+            end_reasons_code INTEGER);
         CREATE TABLE packet_endpoints (
             frame INTEGER PRIMARY KEY REFERENCES packet_rows(frame), proto TEXT NOT NULL,
             src_addr TEXT, src_port INTEGER, dst_addr TEXT, dst_port INTEGER);
@@ -68,7 +69,9 @@ internal static class Schema
                r.length, r.captured_length, r.flow_id, r.src_process_id, r.dst_process_id, m.method, n.reason,
                -- subqueries, not a join: a query that does not ask for them (the views below) does not pay for them
                (SELECT c.file_id FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) AS file_id,
-               r.frame - (SELECT c.first_frame FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) + 1 AS file_frame
+               r.frame - (SELECT c.first_frame FROM capture c WHERE r.frame >= c.first_frame AND r.frame < c.first_frame + c.packets) + 1 AS file_frame,
+               (SELECT x.reason FROM reasons x WHERE x.code = r.end_reasons_code >> 8) AS src_reason,
+               (SELECT x.reason FROM reasons x WHERE x.code = r.end_reasons_code & 255) AS dst_reason
         FROM packet_rows r
         LEFT JOIN flows f ON f.id = r.flow_id
         LEFT JOIN packet_endpoints e ON e.frame = r.frame AND r.flow_id IS NULL

@@ -90,6 +90,7 @@ public sealed class SqliteSink : IAnalysisSink
             reason.Parameters[1].Value = text;
             reason.ExecuteNonQuery();
         }
+
     }
 
     public void WriteProcesses(ProcessTable processes)
