@@ -92,6 +92,10 @@ internal static class PrivilegeDrop
         fixed (uint* g = saved) Check(LibC.getgroups(saved.Length, g) < 0 ? -1 : 0, "getgroups");
         SetGroups(user.Groups, $"setgroups for {user.Name}");
         Check(LibC.setresgid(user.Gid, user.Gid, user.Gid), $"setresgid {user.Gid}");
+        // No collection while this thread's fsuid is the user's: a thread made meanwhile by this one keeps its fsuid for
+        // good, and the collector makes its background thread on first use, from the thread whose allocation set it off
+        // (seen once in the suite: ".NET BGC" with fsuid 65534 in a recorder that kept uid 0).
+        bool noCollection = GC.TryStartNoGCRegion(16 * 1024 * 1024);
         LibC.setfsuid(user.Uid);
         var (effective, permitted) = CapabilitySet.OfThisThread();
         bool can;
@@ -104,6 +108,7 @@ internal static class PrivilegeDrop
         finally
         {
             LibC.setfsuid(0); // the file capabilities come back from the permitted set
+            if (noCollection && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
         }
         if (can) return true;
         Check(LibC.setresgid(0, 0, 0), "setresgid 0");
