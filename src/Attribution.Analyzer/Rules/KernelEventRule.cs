@@ -79,7 +79,7 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
         // the acting process changes, and a process's first in each window. So between an act of X and the next
         // act, by Y: once Y exists its call may be in progress; X may still be writing only within a window of its
         // sample (later calls of X would have been sampled). A state change is recorded before the packet it causes.
-        int last = LastAt(acts, ns);
+        int last = SocketActs.LastAt(acts, ns);
         long thinnedFrom = long.MaxValue; // where a thinned stretch begins after this packet: the owner found holds until then
         if (index.Kernel?.ThinnedSocketIo is { } thinned && (SeveralActors(acts) || ListedWithOthers(conn, found)))
         {
@@ -177,18 +177,5 @@ internal sealed class KernelEventRule(EvidenceIndex index, NamespaceRule namespa
                 if (acts[k].MovedData && acts[k].Process == a.Process && acts[k].Ns > ns && acts[k].Ns - a.Ns <= SocketIoSampling.WindowNs * 3 / 2) return a.Ns;
         }
         return null;
-    }
-
-    /// <summary>The index of the last act at or before <paramref name="ns"/>; -1 if none.</summary>
-    private static int LastAt(SocketAct[] acts, long ns)
-    {
-        int lo = 0, hi = acts.Length - 1, found = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (acts[mid].Ns <= ns) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found;
     }
 }

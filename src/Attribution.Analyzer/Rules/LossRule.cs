@@ -30,7 +30,7 @@ internal sealed class LossRule(EventLossWindows? windows)
     {
         if (windows is null) return null;
         var acts = found.Timeline ?? found.Acts ?? [];
-        int last = LastAt(acts, ns);
+        int last = SocketActs.LastAt(acts, ns);
         bool hasNext = last + 1 < acts.Length;
         long birth = found.Sighting.TrustFrom == long.MinValue ? since : Math.Min(since, found.Sighting.TrustFrom);
         long from = last >= 0 ? acts[last].Ns : birth;
@@ -52,18 +52,5 @@ internal sealed class LossRule(EventLossWindows? windows)
         if (windows is null || !found.Attributed || found.Sighting is not { } listed) return Bounded(found, ns);
         long from = Math.Min(since, listed.LastSeen), to = Math.Max(ns, listed.FirstSeen);
         return windows.Overlaps(from, to) ? new EndResult(0, Method.None, Reason.EventsLost, listed, long.MaxValue) : Bounded(found, ns);
-    }
-
-    /// <summary>The index of the last act at or before <paramref name="ns"/>; -1 if none.</summary>
-    private static int LastAt(SocketAct[] acts, long ns)
-    {
-        int lo = 0, hi = acts.Length - 1, found = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (acts[mid].Ns <= ns) { found = mid; lo = mid + 1; }
-            else hi = mid - 1;
-        }
-        return found;
     }
 }
