@@ -45,8 +45,8 @@ internal static class EvidenceBuilder
         foreach (var path in sidecarPaths) corrupt += Read(path);
         sightings.Finish();
         kernel.Build(index, records);
-        completion.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
-        execFiles.Complete(records, kernel.ProcessEvents, kernel.Lifetimes);
+        completion.Complete(records, kernel.Execs, kernel.Lifetimes);
+        execFiles.Complete(records, kernel.Execs, kernel.Lifetimes);
         // After the kernel sightings: a socket the events saw proves its local address as a listed one does (a
         // companion takes no triggered snapshots, and a namespace whose only process lived between two timer
         // snapshots is never read).

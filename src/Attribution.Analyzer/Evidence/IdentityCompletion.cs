@@ -1,5 +1,4 @@
 using Attribution.Analyzer.Evidence.Kernel;
-using Attribution.Core.KernelEvents;
 using Attribution.Core.Sidecar;
 
 namespace Attribution.Analyzer.Evidence;
@@ -30,7 +29,7 @@ internal sealed class IdentityCompletion
     }
 
     /// <summary>Every identity in <paramref name="records"/> without a command line, completed where the recording allows.</summary>
-    public void Complete(Dictionary<ProcessKey, ProcessRecord> records, IReadOnlyList<KernelEvent> processEvents, ProcessLifetimes? lifetimes)
+    public void Complete(Dictionary<ProcessKey, ProcessRecord> records, ExecsByPid execs, ProcessLifetimes? lifetimes)
     {
         // Arguments of a process whose start the recorder never read: placed by pid and time, as its exec event is.
         foreach (var key in _execArguments.Keys.Where(k => k.StartTimeTicks == 0).ToList())
@@ -41,9 +40,6 @@ internal sealed class IdentityCompletion
                 if (lifetimes is not null && lifetimes.TryResolve(key.Pid, n.Nanoseconds, out var placed))
                     Of(_execArguments, placed).Add(n);
         }
-        var execs = new Dictionary<int, List<long>>();
-        foreach (var e in processEvents)
-            if (e.Kind == KernelEventKind.Exec) Of(execs, e.Pid).Add(e.Nanoseconds);
         foreach (var (key, record) in records.ToList())
         {
             if (record.Cgroup.Length > 0) continue;
@@ -57,7 +53,7 @@ internal sealed class IdentityCompletion
         foreach (var (key, record) in records.ToList())
         {
             if (record.Cmdline.Length > 0) continue;
-            long since = LastExecAtOrBefore(execs, key.Pid, record.FirstSeenNanoseconds);
+            long since = execs.LastAtOrBefore(key.Pid, record.FirstSeenNanoseconds);
             if (EarlierRead(key, record, since) is { } read)
                 records[key] = record with
                 {
@@ -86,25 +82,16 @@ internal sealed class IdentityCompletion
     }
 
     /// <summary>The arguments laid out at the exec the identity was of (the latest exec at or before it was seen).</summary>
-    private byte[]? ArgumentsOf(ProcessKey key, long since, Dictionary<int, List<long>> execs)
+    private byte[]? ArgumentsOf(ProcessKey key, long since, ExecsByPid execs)
     {
         if (!_execArguments.TryGetValue(key, out var list)) return null;
         byte[]? best = null;
         long bestNs = long.MinValue;
         foreach (var n in list)
             // The sample can come microseconds after the exec event when the exec's comm record was not seen first.
-            if (LastExecAtOrBefore(execs, key.Pid, n.Nanoseconds) == since && n.Nanoseconds >= bestNs)
+            if (execs.LastAtOrBefore(key.Pid, n.Nanoseconds) == since && n.Nanoseconds >= bestNs)
                 (best, bestNs) = (n.Cmdline, n.Nanoseconds);
         return best;
-    }
-
-    private static long LastExecAtOrBefore(Dictionary<int, List<long>> execs, int pid, long ns)
-    {
-        long last = long.MinValue;
-        if (execs.TryGetValue(pid, out var times))
-            foreach (long t in times)
-                if (t <= ns && t > last) last = t;
-        return last;
     }
 
     private static List<TValue> Of<TKey, TValue>(Dictionary<TKey, List<TValue>> into, TKey key) where TKey : notnull =>

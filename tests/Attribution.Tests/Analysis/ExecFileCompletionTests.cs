@@ -31,7 +31,7 @@ public sealed class ExecFileCompletionTests
         foreach (var (key, made) in lifetimes.Synthesized) records.TryAdd(key, made);
         var completion = new ExecFileCompletion();
         completion.Add(file);
-        completion.Complete(records, events, lifetimes);
+        completion.Complete(records, new ExecsByPid(events), lifetimes);
         return records.GetValueOrDefault(Child);
     }
 

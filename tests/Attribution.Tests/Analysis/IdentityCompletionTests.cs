@@ -1,4 +1,5 @@
 using Attribution.Analyzer.Evidence;
+using Attribution.Analyzer.Evidence.Kernel;
 using Attribution.Core.KernelEvents;
 using Attribution.Core.Sidecar;
 
@@ -20,7 +21,7 @@ public sealed class IdentityCompletionTests
         var completion = new IdentityCompletion();
         foreach (var r in recording) completion.Add(r);
         var records = new Dictionary<ProcessKey, ProcessRecord> { [Key] = chosen };
-        completion.Complete(records, events, null);
+        completion.Complete(records, new ExecsByPid(events), null);
         return records[Key];
     }
 
@@ -89,12 +90,12 @@ public sealed class IdentityCompletionTests
         var completion = new IdentityCompletion();
         completion.Add(parent);
         completion.Add(reaped);
-        completion.Complete(records, [fork], lifetimes);
+        completion.Complete(records, new ExecsByPid([fork]), lifetimes);
         Assert.Equal(Container, records[Key].Cgroup);
 
         // Without its fork in the recording, nothing says whose child it was when: no cgroup is made up.
         records[Key] = reaped;
-        new IdentityCompletion().Complete(records, [], null);
+        new IdentityCompletion().Complete(records, new ExecsByPid([]), null);
         Assert.Equal("", records[Key].Cgroup);
     }
 }

@@ -1,5 +1,4 @@
 using Attribution.Analyzer.Evidence.Kernel;
-using Attribution.Core.KernelEvents;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 
@@ -22,38 +21,25 @@ internal sealed class ExecFileCompletion
         if (record is ExecFileRecord { Source: not ExeSource.None, Exe.Length: > 0 } file) _files.Add(file);
     }
 
-    public void Complete(Dictionary<ProcessKey, ProcessRecord> records, IReadOnlyList<KernelEvent> processEvents, ProcessLifetimes? lifetimes)
+    public void Complete(Dictionary<ProcessKey, ProcessRecord> records, ExecsByPid execs, ProcessLifetimes? lifetimes)
     {
         if (_files.Count == 0) return;
-        var execs = new Dictionary<int, List<long>>();
-        foreach (var e in processEvents)
-            if (e.Kind == KernelEventKind.Exec) (execs.TryGetValue(e.Pid, out var list) ? list : execs[e.Pid] = []).Add(e.Nanoseconds);
         foreach (var file in _files)
         {
             var key = file.Key;
             // A process gone before even its start was read: placed by pid and time among the lives the events show.
             if (key.StartTimeTicks == 0 && (lifetimes is null || !lifetimes.TryResolve(key.Pid, file.Nanoseconds, out key))) continue;
             if (!records.TryGetValue(key, out var record) || record.ExeRaw is { Length: > 0 } || record.Exe.Length > 0) continue;
-            if (LastExecAtOrBefore(execs, key.Pid, record.FirstSeenNanoseconds) != LastExecAtOrBefore(execs, key.Pid, file.Nanoseconds)) continue;
+            if (execs.LastAtOrBefore(key.Pid, record.FirstSeenNanoseconds) != execs.LastAtOrBefore(key.Pid, file.Nanoseconds)) continue;
             if (file.Source == ExeSource.ParentExe && !ParentExeProven(file, key, execs, lifetimes)) continue;
             records[key] = record with { Exe = RawText.Utf8OrEscaped(file.Exe), ExeRaw = file.Exe, ExeSource = ExeSources.Of(file.Source) };
         }
     }
 
     /// <summary>No exec of the process from its fork to this one, none of its parent from that fork to the recorder's read.</summary>
-    private static bool ParentExeProven(ExecFileRecord file, ProcessKey key, Dictionary<int, List<long>> execs, ProcessLifetimes? lifetimes)
+    private static bool ParentExeProven(ExecFileRecord file, ProcessKey key, ExecsByPid execs, ProcessLifetimes? lifetimes)
     {
         if (lifetimes is null || !lifetimes.Forks.TryGetValue(key, out var fork) || fork.ParentPid != file.ThroughPid) return false;
-        if (execs.TryGetValue(key.Pid, out var own) && own.Any(t => t >= fork.Ns && t < file.Nanoseconds)) return false;
-        return !execs.TryGetValue(fork.ParentPid, out var parents) || !parents.Any(t => t >= fork.Ns && t <= file.ReadNanoseconds);
-    }
-
-    private static long LastExecAtOrBefore(Dictionary<int, List<long>> execs, int pid, long ns)
-    {
-        long last = long.MinValue;
-        if (execs.TryGetValue(pid, out var times))
-            foreach (long t in times)
-                if (t <= ns && t > last) last = t;
-        return last;
+        return !execs.AnyWithin(key.Pid, fork.Ns, file.Nanoseconds - 1) && !execs.AnyWithin(fork.ParentPid, fork.Ns, file.ReadNanoseconds);
     }
 }

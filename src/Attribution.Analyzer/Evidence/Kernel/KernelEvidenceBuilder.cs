@@ -128,6 +128,9 @@ internal sealed class KernelEvidenceBuilder
 
     /// <summary>Forks, execs (with their comm) and exits, in time order once <see cref="Build"/> ran.</summary>
     public IReadOnlyList<KernelEvent> ProcessEvents => _processEvents;
+    private ExecsByPid? _execs;
+    /// <summary>The execs by pid, made once every record is in.</summary>
+    internal ExecsByPid Execs => _execs ??= new ExecsByPid(_processEvents);
 
     public long LostEvents => _lost;
 

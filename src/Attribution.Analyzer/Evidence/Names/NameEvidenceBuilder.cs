@@ -1,5 +1,4 @@
 using Attribution.Analyzer.Evidence.Kernel;
-using Attribution.Core.KernelEvents;
 using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 
@@ -32,20 +31,14 @@ internal sealed class NameEvidenceBuilder
     public void Build(EvidenceIndex index, KernelEvidenceBuilder kernel)
     {
         bool commFromReads = !kernel.RecordsRenames || kernel.LostEvents > 0;
-        var execs = new Dictionary<int, List<KernelEvent>>();
-        foreach (var e in kernel.ProcessEvents)
-            if (e.Kind == KernelEventKind.Exec)
-            {
-                if (!execs.TryGetValue(e.Pid, out var list)) execs[e.Pid] = list = [];
-                list.Add(e);
-            }
+        var execs = kernel.Execs;
         var observed = new Dictionary<ProcessKey, List<NameObservation>>();
         List<NameObservation> Of(ProcessKey key) => observed.TryGetValue(key, out var list) ? list : observed[key] = [];
         foreach (var (key, identities) in _identities)
             foreach (var p in identities)
             {
                 // An identity read at an exec carries the exec's time; one read later that names the process otherwise was a read too.
-                bool exec = execs.TryGetValue(key.Pid, out var e) && e.Exists(x => x.Nanoseconds == p.FirstSeenNanoseconds);
+                bool exec = execs.AnyWithin(key.Pid, p.FirstSeenNanoseconds, p.FirstSeenNanoseconds);
                 // No command line is not a name: /proc shows none while the kernel sets up an exec or tears down an exit.
                 Of(key).Add(new NameObservation(p.FirstSeenNanoseconds, exec ? NameSource.Exec : NameSource.TitleRead, p.Comm, p.CommRaw, p.Cmdline.Length > 0 ? p.Cmdline : null));
             }
@@ -73,7 +66,6 @@ internal sealed class NameEvidenceBuilder
     }
 
     /// <summary>Whether the rename is the one an exec makes (the exec event, just after, names the same comm): the exec says it.</summary>
-    private static bool OfExec(TaskRename r, Dictionary<int, List<KernelEvent>> execs) =>
-        execs.TryGetValue(r.Pid, out var list) &&
-        list.Exists(e => e.Nanoseconds >= r.Ns && e.Nanoseconds - r.Ns <= ExecRenameNs && e.Comm.Span.SequenceEqual(r.NewComm));
+    private static bool OfExec(TaskRename r, ExecsByPid execs) =>
+        execs.Of(r.Pid).Any(e => e.Nanoseconds >= r.Ns && e.Nanoseconds - r.Ns <= ExecRenameNs && e.Comm.Span.SequenceEqual(r.NewComm));
 }
