@@ -91,7 +91,7 @@ public sealed class TcpTableCarryTests(ITestOutputHelper output)
                 Assert.Equal(0, Carried(keyframe));
             }
             int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var snapshots = ReadSnapshots(path);
+            var snapshots = SidecarSnapshots.ById(path);
             Assert.DoesNotContain(port, ListeningPorts(snapshots[carried.Id], ownNetns));
             Assert.Contains(port, ListeningPorts(snapshots[dumped.Id], ownNetns));
             Assert.Contains(((IPEndPoint)secondListener.LocalEndpoint).Port, ListeningPorts(snapshots[own.Id], ownNetns));
@@ -142,7 +142,7 @@ public sealed class TcpTableCarryTests(ITestOutputHelper output)
                 recording.Stop();
             }
             ulong ownNetns = HostInfo.Read("/proc").OwnNetns;
-            var snapshots = ReadSnapshots(SidecarFraming.SidecarPathFor(capture)).Values.ToList();
+            var snapshots = SidecarSnapshots.ById(SidecarFraming.SidecarPathFor(capture)).Values.ToList();
             int carried = snapshots.Sum(s => s.Counters.TcpTablesCarried);
             var after = snapshots.Where(s => s.StartNanoseconds > opened).ToList();
             int listed = after.Count(s => ListeningPorts(s, ownNetns).Contains(port));
@@ -186,7 +186,7 @@ public sealed class TcpTableCarryTests(ITestOutputHelper output)
                 recording.Stop();
             }
             ulong quietNetns = quietServer.NetnsInode, busyNetns = busyServer.NetnsInode;
-            var snapshots = ReadSnapshots(SidecarFraming.SidecarPathFor(capture)).Values.OrderBy(s => s.Id).ToList();
+            var snapshots = SidecarSnapshots.ById(SidecarFraming.SidecarPathFor(capture)).Values.OrderBy(s => s.Id).ToList();
             // Snapshots where the busy namespace's TCP table changed and yet some namespace's tables were carried.
             int carriedBeside = 0;
             for (int i = 1; i < snapshots.Count; i++)
@@ -218,17 +218,6 @@ public sealed class TcpTableCarryTests(ITestOutputHelper output)
 
     private static List<TableRef> TcpRefs(SnapshotRecord s, ulong netns) =>
         s.Namespaces.Single(n => n.Netns == netns).Tables.Where(t => t.Kind is SocketTableKind.DiagTcp or SocketTableKind.DiagTcp6).ToList();
-
-    private static Dictionary<uint, Snapshot> ReadSnapshots(string sidecarPath)
-    {
-        using var reader = SidecarReader.Open(sidecarPath);
-        var assembler = new SnapshotAssembler();
-        var snapshots = new Dictionary<uint, Snapshot>();
-        foreach (var record in reader.ReadAll())
-            if (assembler.Add(record) is { } snapshot) snapshots[snapshot.Id] = snapshot;
-        Assert.Empty(reader.Problems);
-        return snapshots;
-    }
 
     private static List<int> ListeningPorts(Snapshot snapshot, ulong netns)
     {

@@ -4,6 +4,7 @@ using Attribution.Core.Linux;
 using Attribution.Core.Sidecar;
 using Attribution.Core.Sockets;
 using Attribution.Recorder.Snapshots;
+using Attribution.Tests.Support;
 
 namespace Attribution.Tests.Snapshots;
 
@@ -47,7 +48,7 @@ public sealed class TimeWaitDumpTests
                 witness.SeesTimeWait = false; // the events stopped: every dump lists them again
                 ids.Add(taker.Take(SnapshotReason.Timer, 0).Id);
             }
-            var snapshots = ReadSnapshots(path);
+            var snapshots = SidecarSnapshots.ById(path);
             var listed = ids.Select(id => TimeWaitListed(snapshots[id], ownNetns, local, remote)).ToList();
             Assert.Equal([true, false, false, true], listed);
         }
@@ -92,16 +93,5 @@ public sealed class TimeWaitDumpTests
         foreach (var table in snapshot.Tables.Where(t => t.Netns == netns && t.Kind == SocketTableKind.DiagTcp))
             SocketTableParser.Parse(table.Content, table.Kind, entries);
         return entries.Any(e => e.State == TcpState.TimeWait && e.LocalPort == local.Port && e.RemotePort == remote.Port);
-    }
-
-    private static Dictionary<uint, Snapshot> ReadSnapshots(string sidecarPath)
-    {
-        using var reader = SidecarReader.Open(sidecarPath);
-        var assembler = new SnapshotAssembler();
-        var snapshots = new Dictionary<uint, Snapshot>();
-        foreach (var record in reader.ReadAll())
-            if (assembler.Add(record) is { } snapshot) snapshots[snapshot.Id] = snapshot;
-        Assert.Empty(reader.Problems);
-        return snapshots;
     }
 }
