@@ -9,6 +9,7 @@ namespace Attribution.Analyzer.Input;
 internal sealed class CaptureBytes(Stream stream)
 {
     private byte[] _block = new byte[256 * 1024];
+    private readonly HashingStream? _chunks = stream as HashingStream; // known once, not asked per block
 
     public long Position { get; private set; }
 
@@ -32,7 +33,7 @@ internal sealed class CaptureBytes(Stream stream)
     /// </summary>
     public int Take(int length, out ReadOnlySpan<byte> bytes)
     {
-        if (stream is HashingStream chunks && chunks.TryTake(length, out bytes))
+        if (_chunks is not null && _chunks.TryTake(length, out bytes))
         {
             Position += length;
             return length;
