@@ -49,7 +49,7 @@ public sealed class PodmanOneShotTests(ITestOutputHelper output) : IDisposable
             .GroupBy(r => (long)r[0]!).ToDictionary(g => g.Key, g => g.Select(r => (string?)r[1]).ToHashSet());
         var flows = Db.Query(db, $"SELECT src_process_id, dst_port, bytes FROM flows WHERE dst_addr = '{webAddress}' AND dst_port = 80");
         var fromClient = Db.Query(db, $"""
-            SELECT f.bytes, p.container, p.cmdline, p.parent_id FROM flows f JOIN processes p ON p.id = f.src_process_id
+            SELECT f.bytes, p.container, p.cmdline, p.parent_id, p.pid, p.comm, p.exe, f.src_method FROM flows f JOIN processes p ON p.id = f.src_process_id
             WHERE f.dst_addr = '{webAddress}' AND f.dst_port = 80
             """);
         int exeRight = 0, cmdlineRight = 0, nameRight = 0, connectionRight = 0, allRight = 0;
@@ -79,6 +79,7 @@ public sealed class PodmanOneShotTests(ITestOutputHelper output) : IDisposable
         var loopShells = shells.Where(r => r[1] is not long parent || !shellIds.Contains(parent)).Select(r => (long)r[0]!).ToHashSet();
         bool ForkOfTheLoop(object?[] r) => r[2] is string c && c.StartsWith("/bin/sh -c ", StringComparison.Ordinal) && r[3] is long parent && loopShells.Contains(parent);
         var wrong = fromClient.Where(r => (string?)r[1] != client || !(r[2] is string c && c.StartsWith("wget ", StringComparison.Ordinal) || ForkOfTheLoop(r))).ToList();
+        foreach (var r in wrong) output.WriteLine($"not a wget of the loop: {r[0]} bytes from pid {r[4]} comm {r[5]} exe '{r[6]}' cmdline '{r[2]}' container {r[1]} parent id {r[3]} ({r[7]})");
         Assert.True(wrong.Count == 0, $"{wrong.Count} flows to the web container whose client end is not one of the loop's wgets ({wrong.Sum(r => (long)r[0]!)} bytes)");
         Assert.True(allRight * 100 >= Fetches * 95, $"{allRight} of {Fetches} one-shot wgets as ps showed them, not 95 %:\n{string.Join("\n", failures)}");
     }
